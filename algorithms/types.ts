@@ -1,0 +1,106 @@
+/**
+ * The contract between the balancer shell (`lib/`) and the strategies in `algorithms/`.
+ *
+ * The shell owns health, draining, limits, retries and metrics; it hands a strategy only the
+ * backends that may take a request right now. A strategy is pure: no I/O, no logging, no
+ * metrics, and randomness and time come in through {@linkcode StrategyOptions}, so tests are exact.
+ *
+ * @module
+ */
+
+/** What a strategy may read about a backend. The shell's backend objects implement it. */
+export interface Candidate {
+  /** Unique, stable name (`backends[].name`). Strategies key their state by it. */
+  readonly name: string;
+  /**
+   * Stable ordinal assigned by the pool when the backend is added: unique, never reused, and
+   * candidate arrays are always sorted by it. Lets order-based strategies resume where they were
+   * after the set changes.
+   */
+  readonly id: number;
+  /**
+   * Effective weight, a positive number: the configured weight, reduced while the backend ramps
+   * up after becoming healthy (slow start). Strategies that ignore weight must still accept it.
+   */
+  readonly weight: number;
+  /** Requests currently in flight to this backend, counted by the shell. */
+  readonly inFlight: number;
+}
+
+/** Per-request inputs a strategy may use to choose. */
+export interface PickContext {
+  /**
+   * Affinity key for hashing strategies, computed by the shell from `hash.key`
+   * (client IP, a header or a cookie, falling back to the client IP). Always set.
+   */
+  readonly hashKey: string;
+}
+
+/** What the shell reports after each upstream attempt completes (response headers or failure). */
+export interface Feedback {
+  /** Time from forwarding to the upstream response headers or the failure, in milliseconds. */
+  readonly latencyMs: number;
+  /** False for connect errors, resets, timeouts and 5xx responses. */
+  readonly ok: boolean;
+}
+
+/** Container resource usage for one backend, as fed by the Docker stats collector. */
+export interface ResourceSample {
+  /** CPU used over the last interval as a share of the CPUs available to the container, 0..1. */
+  readonly cpu: number;
+  /** Memory in use (net of page cache) over the limit, 0..1. */
+  readonly memory: number;
+  /** When the sample was taken, in the same clock as {@linkcode StrategyOptions.now} (ms). */
+  readonly at: number;
+}
+
+/** Source of resource samples, keyed by backend name. The Docker module implements it. */
+export interface ResourceStats {
+  /** Latest sample for the backend, or undefined when none has been seen. */
+  get(backend: string): ResourceSample | undefined;
+}
+
+/** Per-strategy tuning read from config; every field has a default in the strategy. */
+export interface StrategyTuning {
+  /** peak_ewma: decay window in milliseconds (default 10 000). */
+  readonly ewmaDecayMs?: number;
+  /** least_resources: weight of the CPU ratio in the score (default 0.6). */
+  readonly cpuWeight?: number;
+  /** least_resources: weight of the memory ratio in the score (default 0.4). */
+  readonly memoryWeight?: number;
+  /** least_resources: samples older than this many milliseconds are stale (default 10 000). */
+  readonly statsMaxAgeMs?: number;
+}
+
+/** Everything a strategy factory receives. */
+export interface StrategyOptions {
+  /** Uniform random number in [0, 1). Inject a seeded one in tests. */
+  readonly random: () => number;
+  /** Monotonic clock in milliseconds. */
+  readonly now: () => number;
+  /** Container stats (least_resources only). */
+  readonly stats?: ResourceStats;
+  /** Tuning from config. */
+  readonly tuning?: StrategyTuning;
+}
+
+/**
+ * A balancing strategy. `pick` must be synchronous and cheap: the shell increments the chosen
+ * backend's in-flight count in the same synchronous step, so no two picks see stale counts.
+ */
+export interface Strategy {
+  /** Canonical name, as in config (`round_robin`, ...). */
+  readonly name: string;
+  /**
+   * Choose one of `candidates` (all eligible, never mutated by the strategy), or undefined when
+   * the list is empty. The array may differ between calls: backends join, leave or change health.
+   */
+  pick(candidates: readonly Candidate[], ctx: PickContext): Candidate | undefined;
+  /** Called after each attempt to a backend this strategy picked or any other (optional). */
+  observe?(backend: Candidate, feedback: Feedback): void;
+  /** Called when a backend leaves the pool for good, so per-backend state can be dropped. */
+  forget?(name: string): void;
+}
+
+/** A function that builds a strategy; one per file in `algorithms/`. */
+export type StrategyFactory = (options: StrategyOptions) => Strategy;
