@@ -44,7 +44,7 @@ cached() {
 
 # docker build with the classic builder (no buildx needed); output only when it fails.
 docker_build() {
-  DOCKER_BUILDKIT=0 docker build -t "$1" "$2" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; return 1; }
+  DOCKER_BUILDKIT=0 docker build --force-rm -t "$1" "$2" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; return 1; }
 }
 
 build_busybox() {

@@ -1,0 +1,100 @@
+/**
+ * Helpers for tests that run containers on the local Docker Engine.
+ *
+ * Every container gets a name and a label unique to this test run, and `cleanup()` removes all
+ * of them, so tests never touch containers they did not create.
+ *
+ * @module
+ */
+
+import { which } from "./tools.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** Image with a static busybox: `sh`, `sleep`, `dd` and friends; built by scripts/docker-base-images.sh. */
+export const BUSYBOX = "lb-test/busybox";
+
+/** Run `docker` with `args`; returns trimmed stdout, throws with stderr on failure. */
+export async function docker(...args: string[]): Promise<string> {
+  const out = await new Deno.Command("docker", { args, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder();
+  if (!out.success) throw new Error(`docker ${args.join(" ")} failed: ${text.decode(out.stderr).trim()}`);
+  return text.decode(out.stdout).trim();
+}
+
+/**
+ * A `missing` function for `gatedTest`: the docker CLI must be on PATH and the engine must answer
+ * on its socket.
+ */
+export function dockerMissing(): string | undefined {
+  if (!which("docker")) return "docker not found on PATH";
+  const info = new Deno.Command("docker", {
+    args: ["info", "--format", "{{.ServerVersion}}"],
+    stdout: "null",
+    stderr: "null",
+  })
+    .outputSync();
+  return info.success ? undefined : "Docker Engine not reachable (start dockerd)";
+}
+
+/** Build the busybox test image if it is missing (the script caches; building takes about a second). */
+export async function ensureBusybox(): Promise<void> {
+  const script = `${ROOT}scripts/docker-base-images.sh`;
+  const child = new Deno.Command("bash", { args: [script, "busybox"], stdout: "piped", stderr: "piped" })
+    .spawn();
+  const timer = setTimeout(() => child.kill(), 60_000);
+  const out = await child.output().finally(() => clearTimeout(timer));
+  if (!out.success) throw new Error(`${script} failed: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+/** Containers started through one scope, removed together. */
+export interface ContainerScope {
+  /** A label unique to this scope, `key=value`, set on every container it starts. */
+  readonly label: string;
+  /** A name unique to this scope for `suffix`. */
+  name(suffix: string): string;
+  /** `docker run -d` with the scope label; returns the container name. */
+  run(suffix: string, runArgs: string[], command: string[]): Promise<string>;
+  /** Force-remove every container started through this scope. */
+  cleanup(): Promise<void>;
+}
+
+/** Open a scope whose names and label are unique to this process and call. */
+export function containerScope(prefix: string): ContainerScope {
+  const id = crypto.randomUUID().slice(0, 8);
+  const started: string[] = [];
+  const name = (suffix: string) => `lbtest-${prefix}-${id}-${suffix}`;
+  const label = `lb-test.scope=${prefix}-${id}`;
+  return {
+    label,
+    name,
+    async run(suffix, runArgs, command) {
+      const container = name(suffix);
+      started.push(container);
+      await docker("run", "-d", "--name", container, "--label", label, ...runArgs, BUSYBOX, ...command);
+      return container;
+    },
+    async cleanup() {
+      // By label as well as by name, so a container whose `run` failed half-way is caught too.
+      const labelled = (await docker("ps", "-aq", "--filter", `label=${label}`)).split("\n").filter(Boolean);
+      const all = [...new Set([...started, ...labelled])];
+      if (all.length) await docker("rm", "-f", ...all).catch(() => {});
+    },
+  };
+}
+
+/** Poll `probe` every `intervalMs` until it returns a value, or throw after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  while (true) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { Registry } from "prom-client";
+import { gatedTest } from "../_util/tools.ts";
+import { containerScope, docker, dockerMissing, ensureBusybox, waitFor } from "../_util/docker.ts";
+import { connectDocker } from "../../lib/docker_api.ts";
+import { createDockerStats, type DockerStats } from "../../lib/docker_stats.ts";
+import { registerResourceGauges } from "../../lib/docker_stats_metrics.ts";
+import type { ResourceSample } from "../../algorithms/types.ts";
+
+const BURN = ["sh", "-c", "while :; do :; done"];
+const IDLE = ["sleep", "3600"];
+
+/** Average of `count` fresh samples (one per engine frame, about a second apart). */
+async function averageOf(stats: DockerStats, backend: string, count: number): Promise<ResourceSample> {
+  let last = -1;
+  const cpu: number[] = [];
+  const memory: number[] = [];
+  while (cpu.length < count) {
+    const sample = await waitFor(`a new sample for ${backend}`, () => {
+      const s = stats.get(backend);
+      return s && s.at !== last ? s : undefined;
+    }, 5_000);
+    last = sample.at;
+    cpu.push(sample.cpu);
+    memory.push(sample.memory);
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { cpu: mean(cpu), memory: mean(memory), at: last };
+}
+
+gatedTest(
+  "createDockerStats() scores a CPU-burning container busier than an idle one",
+  dockerMissing,
+  async () => {
+    await ensureBusybox();
+    const scope = containerScope("stats-cpu");
+    const stats = createDockerStats({ docker: connectDocker(), now: () => performance.now() });
+    try {
+      const busy = await scope.run("busy", [], BURN);
+      const capped = await scope.run("capped", ["--cpus", "0.5"], BURN);
+      const idle = await scope.run("idle", [], IDLE);
+      const started = performance.now();
+      stats.track("busy", busy);
+      stats.track("capped", capped);
+      stats.track("idle", idle);
+      await waitFor(
+        "samples for all three",
+        () => stats.tracked().every((b) => stats.get(b)) || undefined,
+        10_000,
+      );
+      console.log(`first samples for 3 containers after ${Math.round(performance.now() - started)} ms`);
+
+      const [b, c, i] = await Promise.all(["busy", "capped", "idle"].map((n) => averageOf(stats, n, 3)));
+      console.log(
+        `cpu ratio over 3 frames: busy ${b.cpu.toFixed(3)}, capped ${c.cpu.toFixed(3)}, idle ${
+          i.cpu.toFixed(3)
+        }`,
+      );
+      // Two busy loops plus the test on 2 cores: each loop gets most of one core of two (about 0.5).
+      assert.ok(b.cpu > 0.3, `busy container should use most of one of two cores, got ${b.cpu}`);
+      assert.ok(i.cpu < 0.05, `idle container should be near 0, got ${i.cpu}`);
+      // Limited to half a CPU and burning it all: near 1 of its own allowance.
+      assert.ok(c.cpu > 0.8, `capped container should be near 1 of its quota, got ${c.cpu}`);
+
+      const registry = new Registry();
+      registerResourceGauges(registry, stats);
+      const text = await registry.metrics();
+      assert.match(text, /lb_backend_cpu_ratio\{backend="busy"\} 0\.\d+/);
+      assert.match(text, /lb_backend_memory_ratio\{backend="idle"\} \d/);
+    } finally {
+      await stats.close();
+      await scope.cleanup();
+    }
+  },
+);
+
+gatedTest("createDockerStats() memory ratio follows allocation and release", dockerMissing, async () => {
+  await ensureBusybox();
+  const scope = containerScope("stats-mem");
+  const stats = createDockerStats({ docker: connectDocker(), now: () => performance.now() });
+  try {
+    // Data on a tmpfs is charged to the container's memory cgroup as shmem, which the kernel cannot
+    // drop like page cache: a deterministic way to hold 40 MiB against a 64 MiB limit.
+    const name = await scope.run("mem", ["--memory", "64m", "--tmpfs", "/fill:size=48m"], IDLE);
+    stats.track("mem", name);
+    const before = await averageOf(stats, "mem", 1);
+    await docker("exec", name, "dd", "if=/dev/zero", "of=/fill/data", "bs=1M", "count=40");
+    const filledAt = performance.now();
+    const filled = await waitFor("memory ratio to rise", () => {
+      const s = stats.get("mem");
+      return s && s.memory > 0.55 ? s : undefined;
+    }, 5_000);
+    const riseMs = performance.now() - filledAt;
+    await docker("exec", name, "rm", "/fill/data");
+    const released = await waitFor("memory ratio to fall", () => {
+      const s = stats.get("mem");
+      return s && s.memory < 0.2 ? s : undefined;
+    }, 5_000);
+    console.log(
+      `memory ratio: before ${before.memory.toFixed(3)}, with 40 MiB of 64 MiB ${filled.memory.toFixed(3)} ` +
+        `(seen after ${Math.round(riseMs)} ms), released ${released.memory.toFixed(3)}`,
+    );
+    assert.ok(before.memory < 0.1, `a sleeping busybox should use little of 64 MiB, got ${before.memory}`);
+    assert.ok(filled.memory < 0.8, `40 MiB of 64 MiB should be about 0.63, got ${filled.memory}`);
+  } finally {
+    await stats.close();
+    await scope.cleanup();
+  }
+});
+
+gatedTest("createDockerStats() ages out samples and forgets untracked backends", dockerMissing, async () => {
+  await ensureBusybox();
+  const scope = containerScope("stats-age");
+  let skew = 0;
+  const stats = createDockerStats({
+    docker: connectDocker(),
+    now: () => performance.now() + skew,
+    maxAgeMs: 3_000,
+  });
+  try {
+    stats.track("idle", await scope.run("idle", [], IDLE));
+    const sample = await waitFor("a sample", () => stats.get("idle"), 10_000);
+    skew = 3_000 + (performance.now() - sample.at) + 1_000; // as if the stream had stalled 4 s
+    assert.equal(stats.get("idle"), undefined);
+    skew = 0;
+    await waitFor("the sample to be fresh again", () => stats.get("idle"), 5_000);
+    stats.untrack("idle");
+    assert.equal(stats.get("idle"), undefined);
+    assert.deepEqual(stats.tracked(), []);
+  } finally {
+    await stats.close();
+    await scope.cleanup();
+  }
+});
+
+gatedTest(
+  "createDockerStats() logs once while a container is missing and follows it once it runs",
+  dockerMissing,
+  async () => {
+    await ensureBusybox();
+    const scope = containerScope("stats-late");
+    const lines: string[] = [];
+    const stats = createDockerStats({
+      docker: connectDocker(),
+      now: () => performance.now(),
+      log: (line) => lines.push(line),
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
+    try {
+      const name = scope.name("late");
+      stats.track("late", name);
+      // Several retries happen in this second; only the first one logs.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.equal(lines.length, 1, lines.join("\n"));
+      assert.match(lines[0], new RegExp(`cannot follow container "${name}" for backend "late"`));
+      await scope.run("late", [], IDLE);
+      await waitFor("a sample once the container runs", () => stats.get("late"), 10_000);
+      assert.match(lines.at(-1)!, /following container .* again/);
+    } finally {
+      await stats.close();
+      await scope.cleanup();
+    }
+  },
+);
