@@ -49,6 +49,8 @@ export async function ensureBusybox(): Promise<void> {
 
 /** Containers started through one scope, removed together. */
 export interface ContainerScope {
+  /** Random id unique to this scope, for labels and names a test derives itself. */
+  readonly id: string;
   /** A label unique to this scope, `key=value`, set on every container it starts. */
   readonly label: string;
   /** A name unique to this scope for `suffix`. */
@@ -66,6 +68,7 @@ export function containerScope(prefix: string): ContainerScope {
   const name = (suffix: string) => `lbtest-${prefix}-${id}-${suffix}`;
   const label = `lb-test.scope=${prefix}-${id}`;
   return {
+    id,
     label,
     name,
     async run(suffix, runArgs, command) {
@@ -97,4 +100,53 @@ export async function waitFor<T>(
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** A unix socket that relays to the Docker Engine's, for tests that cut the engine off. */
+export interface SocketRelay {
+  /** Stop listening and sever every relayed connection, as if the engine went away. */
+  close(): Promise<void>;
+}
+
+/** Listen on `path` and relay each connection to the engine socket at `target`. */
+export function relayDockerSocket(path: string, target = "/var/run/docker.sock"): SocketRelay {
+  const listener = Deno.listen({ transport: "unix", path });
+  const open = new Set<Deno.Conn>();
+  const pipes: Promise<unknown>[] = [];
+  const track = (conn: Deno.Conn) => {
+    open.add(conn);
+    return conn;
+  };
+  const accepting = (async () => {
+    for await (const client of listener) {
+      track(client);
+      try {
+        const engine = track(await Deno.connect({ transport: "unix", path: target }));
+        // Each direction ends the other side when it finishes, so one hang-up closes both.
+        const pipe = (from: Deno.Conn, to: Deno.Conn) =>
+          from.readable.pipeTo(to.writable).catch(() => {}).finally(() => {
+            for (const c of [from, to]) {
+              if (open.delete(c)) c.close();
+            }
+          });
+        pipes.push(pipe(client, engine), pipe(engine, client));
+      } catch {
+        if (open.delete(client)) client.close();
+      }
+    }
+  })();
+  return {
+    async close() {
+      listener.close();
+      await accepting.catch(() => {});
+      for (const conn of open) {
+        open.delete(conn);
+        try {
+          conn.close();
+        } catch { /* already closed by its pipe */ }
+      }
+      await Promise.allSettled(pipes);
+      await Deno.remove(path).catch(() => {});
+    },
+  };
 }

