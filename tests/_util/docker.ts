@@ -7,7 +7,7 @@
  * @module
  */
 
-import { which } from "./tools.ts";
+import { gatedTest, which } from "./tools.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -57,7 +57,9 @@ export interface ContainerScope {
   name(suffix: string): string;
   /** `docker run -d` with the scope label; returns the container name. */
   run(suffix: string, runArgs: string[], command: string[]): Promise<string>;
-  /** Force-remove every container started through this scope. */
+  /** Run `close` at cleanup, before the containers go (last deferred, first run). */
+  defer(close: () => Promise<unknown> | unknown): void;
+  /** Run the deferred closers, then force-remove every container started through this scope. */
   cleanup(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ export interface ContainerScope {
 export function containerScope(prefix: string): ContainerScope {
   const id = crypto.randomUUID().slice(0, 8);
   const started: string[] = [];
+  const closers: (() => Promise<unknown> | unknown)[] = [];
   const name = (suffix: string) => `lbtest-${prefix}-${id}-${suffix}`;
   const label = `lb-test.scope=${prefix}-${id}`;
   return {
@@ -77,13 +80,33 @@ export function containerScope(prefix: string): ContainerScope {
       await docker("run", "-d", "--name", container, "--label", label, ...runArgs, BUSYBOX, ...command);
       return container;
     },
+    defer(close) {
+      closers.push(close);
+    },
     async cleanup() {
+      for (const close of closers.splice(0).reverse()) await close();
       // By label as well as by name, so a container whose `run` failed half-way is caught too.
       const labelled = (await docker("ps", "-aq", "--filter", `label=${label}`)).split("\n").filter(Boolean);
       const all = [...new Set([...started, ...labelled])];
       if (all.length) await docker("rm", "-f", ...all).catch(() => {});
     },
   };
+}
+
+/**
+ * A test on the real engine: gated on {@linkcode dockerMissing}, with the busybox image built and
+ * a fresh {@linkcode ContainerScope} that is cleaned up however the test ends.
+ */
+export function dockerTest(name: string, prefix: string, fn: (scope: ContainerScope) => Promise<void>): void {
+  gatedTest(name, dockerMissing, async () => {
+    await ensureBusybox();
+    const scope = containerScope(prefix);
+    try {
+      await fn(scope);
+    } finally {
+      await scope.cleanup();
+    }
+  });
 }
 
 /** Poll `probe` every `intervalMs` until it returns a value, or throw after `timeoutMs`. */

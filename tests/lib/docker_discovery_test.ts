@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
-import { gatedTest } from "../_util/tools.ts";
+import { type ContainerScope, docker, dockerTest, relayDockerSocket, waitFor } from "../_util/docker.ts";
 import {
-  containerScope,
-  docker,
-  dockerMissing,
-  ensureBusybox,
-  relayDockerSocket,
-  waitFor,
-} from "../_util/docker.ts";
-import { type BackendSpec, createDockerDiscovery, type DiscoverySink } from "../../lib/docker_discovery.ts";
+  type BackendSpec,
+  createDockerDiscovery,
+  type DiscoverySink,
+  type DockerDiscovery,
+  type DockerDiscoveryOptions,
+} from "../../lib/docker_discovery.ts";
 
 const IDLE = ["sleep", "3600"];
 
@@ -29,143 +27,119 @@ function recordingSink() {
   return { sink, backends, calls };
 }
 
+/** Discovery on the real engine, closed with the scope. */
+function discover(scope: ContainerScope, options: DockerDiscoveryOptions): DockerDiscovery {
+  const discovery = createDockerDiscovery(options);
+  scope.defer(() => discovery.close());
+  return discovery;
+}
+
 async function containerIp(name: string): Promise<string> {
   return await docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name);
 }
 
-gatedTest(
+dockerTest(
   "createDockerDiscovery() follows labelled containers and ignores the rest",
-  dockerMissing,
-  async () => {
-    await ensureBusybox();
-    const scope = containerScope("discovery");
+  "discovery",
+  async (scope) => {
     const enable = `lb-test.enable-${scope.id}`;
     const { sink, backends, calls } = recordingSink();
     const lines: string[] = [];
-    let discovery;
-    try {
-      // Running before discovery starts: found by the initial listing.
-      const early = await scope.run("early", ["--label", `${enable}=true`, "--label", "lb.port=8080"], IDLE);
-      discovery = createDockerDiscovery({ sink, label: enable, log: (l) => lines.push(l) });
-      await waitFor("the early container", () => backends.get(early), 5_000);
-      assert.deepEqual(backends.get(early), {
-        name: early,
-        url: `http://${await containerIp(early)}:8080`,
-        weight: 1,
-        container: early,
-      });
+    // Running before discovery starts: found by the initial listing.
+    const early = await scope.run("early", ["--label", `${enable}=true`, "--label", "lb.port=8080"], IDLE);
+    discover(scope, { sink, label: enable, log: (l) => lines.push(l) });
+    await waitFor("the early container", () => backends.get(early), 5_000);
+    assert.deepEqual(backends.get(early), {
+      name: early,
+      url: `http://${await containerIp(early)}:8080`,
+      weight: 1,
+      container: early,
+    });
 
-      // Unlabelled (the enabling label has another value), then labelled: only the second may appear.
-      const other = await scope.run("other", ["--label", `${enable}=false`], IDLE);
-      const started = performance.now();
-      const late = await scope.run("late", ["--label", `${enable}=true`, "--label", "lb.weight=3"], IDLE);
-      const runReturned = performance.now();
-      await waitFor("the late container", () => backends.get(late), 2_000, 10);
-      const added = calls.find((c) => c.op === "upsert" && c.name === late)!.at;
-      assert.equal(backends.get(late)?.url, `http://${await containerIp(late)}:80`);
-      assert.equal(backends.get(late)?.weight, 3);
+    // Unlabelled (the enabling label has another value), then labelled: only the second may appear.
+    const other = await scope.run("other", ["--label", `${enable}=false`], IDLE);
+    const started = performance.now();
+    const late = await scope.run("late", ["--label", `${enable}=true`, "--label", "lb.weight=3"], IDLE);
+    const runReturned = performance.now();
+    await waitFor("the late container", () => backends.get(late), 2_000, 10);
+    const added = calls.find((c) => c.op === "upsert" && c.name === late)!.at;
+    assert.equal(backends.get(late)?.url, `http://${await containerIp(late)}:80`);
+    assert.equal(backends.get(late)?.weight, 3);
 
-      await docker("stop", "-t", "0", late);
-      const stopped = performance.now();
-      await waitFor("the late container to leave", () => backends.has(late) ? undefined : true, 2_000, 10);
-      const removed = calls.find((c) => c.op === "remove" && c.name === late)!.at;
-      console.log(
-        `added ${Math.round(added - runReturned)} ms after docker run returned (${
-          Math.round(added - started)
-        } ms ` +
-          `after it was called); removed ${Math.round(removed - stopped)} ms after docker stop returned`,
-      );
+    await docker("stop", "-t", "0", late);
+    const stopped = performance.now();
+    await waitFor("the late container to leave", () => backends.has(late) ? undefined : true, 2_000, 10);
+    const removed = calls.find((c) => c.op === "remove" && c.name === late)!.at;
+    console.log(
+      `added ${Math.round(added - runReturned)} ms after docker run returned (${
+        Math.round(added - started)
+      } ms ` +
+        `after it was called); removed ${Math.round(removed - stopped)} ms after docker stop returned`,
+    );
 
-      assert.ok(
-        !calls.some((c) => c.name === other),
-        "a container without the enabling label must be ignored",
-      );
-      assert.deepEqual([...backends.keys()], [early]);
-      assert.deepEqual(lines, []);
-    } finally {
-      await discovery?.close();
-      await scope.cleanup();
-    }
+    assert.ok(!calls.some((c) => c.name === other), "a container without the enabling label must be ignored");
+    assert.deepEqual([...backends.keys()], [early]);
+    assert.deepEqual(lines, []);
   },
 );
 
-gatedTest(
+dockerTest(
   "createDockerDiscovery() logs a bad port label and skips the container",
-  dockerMissing,
-  async () => {
-    await ensureBusybox();
-    const scope = containerScope("discovery-bad");
+  "discovery-bad",
+  async (scope) => {
     const enable = `lb-test.enable-${scope.id}`;
     const { sink, calls } = recordingSink();
     const lines: string[] = [];
-    const discovery = createDockerDiscovery({ sink, label: enable, log: (l) => lines.push(l) });
-    try {
-      const bad = await scope.run("bad", ["--label", `${enable}=true`, "--label", "lb.port=http"], IDLE);
-      const line = await waitFor("a log line", () => lines[0], 2_000);
-      assert.match(
-        line,
-        new RegExp(`container "${bad}".*lb\\.port must be a port 1-65535, current value is "http"`),
-      );
-      assert.deepEqual(calls, []);
-    } finally {
-      await discovery.close();
-      await scope.cleanup();
-    }
+    discover(scope, { sink, label: enable, log: (l) => lines.push(l) });
+    const bad = await scope.run("bad", ["--label", `${enable}=true`, "--label", "lb.port=http"], IDLE);
+    const line = await waitFor("a log line", () => lines[0], 2_000);
+    assert.match(
+      line,
+      new RegExp(`container "${bad}".*lb\\.port must be a port 1-65535, current value is "http"`),
+    );
+    assert.deepEqual(calls, []);
   },
 );
 
-gatedTest(
+dockerTest(
   "createDockerDiscovery() survives losing Docker and re-lists on reconnect",
-  dockerMissing,
-  async () => {
-    await ensureBusybox();
-    const scope = containerScope("discovery-outage");
+  "discovery-outage",
+  async (scope) => {
     const enable = `lb-test.enable-${scope.id}`;
     const dir = await Deno.makeTempDir();
+    scope.defer(() => Deno.remove(dir, { recursive: true }));
     const socket = `${dir}/docker.sock`;
     const { sink, backends } = recordingSink();
     const lines: string[] = [];
     const errors: Error[] = [];
-    const discovery = createDockerDiscovery({
-      sink,
-      socket,
-      label: enable,
-      log: (l) => lines.push(l),
-      onError: (e) => errors.push(e),
-      backoff: { initialMs: 20, maxMs: 100 },
-    });
-    let relay;
-    try {
-      // Nothing listens on the socket yet.
-      await waitFor("several failed attempts", () => errors.length >= 3 || undefined, 5_000);
-      assert.equal(lines.length, 1, lines.join("\n"));
-      assert.match(lines[0], new RegExp(`cannot watch Docker at ${socket}: .*; retrying with backoff`));
+    const options = { sink, socket, label: enable, backoff: { initialMs: 20, maxMs: 100 } };
+    discover(scope, { ...options, log: (l) => lines.push(l), onError: (e) => errors.push(e) });
 
-      const first = await scope.run("first", ["--label", `${enable}=true`], IDLE);
-      relay = relayDockerSocket(socket);
-      await waitFor("the container, once Docker is reachable", () => backends.get(first), 5_000);
-      assert.match(lines.at(-1)!, /reconnected to Docker at .*, 1 backends/);
+    // Nothing listens on the socket yet.
+    await waitFor("several failed attempts", () => errors.length >= 3 || undefined, 5_000);
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(lines[0], new RegExp(`cannot watch Docker at ${socket}: .*; retrying with backoff`));
 
-      // Cut Docker off; while it is away the container goes and another comes.
-      const failuresBefore = errors.length;
-      await relay.close();
-      await waitFor("a failure after the cut", () => errors.length > failuresBefore || undefined, 5_000);
-      await docker("rm", "-f", first);
-      const second = await scope.run("second", ["--label", `${enable}=true`], IDLE);
-      relay = relayDockerSocket(socket);
-      await waitFor(
-        "the re-list to replace first by second",
-        () => backends.has(second) && !backends.has(first) || undefined,
-        5_000,
-      );
-      assert.deepEqual([...backends.keys()], [second]);
-      // One line per outage and one per recovery.
-      assert.equal(lines.filter((l) => l.includes("cannot watch Docker")).length, 2, lines.join("\n"));
-    } finally {
-      await discovery.close();
-      await relay?.close();
-      await scope.cleanup();
-      await Deno.remove(dir, { recursive: true });
-    }
+    const first = await scope.run("first", ["--label", `${enable}=true`], IDLE);
+    let relay = relayDockerSocket(socket);
+    scope.defer(() => relay.close());
+    await waitFor("the container, once Docker is reachable", () => backends.get(first), 5_000);
+    assert.match(lines.at(-1)!, /reconnected to Docker at .*, 1 backends/);
+
+    // Cut Docker off; while it is away the container goes and another comes.
+    const failuresBefore = errors.length;
+    await relay.close();
+    await waitFor("a failure after the cut", () => errors.length > failuresBefore || undefined, 5_000);
+    await docker("rm", "-f", first);
+    const second = await scope.run("second", ["--label", `${enable}=true`], IDLE);
+    relay = relayDockerSocket(socket);
+    await waitFor(
+      "the re-list to replace first by second",
+      () => backends.has(second) && !backends.has(first) || undefined,
+      5_000,
+    );
+    assert.deepEqual([...backends.keys()], [second]);
+    // One line per outage and one per recovery.
+    assert.equal(lines.filter((l) => l.includes("cannot watch Docker")).length, 2, lines.join("\n"));
   },
 );
