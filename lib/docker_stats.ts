@@ -105,8 +105,9 @@ export function createDockerStats(options: DockerStatsOptions): DockerStats {
           entry.sample = sample;
           options.onSample?.(backend, sample);
         });
-        // A clean end means the container stopped; retry like a failure so a restart is picked up.
-        if (!signal.aborted) throw new Error("stats stream ended (container stopped?)");
+        // The engine keeps the stream open across stop and start (sending empty frames meanwhile) and
+        // ends it when the container is removed: retry by name, so a recreated container is picked up.
+        if (!signal.aborted) throw new Error("stats stream ended (container removed?)");
       } catch (error) {
         if (signal.aborted) break;
         failures++;
