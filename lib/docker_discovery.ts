@@ -16,6 +16,7 @@ import { connectDocker, type DockerApi } from "./docker_api.ts";
 import { type BackendSpec, backendSpec, labelFilter, type SpecRules } from "./docker_backend_spec.ts";
 import { followJsonLines } from "./json_lines.ts";
 import { backoffDelay, type BackoffOptions, sleep } from "./backoff.ts";
+import { consoleLogger, type Logger } from "./log.ts";
 
 export type { BackendSpec } from "./docker_backend_spec.ts";
 
@@ -45,8 +46,8 @@ export interface DockerDiscoveryOptions {
   readonly weightLabel?: string;
   /** Network to take addresses from; empty: the first network with an address. @default "" */
   readonly network?: string;
-  /** One line per outage, per recovery and per container that cannot be a backend. @default console.warn */
-  readonly log?: (line: string) => void;
+  /** One line per outage, per recovery and per container that cannot be a backend. @default consoleLogger() */
+  readonly log?: Logger;
   /** Called with every failed connection attempt, e.g. to count them. */
   readonly onError?: (error: Error) => void;
   /** Reconnect pacing. */
@@ -84,7 +85,7 @@ export function createDockerDiscovery(options: DockerDiscoveryOptions): DockerDi
   const socket = options.socket ?? "/var/run/docker.sock";
   const docker = options.docker ?? connectDocker(socket);
   const { sink } = options;
-  const log = options.log ?? ((line: string) => console.warn(line));
+  const log = options.log ?? consoleLogger();
   const rules: SpecRules = {
     label: options.label ?? "lb.enable",
     portLabel: options.portLabel ?? "lb.port",
@@ -116,7 +117,9 @@ export function createDockerDiscovery(options: DockerDiscoveryOptions): DockerDi
     }
     const result = backendSpec(inspect, rules);
     if (!result.ok) {
-      if (inspect.State.Running) log(`docker discovery: ${result.reason}`);
+      if (inspect.State.Running) {
+        log("warn", "docker discovery: container skipped", { reason: result.reason });
+      }
       return remove(id);
     }
     const before = current.get(id);
@@ -167,9 +170,7 @@ export function createDockerDiscovery(options: DockerDiscoveryOptions): DockerDi
     while (!signal.aborted) {
       try {
         await session(() => {
-          if (failures > 0) {
-            log(`docker discovery: reconnected to Docker at ${socket}, ${current.size} backends`);
-          }
+          if (failures > 0) log("info", "docker discovery: reconnected", { socket, backends: current.size });
           failures = 0;
         });
       } catch (error) {
@@ -179,8 +180,12 @@ export function createDockerDiscovery(options: DockerDiscoveryOptions): DockerDi
         options.onError?.(err);
         if (failures === 1) {
           log(
-            `docker discovery: cannot watch Docker at ${socket}: ${err.message}; ` +
-              `retrying with backoff, backends found so far are kept`,
+            "warn",
+            "docker discovery: cannot watch Docker, retrying with backoff and keeping known backends",
+            {
+              socket,
+              error: err.message,
+            },
           );
         }
         await sleep(backoffDelay(failures, options.backoff), signal);

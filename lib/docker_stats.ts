@@ -15,6 +15,7 @@ import type { DockerApi } from "./docker_api.ts";
 import { availableCpus, cpuRatio, type DockerStatsDocument, memoryRatio } from "./docker_stats_ratio.ts";
 import { followJsonLines } from "./json_lines.ts";
 import { backoffDelay, type BackoffOptions, sleep } from "./backoff.ts";
+import { consoleLogger, type Logger } from "./log.ts";
 
 export { availableCpus, cpuRatio, memoryRatio } from "./docker_stats_ratio.ts";
 export type { DockerStatsDocument } from "./docker_stats_ratio.ts";
@@ -27,8 +28,8 @@ export interface DockerStatsOptions {
   readonly now: () => number;
   /** A sample older than this is not returned by `get`. @default 10000 */
   readonly maxAgeMs?: number;
-  /** Receives one line per failure streak of a stream (not one per retry). @default console.warn */
-  readonly log?: (line: string) => void;
+  /** Gets one line per failure streak of a stream (not one per retry) and one per recovery. @default consoleLogger() */
+  readonly log?: Logger;
   /** Called with every new sample, e.g. to export it. */
   readonly onSample?: (backend: string, sample: ResourceSample) => void;
   /** Reconnect pacing after a stream fails or ends. */
@@ -72,7 +73,7 @@ interface Tracked {
 export function createDockerStats(options: DockerStatsOptions): DockerStats {
   const { docker, now } = options;
   const maxAgeMs = options.maxAgeMs ?? 10_000;
-  const log = options.log ?? ((line: string) => console.warn(line));
+  const log = options.log ?? consoleLogger();
   const entries = new Map<string, Tracked>();
   // Aborted by close(); cancels requests shared between backends.
   const lifetime = new AbortController();
@@ -100,7 +101,9 @@ export function createDockerStats(options: DockerStatsOptions): DockerStats {
         await followJsonLines(stream, (document) => {
           const sample = toSample(document as DockerStatsDocument, memTotal, cpus, now());
           if (!sample || entries.get(backend) !== entry) return;
-          if (failures > 0) log(`docker stats: following container "${entry.container}" again`);
+          if (failures > 0) {
+            log("info", "docker stats: following container again", { backend, container: entry.container });
+          }
           failures = 0;
           entry.sample = sample;
           options.onSample?.(backend, sample);
@@ -112,10 +115,11 @@ export function createDockerStats(options: DockerStatsOptions): DockerStats {
         if (signal.aborted) break;
         failures++;
         if (failures === 1) {
-          log(
-            `docker stats: cannot follow container "${entry.container}" for backend "${backend}": ` +
-              `${errorMessage(error)}; retrying with backoff`,
-          );
+          log("warn", "docker stats: cannot follow container, retrying with backoff", {
+            backend,
+            container: entry.container,
+            error: errorMessage(error),
+          });
         }
         await sleep(backoffDelay(failures, options.backoff), signal);
       }

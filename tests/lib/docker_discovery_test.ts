@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { memoryLogger } from "../../lib/log.ts";
 import { type ContainerScope, docker, dockerTest, relayDockerSocket, waitFor } from "../_util/docker.ts";
 import {
   type BackendSpec,
@@ -44,10 +45,11 @@ dockerTest(
   async (scope) => {
     const enable = `lb-test.enable-${scope.id}`;
     const { sink, backends, calls } = recordingSink();
-    const lines: string[] = [];
+    const log = memoryLogger();
+    const lines = log.lines;
     // Running before discovery starts: found by the initial listing.
     const early = await scope.run("early", ["--label", `${enable}=true`, "--label", "lb.port=8080"], IDLE);
-    discover(scope, { sink, label: enable, log: (l) => lines.push(l) });
+    discover(scope, { sink, label: enable, log });
     await waitFor("the early container", () => backends.get(early), 5_000);
     assert.deepEqual(backends.get(early), {
       name: early,
@@ -89,12 +91,15 @@ dockerTest(
   async (scope) => {
     const enable = `lb-test.enable-${scope.id}`;
     const { sink, calls } = recordingSink();
-    const lines: string[] = [];
-    discover(scope, { sink, label: enable, log: (l) => lines.push(l) });
+    const log = memoryLogger();
+    const lines = log.lines;
+    discover(scope, { sink, label: enable, log });
     const bad = await scope.run("bad", ["--label", `${enable}=true`, "--label", "lb.port=http"], IDLE);
     const line = await waitFor("a log line", () => lines[0], 2_000);
+    assert.match(line, /^warn docker discovery: container skipped /);
+    const { reason } = JSON.parse(line.slice(line.indexOf("{")));
     assert.match(
-      line,
+      reason,
       new RegExp(`container "${bad}".*lb\\.port must be a port 1-65535, current value is "http"`),
     );
     assert.deepEqual(calls, []);
@@ -110,21 +115,25 @@ dockerTest(
     scope.defer(() => Deno.remove(dir, { recursive: true }));
     const socket = `${dir}/docker.sock`;
     const { sink, backends } = recordingSink();
-    const lines: string[] = [];
+    const log = memoryLogger();
+    const lines = log.lines;
     const errors: Error[] = [];
     const options = { sink, socket, label: enable, backoff: { initialMs: 20, maxMs: 100 } };
-    discover(scope, { ...options, log: (l) => lines.push(l), onError: (e) => errors.push(e) });
+    discover(scope, { ...options, log, onError: (e) => errors.push(e) });
 
     // Nothing listens on the socket yet.
     await waitFor("several failed attempts", () => errors.length >= 3 || undefined, 5_000);
     assert.equal(lines.length, 1, lines.join("\n"));
-    assert.match(lines[0], new RegExp(`cannot watch Docker at ${socket}: .*; retrying with backoff`));
+    assert.match(
+      lines[0],
+      new RegExp(`^warn docker discovery: cannot watch Docker.*"socket":"${socket}","error":`),
+    );
 
     const first = await scope.run("first", ["--label", `${enable}=true`], IDLE);
     let relay = relayDockerSocket(socket);
     scope.defer(() => relay.close());
     await waitFor("the container, once Docker is reachable", () => backends.get(first), 5_000);
-    assert.match(lines.at(-1)!, /reconnected to Docker at .*, 1 backends/);
+    assert.match(lines.at(-1)!, /^info docker discovery: reconnected .*"backends":1/);
 
     // Cut Docker off; while it is away the container goes and another comes.
     const failuresBefore = errors.length;

@@ -5,6 +5,7 @@ import { connectDocker } from "../../lib/docker_api.ts";
 import { createDockerStats, type DockerStats, type DockerStatsOptions } from "../../lib/docker_stats.ts";
 import { registerResourceGauges } from "../../lib/docker_stats_metrics.ts";
 import type { ResourceSample } from "../../algorithms/types.ts";
+import { memoryLogger } from "../../lib/log.ts";
 
 const BURN = ["sh", "-c", "while :; do :; done"];
 const IDLE = ["sleep", "3600"];
@@ -124,9 +125,10 @@ dockerTest(
   "createDockerStats() logs once while a container is missing and follows it once it runs",
   "stats-late",
   async (scope) => {
-    const lines: string[] = [];
+    const log = memoryLogger();
+    const lines = log.lines;
     const stats = statsFor(scope, {
-      log: (line) => lines.push(line),
+      log,
       backoff: { initialMs: 50, maxMs: 200 },
     });
     const name = scope.name("late");
@@ -134,9 +136,12 @@ dockerTest(
     // Several retries happen in this second; only the first one logs.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     assert.equal(lines.length, 1, lines.join("\n"));
-    assert.match(lines[0], new RegExp(`cannot follow container "${name}" for backend "late"`));
+    assert.match(
+      lines[0],
+      new RegExp(`^warn docker stats: cannot follow container.*"backend":"late","container":"${name}"`),
+    );
     await scope.run("late", [], IDLE);
     await waitFor("a sample once the container runs", () => stats.get("late"), 10_000);
-    assert.match(lines.at(-1)!, /following container .* again/);
+    assert.match(lines.at(-1)!, /^info docker stats: following container again/);
   },
 );
