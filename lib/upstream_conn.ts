@@ -100,27 +100,26 @@ export class UpstreamConn {
 
   /** Read and parse the next response head. */
   async readHead(): Promise<ResponseHead> {
-    let scanned = this.#start;
+    // Bytes after #start already searched. Counted from #start, not as an index, because #fill
+    // may move the unconsumed bytes to the front of the buffer.
+    let scanned = 0;
     while (true) {
-      const end = headEnd(this.#buf.subarray(this.#start), this.#end - this.#start, scanned - this.#start);
+      const available = this.#end - this.#start;
+      const end = headEnd(this.#buf.subarray(this.#start), available, scanned);
       if (end !== -1) {
         const head = parseHead(this.#buf.subarray(this.#start), end);
         if (typeof head === "string") throw new ProtocolError(head);
         this.#start += end;
         return head;
       }
-      if (this.#end - this.#start > MAX_HEAD_BYTES) {
-        throw new ProtocolError("response head larger than 64 KiB");
-      }
-      scanned = Math.max(this.#start, this.#end - 3);
-      const before = this.#end - this.#start;
+      if (available > MAX_HEAD_BYTES) throw new ProtocolError("response head larger than 64 KiB");
+      scanned = Math.max(0, available - 3);
       if (!(await this.#fill())) {
         throw new ConnectionClosed(
-          before === 0 ? "closed before responding" : "closed inside the response head",
+          available === 0 ? "closed before responding" : "closed inside the response head",
           false,
         );
       }
-      if (this.#start !== 0 && scanned < this.#start) scanned = this.#start;
     }
   }
 

@@ -142,6 +142,28 @@ Deno.test("UpstreamClient skips 1xx interim responses and honours Connection: cl
   }
 });
 
+Deno.test("UpstreamClient reads a final head that arrives in a later read than the 1xx before it", async () => {
+  const server = rawServer(async (_head, conn) => {
+    // The interim head is longer than the final one, so a search resuming at a stale offset misses it.
+    await conn.write(enc(`HTTP/1.1 103 Early Hints\r\nLink: </${"a".repeat(100)}.css>\r\n\r\n`));
+    // Long enough that the final head cannot land in the same read as the interim one.
+    await new Promise((r) => setTimeout(r, 50));
+    await conn.write(enc("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+  });
+  const client = new UpstreamClient();
+  try {
+    for (let i = 0; i < 2; i++) {
+      const { r, text } = await get(client, server.backend);
+      assert.ok(r.ok, JSON.stringify(r));
+      assert.equal(text, "ok");
+    }
+    assert.equal(server.connections, 1);
+  } finally {
+    client.close();
+    server.close();
+  }
+});
+
 Deno.test("UpstreamClient returns bodiless HEAD, 204 and 304 and keeps the connection", async () => {
   const server = rawServer(async (head, conn, i) => {
     if (head.startsWith("HEAD")) await conn.write(enc("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"));
