@@ -1,0 +1,234 @@
+/**
+ * Proxy overhead benchmark: this proxy against direct access, NGINX, HAProxy, Caddy and node's
+ * http-proxy, all in front of one NGINX backend on loopback, measured interleaved in rounds so
+ * background load on the machine hits every target alike. Writes `reports/bench.md`.
+ *
+ * ```
+ * deno task bench:proxy [--quick] [--rounds N] [--seconds N] [--out PATH] [--only a,b]
+ * ```
+ *
+ * `--quick` runs every section in well under a minute, to keep the harness working in CI; its
+ * numbers are not measurements.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { connectionsRss, streamingRss } from "./memory.ts";
+import { openLoop } from "./open_loop.ts";
+import { pickCosts } from "./pick_cost.ts";
+import { ProcSet, run } from "./procs.ts";
+import { type BenchResults, type LatencyRow, median, renderReport, type ThroughputRow } from "./report.ts";
+import {
+  caddy,
+  direct,
+  haproxy,
+  nginxProxy,
+  nodeHttpProxy,
+  startBackend,
+  strategyAvailable,
+  type Target,
+  type TargetEnv,
+  thisProxy,
+} from "./targets.ts";
+import { wrk } from "./wrk.ts";
+
+/** Run settings. */
+export interface BenchSettings {
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly seconds: number;
+  readonly connections: number;
+  readonly rate: number;
+  readonly latencySeconds: number;
+  readonly memoryConnections: number;
+  readonly streamBytes: number;
+  readonly out: string;
+  /** Target names to measure (all when empty); `direct` and the reference always run. */
+  readonly only: readonly string[];
+}
+
+/** Settings from the command line. */
+export function settingsFrom(args: string[], root: string): BenchSettings {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean", default: false },
+      rounds: { type: "string" },
+      seconds: { type: "string" },
+      out: { type: "string" },
+      only: { type: "string" },
+    },
+    strict: true,
+  });
+  const quick = values.quick;
+  return {
+    quick,
+    rounds: Number(values.rounds ?? (quick ? 1 : 3)),
+    seconds: Number(values.seconds ?? (quick ? 1 : 10)),
+    connections: 50,
+    rate: 2000,
+    latencySeconds: quick ? 1 : 5,
+    memoryConnections: 1000,
+    streamBytes: quick ? 64 * 1024 ** 2 : 1024 ** 3,
+    out: values.out ?? `${root}/reports/bench.md`,
+    only: values.only ? values.only.split(",") : [],
+  };
+}
+
+const REFERENCE = "lb round_robin";
+
+const started = performance.now();
+/** Progress on stderr, so a long run shows where it is. */
+function progress(message: string): void {
+  console.error(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
+}
+
+/** Every server to compare, in the order each round visits them. */
+async function startTargets(env: TargetEnv, s: BenchSettings, notes: string[]): Promise<Target[]> {
+  const want = (name: string) => s.only.length === 0 || s.only.includes(name);
+  const has = async (cmd: string) => await run("which", [cmd]).then(() => true, () => false);
+  const targets = [direct(env), await thisProxy(env, "round_robin")];
+  if (want("lb peak_ewma")) {
+    if (await strategyAvailable(env, "peak_ewma")) targets.push(await thisProxy(env, "peak_ewma"));
+    else {notes.push(
+        "peak_ewma: not accepted by `main.ts --check` in this tree, so only round_robin was measured.",
+      );}
+  }
+  const others: [string, string, (env: TargetEnv) => Promise<Target>][] = [
+    ["nginx", "nginx", nginxProxy],
+    ["haproxy", "haproxy", haproxy],
+    ["caddy", "caddy", caddy],
+    ["node http-proxy", "node", nodeHttpProxy],
+  ];
+  for (const [name, cmd, start] of others) {
+    if (!want(name)) continue;
+    if (await has(cmd)) targets.push(await start(env));
+    else notes.push(`${name}: \`${cmd}\` not installed, not measured.`);
+  }
+  return targets;
+}
+
+async function environment(): Promise<string> {
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(await Deno.readTextFile("/proc/cpuinfo"))?.[1] ?? "unknown CPU";
+  const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+  return `${cpu}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}; ` +
+    `load average at start ${load} (other work on the machine shows up as noise; rounds are interleaved ` +
+    `so it affects every target alike).`;
+}
+
+/** Run the benchmark and write the report; returns the results. */
+export async function bench(s: BenchSettings, root: string): Promise<BenchResults> {
+  const dir = await Deno.makeTempDir({ prefix: "lb-bench-" });
+  // NGINX workers drop root privileges and must still read the files served from here.
+  await Deno.chmod(dir, 0o755);
+  const procs = new ProcSet(dir);
+  const notes: string[] = [];
+  const env0 = await environment();
+  try {
+    const backendPort = await startBackend(dir, procs, s.streamBytes);
+    const env: TargetEnv = { dir, procs, backendPort, root };
+    const targets = await startTargets(env, s, notes);
+    progress(`started ${targets.map((t) => t.name).join(", ")}`);
+
+    // JIT warmup for the Deno and node targets; everyone gets the same.
+    for (const t of targets) await wrk(t.url, s.connections, s.quick ? 1 : 2);
+
+    const tp = new Map<string, { rounds: number[]; p50: number[]; p99: number[]; errors: number }>();
+    for (let round = 0; round < s.rounds; round++) {
+      for (const t of targets) {
+        const r = await wrk(t.url, s.connections, s.seconds);
+        progress(`round ${round + 1} ${t.name}: ${r.rps.toFixed(0)} req/s, ${r.errors} errors`);
+        const e = tp.get(t.name) ?? { rounds: [], p50: [], p99: [], errors: 0 };
+        e.rounds.push(r.rps), e.p50.push(r.p50Ms), e.p99.push(r.p99Ms), e.errors += r.errors;
+        tp.set(t.name, e);
+      }
+    }
+    const throughput: ThroughputRow[] = targets.map((t) => {
+      const e = tp.get(t.name)!;
+      return { target: t.name, rounds: e.rounds, p50Ms: e.p50, p99Ms: e.p99, errors: e.errors };
+    });
+
+    const lat = new Map<string, { p50: number[]; p99: number[]; errors: number }>();
+    for (let round = 0; round < s.rounds; round++) {
+      for (const t of targets) {
+        const r = await openLoop(t.url, {
+          rate: s.rate,
+          seconds: s.latencySeconds,
+          warmupSeconds: s.quick ? 0.5 : 1,
+        });
+        progress(
+          `latency round ${round + 1} ${t.name}: p50 ${r.p50Ms.toFixed(3)} ms, p99 ${
+            r.p99Ms.toFixed(3)
+          } ms, ` +
+            `${r.errors} errors ${r.lastError}`,
+        );
+        const e = lat.get(t.name) ?? { p50: [], p99: [], errors: 0 };
+        e.p50.push(r.p50Ms), e.p99.push(r.p99Ms), e.errors += r.errors;
+        lat.set(t.name, e);
+      }
+    }
+    const latency: LatencyRow[] = targets.map((t) => {
+      const e = lat.get(t.name)!;
+      return { target: t.name, p50Ms: median(e.p50), p99Ms: median(e.p99), errors: e.errors };
+    });
+
+    // Memory on fresh processes, so earlier runs do not inflate the numbers.
+    const forConns = await thisProxy(env, "round_robin", "mem_conns");
+    const conns = await connectionsRss(
+      forConns.proc!.pid,
+      forConns.url,
+      s.memoryConnections,
+      s.quick ? 1 : 5,
+    );
+    const forStream = await thisProxy(env, "round_robin", "mem_stream");
+    const stream = await streamingRss(forStream.proc!.pid, `${forStream.url}big`);
+    if (stream.bytes !== s.streamBytes) {
+      throw new Error(`streamed ${stream.bytes} bytes, expected ${s.streamBytes}`);
+    }
+
+    progress(
+      `memory: peak ${conns.peakMiB.toFixed(1)} MiB, stream growth ${stream.growthMiB.toFixed(1)} MiB`,
+    );
+    const picks = await pickCosts(root);
+    if (s.quick) {
+      notes.push("Quick mode: short runs for checking the harness; these numbers are not measurements.");
+    }
+    const results: BenchResults = {
+      date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
+      command: `deno task bench:proxy${s.quick ? " --quick" : ""}`,
+      environment: env0,
+      rounds: s.rounds,
+      seconds: s.seconds,
+      connections: s.connections,
+      reference: REFERENCE,
+      throughput,
+      rate: s.rate,
+      latencySeconds: s.latencySeconds,
+      latency,
+      memory: {
+        connections: s.memoryConnections,
+        idleMiB: conns.idleMiB,
+        peakMiB: conns.peakMiB,
+        streamMiB: s.streamBytes / 1024 ** 2,
+        growthMiB: stream.growthMiB,
+        mibPerSecond: stream.mibPerSecond,
+      },
+      picks,
+      notes,
+    };
+    await Deno.mkdir(s.out.replace(/\/[^/]*$/, ""), { recursive: true });
+    await Deno.writeTextFile(s.out, renderReport(results));
+    return results;
+  } finally {
+    await procs.stopAll();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+  const s = settingsFrom(Deno.args, root);
+  await bench(s, root);
+  console.log(await Deno.readTextFile(s.out));
+}
