@@ -66,8 +66,9 @@ export function createPeakEwma(options: StrategyOptions): Strategy {
     pick(candidates) {
       const n = candidates.length;
       if (n === 0) return undefined;
-      if (n === 1) return candidates[0];
+      // Align even for one candidate: membership changes must be seen to reset returning backends.
       const states = table.align(candidates);
+      if (n === 1) return candidates[0];
       const t = now();
       const cost = (i: number) => costOf(candidates[i], states[i], t, tau);
       return candidates[pickOfTwo(n, random, cost)];

@@ -63,3 +63,10 @@ export function shares(counts: ReadonlyMap<string, number>): Map<string, number>
   for (const n of counts.values()) total += n;
   return new Map([...counts].map(([name, n]) => [name, n / total]));
 }
+
+/** One pick from a non-empty list, typed as the list's element (so tests can bump `inFlight`). */
+export function pickOne<T extends Candidate>(strategy: Strategy, list: readonly T[], hashKey = ""): T {
+  const chosen = strategy.pick(list, { hashKey });
+  if (chosen === undefined) throw new Error("pick() returned undefined for a non-empty list");
+  return chosen as T;
+}
