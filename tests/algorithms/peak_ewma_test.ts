@@ -31,19 +31,26 @@ function regainedAt(
   return Infinity;
 }
 
-Deno.test("createPeakEwma() moves traffic off a slowed backend within a second and back after recovery", () => {
-  const { clock, strategy, jitter } = setup(41);
+/**
+ * Three backends at 200 requests/s for `durationMs`; b answers in 200 ms instead of 10 ms
+ * (±20 %) from 10 s to 30 s. Returns every placement.
+ */
+function slowdown(seed: number, durationMs: number, ewmaDecayMs?: number) {
+  const { clock, strategy, jitter } = setup(seed, ewmaDecayMs);
   const list = makeBackends([1, 1, 1]);
-  // 200 requests/s for two minutes; b is 20x slower from 10 s to 30 s.
   const slow = (b: TestBackend, t: number) => b.name === "b" && t >= 10_000 && t < 30_000;
-  const placements = simulate({
+  return simulate({
     strategy,
     clock,
     candidates: () => list,
     intervalMs: 5,
-    durationMs: 120_000,
+    durationMs,
     outcome: (b, t) => ({ latencyMs: jitter(slow(b, t) ? 200 : 10), ok: true }),
   });
+}
+
+Deno.test("createPeakEwma() moves traffic off a slowed backend within a second and back after recovery", () => {
+  const placements = slowdown(41, 120_000);
   assert.ok(Math.abs(shareBetween(placements, "b", 2000, 10_000) - 1 / 3) < 0.08, "b has its share before");
   assert.ok(shareBetween(placements, "b", 11_000, 30_000) < 0.01, "b loses its traffic within a second");
   // Unobserved, b's estimate decays (τ = 10 s) until a probe finds it fast again.
@@ -56,22 +63,8 @@ Deno.test("createPeakEwma() moves traffic off a slowed backend within a second a
 });
 
 Deno.test("createPeakEwma() recovers faster with a shorter decay window", () => {
-  const recovery = (ewmaDecayMs: number) => {
-    const { clock, strategy, jitter } = setup(42, ewmaDecayMs);
-    const list = makeBackends([1, 1, 1]);
-    const placements = simulate({
-      strategy,
-      clock,
-      candidates: () => list,
-      intervalMs: 5,
-      durationMs: 90_000,
-      outcome: (b, t) => ({
-        latencyMs: jitter(b.name === "b" && t >= 10_000 && t < 30_000 ? 200 : 10),
-        ok: true,
-      }),
-    });
-    return regainedAt(placements, "b", 30_000, 0.2) - 30_000;
-  };
+  const recovery = (ewmaDecayMs: number) =>
+    regainedAt(slowdown(42, 90_000, ewmaDecayMs), "b", 30_000, 0.2) - 30_000;
   const fast = recovery(2_000);
   const slow = recovery(10_000);
   assert.ok(fast <= 10_000 && fast < slow, `τ 2 s: ${fast} ms, τ 10 s: ${slow} ms`);
