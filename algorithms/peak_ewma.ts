@@ -9,7 +9,7 @@
  * - Decay when unobserved: between observations the estimate decays toward zero with the same τ
  *   (as Finagle and tower do), so a backend that lost its traffic because it was slow is retried
  *   after about τ·ln(its cost / the others' cost) and regains traffic if it has recovered. This
- *   is what latency strategies without decay lack (Traefik's `leasttime`, issue 12306: a server
+ *   is what latency strategies without decay lack (Traefik's `leasttime`, traefik/traefik#12306: a server
  *   penalised by a few slow responses never got traffic again).
  * - New and returning backends start unmeasured at cost 0, so the next draw that includes them
  *   sends them a probe; while that probe is in flight they cost a large penalty, so an unknown
