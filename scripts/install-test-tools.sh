@@ -4,7 +4,7 @@
 set -euo pipefail
 
 DENO_VERSION="2.9.6"
-APT_PACKAGES=(prometheus)
+APT_PACKAGES=(prometheus docker.io busybox-static debootstrap)
 
 if ! command -v deno >/dev/null 2>&1 || [[ "$(deno --version | head -1 | awk '{print $2}')" != "$DENO_VERSION" ]]; then
   echo "installing deno@$DENO_VERSION from npm"
