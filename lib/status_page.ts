@@ -28,7 +28,7 @@ button { cursor: pointer; }
 #message.error { color: var(--bad); }
 table { border-collapse: collapse; width: 100%; margin-bottom: 16px; }
 th, td { text-align: right; padding: 6px 10px; border-bottom: 1px solid var(--line); white-space: nowrap; }
-th:first-child, td:first-child, td[data-field=state] { text-align: left; }
+th:first-child, th:nth-child(2), td:first-child, td[data-field=state] { text-align: left; }
 td { font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 .state-healthy { color: var(--ok); } .state-unhealthy { color: var(--bad); }
