@@ -148,6 +148,8 @@ export class Metrics {
     for (const kind of ERROR_KINDS) this.upstreamErrors.inc({ backend: name, kind }, 0);
     this.requests.inc({ backend: name, strategy, method: "GET", code: "200" }, 0);
     this.durationChild(name, strategy);
+    // labels() alone exports nothing for a histogram; zero() writes the buckets at 0.
+    this.duration.zero({ backend: name, strategy });
   }
 
   /** Drop every series of a backend that left the pool. */
