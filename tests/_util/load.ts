@@ -5,6 +5,9 @@
  * @module
  */
 
+/** Resolve after `ms` milliseconds (slow backends, pauses between phases). */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /** What a load run saw. */
 export interface LoadResult {
   /** Responses by status code. */
@@ -54,7 +57,7 @@ export async function steadyLoad(baseUrl: string, options: LoadOptions): Promise
       } catch (e) {
         failures.push((e as Error).message);
       }
-      if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
+      if (options.pauseMs) await sleep(options.pauseMs);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, client));

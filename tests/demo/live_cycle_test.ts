@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { runLiveCycle } from "../../demo/live_cycle.ts";
 import { startBackend, startLb } from "../_util/harness.ts";
-import { steadyLoad } from "../_util/load.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, steadyLoad } from "../_util/load.ts";
 
 Deno.test("runLiveCycle() switches strategies under load, reports each period and restores", async () => {
   const backends = [1, 6].map((d) => startBackend(async () => (await sleep(d), new Response("ok"))));

@@ -10,7 +10,7 @@ import {
   readDashboards,
 } from "../_util/grafana.ts";
 import { startBackend, startLb, type TestLb } from "../_util/harness.ts";
-import { steadyLoad } from "../_util/load.ts";
+import { sleep, steadyLoad } from "../_util/load.ts";
 import { type Series, startPrometheus } from "../_util/prometheus.ts";
 import { gatedTest, needs } from "../_util/tools.ts";
 
@@ -118,8 +118,6 @@ Deno.test("grafana dashboards are fresh from grafana/build and lint clean", asyn
     }
   }
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 gatedTest(
   "every dashboard query returns finite series from a real Prometheus scraping the proxy",

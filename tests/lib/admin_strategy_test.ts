@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { scrape, startBackend, startLb } from "../_util/harness.ts";
-import { steadyLoad } from "../_util/load.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, steadyLoad } from "../_util/load.ts";
 
 function strategyInfo(metrics: Map<string, number>): Record<string, number> {
   const out: Record<string, number> = {};

@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { launchChromium } from "../_util/cdp.ts";
 import { startBackend, startLb, waitFor } from "../_util/harness.ts";
-import { steadyLoad } from "../_util/load.ts";
+import { sleep, steadyLoad } from "../_util/load.ts";
 import { gatedTest, needs } from "../_util/tools.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The table as the browser renders it: backend -> field -> text. */
 const READ_ROWS = `Array.from(document.querySelectorAll("#rows tr")).map((tr) => [
