@@ -129,7 +129,20 @@ export class Metrics {
       registers,
     })
       .set({ version: VERSION }, 1);
-    if (defaults) collectDefaultMetrics({ register: registry });
+    if (defaults) {
+      collectDefaultMetrics({ register: registry });
+      // These gauges end in _total, which Prometheus reserves for counters (promtool flags them);
+      // the same numbers remain available without the suffix.
+      for (
+        const name of [
+          "nodejs_active_handles_total",
+          "nodejs_active_requests_total",
+          "nodejs_active_resources_total",
+        ]
+      ) {
+        registry.removeSingleMetric(name);
+      }
+    }
   }
 
   /** Read in-flight counts and states from `source` at every scrape. */
@@ -147,8 +160,6 @@ export class Metrics {
     for (const result of ["success", "failure"]) this.healthChecks.inc({ backend: name, result }, 0);
     for (const kind of ERROR_KINDS) this.upstreamErrors.inc({ backend: name, kind }, 0);
     this.requests.inc({ backend: name, strategy, method: "GET", code: "200" }, 0);
-    this.durationChild(name, strategy);
-    // labels() alone exports nothing for a histogram; zero() writes the buckets at 0.
     this.duration.zero({ backend: name, strategy });
   }
 

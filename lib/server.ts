@@ -6,6 +6,7 @@
  */
 
 import { Registry } from "prom-client";
+import type { ResourceStats } from "../algorithms/types.ts";
 import { createAdminHandler } from "./admin.ts";
 import { Balancer } from "./balancer.ts";
 import type { Config } from "./config.ts";
@@ -29,6 +30,8 @@ export interface StartOptions {
   random?: () => number;
   /** Collect prom-client's process metrics. @default true */
   processMetrics?: boolean;
+  /** Container resource samples for `least_resources` (the Docker stats collector). */
+  stats?: ResourceStats;
 }
 
 /** A running proxy. */
@@ -69,7 +72,12 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   metrics.addObserver(stats);
   const pool = new Pool(config.backends);
   metrics.observePool(() => pool.all());
-  const balancer = new Balancer(pool, metrics, config.strategy, { random, now });
+  const balancer = new Balancer(pool, metrics, config.strategy, {
+    random,
+    now,
+    tuning: config.tuning,
+    stats: options.stats,
+  });
   for (const b of pool.all()) metrics.addBackend(b.name, balancer.strategy);
   pool.onStateChange((b, from, to) => {
     const level = to === "healthy" || from === "unknown" && to !== "unhealthy" ? "info" : "warn";
