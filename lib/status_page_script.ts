@@ -27,6 +27,8 @@ function ms(v) {
   return (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)) + " ms";
 }
 
+function axis(v) { return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2); }
+
 function pct(v) { return (v * 100).toFixed(1) + " %"; }
 
 function cell(row, field) {
@@ -91,7 +93,7 @@ function chart(svg, report, pick) {
   [0, 0.5, 1].forEach(function (f) {
     var y = H - B - f * (H - B - 6);
     svg.appendChild(el("line", { x1: L, x2: W, y1: y, y2: y, "class": "grid" }));
-    svg.appendChild(el("text", { x: 2, y: y + 3 }, (max * f).toPrecision(2)));
+    svg.appendChild(el("text", { x: 2, y: y + 3 }, axis(max * f)));
   });
   svg.appendChild(el("text", { x: L, y: H - 2 }, "-" + report.windowSeconds + " s"));
   svg.appendChild(el("text", { x: W - 22, y: H - 2 }, "now"));

@@ -214,6 +214,13 @@ gatedTest(
                 `${d.file}: ${q.where}: ${series.length} series, ${finite.length} with finite values: ${expr}`,
               );
             }
+            // Side by side: a query grouped by strategy shows every strategy that carried load.
+            if (/by \((\w+, )*strategy\b/.test(q.expr) && !q.repeat) {
+              const shown = [...new Set(series.map((s) => s.metric.strategy))].sort();
+              if (JSON.stringify(shown) !== JSON.stringify(vars.strategy)) {
+                problems.push(`${d.file}: ${q.where}: shows strategies ${shown}, expected ${vars.strategy}`);
+              }
+            }
           }
         }
       }
