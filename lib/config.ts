@@ -12,6 +12,8 @@ import { LineCounter, parseDocument } from "yaml";
 import { resolveStrategyName, STRATEGY_NAMES } from "../algorithms/mod.ts";
 import { Reader } from "./config_reader.ts";
 import { readBackends, readDuration, readListen } from "./config_fields.ts";
+import { readHash, readTuning } from "./config_strategy.ts";
+import type { StrategyTuning } from "../algorithms/types.ts";
 
 /** A `host:port` listener address. */
 export interface ListenAddress {
@@ -51,6 +53,12 @@ export interface Config {
   readonly healthCheck: HealthCheckConfig;
   readonly timeouts: { readonly requestMs: number; readonly connectMs: number };
   readonly shutdownTimeoutMs: number;
+  /** Affinity key for `ip_hash`: `client_ip`, `header:<Name>` or `cookie:<name>`. */
+  readonly hash: { readonly key: string };
+  /** CIDRs whose `X-Forwarded-*` headers are believed. */
+  readonly trustedProxies: readonly string[];
+  /** Strategy tuning (`peak_ewma`, `least_resources` sections). */
+  readonly tuning: StrategyTuning;
 }
 
 /** Result of parsing: a config or every error found. */
@@ -73,6 +81,10 @@ const TOP_KEYS = [
   "health_check",
   "timeouts",
   "shutdown_timeout",
+  "hash",
+  "trusted_proxies",
+  "peak_ewma",
+  "least_resources",
 ] as const;
 
 /** Largest config file accepted; anything bigger is almost certainly not a config. */
@@ -159,9 +171,13 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
     ? readDuration(r, top.get("shutdown_timeout"), "shutdown_timeout", 0)
     : 10_000;
 
+  const hash = readHash(r, top.get("hash"), top.get("trusted_proxies"));
+  const tuning = readTuning(r, top.get("peak_ewma"), top.get("least_resources"));
+
   if (
     !listen || !adminListen || token === undefined || !strategy || expose === undefined || !backends ||
-    !healthCheck || requestMs === undefined || connectMs === undefined || shutdownTimeoutMs === undefined
+    !healthCheck || requestMs === undefined || connectMs === undefined || shutdownTimeoutMs === undefined ||
+    !hash || !tuning
   ) return undefined;
   if (listen.port !== 0 && listen.port === adminListen.port && listen.hostname === adminListen.hostname) {
     r.fail(
@@ -180,6 +196,9 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
     healthCheck,
     timeouts: { requestMs, connectMs },
     shutdownTimeoutMs,
+    hash: { key: hash.key },
+    trustedProxies: hash.trustedProxies,
+    tuning,
   };
 }
 

@@ -14,6 +14,7 @@ import type { Config } from "./config.ts";
 import { downstreamHeaders, requestIdOf, upstreamHeaders } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
 import type { BodyOutcome, UpstreamClient } from "./upstream.ts";
+import { createHashKey } from "./hash_key.ts";
 
 /** Everything the forwarder needs. */
 export interface ProxyDeps {
@@ -48,11 +49,17 @@ export function createProxyHandler(
 ): (req: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
   const { config, balancer, client, metrics, now } = deps;
   const retryAfter = String(Math.max(1, Math.ceil(config.healthCheck.intervalMs / 1000)));
+  const keyOf = createHashKey({ key: config.hash.key, trustedProxies: config.trustedProxies });
 
   return async (req, info) => {
     const clientIp = (info.remoteAddr as Deno.NetAddr).hostname;
     const strategy = balancer.strategy;
-    const backend = balancer.acquire({ hashKey: clientIp });
+    // Lazy: only hashing strategies read the key, and computing it parses addresses and headers.
+    const backend = balancer.acquire({
+      get hashKey() {
+        return keyOf(req, clientIp);
+      },
+    });
     if (!backend) {
       metrics.countRequest("none", strategy, req.method, 503);
       return new Response("503 Service Unavailable: no healthy backend\n", {

@@ -50,7 +50,7 @@ docker_build() {
 build_busybox() {
   cached "$BUSYBOX_IMAGE" && { log "$BUSYBOX_IMAGE cached"; return; }
   local bb=/bin/busybox root="$work/busybox"
-  [[ -x "$bb" ]] && file -L "$bb" | grep -q 'statically linked' ||
+  [[ -x "$bb" ]] && file -L "$bb" | grep -Eq 'statically linked|static-pie linked' ||
     { log "need a static /bin/busybox: apt-get install -y busybox-static"; return 1; }
   mkdir -p "$root"/{bin,tmp,proc,sys,dev,etc}
   cp "$bb" "$root/bin/busybox"

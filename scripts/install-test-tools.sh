@@ -3,14 +3,12 @@
 # integration tests drive. Idempotent: anything already present at the right version is kept.
 set -euo pipefail
 
-DENO_VERSION="2.9.6"
-APT_PACKAGES=(prometheus docker.io busybox-static debootstrap)
+bash "$(dirname "$0")/install-deno.sh"
 
-if ! command -v deno >/dev/null 2>&1 || [[ "$(deno --version | head -1 | awk '{print $2}')" != "$DENO_VERSION" ]]; then
-  echo "installing deno@$DENO_VERSION from npm"
-  npm install -g "deno@$DENO_VERSION"
-fi
-deno --version | head -1
+APT_PACKAGES=(prometheus chromium busybox-static debootstrap)
+# Debian's engine only where none is installed: hosts that ship Docker's own packages (docker-ce,
+# moby) would conflict with docker.io over containerd.
+command -v dockerd >/dev/null 2>&1 || APT_PACKAGES+=(docker.io)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
