@@ -147,12 +147,12 @@ export function encodeChunk(data: Uint8Array): Uint8Array {
 /** The terminating zero-length chunk with no trailers. */
 export const LAST_CHUNK: Uint8Array = new TextEncoder().encode("0\r\n\r\n");
 
-/** Serialize a request head; values were validated by the server that parsed them. */
-export function requestHead(method: string, target: string, headers: Record<string, string>): Uint8Array {
+/**
+ * Serialize a request head as a string of byte-valued chars (values are ByteStrings, validated
+ * by the server that parsed them); {@linkcode UpstreamConn.writeLatin1} turns it into bytes.
+ */
+export function requestHead(method: string, target: string, headers: Record<string, string>): string {
   let s = `${method} ${target} HTTP/1.1\r\n`;
   for (const name in headers) s += `${name}: ${headers[name]}\r\n`;
-  s += "\r\n";
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
-  return out;
+  return s + "\r\n";
 }

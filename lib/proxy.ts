@@ -70,6 +70,7 @@ export function createProxyHandler(
     const requestId = requestIdOf(req.headers);
     const started = now();
     let status = 0;
+    let ended: BodyOutcome | undefined;
     let settled = false;
     // Called once, when the exchange with the backend is over: response body ended, or failure.
     const settle = (ok: boolean) => {
@@ -81,7 +82,10 @@ export function createProxyHandler(
     };
     const onEnd = (outcome: BodyOutcome) => {
       if (outcome === "reset") metrics.upstreamErrors.inc({ backend: backend.name, kind: "reset" });
-      settle(outcome !== "reset" && status < 500);
+      ended = outcome;
+      // A body that ends inside send() (none, or all bytes read with the head) ends before the
+      // status is known here; it is settled below, once it is.
+      if (status !== 0) settle(outcome !== "reset" && status < 500);
     };
     const result = await client.send(
       backend,
@@ -90,7 +94,11 @@ export function createProxyHandler(
         target: targetOf(req.url),
         headers: upstreamHeaders(req.headers, { clientIp, proto: "http", requestId }),
         body: req.body,
-        signal: req.signal,
+        // A getter: the first read of req.signal arms a cancel watcher in Deno.serve, which
+        // the client reads only for responses that take a while.
+        get signal() {
+          return req.signal;
+        },
       },
       config.timeouts,
       onEnd,
@@ -113,7 +121,7 @@ export function createProxyHandler(
 
     if (result.status < 200 || result.status > 599) {
       // 1xx finals and out-of-range codes cannot be relayed faithfully; treat as a broken upstream.
-      await result.body?.cancel();
+      if (result.body instanceof ReadableStream) await result.body.cancel();
       settle(false);
       metrics.countRequest(backend.name, strategy, req.method, 502);
       return errorResponse(
@@ -126,11 +134,13 @@ export function createProxyHandler(
     }
     status = result.status;
     metrics.countRequest(backend.name, strategy, req.method, status);
-    const headers = downstreamHeaders(result.headers);
+    if (ended !== undefined) settle(ended !== "reset" && status < 500);
+    // Headers are added to the built Response: much cheaper in Deno than a `headers` init.
+    const response = new Response(result.body, { status });
+    const headers = downstreamHeaders(result.headers, response.headers);
     headers.set("x-request-id", requestId);
     if (config.exposeBackendHeader) headers.set("x-lb-backend", backend.name);
-    if (result.body === null) settle(status < 500);
-    return new Response(result.body, { status, headers });
+    return response;
   };
 }
 

@@ -19,6 +19,7 @@ import {
   type ResponseHead,
 } from "./http1.ts";
 import { ConnectionClosed, ProtocolError, UpstreamConn } from "./upstream_conn.ts";
+import { Deadlines } from "./deadlines.ts";
 
 /** How a request to a backend failed before its response headers arrived. */
 export type FailureKind = "connect" | "timeout" | "reset" | "cancelled";
@@ -30,7 +31,11 @@ export interface UpstreamRequest {
   readonly target: string;
   readonly headers: Record<string, string>;
   readonly body: ReadableStream<Uint8Array> | null;
-  /** Aborts the request until its response headers arrive (client gone). */
+  /**
+   * Aborts the request until its response headers arrive (client gone). Read only for requests
+   * that wait a while: pass a getter when creating the signal has a cost (`Request.signal` in
+   * Deno.serve arms a per-request cancel watcher on first read).
+   */
   readonly signal: AbortSignal;
 }
 
@@ -43,8 +48,12 @@ export interface UpstreamResponse {
   readonly status: number;
   /** Raw header pairs in order, repeats kept (several `Set-Cookie`). */
   readonly headers: readonly string[];
-  /** Null when the response has no body (HEAD, 204, 304). */
-  readonly body: ReadableStream<Uint8Array> | null;
+  /**
+   * Null when the response has no body (HEAD, 204, 304). Bytes when the whole body arrived with
+   * the head: a small response then skips the stream plumbing on both sides, which costs more
+   * than the rest of the exchange.
+   */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null;
 }
 
 /** The request failed before response headers. */
@@ -62,12 +71,22 @@ export interface UpstreamTimeouts {
   readonly requestMs: number;
 }
 
+/**
+ * How long a request waits for response headers before the client's signal is watched. A client
+ * that leaves earlier is noticed this much later; the backend request is still aborted.
+ */
+const WATCH_CLIENT_AFTER_MS = 20;
+
 /** Idle connections kept per backend; more than this many idle at once are closed. */
 const MAX_IDLE_PER_BACKEND = 256;
 
 /** Pooled keep-alive client to backends. */
 export class UpstreamClient {
   #idle = new Map<string, UpstreamConn[]>();
+  /** Response header deadlines. */
+  #timeouts = new Deadlines();
+  /** When to start watching the client's signal. */
+  #watches = new Deadlines();
   #closed = false;
 
   async #connect(backend: Backend, timeouts: UpstreamTimeouts, signal: AbortSignal): Promise<UpstreamConn> {
@@ -113,11 +132,11 @@ export class UpstreamClient {
     timeouts: UpstreamTimeouts,
     onEnd: (outcome: BodyOutcome) => void,
   ): Promise<UpstreamResponse | UpstreamFailure> {
-    const deadline = performance.now() + timeouts.requestMs;
+    const started = performance.now();
     // A request without a body can be replayed safely when a reused connection turns out to have
     // been closed by the backend before it answered (as Go's Transport does).
     for (let attempt = 0;; attempt++) {
-      const result = await this.#attempt(backend, r, timeouts, deadline, onEnd);
+      const result = await this.#attempt(backend, r, timeouts, started, onEnd);
       if (result === "stale" && attempt === 0 && r.body === null) continue;
       if (result === "stale") {
         return { ok: false, kind: "reset", message: "connection closed before responding" };
@@ -130,12 +149,12 @@ export class UpstreamClient {
     backend: Backend,
     r: UpstreamRequest,
     timeouts: UpstreamTimeouts,
-    deadline: number,
+    started: number,
     onEnd: (outcome: BodyOutcome) => void,
   ): Promise<UpstreamResponse | UpstreamFailure | "stale"> {
-    if (r.signal.aborted) return { ok: false, kind: "cancelled", message: "client went away" };
     let c = this.#take(backend);
     if (!c) {
+      if (r.signal.aborted) return { ok: false, kind: "cancelled", message: "client went away" };
       try {
         c = await this.#connect(backend, timeouts, r.signal);
       } catch (e) {
@@ -155,18 +174,35 @@ export class UpstreamClient {
       failure ??= { ok: false, kind, message };
       conn.close();
     };
-    const timer = setTimeout(
-      () => stop("timeout", `no response within ${timeouts.requestMs}ms`),
-      Math.max(0, deadline - performance.now()),
-    );
+    const timeout = {
+      deadline: started + timeouts.requestMs,
+      expire: () => stop("timeout", `no response within ${timeouts.requestMs}ms`),
+    };
+    this.#timeouts.add(timeout);
+    // Reading the client's signal is costly (Deno.serve arms a cancel watcher for it), and most
+    // responses arrive long before a client gives up: only requests still waiting get watched.
+    let watching = false;
     const onAbort = () => stop("cancelled", "client went away");
-    r.signal.addEventListener("abort", onAbort, { once: true });
+    const watch = {
+      deadline: started + WATCH_CLIENT_AFTER_MS,
+      expire: () => {
+        watching = true;
+        if (r.signal.aborted) onAbort();
+        else r.signal.addEventListener("abort", onAbort, { once: true });
+      },
+    };
+    this.#watches.add(watch);
     const done = () => {
-      clearTimeout(timer);
-      r.signal.removeEventListener("abort", onAbort);
+      this.#timeouts.delete(timeout);
+      this.#watches.delete(watch);
+      if (watching) r.signal.removeEventListener("abort", onAbort);
     };
 
-    const writing = this.#write(conn, r).catch((e) => {
+    // Reuse needs the request fully written on a connection still open.
+    let writeDone = false;
+    const writing = this.#write(conn, r).then(() => {
+      writeDone = !conn.closed;
+    }, (e) => {
       if (r.signal.aborted || (e as Error).name === "ClientBodyError") {
         stop("cancelled", "client request body aborted");
       } else conn.close();
@@ -191,8 +227,6 @@ export class UpstreamClient {
       return { ok: false, kind: "reset", message: "unexpected 101 Switching Protocols" };
     }
     const framing = framingOf(r.method, head);
-    let writeDone = false;
-    writing.then(() => writeDone = !conn.closed);
     const finish = (outcome: BodyOutcome) => {
       // Reuse only a connection whose request was fully written and whose response was fully read.
       if (
@@ -204,12 +238,13 @@ export class UpstreamClient {
       }
       onEnd(outcome);
     };
-    if (framing.kind === "none") {
+    if (framing.kind === "none" || (framing.kind === "length" && framing.length <= conn.buffered)) {
       // Without a request body the write is over already; with one still streaming, the
       // connection cannot be reused and finish() closes it.
       if (r.body === null) await writing;
+      const body = framing.kind === "none" ? null : conn.take(framing.length);
       finish("complete");
-      return { ok: true, status: head.status, headers: head.headers, body: null };
+      return { ok: true, status: head.status, headers: head.headers, body };
     }
     return { ok: true, status: head.status, headers: head.headers, body: bodyStream(conn, framing, finish) };
   }
@@ -218,7 +253,7 @@ export class UpstreamClient {
     const headers = r.headers;
     const hasLength = headers["content-length"] !== undefined;
     if (r.body !== null && !hasLength) headers["transfer-encoding"] = "chunked";
-    await conn.writeAll(requestHead(r.method, r.target, headers));
+    await conn.writeLatin1(requestHead(r.method, r.target, headers));
     if (r.body === null) return;
     const reader = r.body.getReader();
     try {
@@ -244,6 +279,8 @@ export class UpstreamClient {
   /** Close every pooled connection. */
   close(): void {
     this.#closed = true;
+    this.#timeouts.clear();
+    this.#watches.clear();
     for (const idle of this.#idle.values()) for (const c of idle) c.close();
     this.#idle.clear();
   }

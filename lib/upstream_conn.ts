@@ -10,6 +10,8 @@
 
 import { headEnd, MAX_HEAD_BYTES, parseHead, type ResponseHead } from "./http1.ts";
 
+const ENCODER = new TextEncoder();
+
 /** Thrown when the peer closed (`reset` false) or reset (`reset` true) the connection. */
 export class ConnectionClosed extends Error {
   constructor(message: string, readonly reset: boolean) {
@@ -30,7 +32,8 @@ export class UpstreamConn {
   reused = false;
   closed = false;
   idleSince = 0;
-  #buf = new Uint8Array(16 * 1024);
+  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(16 * 1024);
+  #wbuf = new Uint8Array(1024);
   #start = 0;
   #end = 0;
   #pending: Promise<number | null> | undefined;
@@ -123,6 +126,13 @@ export class UpstreamConn {
     }
   }
 
+  /** A copy of the next `n` buffered bytes (`n` at most {@linkcode buffered}), consumed. */
+  take(n: number): Uint8Array<ArrayBuffer> {
+    const out = this.#buf.slice(this.#start, this.#start + n);
+    this.#start += n;
+    return out;
+  }
+
   /** Up to `max` body bytes as a fresh array (safe to hand to a stream); null at EOF. */
   async readSome(max: number): Promise<Uint8Array | null> {
     if (this.#end === this.#start && this.#pending && !(await this.#fill())) return null;
@@ -159,6 +169,22 @@ export class UpstreamConn {
       if (this.#end - this.#start > limit) throw new ProtocolError("chunk line too long");
       if (!(await this.#fill())) throw new ConnectionClosed("closed inside a chunked body", false);
     }
+  }
+
+  /**
+   * Write a string of byte-valued chars (`\u0000`-`\u00ff`, one byte each) through a buffer kept
+   * per connection: a fresh typed array per request costs more than encoding the head. Safe to
+   * reuse because a connection carries one request at a time and this resolves once written.
+   */
+  async writeLatin1(s: string): Promise<void> {
+    if (this.#wbuf.length < s.length) this.#wbuf = new Uint8Array(Math.max(s.length, 2 * this.#wbuf.length));
+    const buf = this.#wbuf;
+    // TextEncoder is native and fast; it writes one byte per char exactly when all are ASCII.
+    const r = ENCODER.encodeInto(s, buf);
+    if (r.read !== s.length || r.written !== s.length) {
+      for (let i = 0; i < s.length; i++) buf[i] = s.charCodeAt(i);
+    }
+    await this.writeAll(buf.subarray(0, s.length));
   }
 
   /** Write every byte. */
