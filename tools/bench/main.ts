@@ -14,7 +14,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { connectionsRss, streamingRss } from "./memory.ts";
+import { connectionsRss, openConnectionsRss, streamingRss } from "./memory.ts";
 import { openLoop } from "./open_loop.ts";
 import { pickCosts } from "./pick_cost.ts";
 import { ProcSet, run } from "./procs.ts";
@@ -132,7 +132,7 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
     progress(`started ${targets.map((t) => t.name).join(", ")}`);
 
     // JIT warmup for the Deno and node targets; everyone gets the same.
-    for (const t of targets) await wrk(t.url, s.connections, s.quick ? 1 : 2);
+    if (!s.quick) { for (const t of targets) await wrk(t.url, s.connections, 2); }
 
     const tp = new Map<string, { rounds: number[]; p50: number[]; p99: number[]; errors: number }>();
     for (let round = 0; round < s.rounds; round++) {
@@ -174,6 +174,14 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
     });
 
     // Memory on fresh processes, so earlier runs do not inflate the numbers.
+    const forOpen = await thisProxy(env, "round_robin", "mem_open");
+    const open = await openConnectionsRss(
+      forOpen.proc!.pid,
+      forOpen.url,
+      s.memoryConnections,
+      s.rate,
+      s.quick ? 1 : 5,
+    );
     const forConns = await thisProxy(env, "round_robin", "mem_conns");
     const conns = await connectionsRss(
       forConns.proc!.pid,
@@ -209,6 +217,7 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
       memory: {
         connections: s.memoryConnections,
         idleMiB: conns.idleMiB,
+        openPeakMiB: open.peakMiB,
         peakMiB: conns.peakMiB,
         streamMiB: s.streamBytes / 1024 ** 2,
         growthMiB: stream.growthMiB,

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { openLoop } from "./open_loop.ts";
 import { wrk } from "./wrk.ts";
 
 /** A `kB` field of `/proc/PID/status` (`VmRSS`, `VmHWM`) in MiB. */
@@ -43,6 +44,26 @@ export interface ConnectionsRss {
   readonly idleMiB: number;
   readonly peakMiB: number;
   readonly rps: number;
+}
+
+/**
+ * Peak RSS of `pid` while `connections` keep-alive connections stay open and carry `rate` req/s
+ * between them (open loop): the memory a connection costs, without overload queueing.
+ */
+export async function openConnectionsRss(
+  pid: number,
+  url: string,
+  connections: number,
+  rate: number,
+  seconds: number,
+): Promise<{ peakMiB: number; p99Ms: number }> {
+  const { value, peak } = await sampling(
+    pid,
+    100,
+    openLoop(url, { rate, seconds, connections, warmupSeconds: 0.5 }),
+  );
+  if (value.errors > 0) throw new Error(`${value.errors} errors with ${connections} connections`);
+  return { peakMiB: peak, p99Ms: value.p99Ms };
 }
 
 /** Peak RSS (VmHWM, and sampled VmRSS) of `pid` while wrk holds `connections` keep-alive connections. */

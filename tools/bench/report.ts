@@ -42,6 +42,9 @@ export interface BenchResults {
   readonly memory: {
     readonly connections: number;
     readonly idleMiB: number;
+    /** Peak with `connections` open keep-alive connections at `rate` req/s. */
+    readonly openPeakMiB: number;
+    /** Peak with `connections` connections saturated by wrk (as many requests in flight). */
     readonly peakMiB: number;
     readonly streamMiB: number;
     readonly growthMiB: number;
@@ -89,10 +92,10 @@ export function goals(r: BenchResults): { goal: string; measured: number; limit:
     { goal: `added p50 at ${r.rate} req/s (ms)`, measured: addedP50, limit: "<= 0.3", met: addedP50 <= 0.3 },
     { goal: `added p99 at ${r.rate} req/s (ms)`, measured: addedP99, limit: "<= 1.0", met: addedP99 <= 1 },
     {
-      goal: `peak RSS, ${r.memory.connections} connections (MiB)`,
-      measured: r.memory.peakMiB,
+      goal: `peak RSS, ${r.memory.connections} keep-alive connections (MiB)`,
+      measured: r.memory.openPeakMiB,
       limit: "<= 150",
-      met: r.memory.peakMiB <= 150,
+      met: r.memory.openPeakMiB <= 150,
     },
     {
       goal: `RSS growth streaming ${r.memory.streamMiB} MiB (MiB)`,
@@ -155,12 +158,17 @@ export function renderReport(r: BenchResults): string {
     "",
     "## Memory",
     "",
-    `${r.reference}, a fresh process; RSS from /proc/PID/status (VmHWM and VmRSS sampled every 50-100 ms).`,
+    `${r.reference}, a fresh process per measure; RSS from /proc/PID/status (VmHWM and VmRSS sampled every ` +
+    `50-100 ms). Saturated means \`wrk -c${r.memory.connections}\`: that many requests in flight all the time.`,
     "",
     row(["measure", "value"]),
     row(["---", "---:"]),
     row(["RSS idle after start (MiB)", f(r.memory.idleMiB, 1)]),
-    row([`peak RSS, ${r.memory.connections} keep-alive connections (MiB)`, f(r.memory.peakMiB, 1)]),
+    row([
+      `peak RSS, ${r.memory.connections} keep-alive connections at ${r.rate} req/s (MiB)`,
+      f(r.memory.openPeakMiB, 1),
+    ]),
+    row([`peak RSS, ${r.memory.connections} connections saturated by wrk (MiB)`, f(r.memory.peakMiB, 1)]),
     row([`RSS growth streaming ${r.memory.streamMiB} MiB (MiB)`, f(r.memory.growthMiB, 1)]),
     row(["streaming rate (MiB/s)", f(r.memory.mibPerSecond, 0)]),
     "",
