@@ -12,6 +12,17 @@ import { LineCounter, parseDocument } from "yaml";
 import { resolveStrategyName, STRATEGY_NAMES } from "../algorithms/mod.ts";
 import { Reader } from "./config_reader.ts";
 import { readBackends, readDuration, readListen } from "./config_fields.ts";
+import {
+  type PassiveConfig,
+  type QueueConfig,
+  readPassive,
+  readQueue,
+  readRetries,
+  readSlowStart,
+  type RetryConfig,
+} from "./config_resilience.ts";
+
+export type { FailureCondition, PassiveConfig, QueueConfig, RetryConfig } from "./config_resilience.ts";
 
 /** A `host:port` listener address. */
 export interface ListenAddress {
@@ -27,6 +38,8 @@ export interface BackendConfig {
   readonly url: string;
   /** Positive integer weight. */
   readonly weight: number;
+  /** Most requests in flight at once; absent means no limit. */
+  readonly maxConnections?: number;
 }
 
 /** Active health check settings. */
@@ -51,6 +64,11 @@ export interface Config {
   readonly healthCheck: HealthCheckConfig;
   readonly timeouts: { readonly requestMs: number; readonly connectMs: number };
   readonly shutdownTimeoutMs: number;
+  readonly retries: RetryConfig;
+  readonly passive: PassiveConfig;
+  /** Ramp-up window for backends that become healthy; 0 is off. */
+  readonly slowStartMs: number;
+  readonly queue: QueueConfig;
 }
 
 /** Result of parsing: a config or every error found. */
@@ -73,6 +91,10 @@ const TOP_KEYS = [
   "health_check",
   "timeouts",
   "shutdown_timeout",
+  "retries",
+  "passive",
+  "slow_start",
+  "queue",
 ] as const;
 
 /** Largest config file accepted; anything bigger is almost certainly not a config. */
@@ -159,9 +181,15 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
     ? readDuration(r, top.get("shutdown_timeout"), "shutdown_timeout", 0)
     : 10_000;
 
+  const retries = readRetries(r, top.get("retries"));
+  const passive = readPassive(r, top.get("passive"));
+  const slowStartMs = readSlowStart(r, top.get("slow_start"));
+  const queue = readQueue(r, top.get("queue"));
+
   if (
     !listen || !adminListen || token === undefined || !strategy || expose === undefined || !backends ||
-    !healthCheck || requestMs === undefined || connectMs === undefined || shutdownTimeoutMs === undefined
+    !healthCheck || requestMs === undefined || connectMs === undefined || shutdownTimeoutMs === undefined ||
+    !retries || !passive || slowStartMs === undefined || !queue
   ) return undefined;
   if (listen.port !== 0 && listen.port === adminListen.port && listen.hostname === adminListen.hostname) {
     r.fail(
@@ -180,6 +208,10 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
     healthCheck,
     timeouts: { requestMs, connectMs },
     shutdownTimeoutMs,
+    retries,
+    passive,
+    slowStartMs,
+    queue,
   };
 }
 

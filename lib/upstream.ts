@@ -23,7 +23,8 @@ export interface UpstreamRequest {
   /** Origin-form target (`/path?query`), byte-for-byte as the client sent it. */
   readonly target: string;
   readonly headers: Record<string, string>;
-  readonly body: ReadableStream<Uint8Array> | null;
+  /** A stream is sent as it arrives; bytes (a buffered body that may be replayed) in one write. */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
   /** Aborts the request (client gone). */
   readonly signal: AbortSignal;
 }
@@ -156,12 +157,20 @@ export class UpstreamClient {
 
       if (r.body === null) {
         req.end();
+      } else if (r.body instanceof Uint8Array) {
+        req.end(r.body);
       } else {
         const source = Readable.fromWeb(r.body as import("node:stream/web").ReadableStream<Uint8Array>);
         source.on("error", () => fail("cancelled", "client request body aborted"));
         source.pipe(req);
       }
     });
+  }
+
+  /** Close the pooled connections to one origin (a backend that left the pool). */
+  forget(url: string): void {
+    this.#agents.get(url)?.destroy();
+    this.#agents.delete(url);
   }
 
   /** Close every pooled connection. */
