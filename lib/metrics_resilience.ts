@@ -6,6 +6,7 @@
  */
 
 import { Counter, Gauge, type Registry } from "prom-client";
+import { removeBackendSeries } from "./metrics_series.ts";
 
 /** Resilience metrics of one proxy instance. */
 export class ResilienceMetrics {
@@ -71,13 +72,8 @@ export class ResilienceMetrics {
   }
 
   /** Drop every series of a backend that left the pool. */
-  removeBackend(name: string): void {
-    this.ejections.remove({ backend: name });
-    for (const reason of ["connect_failure", "reset", "timeout"]) {
-      this.retries.remove({ backend: name, reason });
-    }
-    for (let status = 500; status < 600; status++) {
-      this.retries.remove({ backend: name, reason: String(status) });
-    }
+  async removeBackend(name: string): Promise<void> {
+    await removeBackendSeries(this.ejections, name);
+    await removeBackendSeries(this.retries, name);
   }
 }

@@ -106,8 +106,8 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   pool.onCapacity(() => queue.wakeOne());
   pool.onRetired((b) => {
     if (pool.get(b.name)) return;
-    metrics.removeBackend(b.name);
-    resilience.removeBackend(b.name);
+    void metrics.removeBackend(b.name);
+    void resilience.removeBackend(b.name);
     if (!pool.all().some((x) => x.url === b.url)) client.forget(b.url);
     log("info", "backend removed", { backend: b.name });
   });
@@ -148,12 +148,21 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     log("error", "unexpected error while handling a request", { error: String(error) });
     return new Response("500 Internal Server Error\n", { status: 500 });
   };
-  const admin = Deno.serve({
-    hostname: config.admin.listen.hostname,
-    port: config.admin.listen.port,
-    onListen: () => {},
-    onError,
-  }, createAdminHandler({ config: () => current, balancer, metrics, log, reload }));
+  const admin = Deno.serve(
+    {
+      hostname: config.admin.listen.hostname,
+      port: config.admin.listen.port,
+      onListen: () => {},
+      onError,
+    },
+    createAdminHandler({
+      config: () => current,
+      balancer,
+      metrics,
+      log,
+      reload: options.configSource ? reload : undefined,
+    }),
+  );
 
   await health.firstRound();
   health.start();
@@ -185,6 +194,13 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   );
   const proxyAddr = proxy.addr as Deno.NetAddr;
   const adminAddr = admin.addr as Deno.NetAddr;
+  // Port 0 means "any free port": record the port actually bound, so a reload of the same file
+  // compares against the address in use.
+  current = {
+    ...current,
+    listen: { ...current.listen, port: proxyAddr.port },
+    admin: { ...current.admin, listen: { ...current.admin.listen, port: adminAddr.port } },
+  };
   log("info", "listening", {
     proxy: `${proxyAddr.hostname}:${proxyAddr.port}`,
     admin: `${adminAddr.hostname}:${adminAddr.port}`,

@@ -55,10 +55,19 @@ export interface TestLb extends LoadBalancer {
 
 /**
  * Start the proxy from YAML, on loopback port 0 for both listeners unless the YAML says
- * otherwise. Backends are given as URLs and named b0, b1, ... unless `extra` lists them.
+ * otherwise. Backends are given as URLs (or a URL with more YAML fields such as
+ * `max_connections: 2`) and named b0, b1, ....
  */
-export async function startLb(backends: string[], extra = "", options: StartOptions = {}): Promise<TestLb> {
-  const list = backends.map((u, i) => `  - {name: b${i}, url: "${u}"}`).join("\n");
+export async function startLb(
+  backends: (string | { url: string; fields: string })[],
+  extra = "",
+  options: StartOptions = {},
+): Promise<TestLb> {
+  const list = backends.map((b, i) =>
+    typeof b === "string"
+      ? `  - {name: b${i}, url: "${b}"}`
+      : `  - {name: b${i}, url: "${b.url}", ${b.fields}}`
+  ).join("\n");
   const health = extra.includes("health_check:")
     ? ""
     : `health_check: {interval: 100ms, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 1}\n`;
