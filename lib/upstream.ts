@@ -197,7 +197,17 @@ function streamBody(
   return new ReadableStream<Uint8Array>({
     start(controller) {
       res.on("data", (chunk: Uint8Array) => {
-        controller.enqueue(chunk);
+        // Data can still be emitted after the stream was cancelled (the client left) and the
+        // socket destroyed; enqueueing then throws inside an event handler, which would take the
+        // whole process down.
+        if (ended) return;
+        try {
+          controller.enqueue(chunk);
+        } catch {
+          end("cancelled");
+          res.destroy();
+          return;
+        }
         if ((controller.desiredSize ?? 1) <= 0) res.pause();
       });
       res.on("end", () => {
