@@ -14,7 +14,7 @@ import { type Config, type ConfigResult, loadConfig } from "./lib/config.ts";
 import { formatDuration } from "./lib/duration.ts";
 import { resolveStrategyName } from "./algorithms/mod.ts";
 import { consoleLogger } from "./lib/log.ts";
-import { startLoadBalancer } from "./lib/server.ts";
+import { type LoadBalancer, startLoadBalancer } from "./lib/server.ts";
 import { VERSION } from "./lib/version.ts";
 import { Registry } from "prom-client";
 
@@ -98,19 +98,28 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   }
   if (flags.check) return console.log(summary(result.config, path)), 0;
 
+  // Signal handlers go in before anything listens: a SIGHUP that arrives during startup would
+  // otherwise terminate the process (its default action) instead of reloading.
+  let lb: LoadBalancer | undefined;
+  let reloadPending = false;
+  const reload = () => {
+    if (lb) void lb.reload();
+    else reloadPending = true;
+  };
+  Deno.addSignalListener("SIGHUP", reload);
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => stop = resolve);
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+
   const registry = new Registry();
-  const lb = await startLoadBalancer(result.config, {
+  lb = await startLoadBalancer(result.config, {
     registry,
     log: consoleLogger("info"),
     configSource: source,
   });
-  const reload = () => void lb.reload();
-  Deno.addSignalListener("SIGHUP", reload);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-  });
+  if (reloadPending) void lb.reload();
+  await stopped;
   Deno.removeSignalListener("SIGHUP", reload);
   await lb.shutdown();
   return 0;

@@ -121,9 +121,11 @@ export function parseConfig(text: string, options: ParseOptions = {}): ConfigRes
       ok: false,
       errors: doc.errors.map((e) => {
         const line = e.linePos?.[0].line;
-        return `${file}${line ? `:${line}` : ""}: YAML syntax error: ${
-          e.message.split("\n")[0].replace(/:$/, "")
-        }`;
+        // The parser recurses per nesting level; a hostile file can exhaust the stack.
+        const what = /call stack/i.test(e.message)
+          ? "nested too deeply"
+          : e.message.split("\n")[0].replace(/:$/, "");
+        return `${file}${line ? `:${line}` : ""}: YAML syntax error: ${what}`;
       }),
     };
   }
