@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parseMetrics, startBackend, waitFor } from "./_util/harness.ts";
+import { billionLaughs } from "./_util/hostile.ts";
 import { runMain, spawnLb } from "./_util/process.ts";
 
 const HEALTH =
@@ -112,10 +113,3 @@ Deno.test("main() --check prints one line per error for hostile config files and
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** The YAML "billion laughs": nine levels of nine aliases each, 9^9 nodes if expanded. */
-export function billionLaughs(): string {
-  const lines = ['a0: &a0 ["lol"]'];
-  for (let i = 1; i <= 9; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(", ")}]`);
-  return lines.join("\n") + "\nbackends: *a9\n";
-}
