@@ -100,11 +100,10 @@ export async function main(args: string[] = Deno.args): Promise<number> {
 
   // Signal handlers go in before anything listens: a SIGHUP that arrives during startup would
   // otherwise terminate the process (its default action) instead of reloading.
-  let lb: LoadBalancer | undefined;
-  let reloadPending = false;
+  const running: { lb?: LoadBalancer; reloadPending?: boolean } = {};
   const reload = () => {
-    if (lb) void lb.reload();
-    else reloadPending = true;
+    if (running.lb) void running.lb.reload();
+    else running.reloadPending = true;
   };
   Deno.addSignalListener("SIGHUP", reload);
   let stop!: () => void;
@@ -113,12 +112,12 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   Deno.addSignalListener("SIGTERM", stop);
 
   const registry = new Registry();
-  lb = await startLoadBalancer(result.config, {
+  const lb = running.lb = await startLoadBalancer(result.config, {
     registry,
     log: consoleLogger("info"),
     configSource: source,
   });
-  if (reloadPending) void lb.reload();
+  if (running.reloadPending) void lb.reload();
   await stopped;
   Deno.removeSignalListener("SIGHUP", reload);
   await lb.shutdown();

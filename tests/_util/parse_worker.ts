@@ -7,7 +7,13 @@
 
 import { parseConfig } from "../../lib/config.ts";
 
-self.onmessage = (e: MessageEvent<{ id: number; text: string }>) => {
+/** The worker's global scope, typed without the worker lib (checked together with window code). */
+const scope = self as unknown as {
+  onmessage: (e: MessageEvent<{ id: number; text: string }>) => void;
+  postMessage(message: unknown): void;
+};
+
+scope.onmessage = (e) => {
   const started = performance.now();
   let result: unknown;
   try {
@@ -15,5 +21,5 @@ self.onmessage = (e: MessageEvent<{ id: number; text: string }>) => {
   } catch (error) {
     result = { crashed: String(error) };
   }
-  self.postMessage({ id: e.data.id, result, ms: performance.now() - started });
+  scope.postMessage({ id: e.data.id, result, ms: performance.now() - started });
 };

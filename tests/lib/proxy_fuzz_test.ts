@@ -35,7 +35,6 @@ interface Case {
   readonly halfClose?: boolean;
 }
 
-const METHODS = ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH"];
 const CONTROL = ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x7f"];
 
 /** The smuggled request has none of the headers the proxy adds. */
