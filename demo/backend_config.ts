@@ -71,6 +71,15 @@ export const BACKEND_USAGE = `Usage: deno task backend [flags]
   --capacity N        requests served at once, the rest queue (BACKEND_CAPACITY, default unlimited)
   --error-rate R      share of requests answered 500, 0..1 (BACKEND_ERROR_RATE, default 0)
   --seed N            seed for latency and error draws (BACKEND_SEED, default random)
+
+Endpoints (/, /echo and /bytes pay the latency, CPU, capacity and error costs; the rest do not):
+  GET  /                 {"backend", "port", "hostname", "timestamp", "latency_ms"}
+  ANY  /echo             method, path, query, headers and body back as JSON (body up to 1 MiB)
+  GET  /bytes?n=N        N bytes streamed in 16 KiB chunks (N up to 64 MiB)
+  GET  /health           200, or 503 after POST /admin/health {"healthy": false}
+  POST /admin/health     {"healthy": true|false}
+  POST /admin/pause      {"duration": "500ms"}: hold every unsent response that long
+  GET|POST /admin/profile  read or change {"latency", "jitter", "distribution", "cpu", "error_rate"}
 `;
 
 /**

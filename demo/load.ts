@@ -36,6 +36,8 @@ export interface Summary extends Counts {
   readonly targetRate: number;
   /** Seed of this run: pass it back with `--seed` to repeat the same schedule and addresses. */
   readonly seed: number;
+  /** Requested sending window in milliseconds; null when only a request count bounded the run. */
+  readonly durationMs: number | null;
   /** From start until the last due request was dispatched (or the run stopped). */
   readonly windowMs: number;
   /** From start until every request had finished. */
@@ -116,17 +118,18 @@ export async function runLoad(
   const scheduled = dispatched.reduce((sum, d) => sum + d.scheduled, 0);
   const unsent = Math.max(0, scheduled - counts.sent);
   return {
-    ...counts,
     url: o.url,
     method: o.method,
     clients: o.clients,
     ratePerClient: o.rate,
     targetRate: o.rate * o.clients,
     seed,
+    durationMs: Number.isFinite(o.durationMs) ? o.durationMs : null,
     windowMs,
     elapsedMs,
     scheduled,
     unsent,
+    ...counts,
     sendRate: windowMs > 0 ? (counts.sent * 1_000) / windowMs : 0,
     achievedRate: elapsedMs > 0 ? (counts.completed * 1_000) / elapsedMs : 0,
     errorRate: scheduled ? (counts.failed + counts.serverErrors + unsent) / scheduled : 0,

@@ -109,14 +109,17 @@ export function createRecorder(): Recorder {
     cancelled: () => void cancelled++,
     p99: () => (histogram.totalCount ? ms(histogram.getValueAtPercentile(99)) : 0),
     counts() {
+      // A percentile is reported as the top of its bucket, which can exceed the true maximum.
+      const max = ms(histogram.maxValue);
+      const at = (percentile: number) => Math.min(max, ms(histogram.getValueAtPercentile(percentile)));
       const latencyMs = histogram.totalCount === 0 ? undefined : {
         min: ms(histogram.minNonZeroValue),
         mean: ms(histogram.mean),
-        p50: ms(histogram.getValueAtPercentile(50)),
-        p90: ms(histogram.getValueAtPercentile(90)),
-        p99: ms(histogram.getValueAtPercentile(99)),
-        p999: ms(histogram.getValueAtPercentile(99.9)),
-        max: ms(histogram.maxValue),
+        p50: at(50),
+        p90: at(90),
+        p99: at(99),
+        p999: at(99.9),
+        max,
       };
       return {
         sent,

@@ -33,12 +33,10 @@ export function formatProgress(progress: Progress): string {
  * ```
  */
 export function formatSummary(s: Summary): string {
+  const window = formatDuration(s.durationMs ?? Math.round(s.windowMs));
   const lines = [
     `target      ${s.method} ${s.url}`,
-    `load        ${s.clients} clients x ${s.ratePerClient}/s = ${s.targetRate}/s for ${
-      formatDuration(s.windowMs)
-    }` +
-    ` (seed ${s.seed})`,
+    `load        ${s.clients} clients x ${s.ratePerClient}/s = ${s.targetRate}/s for ${window} (seed ${s.seed})`,
     `requests    scheduled ${s.scheduled}  sent ${s.sent}  completed ${s.completed}  failed ${s.failed}` +
     (s.unsent ? `  unsent ${s.unsent}` : "") + (s.cancelled ? `  cancelled ${s.cancelled}` : ""),
     `rate        sent ${s.sendRate.toFixed(1)}/s  completed ${s.achievedRate.toFixed(1)}/s` +

@@ -22,17 +22,28 @@ async function timedGet(url: string): Promise<{ ms: number; status: number }> {
 }
 
 /**
- * `total` GETs by `workers` sequential workers; returns every wall time.
+ * `total` GETs of `/` by `workers` sequential workers: each one's wall time at the client and the
+ * time the backend itself measured from arrival to answer (`latency_ms`).
  *
  * One discarded round first opens the connections, so connection setup is not counted as latency.
  */
-async function sample(url: string, total: number, workers: number): Promise<number[]> {
+async function sample(
+  url: string,
+  total: number,
+  workers: number,
+): Promise<{ wall: number[]; served: number[] }> {
   await Promise.all(Array.from({ length: workers }, () => timedGet(url)));
-  const times: number[] = [];
+  const wall: number[] = [];
+  const served: number[] = [];
   await Promise.all(Array.from({ length: workers }, async () => {
-    while (times.length + workers <= total) times.push((await timedGet(url)).ms);
+    while (wall.length + workers <= total) {
+      const start = performance.now();
+      const body = await (await fetch(url)).json();
+      wall.push(performance.now() - start);
+      served.push(body.latency_ms);
+    }
   }));
-  return times;
+  return { wall, served };
 }
 
 function post(url: string, body: unknown): Promise<Response> {
@@ -57,48 +68,55 @@ Deno.test("startBackend() answers / with its name, port, host name, timestamp an
   }
 });
 
-// Client-side wall times include the loopback round trip and timer lateness (about a millisecond),
-// and on a busy 2-core machine the odd stall delays every request in flight at that moment by tens
-// of milliseconds. Means are at the mercy of such stalls, so location, spread and tail are checked
-// with quantiles, which a few stalled samples cannot move.
+// Shape is checked on the backend's own measurement of each request (arrival to answer, real
+// timers), location also on the client's wall time. Client wall times add the loopback round trip
+// and, on a busy 2-core machine, scheduling delays of other processes that can swamp a few
+// milliseconds of spread; so the client side gets generous room above the target and none below.
+// Timers fire late on a loaded machine, so the backend's own numbers get some room above too.
 
-Deno.test("startBackend() fixed latency is measured by a client within the jitter band", async () => {
+/** The [q1, median, q3, p95] of `values`. */
+const quartiles = (values: number[]) => [0.25, 0.5, 0.75, 0.95].map((q) => quantile(values, q));
+
+Deno.test("startBackend() fixed latency stays within the jitter band", async () => {
   await withBackend({ latencyMs: 20, jitterMs: 5, distribution: "fixed" }, async (url) => {
-    const times = await sample(url, 200, 10);
-    ok(quantile(times, 0) >= 14.5, `min ${quantile(times, 0)}`);
-    ok(quantile(times, 0.9) <= 32, `p90 ${quantile(times, 0.9)}`);
+    const { wall, served } = await sample(url, 200, 10);
+    ok(quantile(wall, 0) >= 14.5, `client min ${quantile(wall, 0)}: nothing below the band`);
+    ok(quantile(wall, 0.5) >= 19.5 && quantile(wall, 0.5) <= 30, `client median ${quantile(wall, 0.5)}`);
+    const [q1, median, q3] = quartiles(served);
+    ok(
+      quantile(served, 0) >= 14.5 && quantile(served, 0.9) <= 28,
+      `served min ${quantile(served, 0)}, p90 ${quantile(served, 0.9)}`,
+    );
+    ok(median >= 19.5 && median <= 24, `served median ${median}`);
     // A uniform band 15..25 has an IQR of 5; N(20, 5) would have 6.7, a constant 0.
-    const iqr = quantile(times, 0.75) - quantile(times, 0.25);
-    ok(iqr >= 3.5 && iqr <= 6.5, `IQR ${iqr}`);
-    ok(quantile(times, 0.5) >= 19.5 && quantile(times, 0.5) <= 23, `median ${quantile(times, 0.5)}`);
+    ok(q3 - q1 >= 3.5 && q3 - q1 <= 6.5, `served IQR ${q3 - q1}`);
   });
 });
 
 Deno.test("startBackend() normal latency has the asked mean and spread, with a short tail", async () => {
   await withBackend({ latencyMs: 30, jitterMs: 8, distribution: "normal" }, async (url) => {
-    const times = await sample(url, 300, 15);
-    ok(quantile(times, 0.5) >= 29 && quantile(times, 0.5) <= 33.5, `median ${quantile(times, 0.5)}`);
-    // IQR of N(30, 8) is 1.349 x 8 = 10.8; the lognormal below has 17.4.
-    const iqr = quantile(times, 0.75) - quantile(times, 0.25);
-    ok(iqr >= 8 && iqr <= 14, `IQR ${iqr}`);
-    // p95 of N(30, 8) is 43.2; a lognormal with the same mean and spread reaches 58.
-    ok(quantile(times, 0.95) < 50, `p95 ${quantile(times, 0.95)}`);
-    ok(
-      Math.abs(quantile(times, 0.5) - (quantile(times, 0.25) + quantile(times, 0.75)) / 2) < 2.5,
-      "symmetric",
-    );
+    const { wall, served } = await sample(url, 300, 10);
+    ok(quantile(wall, 0.5) >= 29 && quantile(wall, 0.5) <= 42, `client median ${quantile(wall, 0.5)}`);
+    const [q1, median, q3, p95] = quartiles(served);
+    ok(median >= 29 && median <= 35, `served median ${median}`);
+    // N(30, 8): IQR 10.8, p95 - median 13.2. The lognormal below: IQR 17.4, p95 - median 31.5.
+    ok(q3 - q1 >= 8 && q3 - q1 <= 14, `served IQR ${q3 - q1}`);
+    ok(p95 - median < 20, `served p95 - median ${p95 - median}`);
+    ok(Math.abs(q3 - median - (median - q1)) < 2.5, `symmetric quartiles ${q1} ${median} ${q3}`);
   });
 });
 
 Deno.test("startBackend() lognormal latency has the asked mean with a long right tail", async () => {
   await withBackend({ latencyMs: 30, jitterMs: 15, distribution: "lognormal" }, async (url) => {
-    const times = await sample(url, 300, 15);
-    // Median 30/sqrt(1.25) = 26.8, quartiles 19.5 and 36.9, p95 58.3 for these parameters.
-    const [q1, median, q3] = [0.25, 0.5, 0.75].map((q) => quantile(times, q));
-    ok(median >= 25.5 && median <= 30.5, `median ${median}, below the mean of 30`);
+    const { wall, served } = await sample(url, 300, 10);
+    ok(quantile(wall, 0.5) >= 25.5 && quantile(wall, 0.5) <= 40, `client median ${quantile(wall, 0.5)}`);
+    const [q1, median, q3, p95] = quartiles(served);
+    // Median 30/sqrt(1.25) = 26.8, below the mean of 30; quartiles 19.5 and 36.9; p95 58.3.
+    ok(median >= 25.5 && median <= 31.5, `served median ${median}`);
+    ok(q3 - q1 >= 13, `served IQR ${q3 - q1}`);
+    ok(p95 - median > 22, `served p95 - median ${p95 - median}`);
     // Upper over lower quartile gap: 1.38 for these parameters, 1.0 for a symmetric shape.
-    ok(q3 - median > (median - q1) * 1.1, `right-skewed quartiles ${q1} ${median} ${q3}`);
-    ok(quantile(times, 0.95) > 50, `p95 ${quantile(times, 0.95)}`);
+    ok(q3 - median > (median - q1) * 1.15, `right-skewed quartiles ${q1} ${median} ${q3}`);
   });
 });
 
