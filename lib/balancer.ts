@@ -1,0 +1,78 @@
+/**
+ * The balancer shell: asks the current strategy for a backend among the eligible ones and
+ * accounts for the request in the same synchronous step.
+ *
+ * Strategies never see health, draining or metrics; the shell hands them only eligible backends
+ * and reports each outcome back through `observe`, so every strategy gets the same inputs and
+ * can be swapped live without losing in-flight accounting.
+ *
+ * @module
+ */
+
+import { STRATEGIES } from "../algorithms/mod.ts";
+import type { Feedback, PickContext, Strategy, StrategyOptions } from "../algorithms/types.ts";
+import type { Backend } from "./backend.ts";
+import type { Metrics } from "./metrics.ts";
+import type { Pool } from "./pool.ts";
+
+/** Owns the current strategy and per-request accounting. */
+export class Balancer {
+  readonly pool: Pool;
+  #metrics: Metrics;
+  #options: StrategyOptions;
+  #strategy: Strategy;
+
+  constructor(pool: Pool, metrics: Metrics, strategy: string, options: StrategyOptions) {
+    this.pool = pool;
+    this.#metrics = metrics;
+    this.#options = options;
+    this.#strategy = this.#build(strategy);
+    metrics.setStrategy(this.#strategy.name);
+  }
+
+  #build(name: string): Strategy {
+    const factory = STRATEGIES[name];
+    if (!factory) throw new RangeError(`Cannot use strategy "${name}": not registered`);
+    return factory(this.#options);
+  }
+
+  /** The current strategy's name (a label on every request metric). */
+  get strategy(): string {
+    return this.#strategy.name;
+  }
+
+  /**
+   * Switch strategy. Requests in flight finish under the old one; the next pick uses the new one.
+   * The new strategy starts with no learned state (EWMA, WRR positions).
+   */
+  setStrategy(name: string): void {
+    if (name === this.#strategy.name) return;
+    this.#strategy = this.#build(name);
+    this.#metrics.setStrategy(name);
+    // Series for the new strategy exist from the switch on, so per-strategy panels show it at once.
+    for (const b of this.pool.all()) this.#metrics.addBackend(b.name, name);
+  }
+
+  /**
+   * Choose a backend and count it in flight, or undefined when none is eligible.
+   * Synchronous: no other pick can see the backend's count before it is incremented.
+   */
+  acquire(ctx: PickContext): Backend | undefined {
+    const b = this.#strategy.pick(this.pool.eligible(), ctx) as Backend | undefined;
+    if (b) b.inFlight++;
+    return b;
+  }
+
+  /** Count the request out of flight and feed its outcome to the strategy. */
+  release(backend: Backend, feedback: Feedback): void {
+    backend.inFlight--;
+    backend.requests++;
+    if (!feedback.ok) backend.errors++;
+    this.#strategy.observe?.(backend, feedback);
+  }
+
+  /** Tell the strategy a backend left for good. */
+  forget(name: string): void {
+    this.#strategy.forget?.(name);
+  }
+}

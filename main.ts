@@ -1,0 +1,108 @@
+/**
+ * Command line entry point.
+ *
+ * ```
+ * deno task start [--config PATH] [--strategy NAME] [--check] [--help] [--version]
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { STRATEGY_NAMES } from "./algorithms/mod.ts";
+import { type Config, loadConfig } from "./lib/config.ts";
+import { formatDuration } from "./lib/duration.ts";
+import { resolveStrategyName } from "./algorithms/mod.ts";
+import { consoleLogger } from "./lib/log.ts";
+import { startLoadBalancer } from "./lib/server.ts";
+import { VERSION } from "./lib/version.ts";
+import { Registry } from "prom-client";
+
+const HELP = `lb ${VERSION}: a load-balancing reverse proxy with Prometheus metrics
+
+Usage: deno task start [options]
+
+Options:
+  --config PATH     config file (default ./config.yml; env LB_CONFIG)
+  --strategy NAME   override the config's strategy (${STRATEGY_NAMES.join(", ")})
+  --check           validate the config, print a summary, exit 0 (valid) or 1
+  --help            show this help
+  --version         print the version
+`;
+
+/** One-screen summary of a valid config for `--check`. */
+export function summary(config: Config, path: string): string {
+  const hc = config.healthCheck;
+  const lines = [
+    `${path}: OK`,
+    `  listen      ${config.listen.hostname}:${config.listen.port}`,
+    `  admin       ${config.admin.listen.hostname}:${config.admin.listen.port}${
+      config.admin.token ? " (token set)" : ""
+    }`,
+    `  strategy    ${config.strategy}`,
+    `  health      GET ${hc.path} every ${formatDuration(hc.intervalMs)}, timeout ${
+      formatDuration(hc.timeoutMs)
+    }, ` +
+    `up after ${hc.healthyThreshold}, down after ${hc.unhealthyThreshold}`,
+    `  timeouts    request ${formatDuration(config.timeouts.requestMs)}, connect ${
+      formatDuration(config.timeouts.connectMs)
+    }, shutdown ${formatDuration(config.shutdownTimeoutMs)}`,
+    `  backends    ${config.backends.length}`,
+    ...config.backends.slice(0, 20).map((b) => `    ${b.name.padEnd(24)} ${b.url}  weight ${b.weight}`),
+  ];
+  if (config.backends.length > 20) lines.push(`    ... and ${config.backends.length - 20} more`);
+  return lines.join("\n");
+}
+
+/** Run the command line; returns the exit code (the server keeps running until a signal). */
+export async function main(args: string[] = Deno.args): Promise<number> {
+  let flags;
+  try {
+    flags = parseArgs({
+      args,
+      options: {
+        config: { type: "string" },
+        strategy: { type: "string" },
+        check: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+        version: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (flags.help) return console.log(HELP), 0;
+  if (flags.version) return console.log(VERSION), 0;
+
+  const path = flags.config ?? Deno.env.get("LB_CONFIG") ?? "./config.yml";
+  const result = await loadConfig(path);
+  if (!result.ok) {
+    for (const e of result.errors) console.error(e);
+    return 1;
+  }
+  let config = result.config;
+  if (flags.strategy !== undefined) {
+    const strategy = resolveStrategyName(flags.strategy);
+    if (!strategy) {
+      console.error(`--strategy: unknown strategy "${flags.strategy}"; valid: ${STRATEGY_NAMES.join(", ")}`);
+      return 1;
+    }
+    config = { ...config, strategy };
+  }
+  if (flags.check) return console.log(summary(config, path)), 0;
+
+  const registry = new Registry();
+  const lb = await startLoadBalancer(config, { registry, log: consoleLogger("info") });
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  });
+  await lb.shutdown();
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());
