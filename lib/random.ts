@@ -9,7 +9,8 @@
  */
 
 /**
- * Create a uniform generator in [0, 1) from a 32-bit seed (mulberry32).
+ * Create a uniform generator in [0, 1) from a 32-bit seed (mulberry32, Tommy Ettinger's
+ * public-domain generator: period 2^32).
  *
  * @param seed Any number; only its low 32 bits are used.
  * @returns A function returning the next number in [0, 1) on each call.
