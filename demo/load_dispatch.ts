@@ -41,8 +41,14 @@ export async function dispatch(
   for (let i = 0; i < plan.count; i++) {
     const dueAt = start + plan.phaseMs + i * plan.intervalMs;
     try {
-      await sleep(dueAt - now(), spec.cancel);
-      await slots.acquire(ctx.stopWaiting);
+      // Overdue requests go at once: even a zero-delay timer costs a turn (and nested ones are
+      // clamped to 4 ms), which would throttle catching up after the in-flight limit was full.
+      const wait = dueAt - now();
+      if (wait > 0) await sleep(wait, spec.cancel);
+      else if (spec.cancel.aborted) throw spec.cancel.reason;
+      // A free slot is taken even when the window just closed: a timer that fired late must not
+      // turn a request that could be sent into an unsent one.
+      if (!slots.tryAcquire()) await slots.acquire(ctx.stopWaiting);
     } catch {
       stoppedAt = now() - start;
       break;

@@ -11,6 +11,8 @@
 export interface Semaphore {
   /** Wait for a permit. Resolves in arrival order; rejects if `signal` aborts first. */
   acquire(signal?: AbortSignal): Promise<void>;
+  /** Take a permit if one is free right now, without queueing; true when taken. */
+  tryAcquire(): boolean;
   /** Return a permit, waking the oldest waiter. */
   release(): void;
   /** Permits currently held. */
@@ -64,6 +66,11 @@ export function createSemaphore(permits: number): Semaphore {
         queue.push(grant);
         signal?.addEventListener("abort", onAbort, { once: true });
       });
+    },
+    tryAcquire() {
+      if (active >= permits) return false;
+      active++;
+      return true;
     },
     release() {
       const next = queue.shift();

@@ -39,3 +39,16 @@ Deno.test("createSemaphore() accepts Infinity and rejects bad permit counts", as
   equal(unlimited.active, 1000);
   for (const bad of [0, -1, 1.5, NaN]) throws(() => createSemaphore(bad), RangeError);
 });
+
+Deno.test("createSemaphore() tryAcquire() takes only a free permit and never queues", async () => {
+  const slots = createSemaphore(1);
+  equal(slots.tryAcquire(), true);
+  equal(slots.tryAcquire(), false);
+  equal(slots.waiting, 0);
+  const next = slots.acquire();
+  slots.release();
+  await next;
+  equal(slots.tryAcquire(), false);
+  slots.release();
+  equal(slots.tryAcquire(), true);
+});
