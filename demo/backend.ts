@@ -126,7 +126,14 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     console.log(BACKEND_USAGE);
     return 0;
   }
-  const backend = startBackend(parsed.value);
+  let backend: RunningBackend;
+  try {
+    backend = startBackend(parsed.value);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(`Cannot listen on ${parsed.value.host}:${parsed.value.port}: ${reason}`);
+    return 1;
+  }
   console.log(
     `backend ${backend.name} listening on ${parsed.value.host}:${backend.port} (seed ${backend.seed})`,
   );

@@ -31,9 +31,9 @@ export interface BackendOptions {
   readonly seed?: number;
 }
 
-/** Defaults: a fast, healthy, unlimited backend on port 8081 on every interface. */
+/** Defaults: a fast, healthy, unlimited backend on port 9001 (the first one in config.yml) on every interface. */
 export const BACKEND_DEFAULTS: BackendOptions = {
-  port: 8081,
+  port: 9001,
   host: "0.0.0.0",
   latencyMs: 0,
   jitterMs: 0,
@@ -61,7 +61,7 @@ export const BACKEND_FLAGS: FlagSpec = {
 /** Usage text for `--help`. */
 export const BACKEND_USAGE = `Usage: deno task backend [flags]
 
-  --port N            listen port, 0 = any free one (BACKEND_PORT, default 8081)
+  --port N            listen port, 0 = any free one (BACKEND_PORT, default 9001)
   --host ADDR         listen address (BACKEND_HOST, default 0.0.0.0)
   --name NAME         name reported in responses (BACKEND_NAME, default backend-<port>)
   --latency D         typical latency, e.g. 20ms (BACKEND_LATENCY, default 0s)

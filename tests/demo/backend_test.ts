@@ -365,3 +365,30 @@ Deno.test("backend main() exits 2 and names every bad flag", async () => {
   match(text, /--capacity: expected an integer in \[1, Infinity\], got "0"/);
   match(text, /--distribution: expected one of fixed, normal, lognormal, got "zipf"/);
 });
+
+Deno.test("backend main() exits 1 with a message when the port is taken", async () => {
+  const taken = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  try {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-env=BACKEND_*",
+        BACKEND,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        `${taken.addr.port}`,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    equal(code, 1);
+    match(
+      new TextDecoder().decode(stderr),
+      new RegExp(`Cannot listen on 127.0.0.1:${taken.addr.port}: .*in use`),
+    );
+  } finally {
+    taken.close();
+  }
+});
