@@ -1,5 +1,5 @@
 /**
- * The admin listener: `/metrics`, `/healthz`, `/readyz` and the JSON API.
+ * The admin listener: `/metrics`, `/healthz`, `/readyz`, the status page at `/` and the JSON API.
  *
  * It listens on its own address (loopback by default) and is never reachable through the public
  * listener, where every path is proxied. When `admin.token` is set, every call that changes
@@ -13,6 +13,9 @@ import type { Balancer } from "./balancer.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
+import { STATUS_PAGE_HTML } from "./status_page.ts";
+import { statusReport } from "./status_report.ts";
+import type { StatsWindow } from "./stats_window.ts";
 
 /** Everything the admin API reads or changes. */
 export interface AdminDeps {
@@ -20,6 +23,8 @@ export interface AdminDeps {
   readonly balancer: Balancer;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** Windowed per-backend stats for `GET /` and `GET /api/stats`; both answer 404 without it. */
+  readonly stats?: StatsWindow;
 }
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
@@ -84,12 +89,36 @@ export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<R
         return json(balancer.pool.all());
       case "GET /api/config":
         return json(redactedConfig(deps.config()));
+      case "GET /":
+        if (!deps.stats) break;
+        return new Response(STATUS_PAGE_HTML, {
+          headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+        });
+      case "GET /api/stats": {
+        if (!deps.stats) break;
+        const window = Number(new URL(req.url).searchParams.get("window") ?? deps.stats.seconds);
+        if (!Number.isFinite(window) || window < 1) {
+          return json({ error: "window must be >= 1 (seconds)" }, 400);
+        }
+        return json(
+          statusReport(balancer, deps.stats, { tokenRequired: !!deps.config().admin.token, seconds: window }),
+        );
+      }
       case "GET /api/strategy":
         return json({ strategy: balancer.strategy, available: STRATEGY_NAMES });
       case "PUT /api/strategy":
         return await putStrategy(req, balancer, log);
     }
-    const known = ["/metrics", "/healthz", "/readyz", "/api/backends", "/api/config", "/api/strategy"];
+    const known = [
+      "/",
+      "/api/stats",
+      "/metrics",
+      "/healthz",
+      "/readyz",
+      "/api/backends",
+      "/api/config",
+      "/api/strategy",
+    ];
     return known.includes(path) ? text("405 Method Not Allowed", 405) : text("404 Not Found", 404);
   };
 }

@@ -34,6 +34,15 @@ export function methodLabel(method: string): string {
   return KNOWN_METHODS.has(method) ? method : "OTHER";
 }
 
+/**
+ * Sees every request the proxy records, besides Prometheus: the status page's windowed stats
+ * subscribe here so the request path has one place to report to.
+ */
+export interface RequestObserver {
+  countRequest(backend: string, strategy: string, code: number): void;
+  observeDuration(backend: string, strategy: string, seconds: number): void;
+}
+
 /** All metrics of one proxy instance, registered on the registry passed in. */
 export class Metrics {
   readonly registry: Registry;
@@ -47,6 +56,7 @@ export class Metrics {
   #pool: () => readonly { name: string; inFlight: number; state: string }[] = () => [];
   #requestChildren = new Map<string, { inc(): void }>();
   #durationChildren = new Map<string, { observe(v: number): void }>();
+  #observers: RequestObserver[] = [];
 
   /**
    * Create and register every metric.
@@ -140,6 +150,11 @@ export class Metrics {
     this.#pool = source;
   }
 
+  /** Also report every counted request and observed duration to `observer`. */
+  addObserver(observer: RequestObserver): void {
+    this.#observers.push(observer);
+  }
+
   /** Create every per-backend series at zero so the backend is visible before its first request. */
   addBackend(name: string, strategy: string): void {
     for (const result of ["success", "failure"]) this.healthChecks.inc({ backend: name, result }, 0);
@@ -174,11 +189,13 @@ export class Metrics {
       this.#requestChildren.set(key, child);
     }
     child.inc();
+    for (const o of this.#observers) o.countRequest(backend, strategy, code);
   }
 
   /** Observe an upstream request duration in seconds. */
   observeDuration(backend: string, strategy: string, seconds: number): void {
     this.durationChild(backend, strategy).observe(seconds);
+    for (const o of this.#observers) o.observeDuration(backend, strategy, seconds);
   }
 
   private durationChild(backend: string, strategy: string): { observe(v: number): void } {

@@ -14,6 +14,7 @@ import { HealthChecker } from "./health.ts";
 import { consoleLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { Pool } from "./pool.ts";
+import { StatsWindow } from "./stats_window.ts";
 import { createProxyHandler } from "./proxy.ts";
 import { UpstreamClient } from "./upstream.ts";
 
@@ -41,6 +42,8 @@ export interface LoadBalancer {
   readonly balancer: Balancer;
   readonly metrics: Metrics;
   readonly health: HealthChecker;
+  /** Last minute of per-backend requests, for the status page and `/api/stats`. */
+  readonly stats: StatsWindow;
   /** Stop accepting, let in-flight requests finish up to `shutdown_timeout`, close everything. */
   shutdown(): Promise<void>;
 }
@@ -65,6 +68,8 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   const now = options.now ?? (() => performance.now());
   const random = options.random ?? Math.random;
   const metrics = new Metrics(options.registry ?? new Registry(), options.processMetrics ?? true);
+  const stats = new StatsWindow({ now });
+  metrics.addObserver(stats);
   const pool = new Pool(config.backends);
   metrics.observePool(() => pool.all());
   const balancer = new Balancer(pool, metrics, config.strategy, {
@@ -95,7 +100,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     port: config.admin.listen.port,
     onListen: () => {},
     onError,
-  }, createAdminHandler({ config: () => config, balancer, metrics, log }));
+  }, createAdminHandler({ config: () => config, balancer, metrics, log, stats }));
 
   await health.firstRound();
   health.start();
@@ -135,5 +140,5 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       await admin.shutdown();
     })();
 
-  return { proxyAddr, adminAddr, pool, balancer, metrics, health, shutdown };
+  return { proxyAddr, adminAddr, pool, balancer, metrics, health, stats, shutdown };
 }
