@@ -5,19 +5,38 @@
  * @module
  */
 
+import { createIpHash } from "./ip_hash.ts";
+import { createLeastConnections } from "./least_connections.ts";
+import { createLeastResources } from "./least_resources.ts";
+import { createPeakEwma } from "./peak_ewma.ts";
+import { createPowerOfTwo } from "./power_of_two.ts";
+import { createRandom } from "./random.ts";
 import { createRoundRobin } from "./round_robin.ts";
 import type { StrategyFactory } from "./types.ts";
+import { createWeightedRoundRobin } from "./weighted_round_robin.ts";
 
 export type * from "./types.ts";
 
 /** Every strategy by its canonical config name. */
 export const STRATEGIES: Readonly<Record<string, StrategyFactory>> = Object.freeze({
   round_robin: createRoundRobin,
+  weighted_round_robin: createWeightedRoundRobin,
+  random: createRandom,
+  least_connections: createLeastConnections,
+  power_of_two: createPowerOfTwo,
+  peak_ewma: createPeakEwma,
+  least_resources: createLeastResources,
+  ip_hash: createIpHash,
 });
 
 /** Names from the Go project's `load_balancer.algorithm`, accepted for compatibility. */
 export const STRATEGY_ALIASES: Readonly<Record<string, string>> = Object.freeze({
   RoundRobin: "round_robin",
+  WeightedRoundRobin: "weighted_round_robin",
+  LeastConnections: "least_connections",
+  LeastUsedResources: "least_resources",
+  Random: "random",
+  IpHashing: "ip_hash",
 });
 
 /** Canonical strategy names, in registry order. */

@@ -1,5 +1,5 @@
 /**
- * The admin listener: `/metrics`, `/healthz`, `/readyz` and the JSON API.
+ * The admin listener: `/metrics`, `/healthz`, `/readyz`, the status page at `/` and the JSON API.
  *
  * It listens on its own address (loopback by default) and is never reachable through the public
  * listener, where every path is proxied. When `admin.token` is set, every call that changes
@@ -17,6 +17,9 @@ import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import type { ReloadResult } from "./reload.ts";
+import { STATUS_PAGE_HTML } from "./status_page.ts";
+import { statusReport } from "./status_report.ts";
+import type { StatsWindow } from "./stats_window.ts";
 
 /** Everything the admin API reads or changes. */
 export interface AdminDeps {
@@ -26,6 +29,8 @@ export interface AdminDeps {
   readonly log: Logger;
   /** Re-read and apply the config file (`POST /api/reload`). */
   readonly reload?: () => Promise<ReloadResult>;
+  /** Windowed per-backend stats for `GET /` and `GET /api/stats`; both answer 404 without it. */
+  readonly stats?: StatsWindow;
 }
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
@@ -90,6 +95,21 @@ export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<R
         return json(balancer.pool.all());
       case "GET /api/config":
         return json(redactedConfig(deps.config()));
+      case "GET /":
+        if (!deps.stats) break;
+        return new Response(STATUS_PAGE_HTML, {
+          headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+        });
+      case "GET /api/stats": {
+        if (!deps.stats) break;
+        const window = Number(new URL(req.url).searchParams.get("window") ?? deps.stats.seconds);
+        if (!Number.isFinite(window) || window < 1) {
+          return json({ error: "window must be >= 1 (seconds)" }, 400);
+        }
+        return json(
+          statusReport(balancer, deps.stats, { tokenRequired: !!deps.config().admin.token, seconds: window }),
+        );
+      }
       case "GET /api/strategy":
         return json({ strategy: balancer.strategy, available: STRATEGY_NAMES });
       case "PUT /api/strategy":
@@ -104,6 +124,8 @@ export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<R
         : text("405 Method Not Allowed", 405);
     }
     const known = [
+      "/",
+      "/api/stats",
       "/metrics",
       "/healthz",
       "/readyz",

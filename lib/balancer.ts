@@ -49,6 +49,8 @@ export class Balancer {
     if (name === this.#strategy.name) return;
     this.#strategy = this.#build(name);
     this.#metrics.setStrategy(name);
+    // Series for the new strategy exist from the switch on, so per-strategy panels show it at once.
+    for (const b of this.pool.all()) this.#metrics.addBackend(b.name, name);
   }
 
   /**

@@ -23,6 +23,8 @@ import {
 } from "./config_resilience.ts";
 
 export type { FailureCondition, PassiveConfig, QueueConfig, RetryConfig } from "./config_resilience.ts";
+import { readHash, readTuning } from "./config_strategy.ts";
+import type { StrategyTuning } from "../algorithms/types.ts";
 
 /** A `host:port` listener address. */
 export interface ListenAddress {
@@ -69,6 +71,12 @@ export interface Config {
   /** Ramp-up window for backends that become healthy; 0 is off. */
   readonly slowStartMs: number;
   readonly queue: QueueConfig;
+  /** Affinity key for `ip_hash`: `client_ip`, `header:<Name>` or `cookie:<name>`. */
+  readonly hash: { readonly key: string };
+  /** CIDRs whose `X-Forwarded-*` headers are believed. */
+  readonly trustedProxies: readonly string[];
+  /** Strategy tuning (`peak_ewma`, `least_resources` sections). */
+  readonly tuning: StrategyTuning;
 }
 
 /** Result of parsing: a config or every error found. */
@@ -95,6 +103,10 @@ const TOP_KEYS = [
   "passive",
   "slow_start",
   "queue",
+  "hash",
+  "trusted_proxies",
+  "peak_ewma",
+  "least_resources",
 ] as const;
 
 /** Largest config file accepted; anything bigger is almost certainly not a config. */
@@ -187,11 +199,13 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
   const passive = readPassive(r, top.get("passive"));
   const slowStartMs = readSlowStart(r, top.get("slow_start"));
   const queue = readQueue(r, top.get("queue"));
+  const hash = readHash(r, top.get("hash"), top.get("trusted_proxies"));
+  const tuning = readTuning(r, top.get("peak_ewma"), top.get("least_resources"));
 
   if (
     !listen || !adminListen || token === undefined || !strategy || expose === undefined || !backends ||
     !healthCheck || requestMs === undefined || connectMs === undefined || shutdownTimeoutMs === undefined ||
-    !retries || !passive || slowStartMs === undefined || !queue
+    !retries || !passive || slowStartMs === undefined || !queue || !hash || !tuning
   ) return undefined;
   if (listen.port !== 0 && listen.port === adminListen.port && listen.hostname === adminListen.hostname) {
     r.fail(
@@ -214,6 +228,9 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
     passive,
     slowStartMs,
     queue,
+    hash: { key: hash.key },
+    trustedProxies: hash.trustedProxies,
+    tuning,
   };
 }
 

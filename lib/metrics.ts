@@ -35,6 +35,15 @@ export function methodLabel(method: string): string {
   return KNOWN_METHODS.has(method) ? method : "OTHER";
 }
 
+/**
+ * Sees every request the proxy records, besides Prometheus: the status page's windowed stats
+ * subscribe here so the request path has one place to report to.
+ */
+export interface RequestObserver {
+  countRequest(backend: string, strategy: string, code: number): void;
+  observeDuration(backend: string, strategy: string, seconds: number): void;
+}
+
 /** All metrics of one proxy instance, registered on the registry passed in. */
 export class Metrics {
   readonly registry: Registry;
@@ -48,6 +57,7 @@ export class Metrics {
   #pool: () => readonly { name: string; inFlight: number; state: string }[] = () => [];
   #requestChildren = new Map<string, { inc(): void }>();
   #durationChildren = new Map<string, { observe(v: number): void }>();
+  #observers: RequestObserver[] = [];
 
   /**
    * Create and register every metric.
@@ -120,7 +130,20 @@ export class Metrics {
       registers,
     })
       .set({ version: VERSION }, 1);
-    if (defaults) collectDefaultMetrics({ register: registry });
+    if (defaults) {
+      collectDefaultMetrics({ register: registry });
+      // These gauges end in _total, which Prometheus reserves for counters (promtool flags them);
+      // the same numbers remain available without the suffix.
+      for (
+        const name of [
+          "nodejs_active_handles_total",
+          "nodejs_active_requests_total",
+          "nodejs_active_resources_total",
+        ]
+      ) {
+        registry.removeSingleMetric(name);
+      }
+    }
   }
 
   /** Read in-flight counts and states from `source` at every scrape. */
@@ -128,12 +151,17 @@ export class Metrics {
     this.#pool = source;
   }
 
+  /** Also report every counted request and observed duration to `observer`. */
+  addObserver(observer: RequestObserver): void {
+    this.#observers.push(observer);
+  }
+
   /** Create every per-backend series at zero so the backend is visible before its first request. */
   addBackend(name: string, strategy: string): void {
     for (const result of ["success", "failure"]) this.healthChecks.inc({ backend: name, result }, 0);
     for (const kind of ERROR_KINDS) this.upstreamErrors.inc({ backend: name, kind }, 0);
     this.requests.inc({ backend: name, strategy, method: "GET", code: "200" }, 0);
-    this.durationChild(name, strategy);
+    this.duration.zero({ backend: name, strategy });
   }
 
   /** Drop every series of a backend that left the pool. */
@@ -162,11 +190,13 @@ export class Metrics {
       this.#requestChildren.set(key, child);
     }
     child.inc();
+    for (const o of this.#observers) o.countRequest(backend, strategy, code);
   }
 
   /** Observe an upstream request duration in seconds. */
   observeDuration(backend: string, strategy: string, seconds: number): void {
     this.durationChild(backend, strategy).observe(seconds);
+    for (const o of this.#observers) o.observeDuration(backend, strategy, seconds);
   }
 
   private durationChild(backend: string, strategy: string): { observe(v: number): void } {

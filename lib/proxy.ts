@@ -25,6 +25,7 @@ import type { WaitQueue } from "./queue.ts";
 import { prepareBody, type PreparedBody } from "./replay.ts";
 import type { RetryBudget } from "./retry_budget.ts";
 import type { UpstreamClient } from "./upstream.ts";
+import { createHashKey } from "./hash_key.ts";
 
 /** Everything the forwarder needs. */
 export interface ProxyDeps {
@@ -73,12 +74,28 @@ export function createProxyHandler(
   deps: ProxyDeps,
 ): (req: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
   const { balancer, metrics, resilience, budget } = deps;
+  // The affinity key function depends on the config; rebuilt only when a reload swaps it.
+  let keyConfig: Config | undefined;
+  let keyOf: (req: Request, clientIp: string) => string = () => "";
+  const keyFunction = (config: Config) => {
+    if (config !== keyConfig) {
+      keyConfig = config;
+      keyOf = createHashKey({ key: config.hash.key, trustedProxies: config.trustedProxies });
+    }
+    return keyOf;
+  };
 
   return async (req, info) => {
     const config = deps.config();
     const clientIp = (info.remoteAddr as Deno.NetAddr).hostname;
     const strategy = balancer.strategy;
-    const ctx = { hashKey: clientIp };
+    const key = keyFunction(config);
+    // Lazy: only hashing strategies read the key, and computing it parses addresses and headers.
+    const ctx = {
+      get hashKey() {
+        return key(req, clientIp);
+      },
+    };
     const { retries } = config;
     const mayRetry = retries.attempts > 0 && IDEMPOTENT_METHODS.has(req.method);
     let body: PreparedBody;

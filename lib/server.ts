@@ -7,6 +7,7 @@
  */
 
 import { Registry } from "prom-client";
+import type { ResourceStats } from "../algorithms/types.ts";
 import { createAdminHandler } from "./admin.ts";
 import { Balancer } from "./balancer.ts";
 import type { Config, ConfigResult } from "./config.ts";
@@ -17,6 +18,7 @@ import { Metrics } from "./metrics.ts";
 import { ResilienceMetrics } from "./metrics_resilience.ts";
 import { OutlierDetector } from "./outlier.ts";
 import { Pool } from "./pool.ts";
+import { StatsWindow } from "./stats_window.ts";
 import { createProxyHandler } from "./proxy.ts";
 import { WaitQueue } from "./queue.ts";
 import { reloadFrom, type ReloadResult } from "./reload.ts";
@@ -41,6 +43,8 @@ export interface StartOptions {
    * there is no file to reload.
    */
   configSource?: () => Promise<ConfigResult>;
+  /** Container resource samples for `least_resources` (the Docker stats collector). */
+  stats?: ResourceStats;
 }
 
 /** A running proxy. */
@@ -55,6 +59,8 @@ export interface LoadBalancer {
   config(): Config;
   /** Re-read the config source and apply it; the running config stays on any error. */
   reload(): Promise<ReloadResult>;
+  /** Last minute of per-backend requests, for the status page and `/api/stats`. */
+  readonly stats: StatsWindow;
   /** Stop accepting, let in-flight requests finish up to `shutdown_timeout`, close everything. */
   shutdown(): Promise<void>;
 }
@@ -81,12 +87,19 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   const random = options.random ?? Math.random;
   const registry = options.registry ?? new Registry();
   const metrics = new Metrics(registry, options.processMetrics ?? true);
+  const stats = new StatsWindow({ now });
+  metrics.addObserver(stats);
   const queue = new WaitQueue(config.queue.max);
   const resilience = new ResilienceMetrics(registry, () => queue.length);
   const slowStart: SlowStartClock = { now, windowMs: config.slowStartMs };
   const pool = new Pool(config.backends, { slowStart });
   metrics.observePool(() => [...pool.all(), ...pool.retiring()]);
-  const balancer = new Balancer(pool, metrics, config.strategy, { random, now });
+  const balancer = new Balancer(pool, metrics, config.strategy, {
+    random,
+    now,
+    tuning: config.tuning,
+    stats: options.stats,
+  });
   for (const b of pool.all()) {
     metrics.addBackend(b.name, balancer.strategy);
     resilience.addBackend(b.name);
@@ -161,6 +174,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       metrics,
       log,
       reload: options.configSource ? reload : undefined,
+      stats,
     }),
   );
 
@@ -232,6 +246,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     balancer,
     metrics,
     health,
+    stats,
     config: () => current,
     reload,
     shutdown,

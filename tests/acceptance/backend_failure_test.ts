@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { scrape, startBackend, startLb, type TestBackend } from "../_util/harness.ts";
-import { runLoad } from "../_util/load.ts";
+import { runLoad } from "../_util/rate_load.ts";
 
 const RATE = 300;
 const CONFIG = `

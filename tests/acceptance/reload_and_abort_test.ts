@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../lib/config.ts";
 import { scrape, startBackend, startLb, waitFor } from "../_util/harness.ts";
-import { runLoad } from "../_util/load.ts";
+import { runLoad } from "../_util/rate_load.ts";
 
 Deno.test("proxy keeps serving through a broken and a shrinking reload under load, finishing removed backends' requests", async () => {
   // Every response takes 50 ms, so each backend always has requests in flight.

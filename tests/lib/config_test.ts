@@ -32,6 +32,22 @@ Deno.test("parseConfig() applies documented defaults when only backends are give
   });
   assert.deepEqual(c.timeouts, { requestMs: 30000, connectMs: 5000 });
   assert.equal(c.shutdownTimeoutMs, 10000);
+  assert.deepEqual(c.hash, { key: "client_ip" });
+  assert.deepEqual(c.trustedProxies, []);
+  assert.deepEqual(c.tuning, {});
+});
+
+Deno.test("parseConfig() reads hash, trusted_proxies and strategy tuning", () => {
+  const c = configOf(`strategy: IpHashing
+hash: {key: "cookie:session"}
+trusted_proxies: ["10.0.0.0/8", "::1"]
+peak_ewma: {decay: 2s}
+least_resources: {cpu_weight: 0.5, memory_weight: 0.5, max_age: 3s}
+${B}`);
+  assert.equal(c.strategy, "ip_hash");
+  assert.deepEqual(c.hash, { key: "cookie:session" });
+  assert.deepEqual(c.trustedProxies, ["10.0.0.0/8", "::1"]);
+  assert.deepEqual(c.tuning, { ewmaDecayMs: 2000, cpuWeight: 0.5, memoryWeight: 0.5, statsMaxAgeMs: 3000 });
 });
 
 Deno.test("parseConfig() reads every key of the documented example", async () => {
@@ -174,6 +190,20 @@ const INVALID: [string, string, RegExp][] = [
   ["syntax error", "backends: [\n", /^config\.yml:\d+: YAML syntax error: /],
   ["duplicate keys", `strategy: a\nstrategy: b\n${B}`, /YAML syntax error: Map keys must be unique/],
   ["binary garbage", "\0\x01\x02\xff", /not a text file/],
+  ["bad hash key", `hash: {key: "ip"}\n${B}`, /^config\.yml:1: hash\.key: /],
+  ["bad trusted proxy", `trusted_proxies: ["10.0.0.0/33"]\n${B}`, /^config\.yml:1: trusted_proxies\[0\]: /],
+  ["trusted proxies not a list", `trusted_proxies: 10.0.0.0/8\n${B}`, /trusted_proxies: must be a list/],
+  ["short ewma decay", `peak_ewma: {decay: 1ms}\n${B}`, /peak_ewma\.decay: must be between 100ms and 24h/],
+  [
+    "cpu weight above 1",
+    `least_resources: {cpu_weight: 2}\n${B}`,
+    /least_resources\.cpu_weight: must be a number between 0 and 1, got 2/,
+  ],
+  [
+    "both weights zero",
+    `least_resources: {cpu_weight: 0, memory_weight: 0}\n${B}`,
+    /least_resources: cpu_weight and memory_weight cannot both be 0/,
+  ],
 ];
 
 for (const [name, text, expected] of INVALID) {

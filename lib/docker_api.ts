@@ -1,0 +1,92 @@
+/**
+ * The slice of the Docker Engine API the balancer uses, and the one place that builds a client.
+ *
+ * dockerode ships no types of its own and the published ones lag behind it (no `abortSignal` on
+ * streaming calls), so the calls we make are typed here, structurally. Anything shaped like this
+ * works, which keeps the stats and discovery modules independent of the client library.
+ *
+ * @module
+ */
+
+import Docker from "dockerode";
+
+/** A Node-style readable stream, as dockerode returns for streaming endpoints. */
+export interface NodeReadable {
+  /** Subscribe to chunks, errors and the end of the stream. */
+  on(event: "data", listener: (chunk: Uint8Array | string) => void): this;
+  /** Subscribe to chunks, errors and the end of the stream. */
+  on(event: "error", listener: (error: Error) => void): this;
+  /** Subscribe to chunks, errors and the end of the stream. */
+  on(event: "end" | "close", listener: () => void): this;
+  /** Tear the stream down (closes the HTTP connection). */
+  destroy(): void;
+}
+
+/** Options for a streaming call; aborting ends the stream with an "aborted" error. */
+export interface StreamOptions {
+  /** Cancels the request and the stream. */
+  readonly abortSignal?: AbortSignal;
+}
+
+/** The parts of `GET /containers/{id}/json` we read. */
+export interface ContainerInspect {
+  readonly Id: string;
+  /** With a leading slash, as the engine reports it. */
+  readonly Name: string;
+  readonly State: { readonly Running: boolean };
+  readonly Config: { readonly Labels?: Record<string, string> | null };
+  readonly HostConfig: {
+    readonly NanoCpus?: number;
+    readonly CpuQuota?: number;
+    readonly CpuPeriod?: number;
+    readonly CpusetCpus?: string;
+    readonly NetworkMode?: string;
+  };
+  readonly NetworkSettings: {
+    readonly Networks?: Record<string, { readonly IPAddress?: string; readonly GlobalIPv6Address?: string }>;
+  };
+}
+
+/** One container handle. */
+export interface ContainerApi {
+  /** `GET /containers/{id}/json`. */
+  inspect(options?: StreamOptions): Promise<ContainerInspect>;
+  /** `GET /containers/{id}/stats?stream=true`: one JSON document per line, about once a second. */
+  stats(options: { stream: true } & StreamOptions): Promise<NodeReadable>;
+}
+
+/** The parts of `GET /containers/json` we read. */
+export interface ContainerSummary {
+  readonly Id: string;
+  readonly Names: readonly string[];
+  readonly Labels?: Record<string, string>;
+}
+
+/** The engine calls used by the stats collector and discovery. */
+export interface DockerApi {
+  /** A handle for a container id or name; no request is made. */
+  getContainer(idOrName: string): ContainerApi;
+  /** `GET /info`; `MemTotal` is the host memory in bytes. */
+  info(options?: StreamOptions): Promise<{ readonly MemTotal: number }>;
+  /** `GET /containers/json` with filters (`{label: ["k=v"], status: ["running"]}`). */
+  listContainers(
+    options: { filters: Record<string, string[]> } & StreamOptions,
+  ): Promise<readonly ContainerSummary[]>;
+  /** `GET /events`: one JSON document per line, until aborted. */
+  getEvents(options: { filters: Record<string, string[]> } & StreamOptions): Promise<NodeReadable>;
+}
+
+/**
+ * Connect to the Docker Engine over its unix socket. No request is made until the first call.
+ *
+ * @param socketPath Path of the engine's socket.
+ * @default socketPath "/var/run/docker.sock"
+ * @example Read the host memory
+ * ```ts
+ * const docker = connectDocker();
+ * const { MemTotal } = await docker.info();
+ * ```
+ */
+export function connectDocker(socketPath = "/var/run/docker.sock"): DockerApi {
+  return new Docker({ socketPath });
+}

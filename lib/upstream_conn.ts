@@ -1,0 +1,179 @@
+/**
+ * One pooled HTTP/1.1 connection to a backend, with a read buffer.
+ *
+ * While a connection sits idle in the pool a read stays pending on it, as Go's `persistConn`
+ * read loop does: when the backend closes an idle keep-alive connection the read ends at once and
+ * the connection leaves the pool, instead of failing the next request that would have used it.
+ *
+ * @module
+ */
+
+import { headEnd, MAX_HEAD_BYTES, parseHead, type ResponseHead } from "./http1.ts";
+
+/** Thrown when the peer closed (`reset` false) or reset (`reset` true) the connection. */
+export class ConnectionClosed extends Error {
+  constructor(message: string, readonly reset: boolean) {
+    super(message);
+    this.name = "ConnectionClosed";
+  }
+}
+
+/** Thrown when the response is malformed. */
+export class ProtocolError extends Error {
+  override name = "ProtocolError";
+}
+
+/** A connection plus buffered, not yet consumed bytes. */
+export class UpstreamConn {
+  readonly conn: Deno.Conn;
+  /** Served at least one response before this one (a stale keep-alive candidate). */
+  reused = false;
+  closed = false;
+  idleSince = 0;
+  #buf = new Uint8Array(16 * 1024);
+  #start = 0;
+  #end = 0;
+  #pending: Promise<number | null> | undefined;
+
+  constructor(conn: Deno.Conn) {
+    this.conn = conn;
+  }
+
+  /** Bytes buffered and not yet consumed. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  /** Park in the pool: start the read that notices a close by the backend. */
+  park(onDead: () => void): void {
+    this.idleSince = performance.now();
+    this.#start = this.#end = 0;
+    const pending = this.conn.read(this.#buf).catch(() => null);
+    this.#pending = pending;
+    pending.then(() => {
+      // Still parked when the read ended: EOF, a reset, or bytes nobody asked for (a protocol
+      // violation). Either way the connection is over.
+      if (this.#pending === pending && !this.closed) {
+        this.#pending = undefined;
+        this.close();
+        onDead();
+      }
+    });
+  }
+
+  /** Take out of the pool for a new request; the pending read becomes this request's first read. */
+  unpark(): void {
+    this.reused = true;
+  }
+
+  /** Read more bytes into the buffer; false at EOF. */
+  async #fill(): Promise<boolean> {
+    if (this.#start > 0 && this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#end === this.#buf.length) {
+      if (this.#start > 0) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+        this.#end -= this.#start;
+        this.#start = 0;
+      } else {
+        const bigger = new Uint8Array(Math.min(this.#buf.length * 2, MAX_HEAD_BYTES + 1024));
+        bigger.set(this.#buf);
+        this.#buf = bigger;
+      }
+    }
+    let n: number | null;
+    try {
+      if (this.#pending) {
+        // The parked read targets the start of the (then empty) buffer, where #end still is.
+        const p = this.#pending;
+        this.#pending = undefined;
+        n = await p;
+      } else {
+        n = await this.conn.read(this.#buf.subarray(this.#end));
+      }
+    } catch (e) {
+      throw new ConnectionClosed((e as Error).message, true);
+    }
+    if (n === null || n === 0) return false;
+    this.#end += n;
+    return true;
+  }
+
+  /** Read and parse the next response head. */
+  async readHead(): Promise<ResponseHead> {
+    let scanned = this.#start;
+    while (true) {
+      const end = headEnd(this.#buf.subarray(this.#start), this.#end - this.#start, scanned - this.#start);
+      if (end !== -1) {
+        const head = parseHead(this.#buf.subarray(this.#start), end);
+        if (typeof head === "string") throw new ProtocolError(head);
+        this.#start += end;
+        return head;
+      }
+      if (this.#end - this.#start > MAX_HEAD_BYTES) {
+        throw new ProtocolError("response head larger than 64 KiB");
+      }
+      scanned = Math.max(this.#start, this.#end - 3);
+      const before = this.#end - this.#start;
+      if (!(await this.#fill())) {
+        throw new ConnectionClosed(
+          before === 0 ? "closed before responding" : "closed inside the response head",
+          false,
+        );
+      }
+      if (this.#start !== 0 && scanned < this.#start) scanned = this.#start;
+    }
+  }
+
+  /** Up to `max` body bytes as a fresh array (safe to hand to a stream); null at EOF. */
+  async readSome(max: number): Promise<Uint8Array | null> {
+    if (this.#end === this.#start && this.#pending && !(await this.#fill())) return null;
+    if (this.#end > this.#start) {
+      const n = Math.min(max, this.#end - this.#start);
+      const out = this.#buf.slice(this.#start, this.#start + n);
+      this.#start += n;
+      return out;
+    }
+    const out = new Uint8Array(Math.min(max, 64 * 1024));
+    let n: number | null;
+    try {
+      n = await this.conn.read(out);
+    } catch (e) {
+      throw new ConnectionClosed((e as Error).message, true);
+    }
+    return n === null ? null : out.subarray(0, n);
+  }
+
+  /** One CRLF-terminated line (chunked framing), without the CRLF. */
+  async readLine(limit = 4096): Promise<string> {
+    while (true) {
+      for (let i = this.#start; i < this.#end; i++) {
+        if (this.#buf[i] === 10) {
+          if (i === this.#start || this.#buf[i - 1] !== 13) {
+            throw new ProtocolError("bare LF in chunked body");
+          }
+          let s = "";
+          for (let j = this.#start; j < i - 1; j++) s += String.fromCharCode(this.#buf[j]);
+          this.#start = i + 1;
+          return s;
+        }
+      }
+      if (this.#end - this.#start > limit) throw new ProtocolError("chunk line too long");
+      if (!(await this.#fill())) throw new ConnectionClosed("closed inside a chunked body", false);
+    }
+  }
+
+  /** Write every byte. */
+  async writeAll(data: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < data.length) off += await this.conn.write(off === 0 ? data : data.subarray(off));
+  }
+
+  /** Close, ignoring errors from an already closed socket. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+}

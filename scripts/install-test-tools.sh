@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install every tool the test suite needs: Deno (pinned, from npm) and the Debian packages the
+# integration tests drive. Idempotent: anything already present at the right version is kept.
+set -euo pipefail
+
+bash "$(dirname "$0")/install-deno.sh"
+
+APT_PACKAGES=(prometheus chromium busybox-static debootstrap)
+# Debian's engine only where none is installed: hosts that ship Docker's own packages (docker-ce,
+# moby) would conflict with docker.io over containerd.
+command -v dockerd >/dev/null 2>&1 || APT_PACKAGES+=(docker.io)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "installing Debian packages: ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
