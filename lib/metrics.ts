@@ -8,6 +8,7 @@
  */
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { removeBackendSeries } from "./metrics_series.ts";
 import { VERSION } from "./version.ts";
 
 /** Seconds; spans sub-millisecond loopback hops to slow upstreams. */
@@ -57,6 +58,8 @@ export class Metrics {
   #requestChildren = new Map<string, { inc(): void }>();
   #durationChildren = new Map<string, { observe(v: number): void }>();
   #observers: RequestObserver[] = [];
+  /** Backends removed from the pool, whose series must not come back. */
+  #gone = new Set<string>();
 
   /**
    * Create and register every metric.
@@ -157,19 +160,25 @@ export class Metrics {
 
   /** Create every per-backend series at zero so the backend is visible before its first request. */
   addBackend(name: string, strategy: string): void {
+    this.#gone.delete(name);
     for (const result of ["success", "failure"]) this.healthChecks.inc({ backend: name, result }, 0);
     for (const kind of ERROR_KINDS) this.upstreamErrors.inc({ backend: name, kind }, 0);
     this.requests.inc({ backend: name, strategy, method: "GET", code: "200" }, 0);
     this.duration.zero({ backend: name, strategy });
   }
 
-  /** Drop every series of a backend that left the pool. */
-  removeBackend(name: string): void {
-    for (const m of [this.requests, this.duration, this.healthChecks, this.upstreamErrors]) {
-      (m as Counter<"backend">).remove({ backend: name });
-    }
+  /**
+   * Drop every series of a backend that left the pool. Requests it answers afterwards are not
+   * counted: the answer may be relayed after the last request ended (a small body is read whole
+   * with its head), and counting it would bring the series back.
+   */
+  async removeBackend(name: string): Promise<void> {
+    this.#gone.add(name);
     for (const cache of [this.#requestChildren, this.#durationChildren]) {
       for (const key of cache.keys()) if (key.startsWith(`${name}\0`)) cache.delete(key);
+    }
+    for (const m of [this.requests, this.duration, this.healthChecks, this.upstreamErrors]) {
+      await removeBackendSeries(m, name);
     }
   }
 
@@ -185,6 +194,7 @@ export class Metrics {
     const key = `${backend}\0${strategy}\0${m}\0${code}`;
     let child = this.#requestChildren.get(key);
     if (!child) {
+      if (this.#gone.has(backend)) return;
       child = this.requests.labels({ backend, strategy, method: m, code: String(code) });
       this.#requestChildren.set(key, child);
     }
@@ -194,17 +204,14 @@ export class Metrics {
 
   /** Observe an upstream request duration in seconds. */
   observeDuration(backend: string, strategy: string, seconds: number): void {
-    this.durationChild(backend, strategy).observe(seconds);
-    for (const o of this.#observers) o.observeDuration(backend, strategy, seconds);
-  }
-
-  private durationChild(backend: string, strategy: string): { observe(v: number): void } {
     const key = `${backend}\0${strategy}`;
     let child = this.#durationChildren.get(key);
     if (!child) {
+      if (this.#gone.has(backend)) return;
       child = this.duration.labels({ backend, strategy });
       this.#durationChildren.set(key, child);
     }
-    return child;
+    child.observe(seconds);
+    for (const o of this.#observers) o.observeDuration(backend, strategy, seconds);
   }
 }

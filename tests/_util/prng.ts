@@ -3,8 +3,13 @@
  * and a failing seed can be replayed. Strategies never import it: they receive `random` in
  * their options.
  *
+ * The generator itself lives in `lib/random.ts` (the demo tools seed runs with it too); this name
+ * is kept for the tests that use it.
+ *
  * @module
  */
+
+import { seededRandom } from "../../lib/random.ts";
 
 /**
  * mulberry32 (Tommy Ettinger's public-domain 32-bit generator): uniform in [0, 1), period 2^32,
@@ -17,12 +22,4 @@
  * random() === mulberry32(42)(); // true
  * ```
  */
-export function mulberry32(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const mulberry32: (seed: number) => () => number = seededRandom;
