@@ -18,7 +18,7 @@ import {
   requestHead,
   type ResponseHead,
 } from "./http1.ts";
-import { ConnectionClosed, ProtocolError, UpstreamConn } from "./upstream_conn.ts";
+import { CHUNK_BYTES, ConnectionClosed, ProtocolError, UpstreamConn } from "./upstream_conn.ts";
 import { Deadlines } from "./deadlines.ts";
 
 /** How a request to a backend failed before its response headers arrived. */
@@ -325,7 +325,7 @@ function bodyStream(
             controller.close();
             return end("complete");
           }
-          const data = await conn.readSome(Math.min(remaining, 64 * 1024));
+          const data = await conn.readSome(Math.min(remaining, CHUNK_BYTES));
           if (data === null) throw new ConnectionClosed("closed before the end of the body", false);
           remaining -= data.length;
           controller.enqueue(data);
@@ -334,7 +334,7 @@ function bodyStream(
             end("complete");
           }
         } else if (framing.kind === "close") {
-          const data = await conn.readSome(64 * 1024);
+          const data = await conn.readSome(CHUNK_BYTES);
           if (data === null) {
             controller.close();
             return end("complete");
@@ -352,7 +352,7 @@ function bodyStream(
             }
             chunkLeft = size;
           }
-          const data = await conn.readSome(Math.min(chunkLeft, 64 * 1024));
+          const data = await conn.readSome(Math.min(chunkLeft, CHUNK_BYTES));
           if (data === null) throw new ConnectionClosed("closed inside a chunk", false);
           chunkLeft -= data.length;
           if (chunkLeft === 0 && (await conn.readLine()) !== "") {

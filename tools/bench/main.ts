@@ -4,7 +4,7 @@
  * background load on the machine hits every target alike. Writes `reports/bench.md`.
  *
  * ```
- * deno task bench:proxy [--quick] [--rounds N] [--seconds N] [--out PATH] [--only a,b]
+ * deno task bench:proxy [--quick] [--rounds N] [--seconds N] [--out PATH] [--only a,b] [--baseline DIR]
  * ```
  *
  * `--quick` runs every section in well under a minute, to keep the harness working in CI; its
@@ -46,6 +46,8 @@ export interface BenchSettings {
   readonly out: string;
   /** Target names to measure (all when empty); `direct` and the reference always run. */
   readonly only: readonly string[];
+  /** Another checkout of this project, measured as `baseline round_robin` (before/after). */
+  readonly baseline?: string;
 }
 
 /** Settings from the command line. */
@@ -58,6 +60,7 @@ export function settingsFrom(args: string[], root: string): BenchSettings {
       seconds: { type: "string" },
       out: { type: "string" },
       only: { type: "string" },
+      baseline: { type: "string" },
     },
     strict: true,
   });
@@ -73,6 +76,7 @@ export function settingsFrom(args: string[], root: string): BenchSettings {
     streamBytes: quick ? 64 * 1024 ** 2 : 1024 ** 3,
     out: values.out ?? `${root}/reports/bench.md`,
     only: values.only ? values.only.split(",") : [],
+    baseline: values.baseline,
   };
 }
 
@@ -89,6 +93,11 @@ async function startTargets(env: TargetEnv, s: BenchSettings, notes: string[]): 
   const want = (name: string) => s.only.length === 0 || s.only.includes(name);
   const has = async (cmd: string) => await run("which", [cmd]).then(() => true, () => false);
   const targets = [direct(env), await thisProxy(env, "round_robin")];
+  if (s.baseline) {
+    const before = await thisProxy({ ...env, root: s.baseline }, "round_robin", "baseline");
+    targets.push({ ...before, name: "baseline round_robin" });
+    notes.push(`baseline round_robin: the same proxy from ${s.baseline}, for a before/after ratio.`);
+  }
   if (want("lb peak_ewma")) {
     if (await strategyAvailable(env, "peak_ewma")) targets.push(await thisProxy(env, "peak_ewma"));
     else {notes.push(
@@ -195,8 +204,14 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
       throw new Error(`streamed ${stream.bytes} bytes, expected ${s.streamBytes}`);
     }
 
+    if (open.errors + conns.errors > 0) {
+      notes.push(
+        `Memory runs: ${open.errors} errors with open connections, ${conns.errors} with saturated connections.`,
+      );
+    }
     progress(
-      `memory: peak ${conns.peakMiB.toFixed(1)} MiB, stream growth ${stream.growthMiB.toFixed(1)} MiB`,
+      `memory: open ${open.peakMiB.toFixed(1)} MiB, saturated ${conns.peakMiB.toFixed(1)} MiB, ` +
+        `stream growth ${stream.growthMiB.toFixed(1)} MiB`,
     );
     const picks = await pickCosts(root);
     if (s.quick) {

@@ -44,6 +44,8 @@ export interface ConnectionsRss {
   readonly idleMiB: number;
   readonly peakMiB: number;
   readonly rps: number;
+  /** Failed or timed-out requests (reported, not fatal: this is an overload test). */
+  readonly errors: number;
 }
 
 /**
@@ -56,14 +58,13 @@ export async function openConnectionsRss(
   connections: number,
   rate: number,
   seconds: number,
-): Promise<{ peakMiB: number; p99Ms: number }> {
+): Promise<{ peakMiB: number; p99Ms: number; errors: number }> {
   const { value, peak } = await sampling(
     pid,
     100,
     openLoop(url, { rate, seconds, connections, warmupSeconds: 0.5 }),
   );
-  if (value.errors > 0) throw new Error(`${value.errors} errors with ${connections} connections`);
-  return { peakMiB: peak, p99Ms: value.p99Ms };
+  return { peakMiB: peak, p99Ms: value.p99Ms, errors: value.errors };
 }
 
 /** Peak RSS (VmHWM, and sampled VmRSS) of `pid` while wrk holds `connections` keep-alive connections. */
@@ -74,10 +75,10 @@ export async function connectionsRss(
   seconds: number,
 ): Promise<ConnectionsRss> {
   const idleMiB = await procStatusMiB(pid, "VmRSS");
-  const { value, peak } = await sampling(pid, 100, wrk(url, connections, seconds));
-  if (value.errors > 0) throw new Error(`${value.errors} errors with ${connections} connections`);
+  // Overload makes some requests slow, not failed: a generous timeout keeps them counted.
+  const { value, peak } = await sampling(pid, 100, wrk(url, connections, seconds, 30));
   const hwm = await procStatusMiB(pid, "VmHWM");
-  return { idleMiB, peakMiB: Math.max(hwm, peak), rps: value.rps };
+  return { idleMiB, peakMiB: Math.max(hwm, peak), rps: value.rps, errors: value.errors };
 }
 
 /** Result of {@linkcode streamingRss}. */
