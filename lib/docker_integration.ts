@@ -86,9 +86,18 @@ export function createDockerIntegration(options: DockerIntegrationOptions): Dock
     registers: [registry],
   });
   for (const component of ["stats", "discovery"]) errors.inc({ component }, 0);
+  let hinted = false;
   const failed = (component: string, error: Error) => {
     errors.inc({ component });
     if (engineUnreachable(error)) up.set(0);
+    // The usual first-run problem in a container: the socket's group is not the process's.
+    if ((error as { code?: unknown }).code === "EACCES" && !hinted) {
+      hinted = true;
+      log("warn", "docker: permission denied on the socket; the process needs the socket's group", {
+        socket,
+        hint: "compose: DOCKER_GID=$(stat -c %g /var/run/docker.sock); docker run: --group-add <that gid>",
+      });
+    }
   };
 
   const stats = createDockerStats({
