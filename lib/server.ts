@@ -13,12 +13,12 @@ import { Balancer } from "./balancer.ts";
 import type { Config, ConfigResult } from "./config.ts";
 import { needsDocker } from "./config_docker.ts";
 import type { DockerApi } from "./docker_api.ts";
-import { createDockerIntegration, type DockerIntegration } from "./docker_integration.ts";
+import { lazyDocker, startDiscovery, warnIfBlind } from "./docker_link.ts";
 import { poolSink } from "./discovery_sink.ts";
 import type { DiscoverySink } from "./docker_discovery.ts";
 import { formatDuration } from "./duration.ts";
 import { HealthChecker } from "./health.ts";
-import type { ContainerTracker, MembershipTarget } from "./membership.ts";
+import type { MembershipTarget } from "./membership.ts";
 import { consoleLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { ResilienceMetrics } from "./metrics_resilience.ts";
@@ -112,31 +112,19 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   const slowStart: SlowStartClock = { now, windowMs: config.slowStartMs };
   const pool = new Pool(config.backends, { slowStart });
   metrics.observePool(() => [...pool.all(), ...pool.retiring()]);
-  // Docker is connected on first need only: at start when the config asks for it, or when a
-  // reload adds the first backend with a container.
-  let docker: DockerIntegration | undefined;
-  const dockerNow = () => {
-    if (!docker) {
-      log("info", "docker: connecting to the engine", { socket: current.discovery.docker.socket });
-      docker = createDockerIntegration({
-        socket: current.discovery.docker.socket,
-        docker: options.docker,
-        registry,
-        log,
-        now,
-      });
-    }
-    return docker;
-  };
-  const containers: ContainerTracker = {
-    track: (backend, container) => dockerNow().track(backend, container),
-    untrack: (backend) => docker?.untrack(backend),
-  };
+  // Docker is connected on first need only (lib/docker_link.ts).
+  const docker = lazyDocker({
+    socket: () => current.discovery.docker.socket,
+    docker: options.docker,
+    registry,
+    log,
+    now,
+  });
   const balancer = new Balancer(pool, metrics, config.strategy, {
     random,
     now,
     tuning: config.tuning,
-    stats: options.stats ?? { get: (backend) => docker?.stats.get(backend) },
+    stats: options.stats ?? docker.stats,
   });
   for (const b of pool.all()) {
     metrics.addBackend(b.name, balancer.strategy);
@@ -163,10 +151,10 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     log("info", "backend removed", { backend: b.name });
   });
   const health = new HealthChecker(pool, config.healthCheck, metrics);
-  const membership: MembershipTarget = { pool, balancer, health, metrics, resilience, containers };
+  const membership: MembershipTarget = { pool, balancer, health, metrics, resilience, containers: docker };
   const sink = poolSink(membership, log);
-  if (needsDocker(config)) dockerNow();
-  for (const b of pool.all()) if (b.container !== undefined) containers.track(b.name, b.container);
+  if (needsDocker(config)) docker.connect();
+  for (const b of pool.all()) if (b.container !== undefined) docker.track(b.name, b.container);
   const budget = new RetryBudget({
     ratio: config.retries.budget,
     minPerSecond: config.retries.minPerSecond,
@@ -220,17 +208,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     }),
   );
 
-  if (config.discovery.docker.enabled) {
-    // Discovered backends join the first health round, so the listener opens on a probed pool.
-    const synced = await dockerNow().discover(
-      sink,
-      config.discovery.docker,
-      options.discoveryWaitMs ?? 2_000,
-    );
-    if (!synced) {
-      log("warn", "docker discovery: no container list yet; starting with the configured backends");
-    }
-  }
+  await startDiscovery(docker, sink, config, options.discoveryWaitMs ?? 2_000, log);
   warnIfBlind(config, pool, log);
   await health.firstRound();
   health.start();
@@ -290,7 +268,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       outliers.stop();
       health.stop();
       client.close();
-      await docker?.close();
+      await docker.close();
       await admin.shutdown();
     })();
 
@@ -307,13 +285,4 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     reload,
     shutdown,
   };
-}
-
-/** `least_resources` without any container to read falls back to least in-flight; say so once. */
-function warnIfBlind(config: Config, pool: Pool, log: Logger): void {
-  if (config.strategy !== "least_resources" || config.discovery.docker.enabled) return;
-  if (pool.all().some((b) => b.container !== undefined)) return;
-  log("warn", "least_resources has no container stats; it picks by requests in flight", {
-    hint: "name backends[].container or enable discovery.docker",
-  });
 }

