@@ -1,0 +1,162 @@
+/**
+ * The written conclusions of a scenario report, generated from the measured figures.
+ *
+ * Every sentence quotes the numbers it rests on and says nothing the numbers do not: which
+ * strategy had the lowest and highest p99 and by what factor, which strategies sent a backend
+ * more than its capacity, whose split came closest to the capacities, how much traffic went to a
+ * failing backend, whether the scenario's goal was met, and how noisy the machine was.
+ *
+ * @module
+ */
+
+import { type Figure, formatFigure, formatPercent, formatRate, type Row } from "./compare_figures.ts";
+import type { LagStats } from "./_lag.ts";
+import { capacityRate } from "./backend_spec.ts";
+import type { Scenario } from "./compare_scenarios.ts";
+
+/** Strategies that react to how backends behave (in-flight counts or latency). */
+export const ADAPTIVE = ["least_connections", "power_of_two", "peak_ewma", "least_resources"] as const;
+
+/** Lag at or above this many milliseconds is called out as noise. */
+const NOISY_LAG_MS = 50;
+
+/** Event-loop lag of one run, per thread. */
+export interface RunLag {
+  readonly strategy: string;
+  readonly loadLag: LagStats;
+  readonly proxyLag: LagStats;
+}
+
+const name = (strategy: string) => `\`${strategy}\``;
+const ms = (figure: Figure) => `${formatFigure(figure)} ms`;
+
+/** `x` as a multiple with two decimals, `at most` when the denominator is only a lower bound. */
+function ratio(value: Figure, of: Figure): string {
+  const r = `${(value.ms / of.ms).toFixed(2)}x`;
+  if (of.atLeast && !value.atLeast) return `at most ${r}`;
+  return value.atLeast && !of.atLeast ? `at least ${r}` : r;
+}
+
+function p99Sentences(rows: readonly Row[], baseline: string): string[] {
+  const sorted = [...rows].sort((a, b) => a.p99.ms - b.p99.ms);
+  const best = sorted[0];
+  const worst = sorted[sorted.length - 1];
+  const base = rows.find((r) => r.strategy === baseline);
+  const out: string[] = [];
+  if (base && base !== best) {
+    out.push(
+      `${name(best.strategy)} had the lowest p99 (${ms(best.p99)}), ${ratio(best.p99, base.p99)} ${
+        name(baseline)
+      }'s ${ms(base.p99)}.`,
+    );
+  } else out.push(`${name(best.strategy)} had the lowest p99 (${ms(best.p99)}).`);
+  if (worst !== best) out.push(`${name(worst.strategy)} had the highest p99 (${ms(worst.p99)}).`);
+  return out;
+}
+
+function unansweredSentences(rows: readonly Row[], timeoutMs: number): string[] {
+  return rows.filter((r) => r.unanswered > 0).map((r) =>
+    `${name(r.strategy)}: ${r.unanswered} of ${r.scheduled} requests (${
+      formatPercent(r.unanswered / r.scheduled)
+    }) got no response within the ${
+      timeoutMs / 1_000
+    } s timeout, so its percentiles are lower bounds (marked ≥).`
+  );
+}
+
+function overloadSentences(scenario: Scenario, rows: readonly Row[]): string[] {
+  return scenario.backends.flatMap((b) => {
+    const capacity = capacityRate(b);
+    const over = rows.filter((r) => r.routedRates[b.name] > capacity);
+    if (over.length === 0) return [];
+    const list = over.map((r) =>
+      `${name(r.strategy)} ${formatRate(r.routedRates[b.name])} req/s (${formatPercent(r.shares[b.name])})`
+    );
+    return [`Sent ${b.name} more than its capacity of ${formatRate(capacity)} req/s: ${list.join(", ")}.`];
+  });
+}
+
+function capacitySplitSentence(scenario: Scenario, rows: readonly Row[]): string {
+  const total = scenario.backends.reduce((sum, b) => sum + capacityRate(b), 0);
+  const split = scenario.backends.map((b) => ({ name: b.name, share: capacityRate(b) / total }));
+  const deviation = (r: Row) => Math.max(...split.map((c) => Math.abs(r.shares[c.name] - c.share)));
+  const closest = [...rows].sort((a, b) => deviation(a) - deviation(b))[0];
+  return `Capacity split ${split.map((c) => `${c.name} ${formatPercent(c.share)}`).join(", ")}: closest was ${
+    name(closest.strategy)
+  }, within ${(deviation(closest) * 100).toFixed(1)} points for every backend.`;
+}
+
+function failingBackendSentences(scenario: Scenario, rows: readonly Row[]): string[] {
+  return scenario.backends.filter((b) => b.errorRate > 0).map((b) => {
+    const sorted = [...rows].sort((x, y) => x.shares[b.name] - y.shares[b.name]);
+    const low = sorted[0];
+    const high = sorted[sorted.length - 1];
+    const part = (r: Row) =>
+      `${formatPercent(r.shares[b.name])} (${name(r.strategy)}, ${
+        formatPercent(r.errorRate)
+      } errors overall)`;
+    return `Share sent to ${b.name} (${formatPercent(b.errorRate)} injected 500s): from ${part(low)} to ${
+      part(high)
+    }.`;
+  });
+}
+
+function goalSentence(scenario: Scenario, rows: readonly Row[]): string[] {
+  if (!scenario.goal) return [];
+  const { baseline, ratio: wanted } = scenario.goal;
+  const base = rows.find((r) => r.strategy === baseline);
+  const adaptive = rows.filter((r) => (ADAPTIVE as readonly string[]).includes(r.strategy));
+  const goal = `the best adaptive strategy's p99 at most ${wanted}x ${name(baseline)}'s`;
+  if (!base || adaptive.length === 0) return [`Goal (${goal}): not measured, the run lacks the strategies.`];
+  const best = [...adaptive].sort((a, b) => a.p99.ms - b.p99.ms)[0];
+  // A lower bound on the baseline only makes the ratio smaller; on the best, it cannot be judged.
+  const met = !best.p99.atLeast && best.p99.ms <= wanted * base.p99.ms;
+  return [
+    `Goal (${goal}): ${met ? "met" : "not met"}. ${name(best.strategy)} ${ms(best.p99)} against ${
+      name(baseline)
+    }'s ${ms(base.p99)}: ${ratio(best.p99, base.p99)}.`,
+  ];
+}
+
+function lagSentence(lags: readonly RunLag[]): string {
+  const peaks = lags.flatMap((l) => [
+    { strategy: l.strategy, thread: "load and backends", lag: l.loadLag },
+    { strategy: l.strategy, thread: "proxy", lag: l.proxyLag },
+  ]);
+  const worst = [...peaks].sort((a, b) => b.lag.max - a.lag.max)[0];
+  if (!worst) return "";
+  if (worst.lag.max < NOISY_LAG_MS) {
+    return `Event-loop lag stayed below ${NOISY_LAG_MS} ms on both threads in every run (largest ${
+      worst.lag.max.toFixed(0)
+    } ms).`;
+  }
+  return `Event-loop lag reached ${worst.lag.max.toFixed(0)} ms on the ${worst.thread} thread during ${
+    name(worst.strategy)
+  }'s run: differences of that size between strategies may be the machine, not the strategy.`;
+}
+
+/**
+ * The conclusions of one scenario, one sentence per list item.
+ *
+ * @param scenario The scenario run.
+ * @param rows One row per strategy.
+ * @param lags Event-loop lag per run.
+ * @param timeoutMs The request timeout of the runs.
+ */
+export function conclusions(
+  scenario: Scenario,
+  rows: readonly Row[],
+  lags: readonly RunLag[],
+  timeoutMs: number,
+): string[] {
+  if (rows.length === 0) return [];
+  return [
+    ...p99Sentences(rows, scenario.goal?.baseline ?? "round_robin"),
+    ...goalSentence(scenario, rows),
+    ...unansweredSentences(rows, timeoutMs),
+    ...overloadSentences(scenario, rows),
+    capacitySplitSentence(scenario, rows),
+    ...failingBackendSentences(scenario, rows),
+    lagSentence(lags),
+  ].filter((s) => s !== "");
+}
