@@ -9,7 +9,14 @@
  * @module
  */
 
-import { type Figure, formatFigure, formatPercent, formatRate, type Row } from "./compare_figures.ts";
+import {
+  type Figure,
+  formatFigure,
+  formatMs,
+  formatPercent,
+  formatRate,
+  type Row,
+} from "./compare_figures.ts";
 import type { LagStats } from "./_lag.ts";
 import { capacityRate } from "./backend_spec.ts";
 import type { Scenario } from "./compare_scenarios.ts";
@@ -30,9 +37,13 @@ export interface RunLag {
 const name = (strategy: string) => `\`${strategy}\``;
 const ms = (figure: Figure) => `${formatFigure(figure)} ms`;
 
-/** `x` as a multiple with two decimals, `at most` when the denominator is only a lower bound. */
+/**
+ * `value / of` as a multiple with two decimals, `at most` when the denominator is only a lower
+ * bound. Computed from the figures as shown, so a reader can check it against the table.
+ */
 function ratio(value: Figure, of: Figure): string {
-  const r = `${(value.ms / of.ms).toFixed(2)}x`;
+  const shown = (f: Figure) => Number(formatMs(f.ms));
+  const r = `${(shown(value) / shown(of)).toFixed(2)}x`;
   if (of.atLeast && !value.atLeast) return `at most ${r}`;
   return value.atLeast && !of.atLeast ? `at least ${r}` : r;
 }
