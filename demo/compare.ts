@@ -23,6 +23,7 @@ import { openProxyHost } from "./compare_proxy.ts";
 import { scenarioReport } from "./compare_report.ts";
 import { type CompareResult, type ScenarioOutcome, scenarioOutcome } from "./compare_result.ts";
 import { runStrategy, type StrategyResult } from "./compare_run.ts";
+import type { Progress } from "./load.ts";
 import { offeredRate, SCENARIOS } from "./compare_scenarios.ts";
 import { formatTextTable, resultTable } from "./compare_table.ts";
 import { main as liveCycle } from "./live_cycle.ts";
@@ -61,34 +62,33 @@ export async function runCompare(
     durationMs: options.durationMs,
     timeoutMs: options.timeoutMs,
   };
-  const total = options.scenarios.length * options.strategies.length;
+  const total = options.scenarios.length * options.strategies.length * options.repeat;
   const host = openProxyHost();
   const scenarios: ScenarioOutcome[] = [];
   let done = 0;
   try {
     for (const name of options.scenarios) {
       const scenario = SCENARIOS[name];
-      const runs: StrategyResult[] = [];
-      for (const strategy of options.strategies) {
-        const step = { done, total, scenario: name, strategy };
-        hooks.onStep?.(step, false);
-        runs.push(
-          await runStrategy(
-            scenario,
-            strategy,
-            settings,
-            host,
-            (load) => hooks.onStep?.({ ...step, load }, false),
-          ),
-        );
-        hooks.onStep?.({ ...step, done: ++done }, true);
+      // Rounds go through every strategy in turn, so a noisy minute hits one round of each
+      // strategy rather than every round of one.
+      const rounds: StrategyResult[][] = [];
+      for (let round = 0; round < options.repeat; round++) {
+        const runs: StrategyResult[] = [];
+        for (const strategy of options.strategies) {
+          const step = { done, total, scenario: name, strategy };
+          hooks.onStep?.(step, false);
+          const onProgress = (load: Progress) => hooks.onStep?.({ ...step, load }, false);
+          runs.push(await runStrategy(scenario, strategy, settings, host, onProgress));
+          hooks.onStep?.({ ...step, done: ++done }, true);
+        }
+        rounds.push(runs);
       }
-      scenarios.push(scenarioOutcome(scenario, runs, options.timeoutMs));
+      scenarios.push(scenarioOutcome(scenario, rounds, options.timeoutMs));
     }
   } finally {
     host.close();
   }
-  return { command, startedAt, settings, machine, note: options.note, scenarios };
+  return { command, startedAt, settings, repeat: options.repeat, machine, note: options.note, scenarios };
 }
 
 /** Write every scenario's report into `dir`; returns the paths written. */

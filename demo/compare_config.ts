@@ -16,6 +16,8 @@ export interface CompareOptions {
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly timeoutMs: number;
+  /** Runs per strategy and scenario; the run with the median p99 is reported. */
+  readonly repeat: number;
   /** Directory for the reports; null writes none. */
   readonly out: string | null;
   /** Print the result as JSON instead of tables. */
@@ -24,7 +26,7 @@ export interface CompareOptions {
   readonly note?: string;
 }
 
-/** Defaults: every scenario and strategy, seed 1, 500 ms warm-up, 3 s measured, 2 s timeout. */
+/** Defaults: every scenario and strategy once, seed 1, 500 ms warm-up, 3 s measured, 2 s timeout. */
 export const COMPARE_DEFAULTS: CompareOptions = {
   scenarios: DEFAULT_SCENARIOS,
   strategies: STRATEGY_NAMES,
@@ -32,6 +34,7 @@ export const COMPARE_DEFAULTS: CompareOptions = {
   warmupMs: 500,
   durationMs: 3_000,
   timeoutMs: 2_000,
+  repeat: 1,
   out: "reports",
   json: false,
 };
@@ -44,6 +47,7 @@ export const COMPARE_FLAGS: FlagSpec = {
   warmup: { type: "string" },
   duration: { type: "string" },
   timeout: { type: "string" },
+  repeat: { type: "string" },
   out: { type: "string" },
   "no-report": { type: "boolean" },
   json: { type: "boolean" },
@@ -66,6 +70,7 @@ with two SVG charts. With --live, cycles the strategies of a running proxy inste
   --warmup D          load before the measured window (default 500ms)
   --duration D        measured window per strategy (default 3s)
   --timeout D         per-request timeout (default 2s)
+  --repeat N          run every strategy N times, in rounds, and report the median p99 run (default 1)
   --out DIR           report directory (default reports)
   --no-report         write no report files
   --json              print the result as JSON instead of tables
@@ -110,6 +115,7 @@ export function parseCompareArgs(
     warmupMs: durationFlag("warmup", raw.warmup, d.warmupMs, errors),
     durationMs: durationFlag("duration", raw.duration, d.durationMs, errors),
     timeoutMs: durationFlag("timeout", raw.timeout, d.timeoutMs, errors),
+    repeat: numberFlag("repeat", raw.repeat, d.repeat, errors, { min: 1, max: 99, integer: true }),
     out: raw["no-report"] === true ? null : typeof raw.out === "string" ? raw.out : d.out,
     json: raw.json === true,
     note: typeof raw.note === "string" && raw.note !== "" ? raw.note : undefined,

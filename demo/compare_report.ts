@@ -5,7 +5,7 @@
  */
 
 import { formatDuration } from "../lib/duration.ts";
-import { formatMs, formatPercent, formatRate } from "./compare_figures.ts";
+import { formatFigure, formatMs, formatPercent, formatRate } from "./compare_figures.ts";
 import { formatMachine } from "./compare_machine.ts";
 import type { CompareResult, ScenarioOutcome } from "./compare_result.ts";
 import { latencyChart, shareChart } from "./compare_svg.ts";
@@ -37,9 +37,20 @@ function backendTable(outcome: ScenarioOutcome): string {
 
 function lagTable(outcome: ScenarioOutcome): string {
   const cell = (l: { p99: number; max: number }) => `${formatMs(l.p99)} / ${formatMs(l.max)}`;
+  const rounds = Object.values(outcome.p99Rounds)[0]?.length ?? 1;
   return formatMarkdownTable({
-    header: ["strategy", "load and backends thread, lag p99 / max ms", "proxy thread, lag p99 / max ms"],
-    rows: outcome.runs.map((r) => [r.strategy, cell(r.loadLag), cell(r.proxyLag)]),
+    header: [
+      "strategy",
+      "load and backends thread, lag p99 / max ms",
+      "proxy thread, lag p99 / max ms",
+      ...(rounds > 1 ? ["p99 ms of each round"] : []),
+    ],
+    rows: outcome.runs.map((r) => [
+      r.strategy,
+      cell(r.loadLag),
+      cell(r.proxyLag),
+      ...(rounds > 1 ? [outcome.p99Rounds[r.strategy].map(formatFigure).join(", ")] : []),
+    ]),
   });
 }
 
@@ -106,8 +117,8 @@ export function scenarioReport(result: CompareResult, outcome: ScenarioOutcome):
     `- Machine: ${formatMachine(result.machine)}.`,
     `- Started ${result.startedAt}.`,
     "",
-    "Event-loop lag per run (how late a 10 ms timer fired): a measure of how much the machine, rather than the " +
-    "strategy, shaped the figures.",
+    "Event-loop lag of each reported run (how late a 10 ms timer fired): a measure of how much the machine, " +
+    "rather than the strategy, shaped the figures.",
     "",
     lagTable(outcome),
     "",

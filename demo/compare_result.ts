@@ -7,7 +7,7 @@
  */
 
 import { conclusions } from "./compare_conclusions.ts";
-import { type Row, rowOf } from "./compare_figures.ts";
+import { type Figure, type Row, rowOf } from "./compare_figures.ts";
 import type { MachineFacts } from "./compare_machine.ts";
 import type { RunSettings, StrategyResult } from "./compare_run.ts";
 import { capacityRate } from "./backend_spec.ts";
@@ -20,11 +20,13 @@ export interface ScenarioOutcome {
   readonly offeredRate: number;
   /** Capacity per backend in requests per second, in scenario order. */
   readonly capacities: Readonly<Record<string, number>>;
-  /** One row per strategy, in run order. */
+  /** One row per strategy, in run order: its run with the median p99 when there were rounds. */
   readonly rows: readonly Row[];
+  /** Each strategy's p99 in every round, in round order (one entry without `--repeat`). */
+  readonly p99Rounds: Readonly<Record<string, readonly Figure[]>>;
   /** Written conclusions, one sentence each. */
   readonly conclusions: readonly string[];
-  /** The raw runs the rows came from. */
+  /** The runs the rows came from. */
   readonly runs: readonly StrategyResult[];
 }
 
@@ -35,6 +37,8 @@ export interface CompareResult {
   /** ISO time of the start. */
   readonly startedAt: string;
   readonly settings: RunSettings;
+  /** Runs per strategy and scenario. */
+  readonly repeat: number;
   readonly machine: MachineFacts;
   /** Free text added to every report (`--note`). */
   readonly note?: string;
@@ -44,22 +48,32 @@ export interface CompareResult {
 /**
  * Derive rows and conclusions for a scenario's runs.
  *
+ * With several rounds, each strategy is represented by its whole median-p99 run (the lower
+ * median for an even count), so every figure of a row comes from one and the same run.
+ *
  * @param scenario The scenario.
- * @param runs One run per strategy.
+ * @param rounds Rounds of runs, each with one run per strategy in the same order.
  * @param timeoutMs The runs' request timeout.
  */
 export function scenarioOutcome(
   scenario: Scenario,
-  runs: readonly StrategyResult[],
+  rounds: readonly (readonly StrategyResult[])[],
   timeoutMs: number,
 ): ScenarioOutcome {
   const names = scenario.backends.map((b) => b.name);
-  const rows = runs.map((run) => rowOf(run, names, timeoutMs));
+  const chosen = (rounds[0] ?? []).map((_, i) => {
+    const candidates = rounds.map((runs) => ({ run: runs[i], row: rowOf(runs[i], names, timeoutMs) }));
+    const sorted = [...candidates].sort((a, b) => a.row.p99.ms - b.row.p99.ms);
+    return { ...sorted[Math.floor((sorted.length - 1) / 2)], p99s: candidates.map((c) => c.row.p99) };
+  });
+  const rows = chosen.map((c) => c.row);
+  const runs = chosen.map((c) => c.run);
   return {
     scenario,
     offeredRate: offeredRate(scenario),
     capacities: Object.fromEntries(scenario.backends.map((b) => [b.name, capacityRate(b)])),
     rows,
+    p99Rounds: Object.fromEntries(chosen.map((c) => [c.run.strategy, c.p99s])),
     conclusions: conclusions(scenario, rows, runs, timeoutMs),
     runs,
   };

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { CompareResult } from "../../demo/compare_result.ts";
+import { freePort } from "../_util/prometheus.ts";
 import { taskPermissions } from "../_util/task.ts";
 
 const COMPARE = new URL("../../demo/compare.ts", import.meta.url).pathname;
@@ -131,9 +132,13 @@ Deno.test("deno task compare rejects unknown names and dispatches --live to the 
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--scenario: unknown "nope"; known: uniform, one-slow/);
     assert.match(bad.stderr, /--strategies: unknown "fastest"/);
-    const live = await compare(["--live", "http://127.0.0.1:9", "--every", "1s", "--rounds", "1"], out);
+    const port = freePort();
+    const live = await compare(["--live", `http://localhost:${port}`, "--every", "1s", "--rounds", "1"], out);
     assert.equal(live.code, 1);
-    assert.match(live.stderr, /cannot reach the admin API at http:\/\/127\.0\.0\.1:9/);
+    assert.match(
+      live.stderr,
+      new RegExp(`cannot reach the admin API at http://localhost:${port}: fetch failed`, "i"),
+    );
   } finally {
     await Deno.remove(out, { recursive: true });
   }
