@@ -108,7 +108,8 @@ export function scenarioReport(result: CompareResult, outcome: ScenarioOutcome):
       formatDuration(s.durationMs)
     } measured; the load does not pause between the two, and only requests due ` +
     `in the measured window count. Request timeout ${formatDuration(s.timeoutMs)}.`,
-    "- Backends and the load generator share one thread, the proxy has its own; everything on loopback.",
+    "- Backends and the load generator share one thread, the proxy has its own; everything on loopback. " +
+    "Before the first run, one unrecorded 1 s run warms up the code of both threads.",
     ...(rows.some((r) => r.strategy === "least_resources")
       ? [
         "- `least_resources` gets no container stats here, so it behaves as `power_of_two` does without them.",
