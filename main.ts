@@ -10,11 +10,11 @@
 
 import { parseArgs } from "node:util";
 import { STRATEGY_NAMES } from "./algorithms/mod.ts";
-import { type Config, loadConfig } from "./lib/config.ts";
+import { type Config, type ConfigResult, loadConfig } from "./lib/config.ts";
 import { formatDuration } from "./lib/duration.ts";
 import { resolveStrategyName } from "./algorithms/mod.ts";
 import { consoleLogger } from "./lib/log.ts";
-import { startLoadBalancer } from "./lib/server.ts";
+import { type LoadBalancer, startLoadBalancer } from "./lib/server.ts";
 import { VERSION } from "./lib/version.ts";
 import { Registry } from "prom-client";
 
@@ -47,6 +47,9 @@ export function summary(config: Config, path: string): string {
     `  timeouts    request ${formatDuration(config.timeouts.requestMs)}, connect ${
       formatDuration(config.timeouts.connectMs)
     }, shutdown ${formatDuration(config.shutdownTimeoutMs)}`,
+    `  resilience  ${config.retries.attempts} retries (budget ${config.retries.budget}), eject after ${config.passive.consecutiveFailures} failures, slow start ${
+      formatDuration(config.slowStartMs)
+    }`,
     `  backends    ${config.backends.length}`,
     ...config.backends.slice(0, 20).map((b) => `    ${b.name.padEnd(24)} ${b.url}  weight ${b.weight}`),
   ];
@@ -78,29 +81,45 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   if (flags.version) return console.log(VERSION), 0;
 
   const path = flags.config ?? Deno.env.get("LB_CONFIG") ?? "./config.yml";
-  const result = await loadConfig(path);
+  const override = flags.strategy === undefined ? undefined : resolveStrategyName(flags.strategy);
+  if (flags.strategy !== undefined && !override) {
+    console.error(`--strategy: unknown strategy "${flags.strategy}"; valid: ${STRATEGY_NAMES.join(", ")}`);
+    return 1;
+  }
+  // --strategy wins over the file at start and on every reload: it is the operator's choice.
+  const source = async (): Promise<ConfigResult> => {
+    const r = await loadConfig(path);
+    return r.ok && override ? { ok: true, config: { ...r.config, strategy: override } } : r;
+  };
+  const result = await source();
   if (!result.ok) {
     for (const e of result.errors) console.error(e);
     return 1;
   }
-  let config = result.config;
-  if (flags.strategy !== undefined) {
-    const strategy = resolveStrategyName(flags.strategy);
-    if (!strategy) {
-      console.error(`--strategy: unknown strategy "${flags.strategy}"; valid: ${STRATEGY_NAMES.join(", ")}`);
-      return 1;
-    }
-    config = { ...config, strategy };
-  }
-  if (flags.check) return console.log(summary(config, path)), 0;
+  if (flags.check) return console.log(summary(result.config, path)), 0;
+
+  // Signal handlers go in before anything listens: a SIGHUP that arrives during startup would
+  // otherwise terminate the process (its default action) instead of reloading.
+  const running: { lb?: LoadBalancer; reloadPending?: boolean } = {};
+  const reload = () => {
+    if (running.lb) void running.lb.reload();
+    else running.reloadPending = true;
+  };
+  Deno.addSignalListener("SIGHUP", reload);
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => stop = resolve);
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
 
   const registry = new Registry();
-  const lb = await startLoadBalancer(config, { registry, log: consoleLogger("info") });
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
+  const lb = running.lb = await startLoadBalancer(result.config, {
+    registry,
+    log: consoleLogger("info"),
+    configSource: source,
   });
+  if (running.reloadPending) void lb.reload();
+  await stopped;
+  Deno.removeSignalListener("SIGHUP", reload);
   await lb.shutdown();
   return 0;
 }

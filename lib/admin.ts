@@ -5,6 +5,9 @@
  * listener, where every path is proxied. When `admin.token` is set, every call that changes
  * something (any non-GET under `/api`) needs `Authorization: Bearer <token>`.
  *
+ * Changing calls: `PUT /api/strategy`, `POST /api/reload`, `POST /api/backends/{name}/drain`
+ * and `POST /api/backends/{name}/enable`.
+ *
  * @module
  */
 
@@ -13,6 +16,7 @@ import type { Balancer } from "./balancer.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
+import type { ReloadResult } from "./reload.ts";
 import { STATUS_PAGE_HTML } from "./status_page.ts";
 import { statusReport } from "./status_report.ts";
 import type { StatsWindow } from "./stats_window.ts";
@@ -23,6 +27,8 @@ export interface AdminDeps {
   readonly balancer: Balancer;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** Re-read and apply the config file (`POST /api/reload`). */
+  readonly reload?: () => Promise<ReloadResult>;
   /** Windowed per-backend stats for `GET /` and `GET /api/stats`; both answer 404 without it. */
   readonly stats?: StatsWindow;
 }
@@ -108,6 +114,14 @@ export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<R
         return json({ strategy: balancer.strategy, available: STRATEGY_NAMES });
       case "PUT /api/strategy":
         return await putStrategy(req, balancer, log);
+      case "POST /api/reload":
+        return await postReload(deps);
+    }
+    const action = /^\/api\/backends\/([^/]+)\/(drain|enable)$/.exec(path);
+    if (action) {
+      return method === "POST"
+        ? setDrain(deps, decodeURIComponent(action[1]), action[2] === "drain")
+        : text("405 Method Not Allowed", 405);
     }
     const known = [
       "/",
@@ -118,6 +132,7 @@ export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<R
       "/api/backends",
       "/api/config",
       "/api/strategy",
+      "/api/reload",
     ];
     return known.includes(path) ? text("405 Method Not Allowed", 405) : text("404 Not Found", 404);
   };
@@ -142,4 +157,44 @@ async function putStrategy(req: Request, balancer: Balancer, log: Logger): Promi
   balancer.setStrategy(canonical);
   if (from !== canonical) log("info", "strategy changed", { from, to: canonical });
   return json({ strategy: canonical, previous: from });
+}
+
+async function postReload(deps: AdminDeps): Promise<Response> {
+  if (!deps.reload) return json({ error: "no config file to reload from" }, 501);
+  const result = await deps.reload();
+  if (!result.ok) return json({ ok: false, errors: result.errors }, 422);
+  const { added, removed, updated, strategy, restartRequired } = result.report;
+  return json({
+    ok: true,
+    added,
+    removed,
+    updated,
+    strategy: strategy.current,
+    previous_strategy: strategy.previous,
+    restart_required: restartRequired,
+    warning: restartRequired.length > 0
+      ? `${restartRequired.join(" and ")} changed: restart to listen on the new address`
+      : undefined,
+  });
+}
+
+/**
+ * Drain a backend (no new requests; in-flight ones finish) or enable it again. Enabling returns
+ * it to the state its active health checks give it: healthy (ramping up with slow start) when
+ * the last check passed, otherwise unhealthy until `healthy_threshold` checks pass. Enabling
+ * also lifts a passive-health ejection: the operator overrides it.
+ */
+function setDrain(deps: AdminDeps, name: string, drain: boolean): Response {
+  const pool = deps.balancer.pool;
+  const b = pool.get(name);
+  if (!b) return json({ error: `no backend named ${JSON.stringify(name)}` }, 404);
+  const from = b.state;
+  if (drain) pool.setState(b, "draining");
+  else if (from === "draining" || from === "ejected") {
+    pool.setState(b, b.healthFail === 0 && b.healthOk > 0 ? "healthy" : "unhealthy");
+  }
+  if (from !== b.state) {
+    deps.log("info", drain ? "backend draining" : "backend enabled", { backend: name, from, to: b.state });
+  }
+  return json(b);
 }

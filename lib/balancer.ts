@@ -56,16 +56,24 @@ export class Balancer {
   /**
    * Choose a backend and count it in flight, or undefined when none is eligible.
    * Synchronous: no other pick can see the backend's count before it is incremented.
+   *
+   * @param exclude backends already tried for this request: a retry picks among the others,
+   *   and only falls back to the full eligible list when no other backend is eligible.
    */
-  acquire(ctx: PickContext): Backend | undefined {
-    const b = this.#strategy.pick(this.pool.eligible(), ctx) as Backend | undefined;
-    if (b) b.inFlight++;
+  acquire(ctx: PickContext, exclude: readonly Backend[] = []): Backend | undefined {
+    let candidates = this.pool.eligible();
+    if (exclude.length > 0) {
+      const others = candidates.filter((b) => !exclude.includes(b));
+      if (others.length > 0) candidates = others;
+    }
+    const b = this.#strategy.pick(candidates, ctx) as Backend | undefined;
+    if (b) this.pool.take(b);
     return b;
   }
 
   /** Count the request out of flight and feed its outcome to the strategy. */
   release(backend: Backend, feedback: Feedback): void {
-    backend.inFlight--;
+    this.pool.give(backend);
     backend.requests++;
     if (!feedback.ok) backend.errors++;
     this.#strategy.observe?.(backend, feedback);

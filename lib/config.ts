@@ -12,6 +12,17 @@ import { LineCounter, parseDocument } from "yaml";
 import { resolveStrategyName, STRATEGY_NAMES } from "../algorithms/mod.ts";
 import { Reader } from "./config_reader.ts";
 import { readBackends, readDuration, readListen } from "./config_fields.ts";
+import {
+  type PassiveConfig,
+  type QueueConfig,
+  readPassive,
+  readQueue,
+  readRetries,
+  readSlowStart,
+  type RetryConfig,
+} from "./config_resilience.ts";
+
+export type { FailureCondition, PassiveConfig, QueueConfig, RetryConfig } from "./config_resilience.ts";
 import { readHash, readTuning } from "./config_strategy.ts";
 import type { StrategyTuning } from "../algorithms/types.ts";
 
@@ -29,6 +40,8 @@ export interface BackendConfig {
   readonly url: string;
   /** Positive integer weight. */
   readonly weight: number;
+  /** Most requests in flight at once; absent means no limit. */
+  readonly maxConnections?: number;
 }
 
 /** Active health check settings. */
@@ -53,6 +66,11 @@ export interface Config {
   readonly healthCheck: HealthCheckConfig;
   readonly timeouts: { readonly requestMs: number; readonly connectMs: number };
   readonly shutdownTimeoutMs: number;
+  readonly retries: RetryConfig;
+  readonly passive: PassiveConfig;
+  /** Ramp-up window for backends that become healthy; 0 is off. */
+  readonly slowStartMs: number;
+  readonly queue: QueueConfig;
   /** Affinity key for `ip_hash`: `client_ip`, `header:<Name>` or `cookie:<name>`. */
   readonly hash: { readonly key: string };
   /** CIDRs whose `X-Forwarded-*` headers are believed. */
@@ -81,6 +99,10 @@ const TOP_KEYS = [
   "health_check",
   "timeouts",
   "shutdown_timeout",
+  "retries",
+  "passive",
+  "slow_start",
+  "queue",
   "hash",
   "trusted_proxies",
   "peak_ewma",
@@ -111,9 +133,11 @@ export function parseConfig(text: string, options: ParseOptions = {}): ConfigRes
       ok: false,
       errors: doc.errors.map((e) => {
         const line = e.linePos?.[0].line;
-        return `${file}${line ? `:${line}` : ""}: YAML syntax error: ${
-          e.message.split("\n")[0].replace(/:$/, "")
-        }`;
+        // The parser recurses per nesting level; a hostile file can exhaust the stack.
+        const what = /call stack/i.test(e.message)
+          ? "nested too deeply"
+          : e.message.split("\n")[0].replace(/:$/, "");
+        return `${file}${line ? `:${line}` : ""}: YAML syntax error: ${what}`;
       }),
     };
   }
@@ -171,13 +195,17 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
     ? readDuration(r, top.get("shutdown_timeout"), "shutdown_timeout", 0)
     : 10_000;
 
+  const retries = readRetries(r, top.get("retries"));
+  const passive = readPassive(r, top.get("passive"));
+  const slowStartMs = readSlowStart(r, top.get("slow_start"));
+  const queue = readQueue(r, top.get("queue"));
   const hash = readHash(r, top.get("hash"), top.get("trusted_proxies"));
   const tuning = readTuning(r, top.get("peak_ewma"), top.get("least_resources"));
 
   if (
     !listen || !adminListen || token === undefined || !strategy || expose === undefined || !backends ||
     !healthCheck || requestMs === undefined || connectMs === undefined || shutdownTimeoutMs === undefined ||
-    !hash || !tuning
+    !retries || !passive || slowStartMs === undefined || !queue || !hash || !tuning
   ) return undefined;
   if (listen.port !== 0 && listen.port === adminListen.port && listen.hostname === adminListen.hostname) {
     r.fail(
@@ -196,6 +224,10 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
     healthCheck,
     timeouts: { requestMs, connectMs },
     shutdownTimeoutMs,
+    retries,
+    passive,
+    slowStartMs,
+    queue,
     hash: { key: hash.key },
     trustedProxies: hash.trustedProxies,
     tuning,

@@ -47,9 +47,12 @@ export function readListen(r: Reader, node: Node | undefined, path: string): Lis
 }
 
 const NAME = /^[a-z0-9_.-]{1,64}$/;
-const BACKEND_KEYS = ["name", "url", "weight"] as const;
+const BACKEND_KEYS = ["name", "url", "weight", "max_connections"] as const;
 
-/** Read the `backends` list: names unique, URLs plain origins, weights positive integers. */
+/**
+ * Read the `backends` list: names unique, URLs plain origins, weights and connection limits
+ * positive integers.
+ */
 export function readBackends(r: Reader, node: Node | undefined): BackendConfig[] | undefined {
   const items = r.seq(node, "backends");
   if (!items) return undefined;
@@ -92,9 +95,14 @@ export function readBackends(r: Reader, node: Node | undefined): BackendConfig[]
       );
       name = undefined;
     }
-    if (name === undefined || url === undefined || weight === undefined) return void (ok = false);
+    const maxConnections = m.has("max_connections")
+      ? r.integer(m.get("max_connections"), `${path}.max_connections`, 1, 1_000_000, "a positive integer")
+      : null;
+    if (name === undefined || url === undefined || weight === undefined || maxConnections === undefined) {
+      return void (ok = false);
+    }
     seen.set(name, i);
-    out.push({ name, url, weight });
+    out.push(maxConnections === null ? { name, url, weight } : { name, url, weight, maxConnections });
   });
   return ok ? out : undefined;
 }

@@ -31,7 +31,10 @@ export class Reader {
   /** Record an error at `node` for `path`. */
   fail(node: AnyNode, path: string, message: string): void {
     const where = this.#where(node);
-    this.errors.push(`${where}${path ? `${path}: ` : ""}${message}`);
+    // Messages quote the offending value; a hostile file's megabyte-long value must not turn
+    // one error line into a megabyte.
+    const short = message.replace(/"([^"]{60})[^"]{10,}"/g, '"$1..."');
+    this.errors.push(`${where}${path ? `${path}: ` : ""}${short}`);
   }
 
   #where(node: AnyNode): string {

@@ -26,7 +26,8 @@ export class HealthChecker {
   #pool: Pool;
   #config: HealthCheckConfig;
   #metrics: Metrics;
-  #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  // Keyed by object, not name: a reload may replace a backend by a new one of the same name.
+  #timers = new Map<Backend, ReturnType<typeof setTimeout>>();
   #client = Deno.createHttpClient({ poolMaxIdlePerHost: 1 });
   #stopped = false;
 
@@ -34,6 +35,11 @@ export class HealthChecker {
     this.#pool = pool;
     this.#config = config;
     this.#metrics = metrics;
+  }
+
+  /** Use new settings (reload); the next probe of each backend uses them. */
+  configure(config: HealthCheckConfig): void {
+    this.#config = config;
   }
 
   /** Probe one backend once, bounded by `timeout`. */
@@ -79,7 +85,11 @@ export class HealthChecker {
     const { healthyThreshold, unhealthyThreshold } = this.#config;
     if (backend.state === "unknown") {
       this.#pool.setState(backend, result.ok ? "healthy" : "unhealthy");
-    } else if (backend.state === "healthy" && backend.healthFail >= unhealthyThreshold) {
+    } else if (
+      (backend.state === "healthy" || backend.state === "ejected") && backend.healthFail >= unhealthyThreshold
+    ) {
+      // An ejected backend that also fails its checks is handed over to them: it returns after
+      // `healthy_threshold` passing checks, not when the ejection time ends.
       this.#pool.setState(backend, "unhealthy");
     } else if (backend.state === "unhealthy" && backend.healthOk >= healthyThreshold) {
       this.#pool.setState(backend, "healthy");
@@ -98,16 +108,16 @@ export class HealthChecker {
 
   /** Start probing one backend (for backends added at run time), first probe at once. */
   watch(backend: Backend, delayMs = this.#config.intervalMs): void {
-    if (this.#stopped || this.#timers.has(backend.name)) return;
+    if (this.#stopped || this.#timers.has(backend)) return;
     const loop = async () => {
-      if (this.#pool.get(backend.name) !== backend) return void this.#timers.delete(backend.name);
+      if (this.#pool.get(backend.name) !== backend) return void this.#timers.delete(backend);
       await this.check(backend);
       if (this.#stopped || this.#pool.get(backend.name) !== backend) {
-        return void this.#timers.delete(backend.name);
+        return void this.#timers.delete(backend);
       }
-      this.#timers.set(backend.name, setTimeout(loop, this.#config.intervalMs));
+      this.#timers.set(backend, setTimeout(loop, this.#config.intervalMs));
     };
-    this.#timers.set(backend.name, setTimeout(loop, delayMs));
+    this.#timers.set(backend, setTimeout(loop, delayMs));
   }
 
   /** Stop every probe; in-progress probes finish but are not applied. */

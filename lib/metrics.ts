@@ -8,6 +8,7 @@
  */
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { removeBackendSeries } from "./metrics_series.ts";
 import { VERSION } from "./version.ts";
 
 /** Seconds; spans sub-millisecond loopback hops to slow upstreams. */
@@ -164,12 +165,12 @@ export class Metrics {
   }
 
   /** Drop every series of a backend that left the pool. */
-  removeBackend(name: string): void {
-    for (const m of [this.requests, this.duration, this.healthChecks, this.upstreamErrors]) {
-      (m as Counter<"backend">).remove({ backend: name });
-    }
+  async removeBackend(name: string): Promise<void> {
     for (const cache of [this.#requestChildren, this.#durationChildren]) {
       for (const key of cache.keys()) if (key.startsWith(`${name}\0`)) cache.delete(key);
+    }
+    for (const m of [this.requests, this.duration, this.healthChecks, this.upstreamErrors]) {
+      await removeBackendSeries(m, name);
     }
   }
 

@@ -1,33 +1,59 @@
 /**
- * The forwarder: one public request in, one backend attempt out, the response streamed back.
+ * The forwarder: one public request in, one or more backend attempts out, the response streamed
+ * back.
  *
- * Errors become statuses only here, at the edge: 503 when no backend is eligible, 502 when the
- * backend connection fails or resets, 504 when no response headers arrive within
- * `timeouts.request`. Bodies stream in both directions without buffering.
+ * Errors become statuses only here, at the edge: 503 when no backend is eligible (or the wait
+ * queue is full or timed out), 502 when the backend connection fails or resets, 504 when no
+ * response headers arrive within `timeouts.request`. A failed attempt of an idempotent request
+ * is retried on another backend when `retries` allows it (see lib/retry_budget.ts); response
+ * bodies always stream without buffering.
  *
  * @module
  */
 
+import { attempt, type AttemptResult, discard } from "./attempt.ts";
+import { admit } from "./admit.ts";
 import type { Backend } from "./backend.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Config } from "./config.ts";
+import { conditionOf, matches } from "./failure.ts";
 import { downstreamHeaders, requestIdOf, upstreamHeaders } from "./headers.ts";
 import type { Metrics } from "./metrics.ts";
-import type { BodyOutcome, UpstreamClient } from "./upstream.ts";
+import type { ResilienceMetrics } from "./metrics_resilience.ts";
+import type { OutlierDetector } from "./outlier.ts";
+import type { WaitQueue } from "./queue.ts";
+import { prepareBody, type PreparedBody } from "./replay.ts";
+import type { RetryBudget } from "./retry_budget.ts";
+import type { UpstreamClient } from "./upstream.ts";
 import { createHashKey } from "./hash_key.ts";
 
 /** Everything the forwarder needs. */
 export interface ProxyDeps {
-  readonly config: Config;
+  /** The current config; read once per request, so a reload never changes a request midway. */
+  readonly config: () => Config;
   readonly balancer: Balancer;
   readonly client: UpstreamClient;
   readonly metrics: Metrics;
+  readonly resilience: ResilienceMetrics;
+  readonly budget: RetryBudget;
+  readonly outliers: OutlierDetector;
+  readonly queue: WaitQueue;
   /** Monotonic clock in ms. */
   readonly now: () => number;
 }
 
 /** Status used in metrics when the client went away before the response (as NGINX logs it). */
 export const CLIENT_CLOSED = 499;
+
+/** Methods that may be sent twice without changing the outcome (RFC 9110 section 9.2.2). */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "OPTIONS",
+  "TRACE",
+  "PUT",
+  "DELETE",
+]);
 
 /**
  * The origin-form request target of `url`, byte-for-byte: the path and query exactly as the
@@ -47,90 +73,94 @@ export function targetOf(url: string): string {
 export function createProxyHandler(
   deps: ProxyDeps,
 ): (req: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
-  const { config, balancer, client, metrics, now } = deps;
-  const retryAfter = String(Math.max(1, Math.ceil(config.healthCheck.intervalMs / 1000)));
-  const keyOf = createHashKey({ key: config.hash.key, trustedProxies: config.trustedProxies });
+  const { balancer, metrics, resilience, budget } = deps;
+  // The affinity key function depends on the config; rebuilt only when a reload swaps it.
+  let keyConfig: Config | undefined;
+  let keyOf: (req: Request, clientIp: string) => string = () => "";
+  const keyFunction = (config: Config) => {
+    if (config !== keyConfig) {
+      keyConfig = config;
+      keyOf = createHashKey({ key: config.hash.key, trustedProxies: config.trustedProxies });
+    }
+    return keyOf;
+  };
 
   return async (req, info) => {
+    const config = deps.config();
     const clientIp = (info.remoteAddr as Deno.NetAddr).hostname;
     const strategy = balancer.strategy;
+    const key = keyFunction(config);
     // Lazy: only hashing strategies read the key, and computing it parses addresses and headers.
-    const backend = balancer.acquire({
+    const ctx = {
       get hashKey() {
-        return keyOf(req, clientIp);
+        return key(req, clientIp);
       },
-    });
-    if (!backend) {
-      metrics.countRequest("none", strategy, req.method, 503);
-      return new Response("503 Service Unavailable: no healthy backend\n", {
-        status: 503,
-        headers: { "content-type": "text/plain; charset=utf-8", "retry-after": retryAfter },
-      });
+    };
+    const { retries } = config;
+    const mayRetry = retries.attempts > 0 && IDEMPOTENT_METHODS.has(req.method);
+    let body: PreparedBody;
+    try {
+      body = await prepareBody(req.body, mayRetry ? retries.maxBodyBytes : 0);
+    } catch {
+      metrics.countRequest("none", strategy, req.method, CLIENT_CLOSED);
+      return new Response(null, { status: CLIENT_CLOSED });
     }
-    const requestId = requestIdOf(req.headers);
-    const started = now();
-    let status = 0;
-    let settled = false;
-    // Called once, when the exchange with the backend is over: response body ended, or failure.
-    const settle = (ok: boolean) => {
-      if (settled) return;
-      settled = true;
-      const ms = now() - started;
-      balancer.release(backend, { latencyMs: ms, ok });
-      metrics.observeDuration(backend.name, strategy, ms / 1000);
-    };
-    const onEnd = (outcome: BodyOutcome) => {
-      if (outcome === "reset") metrics.upstreamErrors.inc({ backend: backend.name, kind: "reset" });
-      settle(outcome !== "reset" && status < 500);
-    };
-    const result = await client.send(
-      backend,
-      {
-        method: req.method,
-        target: targetOf(req.url),
-        headers: upstreamHeaders(req.headers, { clientIp, proto: "http", requestId }),
-        body: req.body,
-        signal: req.signal,
-      },
-      config.timeouts,
-      onEnd,
-    );
 
+    const admitted = await admit(deps, config, ctx, req.signal);
+    if (!("backend" in admitted)) {
+      metrics.countRequest("none", strategy, req.method, admitted.status);
+      return admitted;
+    }
+    budget.recordRequest();
+    const requestId = requestIdOf(req.headers);
+    const upstream = {
+      method: req.method,
+      target: targetOf(req.url),
+      headers: upstreamHeaders(req.headers, { clientIp, proto: "http", requestId }),
+      body: body.replayable ? body.bytes : body.stream,
+      signal: req.signal,
+    };
+    const attemptDeps = { ...deps, strategy, timeouts: config.timeouts };
+    const tried: Backend[] = [];
+    let backend = admitted.backend;
+    let result: AttemptResult;
+    for (let n = 0;; n++) {
+      result = await attempt(attemptDeps, backend, upstream);
+      const outcome = result.outcome;
+      if (
+        n >= retries.attempts || !body.replayable || outcome === undefined || !matches(retries.on, outcome) ||
+        req.signal.aborted
+      ) break;
+      if (!budget.tryRetry()) {
+        resilience.budgetExhausted.inc();
+        break;
+      }
+      tried.push(backend);
+      const next = balancer.acquire(ctx, tried);
+      if (!next) break;
+      resilience.retries.inc({ backend: backend.name, reason: conditionOf(outcome) });
+      await discard(result);
+      backend = next;
+    }
+
+    const expose = config.exposeBackendHeader;
     if (!result.ok) {
       if (result.kind === "cancelled") {
         // The client left: not the backend's fault, nobody to answer.
-        settle(true);
         metrics.countRequest(backend.name, strategy, req.method, CLIENT_CLOSED);
         return new Response(null, { status: CLIENT_CLOSED });
       }
-      settle(false);
-      metrics.upstreamErrors.inc({ backend: backend.name, kind: result.kind });
       const code = result.kind === "timeout" ? 504 : 502;
       metrics.countRequest(backend.name, strategy, req.method, code);
-      const reason = result.kind === "timeout" ? "upstream timed out" : `upstream ${result.kind} failed`;
-      return errorResponse(code, reason, backend, requestId, config.exposeBackendHeader);
+      const reason = result.reason ??
+        (result.kind === "timeout" ? "upstream timed out" : `upstream ${result.kind} failed`);
+      return errorResponse(code, reason, backend, requestId, expose);
     }
-
-    if (result.status < 200 || result.status > 599) {
-      // 1xx finals and out-of-range codes cannot be relayed faithfully; treat as a broken upstream.
-      await result.body?.cancel();
-      settle(false);
-      metrics.countRequest(backend.name, strategy, req.method, 502);
-      return errorResponse(
-        502,
-        `upstream sent status ${result.status}`,
-        backend,
-        requestId,
-        config.exposeBackendHeader,
-      );
-    }
-    status = result.status;
-    metrics.countRequest(backend.name, strategy, req.method, status);
+    metrics.countRequest(backend.name, strategy, req.method, result.status);
     const headers = downstreamHeaders(result.headers);
     headers.set("x-request-id", requestId);
-    if (config.exposeBackendHeader) headers.set("x-lb-backend", backend.name);
-    if (result.body === null) settle(status < 500);
-    return new Response(result.body, { status, headers });
+    if (expose) headers.set("x-lb-backend", backend.name);
+    return new Response(result.body, { status: result.status, headers });
   };
 }
 

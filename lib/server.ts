@@ -1,6 +1,7 @@
 /**
  * Wiring: builds the pool, balancer, health checker and both listeners from a config, and owns
- * graceful shutdown. `main.ts` and the tests start the proxy through {@linkcode startLoadBalancer}.
+ * graceful shutdown and hot reload. `main.ts` and the tests start the proxy through
+ * {@linkcode startLoadBalancer}.
  *
  * @module
  */
@@ -9,13 +10,20 @@ import { Registry } from "prom-client";
 import type { ResourceStats } from "../algorithms/types.ts";
 import { createAdminHandler } from "./admin.ts";
 import { Balancer } from "./balancer.ts";
-import type { Config } from "./config.ts";
+import type { Config, ConfigResult } from "./config.ts";
+import { formatDuration } from "./duration.ts";
 import { HealthChecker } from "./health.ts";
 import { consoleLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
+import { ResilienceMetrics } from "./metrics_resilience.ts";
+import { OutlierDetector } from "./outlier.ts";
 import { Pool } from "./pool.ts";
 import { StatsWindow } from "./stats_window.ts";
 import { createProxyHandler } from "./proxy.ts";
+import { WaitQueue } from "./queue.ts";
+import { reloadFrom, type ReloadResult } from "./reload.ts";
+import { RetryBudget } from "./retry_budget.ts";
+import type { SlowStartClock } from "./slow_start.ts";
 import { UpstreamClient } from "./upstream.ts";
 
 /** Options for {@linkcode startLoadBalancer}; all optional. */
@@ -30,6 +38,11 @@ export interface StartOptions {
   random?: () => number;
   /** Collect prom-client's process metrics. @default true */
   processMetrics?: boolean;
+  /**
+   * Where a reload reads the config from (the config file). Without it, reload answers that
+   * there is no file to reload.
+   */
+  configSource?: () => Promise<ConfigResult>;
   /** Container resource samples for `least_resources` (the Docker stats collector). */
   stats?: ResourceStats;
 }
@@ -42,6 +55,10 @@ export interface LoadBalancer {
   readonly balancer: Balancer;
   readonly metrics: Metrics;
   readonly health: HealthChecker;
+  /** The config in effect (changes on reload). */
+  config(): Config;
+  /** Re-read the config source and apply it; the running config stays on any error. */
+  reload(): Promise<ReloadResult>;
   /** Last minute of per-backend requests, for the status page and `/api/stats`. */
   readonly stats: StatsWindow;
   /** Stop accepting, let in-flight requests finish up to `shutdown_timeout`, close everything. */
@@ -64,60 +81,140 @@ export interface LoadBalancer {
  * ```
  */
 export async function startLoadBalancer(config: Config, options: StartOptions = {}): Promise<LoadBalancer> {
+  let current = config;
   const log = options.log ?? consoleLogger("info");
   const now = options.now ?? (() => performance.now());
   const random = options.random ?? Math.random;
-  const metrics = new Metrics(options.registry ?? new Registry(), options.processMetrics ?? true);
+  const registry = options.registry ?? new Registry();
+  const metrics = new Metrics(registry, options.processMetrics ?? true);
   const stats = new StatsWindow({ now });
   metrics.addObserver(stats);
-  const pool = new Pool(config.backends);
-  metrics.observePool(() => pool.all());
+  const queue = new WaitQueue(config.queue.max);
+  const resilience = new ResilienceMetrics(registry, () => queue.length);
+  const slowStart: SlowStartClock = { now, windowMs: config.slowStartMs };
+  const pool = new Pool(config.backends, { slowStart });
+  metrics.observePool(() => [...pool.all(), ...pool.retiring()]);
   const balancer = new Balancer(pool, metrics, config.strategy, {
     random,
     now,
     tuning: config.tuning,
     stats: options.stats,
   });
-  for (const b of pool.all()) metrics.addBackend(b.name, balancer.strategy);
+  for (const b of pool.all()) {
+    metrics.addBackend(b.name, balancer.strategy);
+    resilience.addBackend(b.name);
+  }
+  const client = new UpstreamClient();
   pool.onStateChange((b, from, to) => {
     const level = to === "healthy" || from === "unknown" && to !== "unhealthy" ? "info" : "warn";
+    const ejected = to === "ejected";
     log(level, "backend state changed", {
       backend: b.name,
       from,
       to,
-      reason: b.lastHealthError || undefined,
+      reason: ejected ? "consecutive failed requests" : b.lastHealthError || undefined,
+      ejected_for: ejected ? formatDuration(b.ejectionEnd - now()) : undefined,
     });
   });
+  pool.onCapacity(() => queue.wakeOne());
+  pool.onRetired((b) => {
+    if (pool.get(b.name)) return;
+    void metrics.removeBackend(b.name);
+    void resilience.removeBackend(b.name);
+    if (!pool.all().some((x) => x.url === b.url)) client.forget(b.url);
+    log("info", "backend removed", { backend: b.name });
+  });
   const health = new HealthChecker(pool, config.healthCheck, metrics);
-  const client = new UpstreamClient();
+  const budget = new RetryBudget({
+    ratio: config.retries.budget,
+    minPerSecond: config.retries.minPerSecond,
+    now,
+  });
+  const outliers = new OutlierDetector({
+    pool,
+    config: () => current.passive,
+    now,
+    onEject: (b) => resilience.ejections.inc({ backend: b.name }),
+  });
+
+  const reloader = {
+    target: { pool, balancer, health, metrics, resilience, budget, queue, slowStart },
+    log,
+    source: options.configSource ??
+      (() => Promise.resolve({ ok: false, errors: ["no config file to reload from"] } as ConfigResult)),
+    current: () => current,
+    swap: (next: Config) => void (current = next),
+  };
+  let reloading: Promise<ReloadResult> | undefined;
+  // One reload at a time: a second SIGHUP during a reload waits for it, then reads the file again.
+  const reload = async (): Promise<ReloadResult> => {
+    while (reloading) await reloading.catch(() => {});
+    reloading = reloadFrom(reloader);
+    try {
+      return await reloading;
+    } finally {
+      reloading = undefined;
+    }
+  };
 
   const onError = (error: unknown) => {
     log("error", "unexpected error while handling a request", { error: String(error) });
     return new Response("500 Internal Server Error\n", { status: 500 });
   };
-  const admin = Deno.serve({
-    hostname: config.admin.listen.hostname,
-    port: config.admin.listen.port,
-    onListen: () => {},
-    onError,
-  }, createAdminHandler({ config: () => config, balancer, metrics, log, stats }));
+  const admin = Deno.serve(
+    {
+      hostname: config.admin.listen.hostname,
+      port: config.admin.listen.port,
+      onListen: () => {},
+      onError,
+    },
+    createAdminHandler({
+      config: () => current,
+      balancer,
+      metrics,
+      log,
+      reload: options.configSource ? reload : undefined,
+      stats,
+    }),
+  );
 
   await health.firstRound();
   health.start();
+  pool.markStarted();
   const eligible = pool.eligible().length;
   log(eligible > 0 ? "info" : "warn", "first health check round done", {
     eligible,
     total: pool.all().length,
   });
 
-  const proxy = Deno.serve({
-    hostname: config.listen.hostname,
-    port: config.listen.port,
-    onListen: () => {},
-    onError,
-  }, createProxyHandler({ config, balancer, client, metrics, now }));
+  const proxy = Deno.serve(
+    {
+      hostname: config.listen.hostname,
+      port: config.listen.port,
+      onListen: () => {},
+      onError,
+    },
+    createProxyHandler({
+      config: () => current,
+      balancer,
+      client,
+      metrics,
+      resilience,
+      budget,
+      outliers,
+      queue,
+      now,
+    }),
+  );
   const proxyAddr = proxy.addr as Deno.NetAddr;
   const adminAddr = admin.addr as Deno.NetAddr;
+  // Port 0 means "any free port": record the port actually bound, so a reload of the same file
+  // compares against the address in use.
+  current = {
+    ...current,
+    listen: { ...current.listen, port: proxyAddr.port },
+    admin: { ...current.admin, listen: { ...current.admin.listen, port: adminAddr.port } },
+  };
   log("info", "listening", {
     proxy: `${proxyAddr.hostname}:${proxyAddr.port}`,
     admin: `${adminAddr.hostname}:${adminAddr.port}`,
@@ -130,15 +227,28 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       log("info", "shutting down", { in_flight: pool.all().reduce((n, b) => n + b.inFlight, 0) });
       let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), config.shutdownTimeoutMs);
+        timer = setTimeout(() => resolve("timeout"), current.shutdownTimeoutMs);
       });
       const outcome = await Promise.race([proxy.shutdown().then(() => "drained" as const), deadline]);
       clearTimeout(timer);
       if (outcome === "timeout") log("warn", "shutdown timeout reached; closing remaining connections");
+      queue.clear();
+      outliers.stop();
       health.stop();
       client.close();
       await admin.shutdown();
     })();
 
-  return { proxyAddr, adminAddr, pool, balancer, metrics, health, stats, shutdown };
+  return {
+    proxyAddr,
+    adminAddr,
+    pool,
+    balancer,
+    metrics,
+    health,
+    stats,
+    config: () => current,
+    reload,
+    shutdown,
+  };
 }

@@ -29,7 +29,8 @@ export interface UpstreamRequest {
   /** Origin-form target (`/path?query`), byte-for-byte as the client sent it. */
   readonly target: string;
   readonly headers: Record<string, string>;
-  readonly body: ReadableStream<Uint8Array> | null;
+  /** A stream is sent as it arrives; bytes (a buffered body that may be replayed) in one write. */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
   /** Aborts the request until its response headers arrive (client gone). */
   readonly signal: AbortSignal;
 }
@@ -114,11 +115,12 @@ export class UpstreamClient {
     onEnd: (outcome: BodyOutcome) => void,
   ): Promise<UpstreamResponse | UpstreamFailure> {
     const deadline = performance.now() + timeouts.requestMs;
-    // A request without a body can be replayed safely when a reused connection turns out to have
-    // been closed by the backend before it answered (as Go's Transport does).
+    // A request without a body (or with a buffered one) can be replayed safely when a reused
+    // connection turns out to have been closed by the backend before it answered (as Go's
+    // Transport does).
     for (let attempt = 0;; attempt++) {
       const result = await this.#attempt(backend, r, timeouts, deadline, onEnd);
-      if (result === "stale" && attempt === 0 && r.body === null) continue;
+      if (result === "stale" && attempt === 0 && !(r.body instanceof ReadableStream)) continue;
       if (result === "stale") {
         return { ok: false, kind: "reset", message: "connection closed before responding" };
       }
@@ -207,7 +209,7 @@ export class UpstreamClient {
     if (framing.kind === "none") {
       // Without a request body the write is over already; with one still streaming, the
       // connection cannot be reused and finish() closes it.
-      if (r.body === null) await writing;
+      if (!(r.body instanceof ReadableStream)) await writing;
       finish("complete");
       return { ok: true, status: head.status, headers: head.headers, body: null };
     }
@@ -216,6 +218,13 @@ export class UpstreamClient {
 
   async #write(conn: UpstreamConn, r: UpstreamRequest): Promise<void> {
     const headers = r.headers;
+    if (r.body instanceof Uint8Array) {
+      // A buffered body is sent whole, with its own length (the client may have sent it chunked).
+      const head = requestHead(r.method, r.target, { ...headers, "content-length": String(r.body.length) });
+      await conn.writeAll(head);
+      if (r.body.length > 0) await conn.writeAll(r.body);
+      return;
+    }
     const hasLength = headers["content-length"] !== undefined;
     if (r.body !== null && !hasLength) headers["transfer-encoding"] = "chunked";
     await conn.writeAll(requestHead(r.method, r.target, headers));
@@ -239,6 +248,12 @@ export class UpstreamClient {
     } finally {
       reader.releaseLock();
     }
+  }
+
+  /** Close the pooled connections to one origin (a backend that left the pool). */
+  forget(url: string): void {
+    for (const c of this.#idle.get(url) ?? []) c.close();
+    this.#idle.delete(url);
   }
 
   /** Close every pooled connection. */

@@ -20,12 +20,14 @@ export interface TestBackend {
 }
 
 /**
- * Start `Deno.serve` on 127.0.0.1:0 with `handler` (default: 200 "ok"). `/health` is answered
+ * Start `Deno.serve` on 127.0.0.1 (`port` 0: any free port, or a given one to restart a backend
+ * in place) with `handler` (default: 200 "ok"). `/health` is answered
  * by the harness (200, or 503 while `healthy` is false) and never reaches `handler`.
  */
 export function startBackend(
   handler: (req: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response> = () =>
     new Response("ok"),
+  port = 0,
 ): TestBackend {
   const seen: Request[] = [];
   const backend: TestBackend = {
@@ -35,15 +37,15 @@ export function startBackend(
     healthy: true,
     close: () => server.shutdown(),
   };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req, info) => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (req, info) => {
     if (new URL(req.url).pathname === "/health") {
       return new Response(backend.healthy ? "ok" : "down", { status: backend.healthy ? 200 : 503 });
     }
     seen.push(req);
     return handler(req, info);
   });
-  const port = (server.addr as Deno.NetAddr).port;
-  return Object.assign(backend, { port, url: `http://127.0.0.1:${port}` });
+  const bound = (server.addr as Deno.NetAddr).port;
+  return Object.assign(backend, { port: bound, url: `http://127.0.0.1:${bound}` });
 }
 
 /** A started proxy plus convenience URLs and captured log lines. */
@@ -55,10 +57,19 @@ export interface TestLb extends LoadBalancer {
 
 /**
  * Start the proxy from YAML, on loopback port 0 for both listeners unless the YAML says
- * otherwise. Backends are given as URLs and named b0, b1, ... unless `extra` lists them.
+ * otherwise. Backends are given as URLs (or a URL with more YAML fields such as
+ * `max_connections: 2`) and named b0, b1, ....
  */
-export async function startLb(backends: string[], extra = "", options: StartOptions = {}): Promise<TestLb> {
-  const list = backends.map((u, i) => `  - {name: b${i}, url: "${u}"}`).join("\n");
+export async function startLb(
+  backends: (string | { url: string; fields: string })[],
+  extra = "",
+  options: StartOptions = {},
+): Promise<TestLb> {
+  const list = backends.map((b, i) =>
+    typeof b === "string"
+      ? `  - {name: b${i}, url: "${b}"}`
+      : `  - {name: b${i}, url: "${b.url}", ${b.fields}}`
+  ).join("\n");
   const health = extra.includes("health_check:")
     ? ""
     : `health_check: {interval: 100ms, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 1}\n`;

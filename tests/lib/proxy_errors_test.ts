@@ -41,7 +41,7 @@ Deno.test("proxy answers 502 when the backend resets the connection", async () =
       })();
     }
   })();
-  const lb = await startLb([`http://127.0.0.1:${port}`]);
+  const lb = await startLb([`http://127.0.0.1:${port}`], "retries: {attempts: 0}");
   try {
     const r = await nodeRequest(`${lb.url}/boom`);
     assert.equal(r.status, 502);
@@ -58,7 +58,7 @@ Deno.test("proxy answers 502 when the backend resets the connection", async () =
 
 Deno.test("proxy answers 502 when the backend refuses connections", async () => {
   const be = startBackend();
-  const lb = await startLb([be.url], "health_check: {interval: 1m}");
+  const lb = await startLb([be.url], "health_check: {interval: 1m}\nretries: {attempts: 0}");
   try {
     await be.close();
     // The next health check is a minute away, so the request meets a closed port.

@@ -5,7 +5,11 @@ import { startBackend, startLb } from "../_util/harness.ts";
 Deno.test("GET /api/stats reports per-backend window numbers that add up", async () => {
   const ok = startBackend();
   const failing = startBackend(() => new Response("no", { status: 503 }));
-  const lb = await startLb([ok.url, failing.url]);
+  // Neither retried nor ejected: the failing backend's answers must show in its error ratio.
+  const lb = await startLb(
+    [ok.url, failing.url],
+    "retries: {attempts: 0}\npassive: {consecutive_failures: 0}",
+  );
   try {
     for (let i = 0; i < 40; i++) await (await fetch(lb.url)).arrayBuffer();
     const r = await fetch(`${lb.adminUrl}/api/stats`);

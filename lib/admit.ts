@@ -1,0 +1,67 @@
+/**
+ * Admission: the first pick of a request, waiting in the FIFO queue while every healthy backend
+ * is at its `max_connections`.
+ *
+ * Once anyone waits, new requests queue behind them instead of grabbing a slot that was freed
+ * for the oldest waiter, so the queue is fair. A woken waiter that still finds no slot (a retry
+ * took it) goes back to the head of the queue with its original deadline.
+ *
+ * @module
+ */
+
+import type { PickContext } from "../algorithms/types.ts";
+import type { Backend } from "./backend.ts";
+import type { Balancer } from "./balancer.ts";
+import type { Config } from "./config.ts";
+import type { ResilienceMetrics } from "./metrics_resilience.ts";
+import type { WaitQueue } from "./queue.ts";
+
+/** What admission needs. */
+export interface AdmitDeps {
+  readonly balancer: Balancer;
+  readonly queue: WaitQueue;
+  readonly resilience: ResilienceMetrics;
+  readonly now: () => number;
+}
+
+/**
+ * Pick a backend for a new request (counted in flight), or the response to send instead:
+ * 503 when nothing is healthy or the queue is full or timed out, 499 when the client left.
+ */
+export async function admit(
+  deps: AdmitDeps,
+  config: Config,
+  ctx: PickContext,
+  signal: AbortSignal,
+): Promise<{ backend: Backend } | Response> {
+  const { balancer, queue, now } = deps;
+  const pool = balancer.pool;
+  const first = queue.length === 0 ? balancer.acquire(ctx) : undefined;
+  if (first) return { backend: first };
+  const retryAfter = String(Math.max(1, Math.ceil(config.healthCheck.intervalMs / 1000)));
+  const deadline = now() + config.queue.timeoutMs;
+  let front = false;
+  while (pool.hasHealthy()) {
+    const outcome = await queue.wait(signal, deadline - now(), front);
+    if (outcome === "aborted") return new Response(null, { status: 499 });
+    if (outcome !== "ready") {
+      deps.resilience.queueRejected.inc({ reason: outcome });
+      return unavailable("every backend is at its connection limit", retryAfter);
+    }
+    const backend = balancer.acquire(ctx);
+    if (backend) {
+      // More slots may be free (a backend became healthy): pass the wake-up on.
+      if (pool.eligible().length > 0) queue.wakeOne();
+      return { backend };
+    }
+    front = true;
+  }
+  return unavailable("no healthy backend", retryAfter);
+}
+
+function unavailable(reason: string, retryAfter: string): Response {
+  return new Response(`503 Service Unavailable: ${reason}\n`, {
+    status: 503,
+    headers: { "content-type": "text/plain; charset=utf-8", "retry-after": retryAfter },
+  });
+}

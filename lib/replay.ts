@@ -1,0 +1,66 @@
+/**
+ * Request bodies that can be sent more than once.
+ *
+ * A retry must send the same body again, but a request body is a stream that can be read once.
+ * Bodies up to `retries.max_body` are read into memory first so they can be replayed; a larger
+ * body is streamed through as usual and its request is never retried, because part of it has
+ * already gone to the first backend.
+ *
+ * @module
+ */
+
+/** A body ready to send: replayable bytes, a one-shot stream, or none. */
+export type PreparedBody =
+  | { readonly replayable: true; readonly bytes: Uint8Array | null }
+  | { readonly replayable: false; readonly stream: ReadableStream<Uint8Array> };
+
+/**
+ * Read up to `maxBytes` of `body`. When it ends within the limit the result is replayable;
+ * otherwise the bytes read so far and the rest of the stream are stitched back into one stream.
+ *
+ * @example
+ * ```ts
+ * import { prepareBody } from "./replay.ts";
+ * const p = await prepareBody(new Blob(["hello"]).stream(), 1024);
+ * p.replayable; // true
+ * ```
+ */
+export async function prepareBody(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<PreparedBody> {
+  if (body === null) return { replayable: true, bytes: null };
+  if (maxBytes <= 0) return { replayable: false, stream: body };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size <= maxBytes) {
+    const { done, value } = await reader.read();
+    if (done) return { replayable: true, bytes: concat(chunks, size) };
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  // Too large to keep: replay what was read, then pass the rest through.
+  const stream = new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      const head = chunks.shift();
+      if (head) return controller.enqueue(head);
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return { replayable: false, stream };
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.byteLength;
+  }
+  return out;
+}
