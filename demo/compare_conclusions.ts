@@ -27,11 +27,13 @@ export const ADAPTIVE = ["least_connections", "power_of_two", "peak_ewma", "leas
 /** Lag at or above this many milliseconds is called out as noise. */
 const NOISY_LAG_MS = 50;
 
-/** Event-loop lag of one run, per thread. */
+/** What the conclusions read of a run besides its row: event-loop lag and ejections. */
 export interface RunLag {
   readonly strategy: string;
   readonly loadLag: LagStats;
   readonly proxyLag: LagStats;
+  /** Passive-health ejections per backend during the run. */
+  readonly ejections: Readonly<Record<string, number>>;
 }
 
 const name = (strategy: string) => `\`${strategy}\``;
@@ -129,6 +131,20 @@ function goalSentence(scenario: Scenario, rows: readonly Row[]): string[] {
   ];
 }
 
+function ejectionSentences(lags: readonly RunLag[]): string[] {
+  return lags.flatMap((l) => {
+    const ejected = Object.entries(l.ejections).filter(([, n]) => n > 0);
+    if (ejected.length === 0) return [];
+    const list = ejected.map(([backend, n]) => `${backend}${n > 1 ? ` (${n} times)` : ""}`).join(", ");
+    return [
+      `Passive health ejected ${list} during ${
+        name(l.strategy)
+      }'s run, so its shares are partly the proxy's ` +
+      "outlier detection, not the strategy.",
+    ];
+  });
+}
+
 function lagSentence(lags: readonly RunLag[]): string {
   const peaks = lags.flatMap((l) => [
     { strategy: l.strategy, thread: "load and backends", lag: l.loadLag },
@@ -168,6 +184,7 @@ export function conclusions(
     ...overloadSentences(scenario, rows),
     capacitySplitSentence(scenario, rows),
     ...failingBackendSentences(scenario, rows),
+    ...ejectionSentences(lags),
     lagSentence(lags),
   ].filter((s) => s !== "");
 }

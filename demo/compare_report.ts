@@ -110,6 +110,9 @@ export function scenarioReport(result: CompareResult, outcome: ScenarioOutcome):
     `in the measured window count. Request timeout ${formatDuration(s.timeoutMs)}.`,
     "- Backends and the load generator share one thread, the proxy has its own; everything on loopback. " +
     "Before the first run, one unrecorded 1 s run warms up the code of both threads.",
+    "- The proxy runs with its default resilience settings, as a user gets them: retries of connect failures, " +
+    "resets and 502-504 (not of the 500s a failing backend here returns), passive health ejecting a backend " +
+    "after 5 failures in a row, slow start.",
     ...(rows.some((r) => r.strategy === "least_resources")
       ? [
         "- `least_resources` gets no container stats here, so it behaves as `power_of_two` does without them.",

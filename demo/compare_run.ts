@@ -43,17 +43,33 @@ export interface StrategyResult {
    * requests time out would look unloaded there.
    */
   readonly routed: Readonly<Record<string, number>>;
+  /**
+   * Times passive health ejected each backend from the proxy's start to the window's end: an
+   * ejected backend gets no traffic whatever the strategy says, so a share reads differently.
+   */
+  readonly ejections: Readonly<Record<string, number>>;
   /** Event-loop lag of the thread running the load generator and the backends (whole run). */
   readonly loadLag: LagStats;
   /** Event-loop lag of the proxy's thread (whole run). */
   readonly proxyLag: LagStats;
 }
 
-/** Requests each backend has been sent so far: attempts finished plus those in flight. */
-async function routedSoFar(adminUrl: string): Promise<Record<string, number>> {
+/** Per backend: attempts sent so far (finished plus in flight), and ejections so far. */
+async function backendCounts(adminUrl: string): Promise<{
+  routed: Record<string, number>;
+  ejections: Record<string, number>;
+}> {
   const response = await fetch(`${adminUrl}/api/backends`);
-  const list = await response.json() as { name: string; requests: number; in_flight: number }[];
-  return Object.fromEntries(list.map((b) => [b.name, b.requests + b.in_flight]));
+  const list = await response.json() as {
+    name: string;
+    requests: number;
+    in_flight: number;
+    ejections?: number;
+  }[];
+  return {
+    routed: Object.fromEntries(list.map((b) => [b.name, b.requests + b.in_flight])),
+    ejections: Object.fromEntries(list.map((b) => [b.name, b.ejections ?? 0])),
+  };
 }
 
 /** Seed of the i-th backend's latency and error draws: fixed per scenario position and seed. */
@@ -102,19 +118,19 @@ export async function runStrategy(
       ? runLoad({ ...load, durationMs: settings.warmupMs, seed: (settings.seed ^ 0x5bd1e995) >>> 0 })
       : undefined;
     await sleep(settings.warmupMs);
-    const before = await routedSoFar(proxy.adminUrl);
+    const before = await backendCounts(proxy.adminUrl);
     const measured = runLoad(
       { ...load, durationMs: settings.durationMs, seed: settings.seed },
       { onProgress, progressIntervalMs: 250 },
     );
-    const after = sleep(settings.durationMs).then(() => routedSoFar(proxy.adminUrl));
+    const after = sleep(settings.durationMs).then(() => backendCounts(proxy.adminUrl));
     const [summary, , end] = await Promise.all([measured, warmup, after]);
     started = false;
     const proxyLag = await host.stop();
     const routed = Object.fromEntries(
-      Object.entries(end).map(([name, n]) => [name, n - (before[name] ?? 0)]),
+      Object.entries(end.routed).map(([name, n]) => [name, n - (before.routed[name] ?? 0)]),
     );
-    return { strategy, summary, routed, loadLag: lag.stop(), proxyLag };
+    return { strategy, summary, routed, ejections: end.ejections, loadLag: lag.stop(), proxyLag };
   } finally {
     lag.stop();
     if (started) await host.stop().catch(() => undefined);

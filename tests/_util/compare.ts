@@ -21,6 +21,8 @@ export interface RunFigures {
   readonly routed: Readonly<Record<string, number>>;
   /** Largest event-loop lag of both threads, ms. */
   readonly lagMs?: number;
+  /** Passive-health ejections per backend. */
+  readonly ejections?: Readonly<Record<string, number>>;
 }
 
 /** A run whose summary comes from the real recorder fed with `figures`, over a 1 s window. */
@@ -54,7 +56,14 @@ export function runOf(figures: RunFigures): StrategyResult {
     errorRate: (counts.failed + counts.serverErrors) / scheduled,
   };
   const lag = { p99: figures.lagMs ?? 1, max: figures.lagMs ?? 1 };
-  return { strategy: figures.strategy, summary, routed: figures.routed, loadLag: lag, proxyLag: lag };
+  return {
+    strategy: figures.strategy,
+    summary,
+    routed: figures.routed,
+    ejections: figures.ejections ?? {},
+    loadLag: lag,
+    proxyLag: lag,
+  };
 }
 
 /** `count` latencies spread evenly from `low` to `high` ms. */

@@ -67,13 +67,21 @@ Deno.test("conclusions() name the share sent to a failing backend", () => {
       strategy: "peak_ewma",
       latencies: spread(100, 20, 40),
       routed: { a: 33, b: 33, c: 33, flaky: 1 },
+      ejections: { flaky: 1 },
     }),
   ];
   const rows = runs.map((r) => rowOf(r, flaky.backends.map((b) => b.name), 2_000));
-  const line = conclusions(flaky, rows, runs, 2_000).find((l) => l.startsWith("Share sent to flaky"));
+  const lines = conclusions(flaky, rows, runs, 2_000);
+  const line = lines.find((l) => l.startsWith("Share sent to flaky"));
   assert.equal(
     line,
     "Share sent to flaky (20.0% injected 500s): from 1.0% (`peak_ewma`, 0.0% errors overall) to 25.0% " +
       "(`round_robin`, 5.0% errors overall).",
+  );
+  assert.ok(
+    lines.includes(
+      "Passive health ejected flaky during `peak_ewma`'s run, so its shares are partly the proxy's outlier " +
+        "detection, not the strategy.",
+    ),
   );
 });

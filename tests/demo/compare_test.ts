@@ -97,7 +97,7 @@ Deno.test("deno task compare writes a report whose figures match its JSON output
       assert.ok(cells, `row for ${row.strategy}`);
       const close = (cell: string, value: number, tolerance: number, what: string) =>
         assert.ok(
-          Math.abs(number(cell) - value) <= tolerance,
+          Math.abs(number(cell) - value) <= tolerance + 1e-9,
           `${row.strategy} ${what}: ${cell} vs ${value}`,
         );
       close(cells[1], row.achievedRate, 0.5, "req/s");
