@@ -26,13 +26,13 @@ export interface CompareOptions {
   readonly note?: string;
 }
 
-/** Defaults: every scenario and strategy once, seed 1, 500 ms warm-up, 3 s measured, 2 s timeout. */
+/** Defaults: every scenario and strategy once, seed 1, 500 ms warm-up, 2.5 s measured, 2 s timeout. */
 export const COMPARE_DEFAULTS: CompareOptions = {
   scenarios: DEFAULT_SCENARIOS,
   strategies: STRATEGY_NAMES,
   seed: 1,
   warmupMs: 500,
-  durationMs: 3_000,
+  durationMs: 2_500,
   timeoutMs: 2_000,
   repeat: 1,
   out: "reports",
@@ -68,7 +68,7 @@ with two SVG charts. With --live, cycles the strategies of a running proxy inste
   --strategies LIST   comma-separated strategies (default: all)
   --seed N            seed of load and backends (default 1)
   --warmup D          load before the measured window (default 500ms)
-  --duration D        measured window per strategy (default 3s)
+  --duration D        measured window per strategy (default 2.5s)
   --timeout D         per-request timeout (default 2s)
   --repeat N          run every strategy N times, in rounds, and report the median p99 run (default 1)
   --out DIR           report directory (default reports)
