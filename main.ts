@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { STRATEGY_NAMES } from "./algorithms/mod.ts";
 import { type Config, type ConfigResult, loadConfig } from "./lib/config.ts";
+import { needsDocker } from "./lib/config_docker.ts";
 import { formatDuration } from "./lib/duration.ts";
 import { resolveStrategyName } from "./algorithms/mod.ts";
 import { consoleLogger } from "./lib/log.ts";
@@ -50,11 +51,27 @@ export function summary(config: Config, path: string): string {
     `  resilience  ${config.retries.attempts} retries (budget ${config.retries.budget}), eject after ${config.passive.consecutiveFailures} failures, slow start ${
       formatDuration(config.slowStartMs)
     }`,
+    `  docker      ${dockerSummary(config)}`,
     `  backends    ${config.backends.length}`,
-    ...config.backends.slice(0, 20).map((b) => `    ${b.name.padEnd(24)} ${b.url}  weight ${b.weight}`),
+    ...config.backends.slice(0, 20).map((b) =>
+      `    ${b.name.padEnd(24)} ${b.url}  weight ${b.weight}${
+        b.container ? `  container ${b.container}` : ""
+      }`
+    ),
   ];
   if (config.backends.length > 20) lines.push(`    ... and ${config.backends.length - 20} more`);
   return lines.join("\n");
+}
+
+/** When and why the proxy talks to Docker, in one line. */
+function dockerSummary(config: Config): string {
+  const d = config.discovery.docker;
+  if (!needsDocker(config)) return "not used";
+  const uses = [
+    d.enabled ? `discovery of containers labelled ${d.label}${d.network ? ` on ${d.network}` : ""}` : "",
+    config.backends.some((b) => b.container) || d.enabled ? "container stats" : "",
+  ].filter(Boolean);
+  return `${d.socket}: ${uses.join(", ")}`;
 }
 
 /** Run the command line; returns the exit code (the server keeps running until a signal). */

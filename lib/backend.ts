@@ -21,8 +21,18 @@ import { rampFactor, type SlowStartClock } from "./slow_start.ts";
  */
 export type BackendState = "unknown" | "healthy" | "unhealthy" | "draining" | "ejected";
 
+/**
+ * Where a backend came from: the config file's `backends` list, or Docker discovery. A reload
+ * manages only `config` backends; discovery manages only `discovery` ones.
+ */
+export type BackendSource = "config" | "discovery";
+
 /** Constructor options for {@linkcode Backend}. */
 export interface BackendOptions {
+  /** @default "config" */
+  source?: BackendSource;
+  /** Container whose resource stats describe this backend. */
+  container?: string;
   /** Most requests in flight at once. @default Infinity */
   maxConnections?: number;
   /** Clock for slow start. @default slow start off */
@@ -38,6 +48,9 @@ export class Backend implements Candidate {
   readonly hostname: string;
   readonly port: number;
   readonly secure: boolean;
+  readonly source: BackendSource;
+  /** Container name or id for resource stats; undefined when none. */
+  container: string | undefined;
   /** Configured weight. */
   configuredWeight: number;
   /** At this many requests in flight the backend is not eligible (`max_connections`). */
@@ -74,6 +87,8 @@ export class Backend implements Candidate {
     this.configuredWeight = weight;
     this.maxConnections = options.maxConnections ?? Infinity;
     this.#slowStart = options.slowStart;
+    this.source = options.source ?? "config";
+    this.container = options.container;
   }
 
   /**
@@ -106,6 +121,8 @@ export class Backend implements Candidate {
       weight: this.configuredWeight,
       effective_weight: weight === this.configuredWeight ? undefined : +weight.toFixed(3),
       max_connections: Number.isFinite(this.maxConnections) ? this.maxConnections : undefined,
+      source: this.source,
+      container: this.container,
       state: this.state,
       in_flight: this.inFlight,
       requests: this.requests,

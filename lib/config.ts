@@ -3,7 +3,8 @@
  *
  * Bad config never starts the proxy. Every problem is reported as one line naming the file, the
  * line, the field path, what was expected and what was given, and all problems are reported at
- * once. Only `backends` is required; every other key has a default documented in README.md.
+ * once. Only `backends` is required (and may be empty or absent when `discovery.docker` is
+ * enabled); every other key has a default documented in README.md.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { resolveStrategyName, STRATEGY_NAMES } from "../algorithms/mod.ts";
 import { Reader } from "./config_reader.ts";
 import { readBackends, readDuration, readListen } from "./config_fields.ts";
+import { type DockerDiscoveryConfig, readDiscovery } from "./config_docker.ts";
 import {
   type PassiveConfig,
   type QueueConfig,
@@ -23,6 +25,7 @@ import {
 } from "./config_resilience.ts";
 
 export type { FailureCondition, PassiveConfig, QueueConfig, RetryConfig } from "./config_resilience.ts";
+export type { DockerDiscoveryConfig } from "./config_docker.ts";
 import { readHash, readTuning } from "./config_strategy.ts";
 import type { StrategyTuning } from "../algorithms/types.ts";
 
@@ -42,6 +45,8 @@ export interface BackendConfig {
   readonly weight: number;
   /** Most requests in flight at once; absent means no limit. */
   readonly maxConnections?: number;
+  /** Docker container name or id whose resource stats `least_resources` reads; absent: none. */
+  readonly container?: string;
 }
 
 /** Active health check settings. */
@@ -77,6 +82,8 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   /** Strategy tuning (`peak_ewma`, `least_resources` sections). */
   readonly tuning: StrategyTuning;
+  /** Backend discovery (`discovery.docker`); off by default. */
+  readonly discovery: { readonly docker: DockerDiscoveryConfig };
 }
 
 /** Result of parsing: a config or every error found. */
@@ -107,6 +114,7 @@ const TOP_KEYS = [
   "trusted_proxies",
   "peak_ewma",
   "least_resources",
+  "discovery",
 ] as const;
 
 /** Largest config file accepted; anything bigger is almost certainly not a config. */
@@ -179,8 +187,17 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
     ? r.boolean(top.get("expose_backend_header"), "expose_backend_header")
     : false;
 
-  const backends = top.has("backends") ? readBackends(r, top.get("backends")) : undefined;
-  if (!top.has("backends")) r.fail(undefined, "backends", "is required: list at least one backend");
+  // Discovery first: with it on, the static list may be empty or absent.
+  const discovery = readDiscovery(r, top.get("discovery"));
+  const discovering = discovery?.enabled === true;
+  const backends = top.has("backends")
+    ? readBackends(r, top.get("backends"), discovering)
+    : discovering
+    ? []
+    : undefined;
+  if (!top.has("backends") && !discovering) {
+    r.fail(undefined, "backends", "is required: list at least one backend (or enable discovery.docker)");
+  }
 
   const healthCheck = readHealthCheck(r, top.get("health_check"));
 
@@ -205,7 +222,7 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
   if (
     !listen || !adminListen || token === undefined || !strategy || expose === undefined || !backends ||
     !healthCheck || requestMs === undefined || connectMs === undefined || shutdownTimeoutMs === undefined ||
-    !retries || !passive || slowStartMs === undefined || !queue || !hash || !tuning
+    !retries || !passive || slowStartMs === undefined || !queue || !hash || !tuning || !discovery
   ) return undefined;
   if (listen.port !== 0 && listen.port === adminListen.port && listen.hostname === adminListen.hostname) {
     r.fail(
@@ -231,6 +248,7 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
     hash: { key: hash.key },
     trustedProxies: hash.trustedProxies,
     tuning,
+    discovery: { docker: discovery },
   };
 }
 

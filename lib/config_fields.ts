@@ -7,6 +7,7 @@
 import type { Node } from "yaml";
 import type { BackendConfig, ListenAddress } from "./config.ts";
 import type { Reader } from "./config_reader.ts";
+import { readContainer } from "./config_docker.ts";
 import { parseDuration } from "./duration.ts";
 
 /** Longest duration accepted anywhere: timers beyond ~24 days overflow in JS runtimes. */
@@ -47,17 +48,27 @@ export function readListen(r: Reader, node: Node | undefined, path: string): Lis
 }
 
 const NAME = /^[a-z0-9_.-]{1,64}$/;
-const BACKEND_KEYS = ["name", "url", "weight", "max_connections"] as const;
+const BACKEND_KEYS = ["name", "url", "weight", "max_connections", "container"] as const;
 
 /**
  * Read the `backends` list: names unique, URLs plain origins, weights and connection limits
- * positive integers.
+ * positive integers, containers valid Docker names.
+ *
+ * @param allowEmpty an empty list is valid (Docker discovery supplies the backends).
  */
-export function readBackends(r: Reader, node: Node | undefined): BackendConfig[] | undefined {
+export function readBackends(
+  r: Reader,
+  node: Node | undefined,
+  allowEmpty = false,
+): BackendConfig[] | undefined {
   const items = r.seq(node, "backends");
   if (!items) return undefined;
-  if (items.length === 0) {
-    r.fail(r.nodeOf(node), "backends", "must list at least one backend");
+  if (items.length === 0 && !allowEmpty) {
+    r.fail(
+      r.nodeOf(node),
+      "backends",
+      "must list at least one backend (or enable discovery.docker to find them)",
+    );
     return undefined;
   }
   if (items.length > 10_000) {
@@ -98,11 +109,21 @@ export function readBackends(r: Reader, node: Node | undefined): BackendConfig[]
     const maxConnections = m.has("max_connections")
       ? r.integer(m.get("max_connections"), `${path}.max_connections`, 1, 1_000_000, "a positive integer")
       : null;
-    if (name === undefined || url === undefined || weight === undefined || maxConnections === undefined) {
+    const container = m.has("container") ? readContainer(r, m.get("container"), `${path}.container`) : null;
+    if (
+      name === undefined || url === undefined || weight === undefined || maxConnections === undefined ||
+      container === undefined
+    ) {
       return void (ok = false);
     }
     seen.set(name, i);
-    out.push(maxConnections === null ? { name, url, weight } : { name, url, weight, maxConnections });
+    out.push({
+      name,
+      url,
+      weight,
+      ...(maxConnections === null ? {} : { maxConnections }),
+      ...(container === null ? {} : { container }),
+    });
   });
   return ok ? out : undefined;
 }

@@ -50,6 +50,8 @@ export interface DockerDiscoveryOptions {
   readonly log?: Logger;
   /** Called with every failed connection attempt, e.g. to count them. */
   readonly onError?: (error: Error) => void;
+  /** Called each time a (re)connection has listed the running containers and applied them to the sink. */
+  readonly onSynced?: () => void;
   /** Reconnect pacing. */
   readonly backoff?: BackoffOptions;
 }
@@ -172,6 +174,7 @@ export function createDockerDiscovery(options: DockerDiscoveryOptions): DockerDi
         await session(() => {
           if (failures > 0) log("info", "docker discovery: reconnected", { socket, backends: current.size });
           failures = 0;
+          options.onSynced?.();
         });
       } catch (error) {
         if (signal.aborted) break;

@@ -32,6 +32,8 @@ export interface DockerStatsOptions {
   readonly log?: Logger;
   /** Called with every new sample, e.g. to export it. */
   readonly onSample?: (backend: string, sample: ResourceSample) => void;
+  /** Called with every failed attempt to follow a container (each retry, not once per streak), e.g. to count it. */
+  readonly onError?: (backend: string, error: Error) => void;
   /** Reconnect pacing after a stream fails or ends. */
   readonly backoff?: BackoffOptions;
 }
@@ -114,6 +116,7 @@ export function createDockerStats(options: DockerStatsOptions): DockerStats {
       } catch (error) {
         if (signal.aborted) break;
         failures++;
+        options.onError?.(backend, error instanceof Error ? error : new Error(String(error)));
         if (failures === 1) {
           log("warn", "docker stats: cannot follow container, retrying with backoff", {
             backend,

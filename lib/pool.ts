@@ -10,7 +10,7 @@
  * @module
  */
 
-import { Backend, type BackendState } from "./backend.ts";
+import { Backend, type BackendSource, type BackendState } from "./backend.ts";
 import type { BackendConfig } from "./config.ts";
 import type { SlowStartClock } from "./slow_start.ts";
 
@@ -69,20 +69,23 @@ export class Pool {
   }
 
   /** Add a backend (state `unknown`: not eligible until a health check passes). */
-  add(spec: BackendConfig): Backend {
+  add(spec: BackendConfig, source: BackendSource = "config"): Backend {
     if (this.#byName.has(spec.name)) throw new RangeError(`Cannot add backend "${spec.name}": name in use`);
     const b = new Backend(this.#nextId++, spec.name, spec.url, spec.weight, {
       maxConnections: spec.maxConnections,
       slowStart: this.#slowStart,
+      source,
+      container: spec.container,
     });
     this.#byName.set(b.name, b);
     this.#all.push(b);
     return b;
   }
 
-  /** Apply a changed weight or connection limit to a kept backend. */
+  /** Apply a changed weight, connection limit or container to a kept backend. */
   update(backend: Backend, spec: BackendConfig): void {
     backend.configuredWeight = spec.weight;
+    backend.container = spec.container;
     const limit = spec.maxConnections ?? Infinity;
     if (limit === backend.maxConnections) return;
     const wasAtLimit = backend.atLimit;

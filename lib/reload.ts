@@ -12,6 +12,9 @@
  *   disappear when the last one ends;
  * - a new backend starts `unknown` and is probed at once: it gets traffic only after its first
  *   check passes (then ramps up with slow start);
+ * - backends found by Docker discovery are not the file's: a reload keeps them, unless the file
+ *   now lists a backend of the same name, which replaces the discovered one;
+ * - discovery settings cannot change without a restart: a change is reported, not applied;
  * - a strategy change in the file switches strategy; an unchanged one leaves alone a strategy
  *   set at run time through the admin API;
  * - listener addresses cannot move without a restart: a change is reported, not applied.
@@ -21,22 +24,15 @@
 
 import type { Balancer } from "./balancer.ts";
 import type { Config, ConfigResult } from "./config.ts";
-import type { HealthChecker } from "./health.ts";
 import type { Logger } from "./log.ts";
-import type { Metrics } from "./metrics.ts";
-import type { ResilienceMetrics } from "./metrics_resilience.ts";
-import type { Pool } from "./pool.ts";
+import { differs, joinBackend, leaveBackend, type MembershipTarget, updateBackend } from "./membership.ts";
 import type { WaitQueue } from "./queue.ts";
 import type { RetryBudget } from "./retry_budget.ts";
 import type { SlowStartClock } from "./slow_start.ts";
 
 /** The parts of a running proxy a reload changes. */
-export interface ReloadTarget {
-  readonly pool: Pool;
+export interface ReloadTarget extends MembershipTarget {
   readonly balancer: Balancer;
-  readonly health: HealthChecker;
-  readonly metrics: Metrics;
-  readonly resilience: ResilienceMetrics;
   readonly budget: RetryBudget;
   readonly queue: WaitQueue;
   readonly slowStart: SlowStartClock;
@@ -63,36 +59,31 @@ const sameListen = (a: Config["listen"], b: Config["listen"]) =>
  * Apply `next` over `prev`. Synchronous on purpose: see the module documentation.
  *
  * @returns what changed; the caller swaps its config reference to `next` (with the listener
- *   addresses of `prev`, which stay in effect).
+ *   addresses and discovery settings of `prev`, which stay in effect).
  */
 export function applyConfig(t: ReloadTarget, prev: Config, next: Config): ReloadReport {
-  const { pool, balancer, metrics, resilience } = t;
+  const { pool, balancer } = t;
   const added: string[] = [];
   const removed: string[] = [];
   const updated: string[] = [];
   const wanted = new Map(next.backends.map((b) => [b.name, b]));
   for (const b of [...pool.all()]) {
     const spec = wanted.get(b.name);
-    if (spec && spec.url === b.url) continue;
-    pool.remove(b.name);
-    balancer.forget(b.name);
+    // Discovered backends belong to discovery, unless the file now claims the name.
+    if (b.source === "discovery" ? !spec : spec && spec.url === b.url) continue;
+    leaveBackend(t, b.name);
     removed.push(b.name);
   }
   for (const spec of next.backends) {
     const kept = pool.get(spec.name);
     if (kept) {
-      if (
-        kept.configuredWeight !== spec.weight || kept.maxConnections !== (spec.maxConnections ?? Infinity)
-      ) {
-        pool.update(kept, spec);
+      if (differs(kept, spec)) {
+        updateBackend(t, kept, spec);
         updated.push(spec.name);
       }
       continue;
     }
-    const b = pool.add(spec);
-    metrics.addBackend(b.name, balancer.strategy);
-    resilience.addBackend(b.name);
-    t.health.watch(b, 0);
+    joinBackend(t, spec, "config");
     added.push(spec.name);
   }
 
@@ -109,8 +100,11 @@ export function applyConfig(t: ReloadTarget, prev: Config, next: Config): Reload
   const restartRequired: string[] = [];
   if (!sameListen(prev.listen, next.listen)) restartRequired.push("listen");
   if (!sameListen(prev.admin.listen, next.admin.listen)) restartRequired.push("admin.listen");
+  if (JSON.stringify(prev.discovery) !== JSON.stringify(next.discovery)) restartRequired.push("discovery");
+  // A name removed and added again (new URL, or a discovered backend the file now claims) is
+  // reported once, as updated.
   return {
-    added,
+    added: added.filter((n) => !removed.includes(n)),
     removed: removed.filter((n) => !added.includes(n)),
     updated: [...updated, ...removed.filter((n) => added.includes(n))],
     strategy: { current: balancer.strategy, previous },
@@ -151,6 +145,7 @@ export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
     ...result.config,
     listen: prev.listen,
     admin: { ...result.config.admin, listen: prev.admin.listen },
+    discovery: prev.discovery,
   });
   counter.inc({ result: "success" });
   r.log("info", "config reloaded", {
@@ -159,10 +154,14 @@ export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
     updated: report.updated,
     strategy: report.strategy.current,
   });
-  if (report.restartRequired.length > 0) {
+  const listeners = report.restartRequired.filter((k) => k !== "discovery");
+  if (listeners.length > 0) {
     r.log("warn", "listener address changes need a restart; still listening on the old addresses", {
-      keys: report.restartRequired,
+      keys: listeners,
     });
+  }
+  if (listeners.length < report.restartRequired.length) {
+    r.log("warn", "discovery changes need a restart; discovery keeps its old settings");
   }
   return { ok: true, report };
 }

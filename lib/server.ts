@@ -11,8 +11,14 @@ import type { ResourceStats } from "../algorithms/types.ts";
 import { createAdminHandler } from "./admin.ts";
 import { Balancer } from "./balancer.ts";
 import type { Config, ConfigResult } from "./config.ts";
+import { needsDocker } from "./config_docker.ts";
+import type { DockerApi } from "./docker_api.ts";
+import { lazyDocker, startDiscovery, warnIfBlind } from "./docker_link.ts";
+import { poolSink } from "./discovery_sink.ts";
+import type { DiscoverySink } from "./docker_discovery.ts";
 import { formatDuration } from "./duration.ts";
 import { HealthChecker } from "./health.ts";
+import type { MembershipTarget } from "./membership.ts";
 import { consoleLogger, type Logger } from "./log.ts";
 import { Metrics } from "./metrics.ts";
 import { ResilienceMetrics } from "./metrics_resilience.ts";
@@ -43,8 +49,15 @@ export interface StartOptions {
    * there is no file to reload.
    */
   configSource?: () => Promise<ConfigResult>;
-  /** Container resource samples for `least_resources` (the Docker stats collector). */
+  /**
+   * Container resource samples for `least_resources`. @default the Docker stats collector,
+   * started when the config needs Docker
+   */
   stats?: ResourceStats;
+  /** Docker Engine client. @default connectDocker(discovery.docker.socket), only when the config needs Docker */
+  docker?: DockerApi;
+  /** How long startup waits for discovery's first listing before probing the pool. @default 2000 */
+  discoveryWaitMs?: number;
 }
 
 /** A running proxy. */
@@ -55,6 +68,11 @@ export interface LoadBalancer {
   readonly balancer: Balancer;
   readonly metrics: Metrics;
   readonly health: HealthChecker;
+  /**
+   * Where discovered backends enter and leave (Docker discovery feeds it when enabled). They are
+   * probed before they get traffic, drain when removed, and survive config reloads.
+   */
+  readonly sink: DiscoverySink;
   /** The config in effect (changes on reload). */
   config(): Config;
   /** Re-read the config source and apply it; the running config stays on any error. */
@@ -94,11 +112,19 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   const slowStart: SlowStartClock = { now, windowMs: config.slowStartMs };
   const pool = new Pool(config.backends, { slowStart });
   metrics.observePool(() => [...pool.all(), ...pool.retiring()]);
+  // Docker is connected on first need only (lib/docker_link.ts).
+  const docker = lazyDocker({
+    socket: () => current.discovery.docker.socket,
+    docker: options.docker,
+    registry,
+    log,
+    now,
+  });
   const balancer = new Balancer(pool, metrics, config.strategy, {
     random,
     now,
     tuning: config.tuning,
-    stats: options.stats,
+    stats: options.stats ?? docker.stats,
   });
   for (const b of pool.all()) {
     metrics.addBackend(b.name, balancer.strategy);
@@ -125,6 +151,10 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     log("info", "backend removed", { backend: b.name });
   });
   const health = new HealthChecker(pool, config.healthCheck, metrics);
+  const membership: MembershipTarget = { pool, balancer, health, metrics, resilience, containers: docker };
+  const sink = poolSink(membership, log);
+  if (needsDocker(config)) docker.connect();
+  for (const b of pool.all()) if (b.container !== undefined) docker.track(b.name, b.container);
   const budget = new RetryBudget({
     ratio: config.retries.budget,
     minPerSecond: config.retries.minPerSecond,
@@ -138,7 +168,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   });
 
   const reloader = {
-    target: { pool, balancer, health, metrics, resilience, budget, queue, slowStart },
+    target: { ...membership, budget, queue, slowStart },
     log,
     source: options.configSource ??
       (() => Promise.resolve({ ok: false, errors: ["no config file to reload from"] } as ConfigResult)),
@@ -178,6 +208,8 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     }),
   );
 
+  await startDiscovery(docker, sink, config, options.discoveryWaitMs ?? 2_000, log);
+  warnIfBlind(config, pool, log);
   await health.firstRound();
   health.start();
   pool.markStarted();
@@ -236,6 +268,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       outliers.stop();
       health.stop();
       client.close();
+      await docker.close();
       await admin.shutdown();
     })();
 
@@ -246,6 +279,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     balancer,
     metrics,
     health,
+    sink,
     stats,
     config: () => current,
     reload,

@@ -5,10 +5,13 @@ set -euo pipefail
 
 bash "$(dirname "$0")/install-deno.sh"
 
-APT_PACKAGES=(prometheus chromium busybox-static debootstrap wrk nginx-light haproxy caddy)
+APT_PACKAGES=(prometheus chromium busybox-static debootstrap curl jq wrk nginx-light haproxy caddy)
 # Debian's engine only where none is installed: hosts that ship Docker's own packages (docker-ce,
 # moby) would conflict with docker.io over containerd.
 command -v dockerd >/dev/null 2>&1 || APT_PACKAGES+=(docker.io)
+# scripts/e2e-compose.sh drives compose.yml: Debian's docker-compose (1.29) where the compose
+# plugin (`docker compose`) is missing.
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || APT_PACKAGES+=(docker-compose)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

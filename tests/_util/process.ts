@@ -7,6 +7,9 @@
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
+/** Deno permission flags used to run the proxy unless a test passes its own. */
+const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys"];
+
 /** A running proxy process. */
 export interface LbProcess {
   readonly child: Deno.ChildProcess;
@@ -24,7 +27,7 @@ export interface LbProcess {
 /** Run `deno run main.ts ...args` to completion and capture its output. */
 export async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", "--allow-env", "--allow-sys", MAIN, ...args],
+    args: ["run", ...PERMISSIONS, MAIN, ...args],
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(20_000),
@@ -33,16 +36,22 @@ export async function runMain(args: string[]): Promise<{ code: number; stdout: s
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/** The permission flags of `deno task start`, read from deno.json, for tests of exactly those. */
+export function startTaskPermissions(): string[] {
+  const json = JSON.parse(Deno.readTextFileSync(new URL("../../deno.json", import.meta.url)));
+  return (json.tasks.start as string).split(/\s+/).filter((word) => word.startsWith("--allow-"));
+}
+
 /**
  * Write `config` to a temp file and start the proxy on it; resolves once it logs `listening`.
  * The config should use port 0 for both listeners.
  */
-export async function spawnLb(config: string): Promise<LbProcess> {
+export async function spawnLb(config: string, permissions: string[] = PERMISSIONS): Promise<LbProcess> {
   const dir = await Deno.makeTempDir();
   const configPath = `${dir}/lb.yml`;
   await Deno.writeTextFile(configPath, config);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", "--allow-env", "--allow-sys", MAIN, "--config", configPath],
+    args: ["run", ...permissions, MAIN, "--config", configPath],
     stdout: "null",
     stderr: "piped",
   }).spawn();

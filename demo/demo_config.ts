@@ -1,0 +1,141 @@
+/**
+ * Options of `deno task demo` and the demo's built-in backends.
+ *
+ * @module
+ */
+
+import { resolveStrategyName, STRATEGY_NAMES } from "../algorithms/mod.ts";
+import { type FlagSpec, numberFlag, type Parsed, readFlags } from "./_flags.ts";
+import type { BackendSpec } from "./backend_spec.ts";
+
+/** What the demo starts. */
+export interface DemoOptions {
+  /** Public proxy port on 127.0.0.1; 0 picks a free one. */
+  readonly port: number;
+  /** Admin port on 127.0.0.1 (status page, metrics, API); 0 picks a free one. */
+  readonly adminPort: number;
+  /** Canonical strategy name. */
+  readonly strategy: string;
+  /** Drive steady background load through the proxy until stopped. */
+  readonly load: boolean;
+  /** Background load in requests per second over all clients. */
+  readonly rate: number;
+}
+
+/** Defaults: the proxy on 8080, admin on 8081, round robin, no load, 100 req/s when `--load`. */
+export const DEMO_DEFAULTS: DemoOptions = {
+  port: 8080,
+  adminPort: 8081,
+  strategy: "round_robin",
+  load: false,
+  rate: 100,
+};
+
+/**
+ * Four backends that differ the way real ones do: two fast ones with room to spare, one slow with
+ * little capacity (120 ms, 4 at once: 33 req/s), and one that fails 5% of its requests. Under
+ * round robin the slow one's queue shows in p99; latency-aware strategies move traffic off it.
+ */
+export const DEMO_BACKENDS: readonly BackendSpec[] = [
+  {
+    name: "fast-1",
+    latencyMs: 10,
+    jitterMs: 3,
+    distribution: "lognormal",
+    capacity: 16,
+    errorRate: 0,
+    weight: 1,
+  },
+  {
+    name: "fast-2",
+    latencyMs: 10,
+    jitterMs: 3,
+    distribution: "lognormal",
+    capacity: 16,
+    errorRate: 0,
+    weight: 1,
+  },
+  {
+    name: "slow",
+    latencyMs: 120,
+    jitterMs: 30,
+    distribution: "lognormal",
+    capacity: 4,
+    errorRate: 0,
+    weight: 1,
+  },
+  {
+    name: "flaky",
+    latencyMs: 15,
+    jitterMs: 5,
+    distribution: "lognormal",
+    capacity: 16,
+    errorRate: 0.05,
+    weight: 1,
+  },
+];
+
+/** Accepted flags; each also reads `LB_DEMO_<NAME>` (`LB_DEMO_PORT`, `LB_DEMO_ADMIN_PORT`, ...). */
+export const DEMO_FLAGS: FlagSpec = {
+  port: { type: "string" },
+  "admin-port": { type: "string" },
+  strategy: { type: "string" },
+  load: { type: "boolean" },
+  rate: { type: "string" },
+  help: { type: "boolean" },
+};
+
+/** Usage text for `--help`. */
+export const DEMO_USAGE = `Usage: deno task demo [flags]
+
+Starts four demo backends on loopback (two fast, one slow with low capacity, one failing 5% of
+requests) and the proxy in front of them. Ctrl-C stops everything.
+
+  --port N            proxy port on 127.0.0.1 (LB_DEMO_PORT, default 8080; 0 = any free port)
+  --admin-port N      status page, metrics and API port (LB_DEMO_ADMIN_PORT, default 8081)
+  --strategy NAME     ${STRATEGY_NAMES.join(", ")}
+                      (LB_DEMO_STRATEGY, default round_robin)
+  --load              also send steady open-loop load through the proxy (LB_DEMO_LOAD=1)
+  --rate R            that load in requests per second (LB_DEMO_RATE, default 100)
+`;
+
+/**
+ * Parse demo flags, falling back to `LB_DEMO_*` variables and then to the defaults.
+ *
+ * @param args Command-line arguments.
+ * @param env Variable lookup.
+ * @returns The options, `"help"`, or every problem found.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseDemoArgs } from "./demo_config.ts";
+ * const parsed = parseDemoArgs(["--port", "0"], (n) => (n === "LB_DEMO_STRATEGY" ? "RoundRobin" : undefined));
+ * if (parsed.ok && parsed.value !== "help") parsed.value.strategy; // "round_robin"
+ * ```
+ */
+export function parseDemoArgs(
+  args: string[],
+  env: (name: string) => string | undefined,
+): Parsed<DemoOptions | "help"> {
+  const flags = readFlags(args, DEMO_FLAGS, env, "LB_DEMO");
+  if (!flags.ok) return flags;
+  const raw = flags.value;
+  if (raw.help) return { ok: true, value: "help" };
+  const errors: string[] = [];
+  const d = DEMO_DEFAULTS;
+  const port = { min: 0, max: 65535, integer: true };
+  const name = typeof raw.strategy === "string" ? raw.strategy : d.strategy;
+  const strategy = resolveStrategyName(name);
+  if (!strategy) errors.push(`Cannot use --strategy: unknown "${name}"; known: ${STRATEGY_NAMES.join(", ")}`);
+  const options: DemoOptions = {
+    port: numberFlag("port", raw.port, d.port, errors, port),
+    adminPort: numberFlag("admin-port", raw["admin-port"], d.adminPort, errors, port),
+    strategy: strategy ?? d.strategy,
+    load: raw.load === true,
+    rate: numberFlag("rate", raw.rate, d.rate, errors, { min: 1, max: 2_000 }),
+  };
+  if (options.port !== 0 && options.port === options.adminPort) {
+    errors.push(`Cannot use --admin-port: it must differ from --port, both are ${options.port}`);
+  }
+  return errors.length ? { ok: false, errors } : { ok: true, value: options };
+}
