@@ -8,8 +8,6 @@
  * @module
  */
 
-import Docker from "dockerode";
-
 /** A Node-style readable stream, as dockerode returns for streaming endpoints. */
 export interface NodeReadable {
   /** Subscribe to chunks, errors and the end of the stream. */
@@ -88,5 +86,21 @@ export interface DockerApi {
  * ```
  */
 export function connectDocker(socketPath = "/var/run/docker.sock"): DockerApi {
-  return new Docker({ socketPath });
+  // dockerode and its dependencies read the environment when loaded (readable-stream, debug), so
+  // they are imported on first use: a proxy that never talks to Docker never loads them and needs
+  // no broader --allow-env than its own.
+  let client: Promise<DockerApi> | undefined;
+  const engine = () =>
+    client ??= import("dockerode").then(({ default: Docker }) =>
+      new Docker({ socketPath }) as unknown as DockerApi
+    );
+  return {
+    getContainer: (idOrName) => ({
+      inspect: async (options) => await (await engine()).getContainer(idOrName).inspect(options),
+      stats: async (options) => await (await engine()).getContainer(idOrName).stats(options),
+    }),
+    info: async (options) => await (await engine()).info(options),
+    listContainers: async (options) => await (await engine()).listContainers(options),
+    getEvents: async (options) => await (await engine()).getEvents(options),
+  };
 }
