@@ -115,8 +115,11 @@ Deno.test("startBackend() lognormal latency has the asked mean with a long right
     ok(median >= 25.5 && median <= 31.5, `served median ${median}`);
     ok(q3 - q1 >= 13, `served IQR ${q3 - q1}`);
     ok(p95 - median > 22, `served p95 - median ${p95 - median}`);
-    // Upper over lower quartile gap: 1.38 for these parameters, 1.0 for a symmetric shape.
-    ok(q3 - median > (median - q1) * 1.15, `right-skewed quartiles ${q1} ${median} ${q3}`);
+    // Tail asymmetry, (p95 - median) / (median - p5): 2.17 for these parameters, 1.0 for a symmetric
+    // shape. The outer quantiles keep the margin wide when timer lateness on a busy machine shifts and
+    // blurs every sample (the quartile ratio, 1.38, did not).
+    const p5 = quantile(served, 0.05);
+    ok(p95 - median > (median - p5) * 1.4, `right-skewed tails ${p5} ${median} ${p95}`);
   });
 });
 
