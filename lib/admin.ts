@@ -66,7 +66,9 @@ export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<R
     if (path.startsWith("/api/") && method !== "GET" && method !== "HEAD") {
       const token = deps.config().admin.token;
       const auth = req.headers.get("authorization") ?? "";
-      if (token && !sameSecret(auth, `Bearer ${token}`)) {
+      // The auth scheme is case-insensitive (RFC 9110 section 11.1); the token is not.
+      const given = /^bearer +(.*)$/i.exec(auth)?.[1] ?? "";
+      if (token && !sameSecret(given, token)) {
         return new Response("401 Unauthorized: admin token required\n", {
           status: 401,
           headers: {
@@ -171,6 +173,7 @@ async function postReload(deps: AdminDeps): Promise<Response> {
     updated,
     strategy: strategy.current,
     previous_strategy: strategy.previous,
+    strategy_retuned: strategy.retuned,
     restart_required: restartRequired,
     warning: restartRequired.length > 0
       ? `${restartRequired.join(" and ")} changed: restart to listen on the new address`

@@ -10,7 +10,13 @@
  */
 
 import { STRATEGIES } from "../algorithms/mod.ts";
-import type { Feedback, PickContext, Strategy, StrategyOptions } from "../algorithms/types.ts";
+import type {
+  Feedback,
+  PickContext,
+  Strategy,
+  StrategyOptions,
+  StrategyTuning,
+} from "../algorithms/types.ts";
 import type { Backend } from "./backend.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Pool } from "./pool.ts";
@@ -51,6 +57,23 @@ export class Balancer {
     this.#metrics.setStrategy(name);
     // Series for the new strategy exist from the switch on, so per-strategy panels show it at once.
     for (const b of this.pool.all()) this.#metrics.addBackend(b.name, name);
+  }
+
+  /** The strategy tuning in force (`peak_ewma`, `least_resources` sections). */
+  get tuning(): StrategyTuning {
+    return this.#options.tuning ?? {};
+  }
+
+  /**
+   * Apply new strategy tuning (a reload changed `peak_ewma` or `least_resources`). Strategies read
+   * tuning when built, so the current one is rebuilt: its learned state (EWMA, positions) starts over,
+   * as after a switch. Unchanged tuning keeps the running strategy untouched.
+   */
+  retune(tuning: StrategyTuning): boolean {
+    if (JSON.stringify(tuning) === JSON.stringify(this.#options.tuning ?? {})) return false;
+    this.#options = { ...this.#options, tuning };
+    this.#strategy = this.#build(this.#strategy.name);
+    return true;
   }
 
   /**

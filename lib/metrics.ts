@@ -42,6 +42,8 @@ export function methodLabel(method: string): string {
 export interface RequestObserver {
   countRequest(backend: string, strategy: string, code: number): void;
   observeDuration(backend: string, strategy: string, seconds: number): void;
+  /** The backend left the pool: drop what is kept for it. */
+  forget?(backend: string): void;
 }
 
 /** All metrics of one proxy instance, registered on the registry passed in. */
@@ -174,6 +176,7 @@ export class Metrics {
    */
   async removeBackend(name: string): Promise<void> {
     this.#gone.add(name);
+    for (const o of this.#observers) o.forget?.(name);
     for (const cache of [this.#requestChildren, this.#durationChildren]) {
       for (const key of cache.keys()) if (key.startsWith(`${name}\0`)) cache.delete(key);
     }

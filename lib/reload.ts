@@ -44,7 +44,8 @@ export interface ReloadReport {
   readonly removed: string[];
   readonly updated: string[];
   /** Strategy after the reload, and before when it changed. */
-  readonly strategy: { readonly current: string; readonly previous?: string };
+  /** `retuned`: new `peak_ewma` / `least_resources` tuning rebuilt the current strategy. */
+  readonly strategy: { readonly current: string; readonly previous?: string; readonly retuned: boolean };
   /** Keys that changed but only take effect after a restart (listener addresses). */
   readonly restartRequired: string[];
 }
@@ -92,6 +93,7 @@ export function applyConfig(t: ReloadTarget, prev: Config, next: Config): Reload
     previous = balancer.strategy;
     balancer.setStrategy(next.strategy);
   }
+  const retuned = balancer.retune(next.tuning);
   t.health.configure(next.healthCheck);
   t.budget.configure(next.retries.budget, next.retries.minPerSecond);
   t.queue.max = next.queue.max;
@@ -107,7 +109,7 @@ export function applyConfig(t: ReloadTarget, prev: Config, next: Config): Reload
     added: added.filter((n) => !removed.includes(n)),
     removed: removed.filter((n) => !added.includes(n)),
     updated: [...updated, ...removed.filter((n) => added.includes(n))],
-    strategy: { current: balancer.strategy, previous },
+    strategy: { current: balancer.strategy, previous, retuned },
     restartRequired,
   };
 }

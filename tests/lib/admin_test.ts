@@ -57,6 +57,12 @@ Deno.test("admin PUT /api/strategy needs the bearer token when one is set", asyn
     const wrong = await put("Bearer nope");
     assert.equal(wrong.status, 401);
     await wrong.body?.cancel();
+    const lower = await put("bearer T0PS3CRET");
+    assert.equal(lower.status, 401, "the token itself is case-sensitive");
+    await lower.body?.cancel();
+    const scheme = await put("bearer t0ps3cret", '{"strategy":"round_robin"}');
+    assert.equal(scheme.status, 200, "the scheme is case-insensitive (RFC 9110 section 11.1)");
+    await scheme.body?.cancel();
     const good = await put("Bearer t0ps3cret");
     assert.equal(good.status, 200);
     assert.deepEqual(await good.json(), { strategy: "round_robin", previous: "round_robin" });

@@ -157,3 +157,24 @@ Deno.test("POST /api/backends/{name}/drain stops new traffic and /enable brings 
     await Promise.all([a.close(), b.close()]);
   }
 });
+
+Deno.test("POST /api/reload applies new strategy tuning by rebuilding the strategy", async () => {
+  const be = startBackend();
+  const { lb, reload, cleanup } = await setup([be]);
+  try {
+    const same = await reload(fileFor(lb, [["b0", be]]));
+    assert.equal(same.status, 200);
+    assert.equal(same.body.strategy_retuned, false);
+    const r = await reload(
+      fileFor(lb, [["b0", be]], "peak_ewma: {decay: 2s}\nleast_resources: {cpu_weight: 1, memory_weight: 0}"),
+    );
+    assert.equal(r.status, 200);
+    assert.equal(r.body.strategy_retuned, true);
+    assert.deepEqual(lb.balancer.tuning, { ewmaDecayMs: 2000, cpuWeight: 1, memoryWeight: 0 });
+    assert.equal((await fetch(lb.url)).status, 200);
+  } finally {
+    await lb.shutdown();
+    await be.close();
+    await cleanup();
+  }
+});

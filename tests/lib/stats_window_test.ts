@@ -84,3 +84,20 @@ Deno.test("quantile() interpolates inside a bucket and caps the overflow bucket"
 Deno.test("StatsWindow rejects a window shorter than two seconds", () => {
   assert.throws(() => new StatsWindow({ now: () => 0, seconds: 1 }), RangeError);
 });
+
+Deno.test("Metrics.removeBackend() makes the stats window forget the backend", async () => {
+  const { Registry } = await import("prom-client");
+  const { Metrics } = await import("../../lib/metrics.ts");
+  const { clock, w } = windowAt();
+  const metrics = new Metrics(new Registry(), false);
+  metrics.addObserver(w);
+  metrics.addBackend("gone", "round_robin");
+  metrics.addBackend("kept", "round_robin");
+  metrics.countRequest("gone", "round_robin", "GET", 200);
+  metrics.countRequest("kept", "round_robin", "GET", 200);
+  clock.t += 1000;
+  assert.equal(w.snapshot().get("gone")?.requests, 1);
+  await metrics.removeBackend("gone");
+  assert.equal(w.snapshot().has("gone"), false);
+  assert.equal(w.snapshot().get("kept")?.requests, 1);
+});
