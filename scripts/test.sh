@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# Run the README's test command the way CI does: every integration test required (a skip is a
-# failure under LB_REQUIRE_ALL=1), then restate Deno's summary as one plain closing line
-# ("tests: 76 passed, 0 failed"). Exits with the test run's status.
+# Run a test command the way CI does: every integration test required (a skip is a failure under
+# LB_REQUIRE_ALL=1), then restate Deno's summary as one plain closing line ("tests: 76 passed, 0
+# failed"). Exits with the test run's status.
 #
-# Usage: scripts/test.sh [deno test arguments...]   (extra arguments go to `deno task test`)
+# Usage: scripts/test.sh deno task test   (the README's test command; any other test command works too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LB_REQUIRE_ALL="${LB_REQUIRE_ALL:-1}"
 
+if (($# == 0)); then
+  echo "usage: scripts/test.sh deno task test [arguments...]" >&2
+  exit 2
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-deno task test "$@" 2>&1 | tee "$log" || status=$?
+"$@" 2>&1 | tee "$log" || status=$?
 # Deno's own summary reads "ok | 76 passed | 0 failed (18s)"; the last one is the whole run's.
-summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -1 || true)
+summary=$(sed -E 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1 || true)
 passed=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$summary")
 failed=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$summary")
 echo "tests: ${passed:-0} passed, ${failed:-0} failed"

@@ -36,7 +36,7 @@ Deno.test("lint:workflows fails a broken copy of the CI workflow and names each 
   const real = await Deno.readTextFile(CI);
   const broken = real
     .replace("contents: read", "contents: reed")
-    .replace("run: bash scripts/test.sh", "run: bash scripts/test.sh ${{ github.evnt }}");
+    .replace("bash scripts/test.sh deno task test", "bash scripts/test.sh deno task test ${{ github.evnt }}");
   assert.notEqual(broken, real, "the mutations must apply to the real file");
   const path = await writeWorkflow(broken);
   try {
