@@ -8,11 +8,15 @@
 import { BufferedConn, CHUNK_BYTES, ConnectionClosed, ProtocolError } from "./buffered_conn.ts";
 import { type BodyFraming, parseChunkSize } from "./http1.ts";
 
+/** Trailer fields read (and dropped) at most after a chunked body. */
+const MAX_TRAILERS = 100;
+
 /** How a body ended: fully read, broken by the peer, or cancelled by its reader. */
 export type BodyOutcome = "complete" | "reset" | "cancelled";
 
 /**
- * Stream a body according to its framing, reporting how it ended exactly once through `finish`.
+ * Stream a body according to its framing, reporting how it ended exactly once through `finish`,
+ * which decides what becomes of the connection (reuse it, or close it after an error or a cancel).
  * Pull-based with no queue (`highWaterMark: 0`): bytes are read from the socket only when the
  * consumer asks, so a slow consumer slows the peer down through TCP.
  */
@@ -59,7 +63,9 @@ export function bodyStream(
             if (size < 0) throw new ProtocolError("malformed chunk size");
             if (size === 0) {
               // Trailers are dropped (RFC 9110 6.5.1 lets a proxy discard them).
-              while ((await conn.readLine()) !== "");
+              for (let n = 0; (await conn.readLine()) !== ""; n++) {
+                if (n === MAX_TRAILERS) throw new ProtocolError("too many trailer fields");
+              }
               controller.close();
               return end("complete");
             }
@@ -74,13 +80,11 @@ export function bodyStream(
           controller.enqueue(data);
         }
       } catch (e) {
-        conn.close();
         controller.error(e);
         end("reset");
       }
     },
     cancel() {
-      conn.close();
       end("cancelled");
     },
   }, { highWaterMark: 0 });
