@@ -28,17 +28,19 @@ export interface AdmitDeps {
 /**
  * Pick a backend for a new request (counted in flight), or the response to send instead:
  * 503 when nothing is healthy or the queue is full or timed out, 499 when the client left
- * (`client.signal`, read only if the request has to wait).
+ * (`client.signal`, read only if the request has to wait). `triedFirst`: the caller already
+ * tried an immediate pick with an empty queue, and it found nothing.
  */
 export async function admit(
   deps: AdmitDeps,
   config: Config,
   ctx: PickContext,
   client: { readonly signal: AbortSignal },
+  triedFirst = false,
 ): Promise<{ backend: Backend } | ServerResponse> {
   const { balancer, queue, now } = deps;
   const pool = balancer.pool;
-  const first = queue.length === 0 ? balancer.acquire(ctx) : undefined;
+  const first = !triedFirst && queue.length === 0 ? balancer.acquire(ctx) : undefined;
   if (first) return { backend: first };
   const retryAfter = String(Math.max(1, Math.ceil(config.healthCheck.intervalMs / 1000)));
   const deadline = now() + config.queue.timeoutMs;

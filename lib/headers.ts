@@ -35,11 +35,8 @@ function connectionTokens(value: string | null): Set<string> | undefined {
   return out;
 }
 
-/**
- * Request headers as `Headers` reads them (case-insensitive `get`, lower-case names with repeats
- * joined when iterated); the public listener's `RequestHeaders` reads the same way.
- */
-export interface HeaderReader extends Iterable<[string, string]> {
+/** Reads a request header by name, case-insensitively (`Headers` and `RequestHeaders` both do). */
+export interface HeaderReader {
   get(name: string): string | null;
 }
 
@@ -54,29 +51,51 @@ export interface ForwardInfo {
 }
 
 /**
- * Headers for the upstream request: the client's headers without hop-by-hop ones, `Host` kept,
- * `X-Forwarded-For` appended, `X-Forwarded-Proto`/`-Host` and `X-Request-Id` set.
+ * Headers for the upstream request, as flat pairs, from the client's (`raw`, flat pairs as sent):
+ * hop-by-hop ones removed, `Host` kept, `X-Forwarded-For` appended, `X-Forwarded-Proto`/`-Host`
+ * and `X-Request-Id` set. Works on the pairs directly: no map is built on the hot path.
  *
  * @example
  * ```ts
  * import { upstreamHeaders } from "./headers.ts";
- * const h = upstreamHeaders(new Headers({ host: "a.example", connection: "x-foo", "x-foo": "1" }),
+ * upstreamHeaders(["Host", "a.example", "Connection", "x-foo", "X-Foo", "1"],
  *   { clientIp: "10.0.0.1", proto: "http", requestId: "r1" });
- * h["x-foo"]; // undefined: named by Connection
+ * // ["Host", "a.example", "x-forwarded-for", "10.0.0.1", "x-forwarded-proto", "http",
+ * //  "x-forwarded-host", "a.example", "x-request-id", "r1"]
  * ```
  */
-export function upstreamHeaders(incoming: HeaderReader, info: ForwardInfo): Record<string, string> {
-  const named = connectionTokens(incoming.get("connection"));
-  const out: Record<string, string> = {};
-  for (const [name, value] of incoming) {
-    if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
-    out[name] = value;
+export function upstreamHeaders(raw: readonly string[], info: ForwardInfo): string[] {
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") {
+      named ??= new Set();
+      for (const t of connectionTokens(raw[i + 1]) ?? []) named.add(t);
+    }
   }
-  const prior = out["x-forwarded-for"];
-  out["x-forwarded-for"] = prior ? `${prior}, ${info.clientIp}` : info.clientIp;
-  out["x-forwarded-proto"] = info.proto;
-  if (out["host"] !== undefined) out["x-forwarded-host"] = out["host"];
-  out["x-request-id"] = info.requestId;
+  const out: string[] = [];
+  let forwardedFor: string | undefined;
+  let host: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
+    const value = raw[i + 1];
+    switch (name) {
+      case "x-forwarded-for":
+        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        continue;
+      case "x-forwarded-proto":
+      case "x-forwarded-host":
+      case "x-request-id":
+        continue; // replaced below
+      case "host":
+        host ??= value;
+    }
+    out.push(raw[i], value);
+  }
+  out.push("x-forwarded-for", forwardedFor ? `${forwardedFor}, ${info.clientIp}` : info.clientIp);
+  out.push("x-forwarded-proto", info.proto);
+  if (host !== undefined) out.push("x-forwarded-host", host);
+  out.push("x-request-id", info.requestId);
   return out;
 }
 

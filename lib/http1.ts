@@ -148,11 +148,12 @@ export function encodeChunk(data: Uint8Array): Uint8Array {
 export const LAST_CHUNK: Uint8Array = new TextEncoder().encode("0\r\n\r\n");
 
 /**
- * Serialize a request head as a string of byte-valued chars (values are ByteStrings, validated
- * by the server that parsed them); {@linkcode UpstreamConn.writeLatin1} turns it into bytes.
+ * Serialize a request head from flat header pairs as a string of byte-valued chars (values are
+ * ByteStrings, validated by the server that parsed them); `extra` is more header lines, each
+ * ending in CRLF. {@linkcode BufferedConn.writeLatin1} turns it into bytes.
  */
-export function requestHead(method: string, target: string, headers: Record<string, string>): string {
+export function requestHead(method: string, target: string, headers: readonly string[], extra = ""): string {
   let s = `${method} ${target} HTTP/1.1\r\n`;
-  for (const name in headers) s += `${name}: ${headers[name]}\r\n`;
-  return s + "\r\n";
+  for (let i = 0; i < headers.length; i += 2) s += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${s}${extra}\r\n`;
 }

@@ -101,9 +101,13 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     };
     const { retries } = config;
     const mayRetry = retries.attempts > 0 && IDEMPOTENT_METHODS.has(req.method);
+    const limit = mayRetry ? retries.maxBodyBytes : 0;
     let body: PreparedBody;
     try {
-      body = await prepareBody(req.body, mayRetry ? retries.maxBodyBytes : 0);
+      // Most bodies are none or arrived with the head: no await for those.
+      body = req.body instanceof ReadableStream
+        ? await prepareBody(req.body, limit)
+        : { replayable: req.body === null || req.body.length <= limit, body: req.body };
     } catch (e) {
       // Broken chunked framing is the client's error; anything else means it went away.
       const status = e instanceof ProtocolError ? 400 : CLIENT_CLOSED;
@@ -111,7 +115,10 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
       return status === 400 ? badRequest((e as Error).message) : { status, headers: [], body: null };
     }
 
-    const admitted = await admit(deps, config, ctx, req);
+    // The common case, nobody queued and a backend free, needs no await.
+    const empty = deps.queue.length === 0;
+    const free = empty ? balancer.acquire(ctx) : undefined;
+    const admitted = free ? { backend: free } : await admit(deps, config, ctx, req, empty);
     if (!("backend" in admitted)) {
       metrics.countRequest("none", strategy, req.method, admitted.status);
       return admitted;
@@ -121,7 +128,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const upstream = {
       method: req.method,
       target: targetOf(req.target),
-      headers: upstreamHeaders(req.headers, { clientIp, proto: "http", requestId }),
+      headers: upstreamHeaders(req.headers.raw, { clientIp, proto: "http", requestId }),
       body: body.body,
       // A getter: the signal is created on first read, which the client does only for responses
       // that take a while.

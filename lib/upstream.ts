@@ -23,7 +23,8 @@ export interface UpstreamRequest {
   readonly method: string;
   /** Origin-form target (`/path?query`), byte-for-byte as the client sent it. */
   readonly target: string;
-  readonly headers: Record<string, string>;
+  /** Flat `[name, value, ...]`; framing (`content-length`, chunked) is the client's business. */
+  readonly headers: readonly string[];
   /** A stream is sent as it arrives; bytes (a buffered body that may be replayed) in one write. */
   readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
   /**
@@ -71,17 +72,19 @@ export interface UpstreamTimeouts {
  */
 const WATCH_CLIENT_AFTER_MS = 20;
 
+/** A pooled connection idle this long gets a read that notices its backend closing it. */
+const PARK_AFTER_MS = 1_000;
+
 /** Idle connections kept per backend; more than this many idle at once are closed. */
 const MAX_IDLE_PER_BACKEND = 256;
 
 /** Pooled keep-alive client to backends. */
 export class UpstreamClient {
   #idle = new Map<string, UpstreamConn[]>();
-  /** Response header deadlines. */
-  #timeouts = new Deadlines();
-  /** When to start watching the client's signal. */
-  #watches = new Deadlines();
+  /** When to start watching the client's signal, then the response header deadline. */
+  #deadlines = new Deadlines();
   #closed = false;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
 
   async #connect(backend: Backend, timeouts: UpstreamTimeouts, signal: AbortSignal): Promise<UpstreamConn> {
     const limit = AbortSignal.any([signal, AbortSignal.timeout(timeouts.connectMs)]);
@@ -107,11 +110,31 @@ export class UpstreamClient {
     let idle = this.#idle.get(backend.url);
     if (!idle) this.#idle.set(backend.url, idle = []);
     if (this.#closed || idle.length >= MAX_IDLE_PER_BACKEND) return c.close();
+    c.idle(performance.now());
     idle.push(c);
-    c.park(() => {
-      const i = idle.indexOf(c);
-      if (i !== -1) idle.splice(i, 1);
-    });
+    this.#sweeper ??= setInterval(() => this.#watchIdle(), PARK_AFTER_MS);
+  }
+
+  /** Watch connections idle for a while for a close by their backend (see lib/upstream_conn.ts). */
+  #watchIdle(): void {
+    const since = performance.now() - PARK_AFTER_MS;
+    let any = false;
+    for (const idle of this.#idle.values()) {
+      for (const c of idle) {
+        any = true;
+        if (c.parked || c.idleSince > since) continue;
+        c.park(() => {
+          const i = idle.indexOf(c);
+          if (i !== -1) idle.splice(i, 1);
+        });
+      }
+    }
+    if (!any) this.#stopSweeper();
+  }
+
+  #stopSweeper(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 
   /**
@@ -169,27 +192,29 @@ export class UpstreamClient {
       failure ??= { ok: false, kind, message };
       conn.close();
     };
-    const timeout = {
-      deadline: started + timeouts.requestMs,
-      expire: () => stop("timeout", `no response within ${timeouts.requestMs}ms`),
-    };
-    this.#timeouts.add(timeout);
-    // Reading the client's signal is costly (Deno.serve arms a cancel watcher for it), and most
-    // responses arrive long before a client gives up: only requests still waiting get watched.
+    // One deadline serves both waits: first, when to start watching the client (reading its
+    // signal has a cost, and most responses arrive long before a client gives up), then, from
+    // the same entry, the response timeout.
     let watching = false;
     const onAbort = () => stop("cancelled", "client went away");
-    const watch = {
-      deadline: started + WATCH_CLIENT_AFTER_MS,
+    const deadline = {
+      deadline: started + Math.min(WATCH_CLIENT_AFTER_MS, timeouts.requestMs),
       expire: () => {
-        watching = true;
-        if (r.signal.aborted) onAbort();
-        else r.signal.addEventListener("abort", onAbort, { once: true });
+        if (!watching) {
+          watching = true;
+          if (r.signal.aborted) return onAbort();
+          r.signal.addEventListener("abort", onAbort, { once: true });
+          if (timeouts.requestMs > WATCH_CLIENT_AFTER_MS) {
+            deadline.deadline = started + timeouts.requestMs;
+            return this.#deadlines.add(deadline);
+          }
+        }
+        stop("timeout", `no response within ${timeouts.requestMs}ms`);
       },
     };
-    this.#watches.add(watch);
+    this.#deadlines.add(deadline);
     const done = () => {
-      this.#timeouts.delete(timeout);
-      this.#watches.delete(watch);
+      this.#deadlines.delete(deadline);
       if (watching) r.signal.removeEventListener("abort", onAbort);
     };
 
@@ -246,18 +271,24 @@ export class UpstreamClient {
 
   async #write(conn: UpstreamConn, r: UpstreamRequest): Promise<void> {
     const headers = r.headers;
-    if (r.body instanceof Uint8Array) {
-      // A buffered body is sent whole, with its own length (the client may have sent it chunked).
-      const head = requestHead(r.method, r.target, { ...headers, "content-length": String(r.body.length) });
-      await conn.writeLatin1(head);
-      if (r.body.length > 0) await conn.writeAll(r.body);
-      return;
+    let length: string | undefined;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i].length === 14 && headers[i].toLowerCase() === "content-length") length = headers[i + 1];
     }
-    const hasLength = headers["content-length"] !== undefined;
-    if (r.body !== null && !hasLength) headers["transfer-encoding"] = "chunked";
-    await conn.writeLatin1(requestHead(r.method, r.target, headers));
-    if (r.body === null) return;
-    const reader = r.body.getReader();
+    const body = r.body;
+    if (body instanceof Uint8Array) {
+      // A buffered body is sent whole, with its own length (the client may have sent it chunked).
+      const own = String(body.length);
+      const head = length === own
+        ? requestHead(r.method, r.target, headers)
+        : requestHead(r.method, r.target, withoutLength(headers), `content-length: ${own}\r\n`);
+      return await conn.writeLatin1(head, body);
+    }
+    const hasLength = length !== undefined;
+    const extra = body !== null && !hasLength ? "transfer-encoding: chunked\r\n" : "";
+    await conn.writeLatin1(requestHead(r.method, r.target, headers, extra));
+    if (body === null) return;
+    const reader = body.getReader();
     try {
       while (true) {
         let chunk: ReadableStreamReadResult<Uint8Array>;
@@ -287,9 +318,18 @@ export class UpstreamClient {
   /** Close every pooled connection. */
   close(): void {
     this.#closed = true;
-    this.#timeouts.clear();
-    this.#watches.clear();
+    this.#stopSweeper();
+    this.#deadlines.clear();
     for (const idle of this.#idle.values()) for (const c of idle) c.close();
     this.#idle.clear();
   }
+}
+
+/** Header pairs without `content-length`. */
+function withoutLength(headers: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i].toLowerCase() !== "content-length") out.push(headers[i], headers[i + 1]);
+  }
+  return out;
 }

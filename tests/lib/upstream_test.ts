@@ -53,7 +53,7 @@ async function get(
   client: UpstreamClient,
   backend: Backend,
   method = "GET",
-  headers: Record<string, string> = {},
+  headers: string[] = [],
 ) {
   let outcome: BodyOutcome | undefined;
   const r = await client.send(
@@ -61,7 +61,7 @@ async function get(
     {
       method,
       target: "/x",
-      headers: { host: "h", ...headers },
+      headers: ["host", "h", ...headers],
       body: null,
       signal: new AbortController().signal,
     },
@@ -217,7 +217,7 @@ Deno.test("UpstreamClient reports a reset mid-body and a truncated length", asyn
     let outcome: BodyOutcome | undefined;
     const r = await client.send(
       server.backend,
-      { method: "GET", target: "/", headers: {}, body: null, signal: new AbortController().signal },
+      { method: "GET", target: "/", headers: [], body: null, signal: new AbortController().signal },
       TIMEOUTS,
       (o) => outcome = o,
     );
@@ -247,7 +247,7 @@ Deno.test("UpstreamClient sends chunked request bodies when the length is unknow
     });
     const r = await client.send(
       new Backend(0, "d", `http://127.0.0.1:${server.addr.port}`, 1),
-      { method: "POST", target: "/", headers: { host: "h" }, body, signal: new AbortController().signal },
+      { method: "POST", target: "/", headers: ["host", "h"], body, signal: new AbortController().signal },
       TIMEOUTS,
       () => {},
     );
