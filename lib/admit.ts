@@ -13,6 +13,7 @@ import type { PickContext } from "../algorithms/types.ts";
 import type { Backend } from "./backend.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Config } from "./config.ts";
+import type { ServerResponse } from "./http1_response.ts";
 import type { ResilienceMetrics } from "./metrics_resilience.ts";
 import type { WaitQueue } from "./queue.ts";
 
@@ -34,7 +35,7 @@ export async function admit(
   config: Config,
   ctx: PickContext,
   client: { readonly signal: AbortSignal },
-): Promise<{ backend: Backend } | Response> {
+): Promise<{ backend: Backend } | ServerResponse> {
   const { balancer, queue, now } = deps;
   const pool = balancer.pool;
   const first = queue.length === 0 ? balancer.acquire(ctx) : undefined;
@@ -46,7 +47,7 @@ export async function admit(
     // The client's signal is read only here, when the request has to wait: reading a Deno.serve
     // request's signal arms a cancel watcher, a cost the common path does not pay.
     const outcome = await queue.wait(client.signal, deadline - now(), front);
-    if (outcome === "aborted") return new Response(null, { status: 499 });
+    if (outcome === "aborted") return { status: 499, headers: [], body: null };
     if (outcome !== "ready") {
       deps.resilience.queueRejected.inc({ reason: outcome });
       return unavailable("every backend is at its connection limit", retryAfter);
@@ -62,9 +63,10 @@ export async function admit(
   return unavailable("no healthy backend", retryAfter);
 }
 
-function unavailable(reason: string, retryAfter: string): Response {
-  return new Response(`503 Service Unavailable: ${reason}\n`, {
+function unavailable(reason: string, retryAfter: string): ServerResponse {
+  return {
     status: 503,
-    headers: { "content-type": "text/plain; charset=utf-8", "retry-after": retryAfter },
-  });
+    headers: ["content-type", "text/plain; charset=utf-8", "retry-after", retryAfter],
+    body: `503 Service Unavailable: ${reason}\n`,
+  };
 }

@@ -69,7 +69,14 @@ export interface Config {
   readonly exposeBackendHeader: boolean;
   readonly backends: readonly BackendConfig[];
   readonly healthCheck: HealthCheckConfig;
-  readonly timeouts: { readonly requestMs: number; readonly connectMs: number };
+  readonly timeouts: {
+    readonly requestMs: number;
+    readonly connectMs: number;
+    /** A client's request head must arrive in full within this (slowloris); 408 after. */
+    readonly clientHeaderMs: number;
+    /** A keep-alive client connection with no request in progress is closed after this. */
+    readonly clientIdleMs: number;
+  };
   readonly shutdownTimeoutMs: number;
   readonly retries: RetryConfig;
   readonly passive: PassiveConfig;
@@ -203,10 +210,18 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
 
   let requestMs: number | undefined = 30_000;
   let connectMs: number | undefined = 5_000;
+  let clientHeaderMs: number | undefined = 10_000;
+  let clientIdleMs: number | undefined = 60_000;
   if (top.has("timeouts")) {
-    const t = r.map(top.get("timeouts"), "timeouts", ["request", "connect"]);
+    const t = r.map(top.get("timeouts"), "timeouts", ["request", "connect", "client_header", "client_idle"]);
     if (t?.has("request")) requestMs = readDuration(r, t.get("request"), "timeouts.request", 1);
     if (t?.has("connect")) connectMs = readDuration(r, t.get("connect"), "timeouts.connect", 1);
+    if (t?.has("client_header")) {
+      clientHeaderMs = readDuration(r, t.get("client_header"), "timeouts.client_header", 1);
+    }
+    if (t?.has("client_idle")) {
+      clientIdleMs = readDuration(r, t.get("client_idle"), "timeouts.client_idle", 1);
+    }
   }
   const shutdownTimeoutMs = top.has("shutdown_timeout")
     ? readDuration(r, top.get("shutdown_timeout"), "shutdown_timeout", 0)
@@ -221,7 +236,8 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
 
   if (
     !listen || !adminListen || token === undefined || !strategy || expose === undefined || !backends ||
-    !healthCheck || requestMs === undefined || connectMs === undefined || shutdownTimeoutMs === undefined ||
+    !healthCheck || requestMs === undefined || connectMs === undefined || clientHeaderMs === undefined ||
+    clientIdleMs === undefined || shutdownTimeoutMs === undefined ||
     !retries || !passive || slowStartMs === undefined || !queue || !hash || !tuning || !discovery
   ) return undefined;
   if (listen.port !== 0 && listen.port === adminListen.port && listen.hostname === adminListen.hostname) {
@@ -239,7 +255,7 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
     exposeBackendHeader: expose,
     backends,
     healthCheck,
-    timeouts: { requestMs, connectMs },
+    timeouts: { requestMs, connectMs, clientHeaderMs, clientIdleMs },
     shutdownTimeoutMs,
     retries,
     passive,

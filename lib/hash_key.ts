@@ -14,6 +14,7 @@
  */
 
 import { type Cidr, cidrContains, parseCidr } from "./cidr.ts";
+import type { HeaderReader } from "./headers.ts";
 import { formatIp, type IpAddress, parseIp } from "./ip_address.ts";
 
 export { type Cidr, type CidrResult, parseCidr } from "./cidr.ts";
@@ -36,7 +37,10 @@ export interface HashKeyOptions {
 }
 
 /** Computes a request's affinity key from the request and the socket peer's address. */
-export type HashKeyFunction = (request: Request, peerIp: string) => string;
+export type HashKeyFunction = (
+  request: { readonly headers: Pick<HeaderReader, "get"> },
+  peerIp: string,
+) => string;
 
 /** RFC 9110 token: what header names and cookie names are made of. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -97,7 +101,7 @@ export function createHashKey(options: HashKeyOptions): HashKeyFunction {
     trusted.push(result.cidr);
   }
   const isTrusted = (address: IpAddress) => trusted.some((cidr) => cidrContains(cidr, address));
-  const clientIp = (request: Request, peerIp: string): string => {
+  const clientIp: HashKeyFunction = (request, peerIp) => {
     const peer = parseIp(peerIp);
     if (peer === undefined) return peerIp; // not an IP socket (e.g. a Unix socket): nothing to resolve
     if (trusted.length === 0 || !isTrusted(peer)) return formatIp(peer);

@@ -35,6 +35,14 @@ function connectionTokens(value: string | null): Set<string> | undefined {
   return out;
 }
 
+/**
+ * Request headers as `Headers` reads them (case-insensitive `get`, lower-case names with repeats
+ * joined when iterated); the public listener's `RequestHeaders` reads the same way.
+ */
+export interface HeaderReader extends Iterable<[string, string]> {
+  get(name: string): string | null;
+}
+
 /** Inputs for {@linkcode upstreamHeaders}. */
 export interface ForwardInfo {
   /** The socket peer's address. */
@@ -57,7 +65,7 @@ export interface ForwardInfo {
  * h["x-foo"]; // undefined: named by Connection
  * ```
  */
-export function upstreamHeaders(incoming: Headers, info: ForwardInfo): Record<string, string> {
+export function upstreamHeaders(incoming: HeaderReader, info: ForwardInfo): Record<string, string> {
   const named = connectionTokens(incoming.get("connection"));
   const out: Record<string, string> = {};
   for (const [name, value] of incoming) {
@@ -73,31 +81,34 @@ export function upstreamHeaders(incoming: Headers, info: ForwardInfo): Record<st
 }
 
 /** The client's `X-Request-Id` when sane, else a fresh UUID. */
-export function requestIdOf(incoming: Headers): string {
+export function requestIdOf(incoming: Pick<HeaderReader, "get">): string {
   const id = incoming.get("x-request-id");
   return id !== null && SANE_REQUEST_ID.test(id) ? id : crypto.randomUUID();
 }
 
 /**
- * Response headers for the client from the backend's raw header pairs, without hop-by-hop ones.
- * Repeated headers stay repeated (`Headers.append` keeps each `Set-Cookie` separate).
+ * Response headers for the client from the backend's raw header pairs, without hop-by-hop ones,
+ * as flat pairs again. Repeated headers stay repeated (each `Set-Cookie` separate).
  *
- * Appends to `out` when given: filling `response.headers` of a Response built without headers is
- * several times cheaper in Deno than passing a `headers` init, which goes through WebIDL
- * conversion of the whole list.
+ * @example
+ * ```ts
+ * import { downstreamHeaders } from "./headers.ts";
+ * downstreamHeaders(["Content-Type", "text/plain", "Connection", "close"]); // ["Content-Type", "text/plain"]
+ * ```
  */
-export function downstreamHeaders(raw: readonly string[], out: Headers = new Headers()): Headers {
+export function downstreamHeaders(raw: readonly string[]): string[] {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].toLowerCase() === "connection") {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") {
       named ??= new Set();
       for (const t of connectionTokens(raw[i + 1]) ?? []) named.add(t);
     }
   }
+  const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
-    out.append(name, raw[i + 1]);
+    out.push(raw[i], raw[i + 1]);
   }
   return out;
 }

@@ -25,7 +25,9 @@ import type { WaitQueue } from "./queue.ts";
 import { prepareBody, type PreparedBody } from "./replay.ts";
 import type { RetryBudget } from "./retry_budget.ts";
 import type { UpstreamClient } from "./upstream.ts";
-import { createHashKey } from "./hash_key.ts";
+import { createHashKey, type HashKeyFunction } from "./hash_key.ts";
+import { ProtocolError } from "./buffered_conn.ts";
+import type { ServerRequest, ServerResponse } from "./http1_server.ts";
 
 /** Everything the forwarder needs. */
 export interface ProxyDeps {
@@ -56,27 +58,28 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The origin-form request target of `url`, byte-for-byte: the path and query exactly as the
- * client sent them (`//`, `%2F`, dot segments and an empty `?` kept), never the authority of an
- * absolute-form request, so a client cannot choose which host we dial.
+ * The origin-form request target to send upstream, byte-for-byte: an origin-form target (`/a//b?`)
+ * exactly as the client sent it; for an absolute-form one (`http://host/path`) only its path and
+ * query, never its authority, so a client cannot choose which host we dial.
  */
-export function targetOf(url: string): string {
-  const authority = url.indexOf("//") + 2;
-  const slash = url.indexOf("/", authority);
-  const query = url.indexOf("?", authority);
+export function targetOf(target: string): string {
+  if (target.charCodeAt(0) === 47) return target; // "/"
+  const scheme = target.indexOf("://");
+  if (scheme === -1) return "/"; // asterisk-form (OPTIONS *) or authority-form: the backend's root
+  const authority = scheme + 3;
+  const slash = target.indexOf("/", authority);
+  const query = target.indexOf("?", authority);
   if (slash === -1 && query === -1) return "/";
-  if (slash === -1 || (query !== -1 && query < slash)) return "/" + url.slice(query);
-  return url.slice(slash);
+  if (slash === -1 || (query !== -1 && query < slash)) return "/" + target.slice(query);
+  return target.slice(slash);
 }
 
 /** Build the public request handler. */
-export function createProxyHandler(
-  deps: ProxyDeps,
-): (req: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
+export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Promise<ServerResponse> {
   const { balancer, metrics, resilience, budget } = deps;
   // The affinity key function depends on the config; rebuilt only when a reload swaps it.
   let keyConfig: Config | undefined;
-  let keyOf: (req: Request, clientIp: string) => string = () => "";
+  let keyOf: HashKeyFunction = () => "";
   const keyFunction = (config: Config) => {
     if (config !== keyConfig) {
       keyConfig = config;
@@ -85,9 +88,9 @@ export function createProxyHandler(
     return keyOf;
   };
 
-  return async (req, info) => {
+  return async (req) => {
     const config = deps.config();
-    const clientIp = (info.remoteAddr as Deno.NetAddr).hostname;
+    const clientIp = req.remoteAddr.hostname;
     const strategy = balancer.strategy;
     const key = keyFunction(config);
     // Lazy: only hashing strategies read the key, and computing it parses addresses and headers.
@@ -101,9 +104,11 @@ export function createProxyHandler(
     let body: PreparedBody;
     try {
       body = await prepareBody(req.body, mayRetry ? retries.maxBodyBytes : 0);
-    } catch {
-      metrics.countRequest("none", strategy, req.method, CLIENT_CLOSED);
-      return new Response(null, { status: CLIENT_CLOSED });
+    } catch (e) {
+      // Broken chunked framing is the client's error; anything else means it went away.
+      const status = e instanceof ProtocolError ? 400 : CLIENT_CLOSED;
+      metrics.countRequest("none", strategy, req.method, status);
+      return status === 400 ? badRequest((e as Error).message) : { status, headers: [], body: null };
     }
 
     const admitted = await admit(deps, config, ctx, req);
@@ -115,11 +120,11 @@ export function createProxyHandler(
     const requestId = requestIdOf(req.headers);
     const upstream = {
       method: req.method,
-      target: targetOf(req.url),
+      target: targetOf(req.target),
       headers: upstreamHeaders(req.headers, { clientIp, proto: "http", requestId }),
-      body: body.replayable ? body.bytes : body.stream,
-      // A getter: the first read of req.signal arms a cancel watcher in Deno.serve, which the
-      // client reads only for responses that take a while.
+      body: body.body,
+      // A getter: the signal is created on first read, which the client does only for responses
+      // that take a while.
       get signal() {
         return req.signal;
       },
@@ -132,7 +137,8 @@ export function createProxyHandler(
       result = await attempt(attemptDeps, backend, upstream);
       const outcome = result.outcome;
       if (
-        n >= retries.attempts || !body.replayable || outcome === undefined || !matches(retries.on, outcome) ||
+        !mayRetry || n >= retries.attempts || !body.replayable || outcome === undefined ||
+        !matches(retries.on, outcome) ||
         req.signal.aborted
       ) break;
       if (!budget.tryRetry()) {
@@ -152,7 +158,7 @@ export function createProxyHandler(
       if (result.kind === "cancelled") {
         // The client left: not the backend's fault, nobody to answer.
         metrics.countRequest(backend.name, strategy, req.method, CLIENT_CLOSED);
-        return new Response(null, { status: CLIENT_CLOSED });
+        return { status: CLIENT_CLOSED, headers: [], body: null };
       }
       const code = result.kind === "timeout" ? 504 : 502;
       metrics.countRequest(backend.name, strategy, req.method, code);
@@ -161,12 +167,26 @@ export function createProxyHandler(
       return errorResponse(code, reason, backend, requestId, expose);
     }
     metrics.countRequest(backend.name, strategy, req.method, result.status);
-    // Headers are added to the built Response: much cheaper in Deno than a `headers` init.
-    const response = new Response(result.body, { status: result.status });
-    const headers = downstreamHeaders(result.headers, response.headers);
-    headers.set("x-request-id", requestId);
-    if (expose) headers.set("x-lb-backend", backend.name);
-    return response;
+    const headers = downstreamHeaders(result.headers);
+    setHeader(headers, "x-request-id", requestId);
+    if (expose) setHeader(headers, "x-lb-backend", backend.name);
+    return { status: result.status, headers, body: result.body };
+  };
+}
+
+/** Replace every `name` field (lower-case name) in flat pairs with one `name: value`. */
+function setHeader(headers: string[], name: string, value: string): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if (headers[i].length === name.length && headers[i].toLowerCase() === name) headers.splice(i, 2);
+  }
+  headers.push(name, value);
+}
+
+function badRequest(reason: string): ServerResponse {
+  return {
+    status: 400,
+    headers: ["content-type", "text/plain; charset=utf-8"],
+    body: `400 Bad Request: ${reason}\n`,
   };
 }
 
@@ -176,9 +196,9 @@ function errorResponse(
   backend: Backend,
   requestId: string,
   expose: boolean,
-): Response {
-  const headers = new Headers({ "content-type": "text/plain; charset=utf-8", "x-request-id": requestId });
-  if (expose) headers.set("x-lb-backend", backend.name);
+): ServerResponse {
+  const headers = ["content-type", "text/plain; charset=utf-8", "x-request-id", requestId];
+  if (expose) headers.push("x-lb-backend", backend.name);
   const text = code === 504 ? "504 Gateway Timeout" : "502 Bad Gateway";
-  return new Response(`${text}: ${reason}\n`, { status: code, headers });
+  return { status: code, headers, body: `${text}: ${reason}\n` };
 }

@@ -9,14 +9,18 @@
  * @module
  */
 
-/** A body ready to send: replayable bytes, a one-shot stream, or none. */
-export type PreparedBody =
-  | { readonly replayable: true; readonly bytes: Uint8Array | null }
-  | { readonly replayable: false; readonly stream: ReadableStream<Uint8Array> };
+/**
+ * A body ready to send: bytes or none (replayable when within the limit), or a one-shot stream.
+ */
+export interface PreparedBody {
+  readonly replayable: boolean;
+  readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
+}
 
 /**
  * Read up to `maxBytes` of `body`. When it ends within the limit the result is replayable;
  * otherwise the bytes read so far and the rest of the stream are stitched back into one stream.
+ * A body that is bytes already is replayable when within the limit.
  *
  * @example
  * ```ts
@@ -26,17 +30,18 @@ export type PreparedBody =
  * ```
  */
 export async function prepareBody(
-  body: ReadableStream<Uint8Array> | null,
+  body: Uint8Array | ReadableStream<Uint8Array> | null,
   maxBytes: number,
 ): Promise<PreparedBody> {
-  if (body === null) return { replayable: true, bytes: null };
-  if (maxBytes <= 0) return { replayable: false, stream: body };
+  if (body === null) return { replayable: true, body: null };
+  if (body instanceof Uint8Array) return { replayable: body.length <= maxBytes, body };
+  if (maxBytes <= 0) return { replayable: false, body };
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   while (size <= maxBytes) {
     const { done, value } = await reader.read();
-    if (done) return { replayable: true, bytes: concat(chunks, size) };
+    if (done) return { replayable: true, body: concat(chunks, size) };
     chunks.push(value);
     size += value.byteLength;
   }
@@ -51,7 +56,7 @@ export async function prepareBody(
     },
     cancel: (reason) => reader.cancel(reason),
   });
-  return { replayable: false, stream };
+  return { replayable: false, body: stream };
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {

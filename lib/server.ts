@@ -26,6 +26,7 @@ import { OutlierDetector } from "./outlier.ts";
 import { Pool } from "./pool.ts";
 import { StatsWindow } from "./stats_window.ts";
 import { createProxyHandler } from "./proxy.ts";
+import { serveHttp1 } from "./http1_server.ts";
 import { WaitQueue } from "./queue.ts";
 import { reloadFrom, type ReloadResult } from "./reload.ts";
 import { RetryBudget } from "./retry_budget.ts";
@@ -219,12 +220,20 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     total: pool.all().length,
   });
 
-  const proxy = Deno.serve(
+  const proxy = serveHttp1(
     {
       hostname: config.listen.hostname,
       port: config.listen.port,
-      onListen: () => {},
-      onError,
+      headerTimeoutMs: () => current.timeouts.clientHeaderMs,
+      idleTimeoutMs: () => current.timeouts.clientIdleMs,
+      onError: (error) => {
+        log("error", "unexpected error while handling a request", { error: String(error) });
+        return {
+          status: 500,
+          headers: ["content-type", "text/plain; charset=utf-8"],
+          body: "500 Internal Server Error\n",
+        };
+      },
     },
     createProxyHandler({
       config: () => current,
@@ -238,7 +247,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       now,
     }),
   );
-  const proxyAddr = proxy.addr as Deno.NetAddr;
+  const proxyAddr = proxy.addr;
   const adminAddr = admin.addr as Deno.NetAddr;
   // Port 0 means "any free port": record the port actually bound, so a reload of the same file
   // compares against the address in use.
@@ -263,7 +272,10 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       });
       const outcome = await Promise.race([proxy.shutdown().then(() => "drained" as const), deadline]);
       clearTimeout(timer);
-      if (outcome === "timeout") log("warn", "shutdown timeout reached; closing remaining connections");
+      if (outcome === "timeout") {
+        log("warn", "shutdown timeout reached; closing remaining connections");
+        proxy.close();
+      }
       queue.clear();
       outliers.stop();
       health.stop();

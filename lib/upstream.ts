@@ -10,15 +10,9 @@
  */
 
 import type { Backend } from "./backend.ts";
-import {
-  encodeChunk,
-  framingOf,
-  LAST_CHUNK,
-  parseChunkSize,
-  requestHead,
-  type ResponseHead,
-} from "./http1.ts";
-import { CHUNK_BYTES, ConnectionClosed, ProtocolError, UpstreamConn } from "./upstream_conn.ts";
+import { encodeChunk, framingOf, LAST_CHUNK, requestHead, type ResponseHead } from "./http1.ts";
+import { ConnectionClosed, ProtocolError, UpstreamConn } from "./upstream_conn.ts";
+import { type BodyOutcome, bodyStream } from "./body_stream.ts";
 import { Deadlines } from "./deadlines.ts";
 
 /** How a request to a backend failed before its response headers arrived. */
@@ -40,8 +34,7 @@ export interface UpstreamRequest {
   readonly signal: AbortSignal;
 }
 
-/** How a response body ended: fully read, broken by the backend, or cancelled by the client. */
-export type BodyOutcome = "complete" | "reset" | "cancelled";
+export type { BodyOutcome };
 
 /** Response headers arrived; the body streams and reports its end through `onEnd`. */
 export interface UpstreamResponse {
@@ -299,76 +292,4 @@ export class UpstreamClient {
     for (const idle of this.#idle.values()) for (const c of idle) c.close();
     this.#idle.clear();
   }
-}
-
-type Framing = ReturnType<typeof framingOf>;
-
-/** Stream a response body according to its framing, reporting how it ended exactly once. */
-function bodyStream(
-  conn: UpstreamConn,
-  framing: Exclude<Framing, { kind: "none" }>,
-  finish: (outcome: BodyOutcome) => void,
-): ReadableStream<Uint8Array> {
-  let remaining = framing.kind === "length" ? framing.length : 0;
-  let chunkLeft = 0;
-  let ended = false;
-  const end = (outcome: BodyOutcome) => {
-    if (ended) return;
-    ended = true;
-    finish(outcome);
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        if (framing.kind === "length") {
-          if (remaining === 0) {
-            controller.close();
-            return end("complete");
-          }
-          const data = await conn.readSome(Math.min(remaining, CHUNK_BYTES));
-          if (data === null) throw new ConnectionClosed("closed before the end of the body", false);
-          remaining -= data.length;
-          controller.enqueue(data);
-          if (remaining === 0) {
-            controller.close();
-            end("complete");
-          }
-        } else if (framing.kind === "close") {
-          const data = await conn.readSome(CHUNK_BYTES);
-          if (data === null) {
-            controller.close();
-            return end("complete");
-          }
-          controller.enqueue(data);
-        } else {
-          if (chunkLeft === 0) {
-            const size = parseChunkSize(await conn.readLine());
-            if (size < 0) throw new ProtocolError("malformed chunk size");
-            if (size === 0) {
-              // Trailers are dropped: there is no way to relay them through Deno.serve.
-              while ((await conn.readLine()) !== "");
-              controller.close();
-              return end("complete");
-            }
-            chunkLeft = size;
-          }
-          const data = await conn.readSome(Math.min(chunkLeft, CHUNK_BYTES));
-          if (data === null) throw new ConnectionClosed("closed inside a chunk", false);
-          chunkLeft -= data.length;
-          if (chunkLeft === 0 && (await conn.readLine()) !== "") {
-            throw new ProtocolError("chunk not followed by CRLF");
-          }
-          controller.enqueue(data);
-        }
-      } catch (e) {
-        conn.close();
-        controller.error(e);
-        end("reset");
-      }
-    },
-    cancel() {
-      conn.close();
-      end("cancelled");
-    },
-  }, { highWaterMark: 0 });
 }

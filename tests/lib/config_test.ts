@@ -30,7 +30,12 @@ Deno.test("parseConfig() applies documented defaults when only backends are give
     unhealthyThreshold: 3,
     expectedStatus: [[200, 399]],
   });
-  assert.deepEqual(c.timeouts, { requestMs: 30000, connectMs: 5000 });
+  assert.deepEqual(c.timeouts, {
+    requestMs: 30000,
+    connectMs: 5000,
+    clientHeaderMs: 10000,
+    clientIdleMs: 60000,
+  });
   assert.equal(c.shutdownTimeoutMs, 10000);
   assert.deepEqual(c.hash, { key: "client_ip" });
   assert.deepEqual(c.trustedProxies, []);
@@ -63,7 +68,7 @@ backends:
   - {name: web-1, url: "https://example.test:8443/", weight: 3}
 health_check: {path: /ready, interval: 1m30s, timeout: 250ms, healthy_threshold: 4, unhealthy_threshold: 5,
   expected_status: "200,204,300-302"}
-timeouts: {request: 2s, connect: 100ms}
+timeouts: {request: 2s, connect: 100ms, client_header: 3s, client_idle: 90s}
 shutdown_timeout: 0
 `);
   assert.deepEqual(c.listen, { hostname: "::1", port: 9000 });
@@ -73,7 +78,12 @@ shutdown_timeout: 0
   assert.deepEqual(c.backends, [{ name: "web-1", url: "https://example.test:8443", weight: 3 }]);
   assert.equal(c.healthCheck.intervalMs, 90000);
   assert.deepEqual(c.healthCheck.expectedStatus, [[200, 200], [204, 204], [300, 302]]);
-  assert.deepEqual(c.timeouts, { requestMs: 2000, connectMs: 100 });
+  assert.deepEqual(c.timeouts, {
+    requestMs: 2000,
+    connectMs: 100,
+    clientHeaderMs: 3000,
+    clientIdleMs: 90000,
+  });
   assert.equal(c.shutdownTimeoutMs, 0);
 });
 
