@@ -32,20 +32,25 @@ export interface ResponseContext {
   readonly date: string;
 }
 
+/**
+ * How writing a response went: the connection may carry another request, it must close as
+ * planned (the client asked, or the framing needs it), or the write failed (the client is gone).
+ */
+export type WriteOutcome = "keep-alive" | "close" | "failed";
+
 const ENCODER = new TextEncoder();
 const IGNORED = new Set(["connection", "keep-alive", "transfer-encoding", "proxy-connection"]);
 
 /**
  * Write `res` on `conn`.
  *
- * @returns true when the whole response went out and the connection may carry another request;
- *   false when it must close (the client asked to, the framing needs it, or a write failed)
+ * @returns whether the connection may carry another request; a write that throws is "failed"
  */
 export async function writeResponse(
   conn: BufferedConn,
   ctx: ResponseContext,
   res: ServerResponse,
-): Promise<boolean> {
+): Promise<WriteOutcome> {
   const { status } = res;
   const head = ctx.method === "HEAD";
   const noBody = head || status < 200 || status === 204 || status === 304;
@@ -88,16 +93,17 @@ export async function writeResponse(
   else if (ctx.version === "HTTP/1.0") s += "connection: keep-alive\r\n";
   s += "\r\n";
 
+  const planned = keepAlive ? "keep-alive" : "close";
   if (!(body instanceof ReadableStream)) {
     await conn.writeLatin1(s, noBody || body === null || body.length === 0 ? undefined : body);
-    return keepAlive;
+    return planned;
   }
   if (noBody) {
     await body.cancel().catch(() => {});
     await conn.writeLatin1(s);
-    return keepAlive;
+    return planned;
   }
-  return await writeStream(conn, s, body, chunked, length) && keepAlive;
+  return await writeStream(conn, s, body, chunked, length) ? planned : "failed";
 }
 
 /** Stream the body after the head; false when it broke or did not match its declared length. */

@@ -25,7 +25,8 @@ import { Deadlines } from "./deadlines.ts";
 import { ClientConn, type HeadLimits } from "./http1_conn.ts";
 import { Exchange, type ServerRequest } from "./http1_exchange.ts";
 import type { Rejection } from "./http1_request.ts";
-import { type ServerResponse, writeResponse } from "./http1_response.ts";
+import { type ServerResponse, type WriteOutcome, writeResponse } from "./http1_response.ts";
+import { ProtocolError } from "./buffered_conn.ts";
 import { STATUS_TEXT } from "./status_text.ts";
 
 export type { ServerRequest, ServerResponse };
@@ -104,9 +105,10 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
         try {
           res = await handler(ex);
         } catch (error) {
-          res = onError(error);
+          // A handler that lets the body's framing error through: the client's fault, not ours.
+          res = error instanceof ProtocolError ? badRequest(error.message) : onError(error);
         }
-        let keepAlive: boolean;
+        let written: WriteOutcome;
         try {
           const ctx = {
             method: ex.method,
@@ -114,16 +116,14 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
             keepAlive: !head.close && !stopping,
             date: date(),
           };
-          keepAlive = await writeResponse(c, ctx, res);
+          written = await writeResponse(c, ctx, res);
         } catch {
-          keepAlive = false;
+          written = "failed";
         }
         ex.done = true;
         c.active = false;
-        if (!keepAlive || c.closed) {
-          if (!keepAlive) ex.abort();
-          break;
-        }
+        if (written === "failed") ex.abort();
+        if (written !== "keep-alive" || c.closed) break;
         if (!(await ex.finishBody())) break;
       }
     } finally {
@@ -175,12 +175,21 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
 }
 
 /** Write a rejection; the connection closes after it. */
-function reject(c: ClientConn, r: Rejection, date: string): Promise<boolean> {
-  return writeResponse(c, { method: "GET", version: "HTTP/1.1", keepAlive: false, date }, {
+function reject(c: ClientConn, r: Rejection, date: string): Promise<WriteOutcome> {
+  const res = r.status === 400 ? badRequest(r.reason) : {
     status: r.status,
     headers: ["content-type", "text/plain; charset=utf-8"],
     body: `${r.status} ${STATUS_TEXT[r.status]}: ${r.reason}\n`,
-  });
+  };
+  return writeResponse(c, { method: "GET", version: "HTTP/1.1", keepAlive: false, date }, res);
+}
+
+function badRequest(reason: string): ServerResponse {
+  return {
+    status: 400,
+    headers: ["content-type", "text/plain; charset=utf-8"],
+    body: `400 Bad Request: ${reason}\n`,
+  };
 }
 
 /** The IMF-fixdate for the current second, formatted once per second (RFC 9110 section 5.6.7). */
