@@ -38,19 +38,23 @@ export class BufferedConn {
   readonly conn: Deno.Conn;
   closed = false;
   /** Buffered bytes live in `buf[start:end]`. */
-  protected buf: Uint8Array<ArrayBuffer> = new Uint8Array(16 * 1024);
+  protected buf: Uint8Array<ArrayBuffer>;
   protected start = 0;
   protected end = 0;
   readonly #maxBuffer: number;
-  #wbuf = new Uint8Array(1024);
+  #wbuf = new Uint8Array(512);
   #pending: Promise<boolean> | undefined;
   #eof = false;
   #error: Error | undefined;
 
-  /** @param maxBuffer the buffer never grows past this many bytes (a head larger is refused anyway) */
-  constructor(conn: Deno.Conn, maxBuffer: number) {
+  /**
+   * @param maxBuffer the buffer never grows past this many bytes (a head larger is refused anyway)
+   * @param initialBuffer its starting size: it doubles when a head needs more
+   */
+  constructor(conn: Deno.Conn, maxBuffer: number, initialBuffer = 16 * 1024) {
     this.conn = conn;
     this.#maxBuffer = maxBuffer;
+    this.buf = new Uint8Array(initialBuffer);
   }
 
   /** Bytes buffered and not yet consumed. */

@@ -29,9 +29,21 @@ export class ClientConn extends BufferedConn {
   active = false;
   /** The head deadline passed. */
   timedOut = false;
+  /** The head deadline, one object per connection rather than per request. */
+  readonly #timer = {
+    deadline: 0,
+    expire: () => {
+      this.timedOut = true;
+      // Nothing received is an idle connection: close without a word. A partial head gets a 408.
+      if (this.buffered === 0) return this.close();
+      this.writeLatin1(TIMEOUT).catch(() => {}).finally(() => this.close());
+    },
+  };
 
   constructor(conn: Deno.Conn, maxHeadBytes: number) {
-    super(conn, maxHeadBytes + 1024);
+    // Most request heads are a few hundred bytes; a thousand idle keep-alive clients should not
+    // hold 16 KiB each.
+    super(conn, maxHeadBytes + 1024, 2048);
   }
 
   /**
@@ -44,15 +56,8 @@ export class ClientConn extends BufferedConn {
    */
   async readHead(limits: HeadLimits, fresh: boolean): Promise<RequestHead | Rejection | null> {
     let idle = !fresh && this.buffered === 0;
-    const timer = {
-      deadline: limits.now() + (idle ? limits.idleTimeoutMs() : limits.headerTimeoutMs()),
-      expire: () => {
-        this.timedOut = true;
-        // Nothing received is an idle connection: close without a word. A partial head gets a 408.
-        if (this.buffered === 0) return this.close();
-        this.writeLatin1(TIMEOUT).catch(() => {}).finally(() => this.close());
-      },
-    };
+    const timer = this.#timer;
+    timer.deadline = limits.now() + (idle ? limits.idleTimeoutMs() : limits.headerTimeoutMs());
     limits.deadlines.add(timer);
     try {
       let skippedEmptyLine = false;

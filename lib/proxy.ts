@@ -11,7 +11,7 @@
  * @module
  */
 
-import { attempt, type AttemptResult, discard } from "./attempt.ts";
+import { attempt, type AttemptDeps, type AttemptResult, discard } from "./attempt.ts";
 import { admit } from "./admit.ts";
 import type { Backend } from "./backend.ts";
 import type { Balancer } from "./balancer.ts";
@@ -88,6 +88,15 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     return keyOf;
   };
 
+  // Rebuilt only when a reload or a strategy switch changes what it holds.
+  let shared: AttemptDeps | undefined;
+  const attemptDepsFor = (config: Config, strategy: string): AttemptDeps => {
+    if (shared?.timeouts !== config.timeouts || shared.strategy !== strategy) {
+      shared = { ...deps, strategy, timeouts: config.timeouts };
+    }
+    return shared;
+  };
+
   return async (req) => {
     const config = deps.config();
     const clientIp = req.remoteAddr.hostname;
@@ -136,7 +145,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         return req.signal;
       },
     };
-    const attemptDeps = { ...deps, strategy, timeouts: config.timeouts };
+    const attemptDeps = attemptDepsFor(config, strategy);
     const tried: Backend[] = [];
     let backend = admitted.backend;
     let result: AttemptResult;

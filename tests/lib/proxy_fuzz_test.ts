@@ -337,9 +337,9 @@ Deno.test("proxy survives 10,000 seeded hostile requests and never lets ambiguou
   }
 });
 
-Deno.test("proxy keeps serving while slow clients hold connections with unfinished headers", async () => {
+Deno.test("proxy keeps serving slow clients' neighbours and cuts the slow ones off at timeouts.client_header", async () => {
   const be = startBackend(() => new Response("ok"));
-  const lb = await startLb([be.url]);
+  const lb = await startLb([be.url], "timeouts: {client_header: 1500ms, client_idle: 400ms}");
   const slow: Deno.TcpConn[] = [];
   try {
     for (let i = 0; i < 200; i++) {
@@ -351,6 +351,20 @@ Deno.test("proxy keeps serving while slow clients hold connections with unfinish
     // One more byte per connection: the headers are still unfinished and nothing reached the backend.
     await Promise.all(slow.map((c) => c.write(new TextEncoder().encode("a"))));
     assert.equal(be.seen.filter((r) => r.url.includes("/slow-")).length, 0);
+    // Dripping bytes does not extend the deadline: each slow client gets a 408, then EOF.
+    const answers = await Promise.all(slow.map(readToEnd));
+    assert.deepEqual(
+      new Set(answers.map((a) => a.split("\r\n")[0])),
+      new Set(["HTTP/1.1 408 Request Timeout"]),
+    );
+    // An idle keep-alive connection is closed silently after client_idle.
+    const idle = await Deno.connect({ hostname: "127.0.0.1", port: lb.proxyAddr.port });
+    slow.push(idle);
+    await idle.write(new TextEncoder().encode("GET /once HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const t0 = performance.now();
+    const first = await readToEnd(idle);
+    assert.match(first, /^HTTP\/1\.1 200 OK/);
+    assert.ok(performance.now() - t0 >= 300, "closed before client_idle");
   } finally {
     for (const c of slow) {
       try {
@@ -361,3 +375,22 @@ Deno.test("proxy keeps serving while slow clients hold connections with unfinish
     await be.close();
   }
 });
+
+/** Everything the server sends until it closes (bounded: the test's servers close within seconds). */
+async function readToEnd(conn: Deno.Conn): Promise<string> {
+  const chunks: number[] = [];
+  const buf = new Uint8Array(4096);
+  const deadline = setTimeout(() => conn.close(), 5000);
+  try {
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      chunks.push(...buf.subarray(0, n));
+    }
+  } catch {
+    /* closed by the deadline */
+  } finally {
+    clearTimeout(deadline);
+  }
+  return String.fromCharCode(...chunks);
+}
