@@ -13,7 +13,7 @@ import type { PickContext } from "../algorithms/types.ts";
 import type { Backend } from "./backend.ts";
 import type { Balancer } from "./balancer.ts";
 import type { Config } from "./config.ts";
-import type { ServerResponse } from "./http1_response.ts";
+import { type ServerResponse, textResponse } from "./http1_response.ts";
 import type { ResilienceMetrics } from "./metrics_resilience.ts";
 import type { WaitQueue } from "./queue.ts";
 
@@ -66,9 +66,5 @@ export async function admit(
 }
 
 function unavailable(reason: string, retryAfter: string): ServerResponse {
-  return {
-    status: 503,
-    headers: ["content-type", "text/plain; charset=utf-8", "retry-after", retryAfter],
-    body: `503 Service Unavailable: ${reason}\n`,
-  };
+  return textResponse(503, `Service Unavailable: ${reason}`, ["retry-after", retryAfter]);
 }

@@ -62,16 +62,6 @@ export class BufferedConn {
     return this.end - this.start;
   }
 
-  /** The peer closed its side or the connection failed; no more bytes will arrive. */
-  get ended(): boolean {
-    return this.#eof;
-  }
-
-  /** A read is in progress. */
-  get reading(): boolean {
-    return this.#pending !== undefined;
-  }
-
   /** Drop buffered bytes (nothing may be pending). */
   protected reset(): void {
     this.start = this.end = 0;

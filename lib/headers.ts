@@ -40,6 +40,18 @@ export interface HeaderReader {
   get(name: string): string | null;
 }
 
+/** Names listed by every `Connection` field in flat header pairs (lower case); undefined when none. */
+function namedByConnection(raw: readonly string[]): Set<string> | undefined {
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") {
+      named ??= new Set();
+      for (const t of connectionTokens(raw[i + 1]) ?? []) named.add(t);
+    }
+  }
+  return named;
+}
+
 /** Inputs for {@linkcode upstreamHeaders}. */
 export interface ForwardInfo {
   /** The socket peer's address. */
@@ -65,13 +77,7 @@ export interface ForwardInfo {
  * ```
  */
 export function upstreamHeaders(raw: readonly string[], info: ForwardInfo): string[] {
-  let named: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") {
-      named ??= new Set();
-      for (const t of connectionTokens(raw[i + 1]) ?? []) named.add(t);
-    }
-  }
+  const named = namedByConnection(raw);
   const out: string[] = [];
   let forwardedFor: string | undefined;
   let host: string | undefined;
@@ -116,13 +122,7 @@ export function requestIdOf(incoming: Pick<HeaderReader, "get">): string {
  * ```
  */
 export function downstreamHeaders(raw: readonly string[]): string[] {
-  let named: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") {
-      named ??= new Set();
-      for (const t of connectionTokens(raw[i + 1]) ?? []) named.add(t);
-    }
-  }
+  const named = namedByConnection(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();

@@ -22,6 +22,18 @@ export interface ServerResponse {
   readonly body: Uint8Array | string | ReadableStream<Uint8Array> | null;
 }
 
+/**
+ * A plain-text response the proxy writes itself, e.g. `textResponse(400, "Bad Request: bare LF")`.
+ * `status` and `text` form the body's first line, so a client sees why without reading the status.
+ */
+export function textResponse(status: number, text: string, headers: readonly string[] = []): ServerResponse {
+  return {
+    status,
+    headers: ["content-type", "text/plain; charset=utf-8", ...headers],
+    body: `${status} ${text}\n`,
+  };
+}
+
 /** The request facts the framing depends on. */
 export interface ResponseContext {
   readonly method: string;

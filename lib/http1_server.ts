@@ -25,7 +25,7 @@ import { Deadlines } from "./deadlines.ts";
 import { ClientConn, type HeadLimits } from "./http1_conn.ts";
 import { Exchange, type ServerRequest } from "./http1_exchange.ts";
 import type { Rejection } from "./http1_request.ts";
-import { type ServerResponse, type WriteOutcome, writeResponse } from "./http1_response.ts";
+import { type ServerResponse, textResponse, type WriteOutcome, writeResponse } from "./http1_response.ts";
 import { ProtocolError } from "./buffered_conn.ts";
 import { STATUS_TEXT } from "./status_text.ts";
 
@@ -61,11 +61,7 @@ export interface Http1Server {
   close(): void;
 }
 
-const INTERNAL_ERROR: ServerResponse = {
-  status: 500,
-  headers: ["content-type", "text/plain; charset=utf-8"],
-  body: "500 Internal Server Error\n",
-};
+const INTERNAL_ERROR = textResponse(500, "Internal Server Error");
 
 /** Listen on `hostname:port` and answer each request with `handler`. */
 export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): Http1Server {
@@ -106,7 +102,9 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
           res = await handler(ex);
         } catch (error) {
           // A handler that lets the body's framing error through: the client's fault, not ours.
-          res = error instanceof ProtocolError ? badRequest(error.message) : onError(error);
+          res = error instanceof ProtocolError
+            ? textResponse(400, `Bad Request: ${error.message}`)
+            : onError(error);
         }
         let written: WriteOutcome;
         try {
@@ -176,20 +174,8 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
 
 /** Write a rejection; the connection closes after it. */
 function reject(c: ClientConn, r: Rejection, date: string): Promise<WriteOutcome> {
-  const res = r.status === 400 ? badRequest(r.reason) : {
-    status: r.status,
-    headers: ["content-type", "text/plain; charset=utf-8"],
-    body: `${r.status} ${STATUS_TEXT[r.status]}: ${r.reason}\n`,
-  };
+  const res = textResponse(r.status, `${STATUS_TEXT[r.status]}: ${r.reason}`);
   return writeResponse(c, { method: "GET", version: "HTTP/1.1", keepAlive: false, date }, res);
-}
-
-function badRequest(reason: string): ServerResponse {
-  return {
-    status: 400,
-    headers: ["content-type", "text/plain; charset=utf-8"],
-    body: `400 Bad Request: ${reason}\n`,
-  };
 }
 
 /** The IMF-fixdate for the current second, formatted once per second (RFC 9110 section 5.6.7). */

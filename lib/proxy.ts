@@ -28,6 +28,7 @@ import type { UpstreamClient } from "./upstream.ts";
 import { createHashKey, type HashKeyFunction } from "./hash_key.ts";
 import { ProtocolError } from "./buffered_conn.ts";
 import type { ServerRequest, ServerResponse } from "./http1_server.ts";
+import { textResponse } from "./http1_response.ts";
 
 /** Everything the forwarder needs. */
 export interface ProxyDeps {
@@ -121,7 +122,9 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
       // Broken chunked framing is the client's error; anything else means it went away.
       const status = e instanceof ProtocolError ? 400 : CLIENT_CLOSED;
       metrics.countRequest("none", strategy, req.method, status);
-      return status === 400 ? badRequest((e as Error).message) : { status, headers: [], body: null };
+      return status === 400
+        ? textResponse(400, `Bad Request: ${(e as Error).message}`)
+        : { status, headers: [], body: null };
     }
 
     // The common case, nobody queued and a backend free, needs no await.
@@ -198,14 +201,6 @@ function setHeader(headers: string[], name: string, value: string): void {
   headers.push(name, value);
 }
 
-function badRequest(reason: string): ServerResponse {
-  return {
-    status: 400,
-    headers: ["content-type", "text/plain; charset=utf-8"],
-    body: `400 Bad Request: ${reason}\n`,
-  };
-}
-
 function errorResponse(
   code: number,
   reason: string,
@@ -213,8 +208,7 @@ function errorResponse(
   requestId: string,
   expose: boolean,
 ): ServerResponse {
-  const headers = ["content-type", "text/plain; charset=utf-8", "x-request-id", requestId];
+  const headers = ["x-request-id", requestId];
   if (expose) headers.push("x-lb-backend", backend.name);
-  const text = code === 504 ? "504 Gateway Timeout" : "502 Bad Gateway";
-  return { status: code, headers, body: `${text}: ${reason}\n` };
+  return textResponse(code, `${code === 504 ? "Gateway Timeout" : "Bad Gateway"}: ${reason}`, headers);
 }

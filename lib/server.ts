@@ -27,6 +27,7 @@ import { Pool } from "./pool.ts";
 import { StatsWindow } from "./stats_window.ts";
 import { createProxyHandler } from "./proxy.ts";
 import { serveHttp1 } from "./http1_server.ts";
+import { textResponse } from "./http1_response.ts";
 import { WaitQueue } from "./queue.ts";
 import { reloadFrom, type ReloadResult } from "./reload.ts";
 import { RetryBudget } from "./retry_budget.ts";
@@ -228,11 +229,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       idleTimeoutMs: () => current.timeouts.clientIdleMs,
       onError: (error) => {
         log("error", "unexpected error while handling a request", { error: String(error) });
-        return {
-          status: 500,
-          headers: ["content-type", "text/plain; charset=utf-8"],
-          body: "500 Internal Server Error\n",
-        };
+        return textResponse(500, "Internal Server Error");
       },
     },
     createProxyHandler({
