@@ -40,13 +40,24 @@ export function headEnd(buf: Uint8Array, len: number, from = 0): number {
   return -1;
 }
 
-/** Header bytes as a string, one char per byte (field values are opaque octets, RFC 9110 5.5). */
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  let s = "";
-  for (let i = start; i < end; i += 8192) {
-    s += String.fromCharCode.apply(null, buf.subarray(i, Math.min(end, i + 8192)) as unknown as number[]);
+const ASCII = new TextDecoder();
+
+/**
+ * Header bytes `buf[start:end]` as a string, one char per byte (field values are opaque octets,
+ * RFC 9110 section 5.5). Heads are nearly always ASCII, which the native decoder turns into the same
+ * chars without the garbage of `String.fromCharCode.apply` over a typed array.
+ */
+export function latin1(buf: Uint8Array, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    if (buf[i] >= 0x80) {
+      let s = "";
+      for (let j = start; j < end; j += 8192) {
+        s += String.fromCharCode.apply(null, buf.subarray(j, Math.min(end, j + 8192)) as unknown as number[]);
+      }
+      return s;
+    }
   }
-  return s;
+  return ASCII.decode(buf.subarray(start, end));
 }
 
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { latin1 } from "./http1.ts";
+
 /** Why a request was refused before it reached the handler. */
 export interface Rejection {
   readonly status: 400 | 408 | 431 | 501 | 505;
@@ -34,8 +36,6 @@ export interface RequestHead {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^ \t]+) (HTTP\/\d\.\d)$/;
 const DIGITS = /^\d{1,15}$/;
-const DECODER = new TextDecoder();
-
 /**
  * Header fields of a request, read like `Headers` (case-insensitive `get`, repeats joined with
  * ", ", lower-case names when iterated) without the cost of building one.
@@ -107,20 +107,6 @@ export function scanHead(buf: Uint8Array, start: number, end: number, from: numb
   return -1;
 }
 
-/** Bytes as a string, one char per byte (field values are opaque octets, RFC 9110 section 5.5). */
-function decode(buf: Uint8Array): string {
-  for (let i = 0; i < buf.length; i++) {
-    if (buf[i] >= 0x80) {
-      let s = "";
-      for (let j = 0; j < buf.length; j += 8192) {
-        s += String.fromCharCode.apply(null, buf.subarray(j, j + 8192) as unknown as number[]);
-      }
-      return s;
-    }
-  }
-  return DECODER.decode(buf); // ASCII: the native decoder gives the same chars, faster
-}
-
 /** Trim optional whitespace (SP and HTAB only: `String.trim` would also eat a latin-1 NBSP). */
 function trimOws(s: string): string {
   let a = 0;
@@ -138,7 +124,7 @@ const bad = (reason: string): Rejection => ({ status: 400, reason });
  * @returns the head, or the rejection to answer with
  */
 export function parseRequestHead(head: Uint8Array, maxHeaders: number): RequestHead | Rejection {
-  const lines = decode(head).split("\r\n");
+  const lines = latin1(head, 0, head.length).split("\r\n");
   const m = REQUEST_LINE.exec(lines[0]);
   if (!m) return bad("malformed request line");
   const [, method, target, sent] = m;
