@@ -36,6 +36,7 @@ export interface RequestHead {
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^ \t]+) (HTTP\/\d\.\d)$/;
 const DIGITS = /^\d{1,15}$/;
+
 /**
  * Header fields of a request, read like `Headers` (case-insensitive `get`, repeats joined with
  * ", ", lower-case names when iterated) without the cost of building one.
