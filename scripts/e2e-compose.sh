@@ -138,7 +138,7 @@ wait_until 30 query_has_requests "Prometheus answers sum(lb_requests_total) > 0"
 
 # 5. Stop a backend under load: retries and passive health must hide it from every client.
 summary=$(mktemp)
-compose --profile load run --rm -T load run --allow-net --allow-env=LOAD_* demo/load.ts \
+compose --profile load run --rm -T load run --allow-net --allow-env=LOAD_* demo/load/load.ts \
   --json --clients 5 --rate 20 --duration 12s >"$summary" 2>/dev/null &
 load_pid=$!
 sleep 4

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { VERSION } from "../lib/version.ts";
+import { VERSION } from "../lib/base/version.ts";
 import { billionLaughs } from "./_util/hostile.ts";
 import { parseMetrics, startBackend, waitFor } from "./_util/harness.ts";
 import { runMain, spawnLb } from "./_util/process.ts";

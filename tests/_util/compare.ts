@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { StrategyResult } from "../../demo/compare_run.ts";
-import { createRecorder } from "../../demo/load_recorder.ts";
-import type { Summary } from "../../demo/load.ts";
+import type { StrategyResult } from "../../demo/compare/run.ts";
+import { createRecorder } from "../../demo/load/recorder.ts";
+import type { Summary } from "../../demo/load/load.ts";
 
 /** What a test chooses about a run; the rest follows. */
 export interface RunFigures {

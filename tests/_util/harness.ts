@@ -4,9 +4,9 @@
  * @module
  */
 
-import { parseConfig } from "../../lib/config.ts";
-import { memoryLogger } from "../../lib/log.ts";
-import { type LoadBalancer, startLoadBalancer, type StartOptions } from "../../lib/server.ts";
+import { parseConfig } from "../../lib/config/config.ts";
+import { memoryLogger } from "../../lib/base/log.ts";
+import { type LoadBalancer, startLoadBalancer, type StartOptions } from "../../lib/server/start.ts";
 
 /** A backend started for a test. */
 export interface TestBackend {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseConfig } from "../../lib/config.ts";
+import { parseConfig } from "../../lib/config/config.ts";
 
 /** The worker's global scope, typed without the worker lib (checked together with window code). */
 const scope = self as unknown as {

@@ -3,13 +3,13 @@
  * and a failing seed can be replayed. Strategies never import it: they receive `random` in
  * their options.
  *
- * The generator itself lives in `lib/random.ts` (the demo tools seed runs with it too); this name
+ * The generator itself lives in `demo/shared/random.ts` (the demo tools seed runs with it too); this name
  * is kept for the tests that use it.
  *
  * @module
  */
 
-import { seededRandom } from "../../lib/random.ts";
+import { seededRandom } from "../../demo/shared/random.ts";
 
 /**
  * mulberry32 (Tommy Ettinger's public-domain 32-bit generator): uniform in [0, 1), period 2^32,

@@ -2,7 +2,7 @@
  * Acceptance: config reloads under load, and clients that abort mid-response.
  */
 import assert from "node:assert/strict";
-import { loadConfig } from "../../lib/config.ts";
+import { loadConfig } from "../../lib/config/config.ts";
 import { scrape, startBackend, startLb, waitFor } from "../_util/harness.ts";
 import { runLoad } from "../_util/rate_load.ts";
 

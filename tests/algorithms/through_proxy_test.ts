@@ -5,9 +5,9 @@
 
 import assert from "node:assert/strict";
 import http from "node:http";
-import { parseConfig } from "../../lib/config.ts";
-import { memoryLogger } from "../../lib/log.ts";
-import { type LoadBalancer, startLoadBalancer } from "../../lib/server.ts";
+import { parseConfig } from "../../lib/config/config.ts";
+import { memoryLogger } from "../../lib/base/log.ts";
+import { type LoadBalancer, startLoadBalancer } from "../../lib/server/start.ts";
 import { startBackend, type TestBackend, waitFor } from "../_util/harness.ts";
 import { mulberry32 } from "../_util/prng.ts";
 

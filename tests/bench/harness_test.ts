@@ -53,7 +53,7 @@ gatedTest(
       }
 
       const picks = sections.get("Pick cost")!;
-      if (await Deno.stat(`${ROOT}/bench/algorithms_bench.ts`).then(() => true, () => false)) {
+      if (await Deno.stat(`${ROOT}/tools/bench/algorithms_bench.ts`).then(() => true, () => false)) {
         assert.ok(picks.length > 0, "pick cost rows");
         for (const [, name, avg, p99] of picks) assert.ok(num(avg) > 0 && num(p99) > 0, name);
       }

@@ -10,8 +10,8 @@
  * @module
  */
 
-import { framingOf, parseChunkSize } from "../../lib/http1.ts";
-import { UpstreamConn } from "../../lib/upstream_conn.ts";
+import { framingOf, parseChunkSize } from "../../lib/http1/framing.ts";
+import { UpstreamConn } from "../../lib/upstream/conn.ts";
 
 /** Options for {@linkcode openLoop}. */
 export interface OpenLoopOptions {

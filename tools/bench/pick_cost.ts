@@ -7,7 +7,7 @@
 import { run } from "./procs.ts";
 
 /** The bench file measured, relative to the repository root. */
-export const PICK_BENCH = "bench/algorithms_bench.ts";
+export const PICK_BENCH = "tools/bench/algorithms_bench.ts";
 
 /** One benchmark row. */
 export interface PickCost {

@@ -176,13 +176,13 @@ export function renderReport(r: BenchResults): string {
     "",
     ...(r.picks
       ? [
-        "`deno bench` on bench/algorithms_bench.ts (ns per call).",
+        "`deno bench` on tools/bench/algorithms_bench.ts (ns per call).",
         "",
         row(["group", "bench", "avg ns", "p99 ns"]),
         row(["---", "---", "---:", "---:"]),
         ...r.picks.map((p) => row([p.group || "-", p.name, f(p.avgNs, 1), f(p.p99Ns, 1)])),
       ]
-      : ["Not measured: bench/algorithms_bench.ts is not in this tree."]),
+      : ["Not measured: tools/bench/algorithms_bench.ts is not in this tree."]),
     "",
     "## Goals",
     "",

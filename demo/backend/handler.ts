@@ -1,0 +1,92 @@
+/**
+ * Request handling of the demo backend: the served endpoints and the admin switches.
+ *
+ * Served endpoints (`/`, `/echo`, `/bytes`) go through the profile: wait for a capacity slot,
+ * burn CPU, sleep the drawn latency, wait out any pause, then maybe fail with 500. `/health` and
+ * `/admin/*` skip all of that so a health checker sees the switch, not the load.
+ *
+ * @module
+ */
+
+import type { Semaphore } from "../shared/semaphore.ts";
+import { burnCpu, sleep } from "../shared/async.ts";
+import { json } from "../shared/http.ts";
+import { handleAdmin } from "./admin.ts";
+import type { ActiveProfile } from "./profile.ts";
+import { echo, streamBytes } from "./routes.ts";
+
+/** Mutable state of one running backend, shared by the handler and its admin endpoints. */
+export interface BackendState {
+  /** Whether `/health` answers 200 (true) or 503. */
+  healthy: boolean;
+  /** Responses are held until this time (clock of `now`); 0 when not paused. */
+  pausedUntil: number;
+  /** Latency, CPU and error settings in force. */
+  active: ActiveProfile;
+}
+
+/** What the handler needs from the backend it serves. */
+export interface HandlerContext {
+  /** Name reported in responses. */
+  readonly name: string;
+  /** Port the backend listens on. */
+  readonly port: number;
+  /** Host name of the machine or container. */
+  readonly hostname: string;
+  /** Concurrency limit for served endpoints. */
+  readonly slots: Semaphore;
+  /** Uniform random source (seeded). */
+  readonly random: () => number;
+  /** Monotonic clock in milliseconds. */
+  readonly now: () => number;
+  /** CPU time used by the process in milliseconds; the `cpu` cost is measured on it. */
+  readonly cpuTime: () => number;
+  /** Aborts when the backend closes, releasing every waiting request. */
+  readonly closing: AbortSignal;
+  /** Runtime state. */
+  readonly state: BackendState;
+}
+
+/** Build the `Deno.serve` handler for a backend. */
+export function createBackendHandler(ctx: HandlerContext): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const url = new URL(request.url);
+    if (url.pathname === "/health") {
+      const status = ctx.state.healthy ? 200 : 503;
+      return json({ backend: ctx.name, healthy: ctx.state.healthy }, status);
+    }
+    if (url.pathname.startsWith("/admin/")) return handleAdmin(request, url, ctx);
+    if (url.pathname !== "/" && url.pathname !== "/echo" && url.pathname !== "/bytes") {
+      return json({ error: `no route for ${url.pathname}` }, 404);
+    }
+    const arrived = ctx.now();
+    try {
+      await ctx.slots.acquire(ctx.closing);
+    } catch {
+      return json({ error: "backend is shutting down" }, 503);
+    }
+    try {
+      const { profile, nextLatency } = ctx.state.active;
+      if (profile.cpuMs > 0) burnCpu(profile.cpuMs, ctx.cpuTime);
+      await sleep(nextLatency(), ctx.closing);
+      while (ctx.now() < ctx.state.pausedUntil) await sleep(ctx.state.pausedUntil - ctx.now(), ctx.closing);
+      if (profile.errorRate > 0 && ctx.random() < profile.errorRate) {
+        return json({ backend: ctx.name, error: "injected failure" }, 500);
+      }
+    } catch {
+      return json({ error: "backend is shutting down" }, 503);
+    } finally {
+      ctx.slots.release();
+    }
+    const latencyMs = Math.round((ctx.now() - arrived) * 1000) / 1000;
+    if (url.pathname === "/echo") return echo(request, url, ctx.name);
+    if (url.pathname === "/bytes") return streamBytes(url, ctx.closing);
+    return json({
+      backend: ctx.name,
+      port: ctx.port,
+      hostname: ctx.hostname,
+      timestamp: new Date().toISOString(),
+      latency_ms: latencyMs,
+    });
+  };
+}

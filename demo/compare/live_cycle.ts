@@ -1,0 +1,210 @@
+/**
+ * Cycle a running proxy through its strategies, so dashboards (and this command's own table)
+ * show them side by side under the same live load.
+ *
+ * ```
+ * deno task cycle http://localhost:8081 --every 60s [--strategies a,b] [--rounds N] [--token T]
+ * ```
+ *
+ * Each period: `PUT /api/strategy`, wait `every`, then read `GET /api/stats?window=<every>` and
+ * print that strategy's per-backend numbers. On Ctrl-C or after `--rounds` it restores the
+ * strategy that was active at the start and prints one comparison table.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { formatDuration, parseDuration } from "../../lib/config/duration.ts";
+import type { StatusReport } from "../../lib/admin/status_report.ts";
+import { formatComparison, formatPeriod } from "./cycle_table.ts";
+
+/** Options for {@linkcode runLiveCycle}. */
+export interface LiveCycleOptions {
+  /** Admin listener base URL, e.g. `http://localhost:8081`. */
+  adminUrl: string;
+  /** Time each strategy stays active, in ms. */
+  every: number;
+  /** Strategies to cycle through, in order. @default every strategy the proxy lists */
+  strategies?: readonly string[];
+  /** Admin bearer token, when `admin.token` is set. */
+  token?: string;
+  /** Stop (then restore and summarise) when aborted. */
+  signal?: AbortSignal;
+  /** Stop after this many periods. @default Infinity */
+  rounds?: number;
+  /** Put the starting strategy back at the end. @default true */
+  restore?: boolean;
+  /** Receives progress lines. @default console.log */
+  print?: (line: string) => void;
+}
+
+/** One finished period: a strategy and the stats over the time it was active. */
+export interface CyclePeriod {
+  readonly strategy: string;
+  readonly report: StatusReport;
+}
+
+/** Outcome of {@linkcode runLiveCycle}: errors are values, so the CLI decides the exit code. */
+export type LiveCycleResult =
+  | { ok: true; periods: CyclePeriod[]; restored?: string }
+  | { ok: false; error: string; periods: CyclePeriod[]; restored?: string };
+
+/** Resolve after `ms`, or early (false) when `signal` aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (completed: boolean) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(completed);
+    };
+    const onAbort = () => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Cycle strategies on a running proxy until `rounds` periods have run or `signal` aborts.
+ *
+ * @example
+ * ```ts ignore
+ * const stop = new AbortController();
+ * const result = await runLiveCycle({ adminUrl: "http://localhost:8081", every: 60_000, signal: stop.signal });
+ * ```
+ */
+export async function runLiveCycle(options: LiveCycleOptions): Promise<LiveCycleResult> {
+  const print = options.print ?? console.log;
+  const base = options.adminUrl.replace(/\/+$/, "");
+  const periods: CyclePeriod[] = [];
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const fail = (error: string): LiveCycleResult => ({ ok: false, error, periods });
+  if (!(options.every >= 1000)) return fail(`every must be at least 1s, got ${options.every}ms`);
+
+  const call = async (path: string, init?: RequestInit): Promise<{ status: number; body: unknown }> => {
+    const r = await fetch(base + path, init);
+    const text = await r.text();
+    try {
+      return { status: r.status, body: JSON.parse(text) };
+    } catch {
+      return { status: r.status, body: text.trim() };
+    }
+  };
+  const setStrategy = async (strategy: string): Promise<string | undefined> => {
+    const r = await call("/api/strategy", { method: "PUT", headers, body: JSON.stringify({ strategy }) });
+    if (r.status === 401) return "the proxy wants the admin token (--token or LB_ADMIN_TOKEN)";
+    if (r.status !== 200) return `cannot switch to ${strategy}: HTTP ${r.status} ${JSON.stringify(r.body)}`;
+  };
+
+  let initial: { strategy: string; available: string[] };
+  try {
+    const r = await call("/api/strategy");
+    if (r.status !== 200) return fail(`GET ${base}/api/strategy answered HTTP ${r.status}`);
+    initial = r.body as typeof initial;
+  } catch (e) {
+    return fail(`cannot reach the admin API at ${base}: ${(e as Error).message}`);
+  }
+  const strategies = options.strategies?.length ? options.strategies : initial.available;
+  const unknown = strategies.filter((s) => !initial.available.includes(s));
+  if (unknown.length) {
+    return fail(`unknown strategy ${unknown.join(", ")}; valid: ${initial.available.join(", ")}`);
+  }
+  if (strategies.length === 1) {
+    print(`only one strategy to show (${strategies[0]}): it stays on for every period`);
+  }
+
+  // At least two one-second buckets, so a read right after a second boundary still has data.
+  const window = Math.max(2, Math.min(60, Math.floor(options.every / 1000)));
+  const rounds = options.rounds ?? Infinity;
+  let error: string | undefined;
+  try {
+    for (let i = 0; i < rounds && !options.signal?.aborted; i++) {
+      const strategy = strategies[i % strategies.length];
+      error = await setStrategy(strategy);
+      if (error) break;
+      print(`${new Date().toISOString()} strategy -> ${strategy} for ${formatDuration(options.every)}`);
+      if (!(await pause(options.every, options.signal))) break;
+      const r = await call(`/api/stats?window=${window}`);
+      if (r.status !== 200) {
+        error = `GET /api/stats answered HTTP ${r.status}`;
+        break;
+      }
+      const period = { strategy, report: r.body as StatusReport };
+      periods.push(period);
+      print(formatPeriod(period));
+    }
+  } catch (e) {
+    error = `lost the admin API at ${base}: ${(e as Error).message}`;
+  }
+  let restored: string | undefined;
+  if (options.restore ?? true) {
+    const again = await setStrategy(initial.strategy).catch((e) => (e as Error).message);
+    if (again) error ??= `cannot restore ${initial.strategy}: ${again}`;
+    else restored = initial.strategy;
+  }
+  if (periods.length) print(formatComparison(periods));
+  return error ? { ok: false, error, periods, restored } : { ok: true, periods, restored };
+}
+
+const HELP = `Cycle a running proxy through its strategies for a side-by-side view.
+
+Usage: deno task cycle ADMIN_URL [--every 60s] [--strategies a,b] [--rounds N] [--token T]
+       deno task cycle --live ADMIN_URL ...
+
+  ADMIN_URL        the proxy's admin listener, e.g. http://localhost:8081
+  --every D        how long each strategy stays active (default 60s)
+  --strategies L   comma-separated strategies (default: all the proxy lists)
+  --rounds N       stop after N periods (default: until Ctrl-C)
+  --token T        admin bearer token (default: env LB_ADMIN_TOKEN)
+  --no-restore     leave the last strategy active instead of the starting one
+`;
+
+/** CLI entry point; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      live: { type: "string" },
+      every: { type: "string", default: "60s" },
+      strategies: { type: "string" },
+      rounds: { type: "string" },
+      token: { type: "string" },
+      "no-restore": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  const adminUrl = values.live ?? positionals[0];
+  if (values.help || !adminUrl) {
+    console.log(HELP);
+    return values.help ? 0 : 2;
+  }
+  const every = parseDuration(values.every);
+  const rounds = values.rounds === undefined ? Infinity : Number(values.rounds);
+  if (every === undefined || !(rounds >= 1)) {
+    console.error(`invalid --every ${values.every} or --rounds ${values.rounds}\n\n${HELP}`);
+    return 2;
+  }
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  try {
+    const result = await runLiveCycle({
+      adminUrl,
+      every,
+      rounds,
+      strategies: values.strategies?.split(",").map((s) => s.trim()).filter(Boolean),
+      token: values.token ?? Deno.env.get("LB_ADMIN_TOKEN"),
+      restore: !values["no-restore"],
+      signal: stop.signal,
+    });
+    if (result.restored) console.log(`restored strategy ${result.restored}`);
+    if (!result.ok) console.error(`error: ${result.error}`);
+    return result.ok ? 0 : 1;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,135 @@
+/**
+ * The markdown report of one scenario and its two SVG charts, as file names and contents.
+ *
+ * @module
+ */
+
+import { formatDuration } from "../../lib/config/duration.ts";
+import { formatFigure, formatMs, formatPercent, formatRate } from "./figures.ts";
+import { formatMachine } from "./machine.ts";
+import type { CompareResult, ScenarioOutcome } from "./result.ts";
+import { latencyChart, shareChart } from "./svg.ts";
+import { formatMarkdownTable, resultTable } from "./table.ts";
+
+/** File names of a scenario's report, relative to the report directory. */
+export function reportFiles(scenario: string): { markdown: string; latency: string; share: string } {
+  return {
+    markdown: `compare-${scenario}.md`,
+    latency: `compare-${scenario}-latency.svg`,
+    share: `compare-${scenario}-share.svg`,
+  };
+}
+
+function backendTable(outcome: ScenarioOutcome): string {
+  return formatMarkdownTable({
+    header: ["backend", "mean latency", "spread", "at once", "capacity req/s", "injected 500s", "weight"],
+    rows: outcome.scenario.backends.map((b) => [
+      b.name,
+      `${formatMs(b.latencyMs)} ms`,
+      `${formatMs(b.jitterMs)} ms ${b.distribution}`,
+      String(b.capacity),
+      formatRate(outcome.capacities[b.name]),
+      formatPercent(b.errorRate),
+      String(b.weight),
+    ]),
+  });
+}
+
+function lagTable(outcome: ScenarioOutcome): string {
+  const cell = (l: { p99: number; max: number }) => `${formatMs(l.p99)} / ${formatMs(l.max)}`;
+  const rounds = Object.values(outcome.p99Rounds)[0]?.length ?? 1;
+  return formatMarkdownTable({
+    header: [
+      "strategy",
+      "load and backends thread, lag p99 / max ms",
+      "proxy thread, lag p99 / max ms",
+      ...(rounds > 1 ? ["p99 ms of each round"] : []),
+    ],
+    rows: outcome.runs.map((r) => [
+      r.strategy,
+      cell(r.loadLag),
+      cell(r.proxyLag),
+      ...(rounds > 1 ? [outcome.p99Rounds[r.strategy].map(formatFigure).join(", ")] : []),
+    ]),
+  });
+}
+
+/**
+ * The report of one scenario: the markdown and both charts.
+ *
+ * @param result The whole comparison (settings, machine, command).
+ * @param outcome The scenario to write up.
+ * @returns File name to content; the markdown refers to the charts by their names.
+ */
+export function scenarioReport(result: CompareResult, outcome: ScenarioOutcome): Map<string, string> {
+  const { scenario, rows } = outcome;
+  const files = reportFiles(scenario.name);
+  const names = scenario.backends.map((b) => b.name);
+  const s = result.settings;
+  const totalCapacity = Object.values(outcome.capacities).reduce((a, b) => a + b, 0);
+  const markdown = [
+    `# Strategy comparison: ${scenario.name}`,
+    "",
+    scenario.description,
+    "",
+    ...(result.note ? [`> ${result.note}`, ""] : []),
+    backendTable(outcome),
+    "",
+    `Offered load: ${formatRate(outcome.offeredRate)} req/s (${formatPercent(scenario.utilisation)} of ${
+      formatRate(totalCapacity)
+    } req/s total capacity) from ${scenario.clients} open-loop clients.`,
+    "",
+    "## Results",
+    "",
+    formatMarkdownTable(resultTable(rows, names)),
+    "",
+    "Latencies in milliseconds from each request's scheduled time to the last byte of its response (open loop, " +
+    "so waiting behind a slow backend counts). `≥` marks a lower bound: some requests got no response within " +
+    `the ${
+      formatDuration(s.timeoutMs)
+    } timeout. req/s counts responses over the measured window and the drain ` +
+    "after it. Errors are 5xx responses plus unanswered requests. Shares are the requests the proxy sent to " +
+    "each backend during the measured window, answered or not.",
+    "",
+    `![Latency percentiles per strategy](${files.latency})`,
+    "",
+    `![Share of requests per backend](${files.share})`,
+    "",
+    "## Conclusions",
+    "",
+    ...outcome.conclusions.map((c) => `- ${c}`),
+    "",
+    "## How this was measured",
+    "",
+    `- Command: \`${result.command}\``,
+    `- Seed ${s.seed}: the same load schedule, client addresses and backend latency draws for every strategy.`,
+    `- Per strategy: fresh backends and a fresh proxy, ${formatDuration(s.warmupMs)} of warm-up load, then ` +
+    `${
+      formatDuration(s.durationMs)
+    } measured; the load does not pause between the two, and only requests due ` +
+    `in the measured window count. Request timeout ${formatDuration(s.timeoutMs)}.`,
+    "- Backends and the load generator share one thread, the proxy has its own; everything on loopback. " +
+    "Before the first run, one unrecorded 1 s run warms up the code of both threads.",
+    "- The proxy runs with its default resilience settings, as a user gets them: retries of connect failures, " +
+    "resets and 502-504 (not of the 500s a failing backend here returns), passive health ejecting a backend " +
+    "after 5 failures in a row, slow start.",
+    ...(rows.some((r) => r.strategy === "least_resources")
+      ? [
+        "- `least_resources` gets no container stats here, so it behaves as `power_of_two` does without them.",
+      ]
+      : []),
+    `- Machine: ${formatMachine(result.machine)}.`,
+    `- Started ${result.startedAt}.`,
+    "",
+    "Event-loop lag of each reported run (how late a 10 ms timer fired): a measure of how much the machine, " +
+    "rather than the strategy, shaped the figures.",
+    "",
+    lagTable(outcome),
+    "",
+  ].join("\n");
+  return new Map([
+    [files.markdown, markdown],
+    [files.latency, latencyChart(`${scenario.name}: latency percentiles per strategy (ms)`, rows)],
+    [files.share, shareChart(`${scenario.name}: share of requests per backend`, rows, names)],
+  ]);
+}

@@ -1,0 +1,139 @@
+/**
+ * One comparison run: one strategy against one scenario, on fresh backends and a fresh proxy,
+ * under the same seeded open-loop load as every other strategy.
+ *
+ * The load runs without a break from the start of the warm-up to the end of the measured
+ * window; only the requests due in the measured window are measured. So the measurement starts
+ * with the queues, connection pools and learned state (EWMA, in-flight counts) that the load
+ * itself built, not with an idle system, and the warm-up's own stragglers still occupy the
+ * backends while the measurement begins, as they would in a service that never stops.
+ *
+ * @module
+ */
+
+import { startSpecBackend } from "../backend/spec.ts";
+import { sleep } from "../shared/async.ts";
+import { type LagStats, startLagMonitor } from "../shared/lag.ts";
+import { proxyConfigYaml } from "../shared/proxy_config.ts";
+import type { ProxyHost } from "./proxy.ts";
+import { offeredRate, type Scenario } from "./scenarios.ts";
+import { type Progress, runLoad, type Summary } from "../load/load.ts";
+
+/** Timing and seeding of a run; the same for every strategy of a comparison. */
+export interface RunSettings {
+  /** Seed of the measured load; backends and the warm-up derive theirs from it. */
+  readonly seed: number;
+  /** Load before the measured window, in milliseconds. */
+  readonly warmupMs: number;
+  /** Measured window, in milliseconds. */
+  readonly durationMs: number;
+  /** A request without a full response this long after it was sent counts as a timeout. */
+  readonly timeoutMs: number;
+}
+
+/** What one strategy did in one scenario. */
+export interface StrategyResult {
+  readonly strategy: string;
+  /** The measured window only. */
+  readonly summary: Summary;
+  /**
+   * Requests the proxy sent to each backend during the measured window, answered or not (from
+   * `GET /api/backends`: attempts finished plus in flight, at the window's start and end). The
+   * load generator's own count per backend only sees answered requests, so a backend whose
+   * requests time out would look unloaded there.
+   */
+  readonly routed: Readonly<Record<string, number>>;
+  /**
+   * Times passive health ejected each backend from the proxy's start to the window's end: an
+   * ejected backend gets no traffic whatever the strategy says, so a share reads differently.
+   */
+  readonly ejections: Readonly<Record<string, number>>;
+  /** Event-loop lag of the thread running the load generator and the backends (whole run). */
+  readonly loadLag: LagStats;
+  /** Event-loop lag of the proxy's thread (whole run). */
+  readonly proxyLag: LagStats;
+}
+
+/** Per backend: attempts sent so far (finished plus in flight), and ejections so far. */
+async function backendCounts(adminUrl: string): Promise<{
+  routed: Record<string, number>;
+  ejections: Record<string, number>;
+}> {
+  const response = await fetch(`${adminUrl}/api/backends`);
+  const list = await response.json() as {
+    name: string;
+    requests: number;
+    in_flight: number;
+    ejections?: number;
+  }[];
+  return {
+    routed: Object.fromEntries(list.map((b) => [b.name, b.requests + b.in_flight])),
+    ejections: Object.fromEntries(list.map((b) => [b.name, b.ejections ?? 0])),
+  };
+}
+
+/** Seed of the i-th backend's latency and error draws: fixed per scenario position and seed. */
+function backendSeed(seed: number, index: number): number {
+  return (seed * 31 + 1_000 + index) >>> 0;
+}
+
+/**
+ * Run `strategy` against `scenario`: start the backends and a proxy, warm up, measure, stop.
+ *
+ * @param scenario Backends and offered load.
+ * @param strategy Canonical strategy name.
+ * @param settings Seed and durations.
+ * @param host The thread that runs the proxy.
+ * @param onProgress Receives the measured load's progress (about every 250 ms).
+ */
+export async function runStrategy(
+  scenario: Scenario,
+  strategy: string,
+  settings: RunSettings,
+  host: ProxyHost,
+  onProgress?: (progress: Progress) => void,
+): Promise<StrategyResult> {
+  const backends = scenario.backends.map((spec, i) =>
+    startSpecBackend(spec, backendSeed(settings.seed, i), "compare")
+  );
+  const lag = startLagMonitor();
+  let started = false;
+  try {
+    const yaml = proxyConfigYaml({
+      listen: "127.0.0.1:0",
+      adminListen: "127.0.0.1:0",
+      strategy,
+      backends: backends.map((b, i) => ({ name: b.name, url: b.url, weight: scenario.backends[i].weight })),
+      shutdownTimeout: "1s",
+    });
+    const proxy = await host.start(yaml);
+    started = true;
+    const load = {
+      url: proxy.url,
+      clients: scenario.clients,
+      rate: offeredRate(scenario) / scenario.clients,
+      timeoutMs: settings.timeoutMs,
+    };
+    const warmup = settings.warmupMs > 0
+      ? runLoad({ ...load, durationMs: settings.warmupMs, seed: (settings.seed ^ 0x5bd1e995) >>> 0 })
+      : undefined;
+    await sleep(settings.warmupMs);
+    const before = await backendCounts(proxy.adminUrl);
+    const measured = runLoad(
+      { ...load, durationMs: settings.durationMs, seed: settings.seed },
+      { onProgress, progressIntervalMs: 250 },
+    );
+    const after = sleep(settings.durationMs).then(() => backendCounts(proxy.adminUrl));
+    const [summary, , end] = await Promise.all([measured, warmup, after]);
+    started = false;
+    const proxyLag = await host.stop();
+    const routed = Object.fromEntries(
+      Object.entries(end.routed).map(([name, n]) => [name, n - (before.routed[name] ?? 0)]),
+    );
+    return { strategy, summary, routed, ejections: end.ejections, loadLag: lag.stop(), proxyLag };
+  } finally {
+    lag.stop();
+    if (started) await host.stop().catch(() => undefined);
+    await Promise.all(backends.map((b) => b.close()));
+  }
+}

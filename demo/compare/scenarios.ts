@@ -1,0 +1,98 @@
+/**
+ * Named scenarios for `deno task compare`: which backends, how fast, how many at once, how
+ * often they fail, and how much load to offer.
+ *
+ * Capacity is real, not nominal: a backend serves at most `capacity` requests at once and each
+ * takes `latencyMs` on average, so it completes at most `capacity × 1000 / latencyMs` requests per
+ * second and queues the rest, as a saturated server does. Offered load is a share of the sum of
+ * those capacities, so "60% load" means the same thing in every scenario.
+ *
+ * @module
+ */
+
+import { type BackendSpec, capacityRate } from "../backend/spec.ts";
+
+/** A named comparison setup. */
+export interface Scenario {
+  readonly name: string;
+  /** One sentence: what the scenario shows. */
+  readonly description: string;
+  readonly backends: readonly BackendSpec[];
+  /** Offered load as a share of the total capacity, 0..1. */
+  readonly utilisation: number;
+  /** Clients of the load generator, each with its own `X-Forwarded-For` address. */
+  readonly clients: number;
+  /**
+   * What this scenario must show: the best adaptive strategy's p99 at most `ratio` times the
+   * `baseline` strategy's. The report says whether the run met it, with the figures.
+   */
+  readonly goal?: { readonly baseline: string; readonly ratio: number };
+}
+
+/** Offered load of a scenario in requests per second: utilisation × total capacity. */
+export function offeredRate(scenario: Scenario): number {
+  return scenario.utilisation * scenario.backends.reduce((sum, b) => sum + capacityRate(b), 0);
+}
+
+/** A fast backend: 20 ms mean, lognormal with 5 ms spread, 4 at once, so 200 req/s. */
+function fast(name: string, extra: Partial<BackendSpec> = {}): BackendSpec {
+  return {
+    name,
+    latencyMs: 20,
+    jitterMs: 5,
+    distribution: "lognormal",
+    capacity: 4,
+    errorRate: 0,
+    weight: 1,
+    ...extra,
+  };
+}
+
+const mixed = [
+  fast("x1", { capacity: 2 }),
+  fast("x2", { capacity: 4 }),
+  fast("x4", { capacity: 8 }),
+];
+
+/** The scenarios by name, in the order reports list them. */
+export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.freeze({
+  uniform: {
+    name: "uniform",
+    description: "Four identical backends (200 req/s each): the baseline every strategy should handle.",
+    backends: ["a", "b", "c", "d"].map((n) => fast(n)),
+    utilisation: 0.6,
+    clients: 16,
+  },
+  "one-slow": {
+    name: "one-slow",
+    description: "Three fast backends (200 req/s each) and one five times slower (100 ms, 40 req/s).",
+    backends: [fast("a"), fast("b"), fast("c"), fast("slow", { latencyMs: 100, jitterMs: 25 })],
+    utilisation: 0.6,
+    clients: 16,
+    goal: { baseline: "round_robin", ratio: 0.5 },
+  },
+  heterogeneous: {
+    name: "heterogeneous",
+    description: "Capacities 1x, 2x and 4x (2, 4 and 8 requests at once, 20 ms each), equal weights.",
+    backends: mixed,
+    utilisation: 0.6,
+    clients: 16,
+  },
+  flaky: {
+    name: "flaky",
+    description: "Four identical backends; one answers 20% of its requests with 500.",
+    backends: [fast("a"), fast("b"), fast("c"), fast("flaky", { errorRate: 0.2 })],
+    utilisation: 0.6,
+    clients: 16,
+  },
+  weighted: {
+    name: "weighted",
+    description: "The heterogeneous backends with weights 1, 2 and 4 configured to match their capacities.",
+    backends: mixed.map((b) => ({ ...b, weight: b.capacity / 2 })),
+    utilisation: 0.6,
+    clients: 16,
+  },
+});
+
+/** Scenario names run when none is given. */
+export const DEFAULT_SCENARIOS: readonly string[] = Object.freeze(Object.keys(SCENARIOS));

@@ -1,0 +1,136 @@
+/**
+ * Read a backend definition off a container's labels and network settings.
+ *
+ * Kept apart from the event loop in `docker_discovery.ts` so the rules (which label enables a
+ * container, which port and address are used) are plain functions of the inspect document.
+ *
+ * @module
+ */
+
+import type { ContainerInspect } from "./api.ts";
+
+/** A backend found by discovery; the pool adds or replaces it by `name`. */
+export interface BackendSpec {
+  /** The container name (without Docker's leading slash). */
+  readonly name: string;
+  /** `http://<container address>:<port>`. */
+  readonly url: string;
+  /** From the weight label, default 1. */
+  readonly weight: number;
+  /** Container name, for the stats collector. */
+  readonly container: string;
+}
+
+/** Which labels and network discovery reads. */
+export interface SpecRules {
+  /** Label that enables a container, as `key` (meaning `key=true`) or `key=value`. */
+  readonly label: string;
+  /** Label holding the backend port. */
+  readonly portLabel: string;
+  /** Label holding the backend weight. */
+  readonly weightLabel: string;
+  /** Port used when the port label is absent. */
+  readonly defaultPort: number;
+  /** Network to take the address from; empty: the first network (by name) that has an address. */
+  readonly network: string;
+}
+
+/** The outcome of reading one container: a spec, or why it cannot be a backend. */
+export type SpecResult =
+  | { readonly ok: true; readonly spec: BackendSpec }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * The engine filter for the enabling label: `lb.enable` means `lb.enable=true`, and an explicit
+ * `key=value` is kept as is.
+ *
+ * @example
+ * ```ts
+ * labelFilter("lb.enable"); // "lb.enable=true"
+ * labelFilter("team=web"); // "team=web"
+ * ```
+ */
+export function labelFilter(label: string): string {
+  return label.includes("=") ? label : `${label}=true`;
+}
+
+/** True when `labels` carry the enabling label with its value. */
+export function hasEnablingLabel(labels: Record<string, string> | null | undefined, label: string): boolean {
+  const [key, value] = splitOnce(labelFilter(label), "=");
+  return labels?.[key] === value;
+}
+
+/**
+ * Build the backend spec for a container, or say why it cannot be one.
+ *
+ * @example
+ * ```ts
+ * const result = backendSpec(await docker.getContainer("web-1").inspect(), rules);
+ * if (result.ok) sink.upsert(result.spec);
+ * ```
+ */
+export function backendSpec(container: ContainerInspect, rules: SpecRules): SpecResult {
+  const name = container.Name.replace(/^\//, "");
+  const labels = container.Config.Labels ?? {};
+  if (!hasEnablingLabel(labels, rules.label)) {
+    return { ok: false, reason: `container "${name}" lacks label ${labelFilter(rules.label)}` };
+  }
+  if (!container.State.Running) return { ok: false, reason: `container "${name}" is not running` };
+
+  const portText = labels[rules.portLabel];
+  const port = portText === undefined ? rules.defaultPort : Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    return {
+      ok: false,
+      reason:
+        `Cannot use container "${name}" as a backend: label ${rules.portLabel} must be a port 1-65535, ` +
+        `current value is "${portText}"`,
+    };
+  }
+  const weightText = labels[rules.weightLabel];
+  const weight = weightText === undefined ? 1 : Number(weightText);
+  if (!(weight > 0) || !Number.isFinite(weight)) {
+    return {
+      ok: false,
+      reason: `Cannot use container "${name}" as a backend: label ${rules.weightLabel} must be a positive ` +
+        `number, current value is "${weightText}"`,
+    };
+  }
+
+  const address = containerAddress(container, rules.network);
+  if (!address.ok) {
+    return { ok: false, reason: `Cannot use container "${name}" as a backend: ${address.reason}` };
+  }
+  const host = address.ip.includes(":") ? `[${address.ip}]` : address.ip;
+  return { ok: true, spec: { name, url: `http://${host}:${port}`, weight, container: name } };
+}
+
+function containerAddress(
+  container: ContainerInspect,
+  network: string,
+): { ok: true; ip: string } | { ok: false; reason: string } {
+  const networks = container.NetworkSettings.Networks ?? {};
+  const ipOf = (n: string) => networks[n]?.IPAddress || networks[n]?.GlobalIPv6Address || "";
+  if (network) {
+    const ip = ipOf(network);
+    if (ip) return { ok: true, ip };
+    return {
+      ok: false,
+      reason: `it has no address on network "${network}" (attached to: ${
+        Object.keys(networks).join(", ") || "none"
+      })`,
+    };
+  }
+  // Sorted so "first" does not depend on the engine's map order.
+  const first = Object.keys(networks).sort().find((n) => ipOf(n));
+  if (first) return { ok: true, ip: ipOf(first) };
+  return {
+    ok: false,
+    reason: `it has no network address (network mode "${container.HostConfig.NetworkMode ?? "default"}")`,
+  };
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const at = text.indexOf(separator);
+  return [text.slice(0, at), text.slice(at + 1)];
+}

@@ -1,0 +1,205 @@
+/**
+ * Request heads for the public listener (RFC 9112): scanning, parsing and the framing decision.
+ *
+ * Strict where leniency lets one request hide inside another (request smuggling): a bare CR or LF
+ * as a line end, obs-fold, whitespace before a colon, a repeated or non-numeric Content-Length,
+ * Content-Length together with Transfer-Encoding, and several Host fields are refused with 400
+ * rather than guessed at, as HAProxy and Envoy do by default.
+ *
+ * @module
+ */
+
+import { latin1 } from "../http1/framing.ts";
+
+/** Why a request was refused before it reached the handler. */
+export interface Rejection {
+  readonly status: 400 | 408 | 431 | 501 | 505;
+  readonly reason: string;
+}
+
+/** A parsed request head with its framing decided. */
+export interface RequestHead {
+  readonly method: string;
+  /** The request-target exactly as sent. */
+  readonly target: string;
+  readonly version: "HTTP/1.0" | "HTTP/1.1";
+  readonly headers: RequestHeaders;
+  /** Declared body length; undefined for chunked or no body. */
+  readonly contentLength: number | undefined;
+  readonly chunked: boolean;
+  /** The client asked to close after this exchange (or spoke HTTP/1.0 without keep-alive). */
+  readonly close: boolean;
+  /** `Expect: 100-continue`: the client waits for a 100 before sending the body. */
+  readonly expectContinue: boolean;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^ \t]+) (HTTP\/\d\.\d)$/;
+const DIGITS = /^\d{1,15}$/;
+
+/**
+ * Header fields of a request, read like `Headers` (case-insensitive `get`, repeats joined with
+ * ", ", lower-case names when iterated) without the cost of building one.
+ */
+export class RequestHeaders implements Iterable<[string, string]> {
+  /** Flat `[name, value, ...]` as sent: original case, values without surrounding whitespace. */
+  readonly raw: readonly string[];
+  readonly #lower: readonly string[];
+  #entries: [string, string][] | undefined;
+
+  constructor(raw: readonly string[], lower: readonly string[]) {
+    this.raw = raw;
+    this.#lower = lower;
+  }
+
+  /** The field's value, repeats joined with ", "; null when absent. */
+  get(name: string): string | null {
+    const n = name.toLowerCase();
+    const lower = this.#lower;
+    let out: string | null = null;
+    for (let i = 0; i < lower.length; i++) {
+      if (lower[i] === n) out = out === null ? this.raw[2 * i + 1] : `${out}, ${this.raw[2 * i + 1]}`;
+    }
+    return out;
+  }
+
+  /** Whether the field is present. */
+  has(name: string): boolean {
+    return this.#lower.includes(name.toLowerCase());
+  }
+
+  /** `[lower-case name, value]` per field name, repeats joined, in order of first appearance. */
+  [Symbol.iterator](): Iterator<[string, string]> {
+    if (!this.#entries) {
+      const lower = this.#lower;
+      const entries: [string, string][] = [];
+      for (let i = 0; i < lower.length; i++) {
+        const first = lower.indexOf(lower[i]);
+        if (first === i) entries.push([lower[i], this.raw[2 * i + 1]]);
+        else entries.find((e) => e[0] === lower[i])![1] += `, ${this.raw[2 * i + 1]}`;
+      }
+      this.#entries = entries;
+    }
+    return this.#entries[Symbol.iterator]();
+  }
+}
+
+/**
+ * Find the end of a request head in `buf[start:end]`, checking each byte once as it arrives.
+ *
+ * @param from offset (from `start`) already checked by an earlier call
+ * @returns the head's length including the final CRLF CRLF; -1 when more bytes are needed; or a
+ *   rejection for a bare CR or LF or a control character (HTAB aside), refused at once so a client
+ *   cannot hold the connection with a head that can never be valid
+ */
+export function scanHead(buf: Uint8Array, start: number, end: number, from: number): number | Rejection {
+  for (let i = start + from; i < end; i++) {
+    const b = buf[i];
+    if (b >= 0x20 && b !== 0x7f) continue;
+    if (b === 0x0a) {
+      if (i === start || buf[i - 1] !== 0x0d) return { status: 400, reason: "bare LF in request head" };
+      if (i - start >= 3 && buf[i - 2] === 0x0a) return i + 1 - start;
+    } else if (b === 0x0d) {
+      if (i + 1 < end && buf[i + 1] !== 0x0a) return { status: 400, reason: "bare CR in request head" };
+    } else if (b !== 0x09) {
+      return { status: 400, reason: "control character in request head" };
+    }
+  }
+  return -1;
+}
+
+/** Trim optional whitespace (SP and HTAB only: `String.trim` would also eat a latin-1 NBSP). */
+function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+const bad = (reason: string): Rejection => ({ status: 400, reason });
+
+/**
+ * Parse a head found by {@linkcode scanHead} (`head` excludes the final empty line's CRLF).
+ *
+ * @returns the head, or the rejection to answer with
+ */
+export function parseRequestHead(head: Uint8Array, maxHeaders: number): RequestHead | Rejection {
+  const lines = latin1(head, 0, head.length).split("\r\n");
+  const m = REQUEST_LINE.exec(lines[0]);
+  if (!m) return bad("malformed request line");
+  const [, method, target, sent] = m;
+  // RFC 9110 section 2.5: a later 1.x minor version is answered as 1.1; another major is refused.
+  if (sent[5] !== "1") {
+    return sent[5] === "0" ? bad("HTTP/0.x") : { status: 505, reason: `${sent} is not supported` };
+  }
+  const version = sent === "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1";
+  if (lines.length - 2 > maxHeaders) return { status: 431, reason: `more than ${maxHeaders} header fields` };
+  const raw: string[] = [];
+  const lower: string[] = [];
+  let hosts = 0;
+  let contentLength: number | undefined;
+  let transferEncoding: string | undefined;
+  let close = version === "HTTP/1.0";
+  let expectContinue = false;
+  for (let i = 1; i < lines.length - 1; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(":");
+    if (colon <= 0) {
+      return bad(line.charCodeAt(0) <= 32 ? "obsolete line folding" : "header line without a name");
+    }
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) return bad("invalid header name");
+    const value = trimOws(line.slice(colon + 1));
+    const key = name.toLowerCase();
+    raw.push(name, value);
+    lower.push(key);
+    switch (key) {
+      case "host":
+        hosts++;
+        break;
+      case "content-length":
+        if (contentLength !== undefined) return bad("repeated Content-Length");
+        if (!DIGITS.test(value)) return bad("invalid Content-Length");
+        contentLength = Number(value);
+        break;
+      case "transfer-encoding":
+        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+        break;
+      case "connection":
+        for (const token of value.toLowerCase().split(",")) {
+          const t = trimOws(token);
+          if (t === "close") close = true;
+          else if (t === "keep-alive" && version === "HTTP/1.0") close = false;
+        }
+        break;
+      case "expect":
+        expectContinue = value.toLowerCase() === "100-continue";
+        break;
+    }
+  }
+  // RFC 9112 section 3.2: exactly one Host in HTTP/1.1.
+  if (version === "HTTP/1.1" && hosts !== 1) return bad(hosts ? "several Host fields" : "no Host field");
+  if (hosts > 1) return bad("several Host fields");
+  let chunked = false;
+  if (transferEncoding !== undefined) {
+    // RFC 9112 section 6.1: refuse both framings and Transfer-Encoding in HTTP/1.0 rather than
+    // pick one, since the next hop might pick the other.
+    if (contentLength !== undefined) return bad("both Content-Length and Transfer-Encoding");
+    if (version === "HTTP/1.0") return bad("Transfer-Encoding in HTTP/1.0");
+    if (transferEncoding.toLowerCase() !== "chunked") {
+      return { status: 501, reason: `Transfer-Encoding ${transferEncoding} is not supported` };
+    }
+    chunked = true;
+  }
+  return {
+    method,
+    target,
+    version,
+    headers: new RequestHeaders(raw, lower),
+    contentLength: contentLength === 0 ? undefined : contentLength,
+    chunked,
+    close,
+    expectContinue,
+  };
+}

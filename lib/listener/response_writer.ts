@@ -1,0 +1,151 @@
+/**
+ * Writing a response on the public listener: the status line, the handler's headers and the
+ * framing, which is the server's alone (RFC 9112 section 6).
+ *
+ * A body known in full gets `Content-Length` and goes out in the same write as the head; a stream
+ * keeps a `content-length` the handler passed (a proxied response of known length) or is sent
+ * chunked, or delimited by closing the connection for an HTTP/1.0 client, which cannot read
+ * chunked.
+ *
+ * @module
+ */
+
+import type { BufferedConn } from "../http1/buffered_conn.ts";
+import { encodeChunk, LAST_CHUNK } from "../http1/framing.ts";
+import { STATUS_TEXT } from "../http1/status_text.ts";
+
+/** What a handler answers. */
+export interface ServerResponse {
+  readonly status: number;
+  /** Flat `[name, value, ...]`; `connection`, `keep-alive` and `transfer-encoding` are ignored. */
+  readonly headers: readonly string[];
+  readonly body: Uint8Array | string | ReadableStream<Uint8Array> | null;
+}
+
+/**
+ * A plain-text response the proxy writes itself, e.g. `textResponse(400, "Bad Request: bare LF")`.
+ * `status` and `text` form the body's first line, so a client sees why without reading the status.
+ */
+export function textResponse(status: number, text: string, headers: readonly string[] = []): ServerResponse {
+  return {
+    status,
+    headers: ["content-type", "text/plain; charset=utf-8", ...headers],
+    body: `${status} ${text}\n`,
+  };
+}
+
+/** The request facts the framing depends on. */
+export interface ResponseContext {
+  readonly method: string;
+  readonly version: string;
+  /** Keep the connection open after this response (the caller's decision so far). */
+  readonly keepAlive: boolean;
+  /** The `Date` value for this second. */
+  readonly date: string;
+}
+
+/**
+ * How writing a response went: the connection may carry another request, it must close as
+ * planned (the client asked, or the framing needs it), or the write failed (the client is gone).
+ */
+export type WriteOutcome = "keep-alive" | "close" | "failed";
+
+const ENCODER = new TextEncoder();
+const IGNORED = new Set(["connection", "keep-alive", "transfer-encoding", "proxy-connection"]);
+
+/**
+ * Write `res` on `conn`.
+ *
+ * @returns whether the connection may carry another request; a write that throws is "failed"
+ */
+export async function writeResponse(
+  conn: BufferedConn,
+  ctx: ResponseContext,
+  res: ServerResponse,
+): Promise<WriteOutcome> {
+  const { status } = res;
+  const head = ctx.method === "HEAD";
+  const noBody = head || status < 200 || status === 204 || status === 304;
+  let body = res.body;
+  if (typeof body === "string") body = ENCODER.encode(body);
+  let s = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`;
+  let date = false;
+  let declared: string | undefined;
+  const h = res.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i].toLowerCase();
+    if (IGNORED.has(name)) continue;
+    if (name === "content-length") {
+      declared = h[i + 1];
+      continue;
+    }
+    if (name === "date") date = true;
+    s += `${h[i]}: ${h[i + 1]}\r\n`;
+  }
+  if (!date) s += `date: ${ctx.date}\r\n`;
+  let keepAlive = ctx.keepAlive;
+  let length: number | undefined;
+  let chunked = false;
+  if (status < 200 || status === 204) {
+    // No Content-Length at all (RFC 9110 section 8.6).
+  } else if (body instanceof Uint8Array) {
+    length = body.length;
+  } else if (body === null) {
+    // HEAD and 304 describe a representation not sent: keep its length.
+    length = noBody && declared !== undefined ? Number(declared) : 0;
+  } else if (declared !== undefined) {
+    length = Number(declared);
+  } else if (!noBody) {
+    if (ctx.version === "HTTP/1.1") chunked = true;
+    else keepAlive = false;
+  }
+  if (length !== undefined && Number.isSafeInteger(length)) s += `content-length: ${length}\r\n`;
+  if (chunked) s += "transfer-encoding: chunked\r\n";
+  if (!keepAlive) s += "connection: close\r\n";
+  else if (ctx.version === "HTTP/1.0") s += "connection: keep-alive\r\n";
+  s += "\r\n";
+
+  const planned = keepAlive ? "keep-alive" : "close";
+  if (!(body instanceof ReadableStream)) {
+    await conn.writeLatin1(s, noBody || body === null || body.length === 0 ? undefined : body);
+    return planned;
+  }
+  if (noBody) {
+    await body.cancel().catch(() => {});
+    await conn.writeLatin1(s);
+    return planned;
+  }
+  return await writeStream(conn, s, body, chunked, length) ? planned : "failed";
+}
+
+/** Stream the body after the head; false when it broke or did not match its declared length. */
+async function writeStream(
+  conn: BufferedConn,
+  head: string,
+  body: ReadableStream<Uint8Array>,
+  chunked: boolean,
+  length: number | undefined,
+): Promise<boolean> {
+  const reader = body.getReader();
+  let sent = 0;
+  let complete = false;
+  try {
+    await conn.writeLatin1(head);
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (value.length === 0) continue;
+      if (length !== undefined && sent + value.length > length) return false; // more than declared
+      sent += value.length;
+      await conn.writeAll(chunked ? encodeChunk(value) : value);
+    }
+    if (chunked) await conn.writeAll(LAST_CHUNK);
+    complete = length === undefined || sent === length;
+    return complete;
+  } catch {
+    return false;
+  } finally {
+    if (!complete) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}

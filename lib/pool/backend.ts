@@ -1,0 +1,135 @@
+/**
+ * One upstream server and its live state.
+ *
+ * The object is what strategies see (it implements {@linkcode Candidate}) and what the shell
+ * mutates: health state, in-flight count and counters. All mutation happens in synchronous code
+ * on one thread, so a pick and its in-flight increment can never interleave with another pick.
+ * A reload keeps the object of a backend whose name and URL stay the same, so its in-flight
+ * count, health, passive failure history and every strategy's state survive the reload.
+ *
+ * @module
+ */
+
+import type { Candidate } from "../../algorithms/types.ts";
+import { rampFactor, type SlowStartClock } from "../resilience/slow_start.ts";
+
+/**
+ * Lifecycle states. `unknown` until the first health check answers; only `healthy` backends
+ * are eligible. `draining` backends finish in-flight requests but take no new ones (set by the
+ * admin API, and by a reload that removes the backend). `ejected` backends failed too many
+ * requests in a row and sit out an ejection time (passive health).
+ */
+export type BackendState = "unknown" | "healthy" | "unhealthy" | "draining" | "ejected";
+
+/**
+ * Where a backend came from: the config file's `backends` list, or Docker discovery. A reload
+ * manages only `config` backends; discovery manages only `discovery` ones.
+ */
+export type BackendSource = "config" | "discovery";
+
+/** Constructor options for {@linkcode Backend}. */
+export interface BackendOptions {
+  /** @default "config" */
+  source?: BackendSource;
+  /** Container whose resource stats describe this backend. */
+  container?: string;
+  /** Most requests in flight at once. @default Infinity */
+  maxConnections?: number;
+  /** Clock for slow start. @default slow start off */
+  slowStart?: SlowStartClock;
+}
+
+/** A backend as the pool holds it. */
+export class Backend implements Candidate {
+  readonly id: number;
+  readonly name: string;
+  /** Origin, e.g. `http://127.0.0.1:9001`. */
+  readonly url: string;
+  readonly hostname: string;
+  readonly port: number;
+  readonly secure: boolean;
+  readonly source: BackendSource;
+  /** Container name or id for resource stats; undefined when none. */
+  container: string | undefined;
+  /** Configured weight. */
+  configuredWeight: number;
+  /** At this many requests in flight the backend is not eligible (`max_connections`). */
+  maxConnections: number;
+  state: BackendState = "unknown";
+  inFlight = 0;
+  /** Requests completed (any outcome) since start. */
+  requests = 0;
+  /** Requests that failed upstream (connect, reset, timeout) or answered 5xx. */
+  errors = 0;
+  /** Consecutive active health check results, for thresholds. */
+  healthOk = 0;
+  healthFail = 0;
+  /** Last health check failure reason, for the API. */
+  lastHealthError = "";
+  /** Consecutive failed requests counted by passive health. */
+  passiveFailures = 0;
+  /** Ejection multiplier: how many times the backend was ejected, decayed while it behaves. */
+  ejections = 0;
+  /** When the current ejection ends, or when the last one ended (clock of `now`). */
+  ejectionEnd = 0;
+  /** When the slow-start ramp began, or undefined when the weight is full. */
+  rampStart: number | undefined;
+  #slowStart: SlowStartClock | undefined;
+
+  constructor(id: number, name: string, url: string, weight: number, options: BackendOptions = {}) {
+    this.id = id;
+    this.name = name;
+    this.url = url;
+    const u = new URL(url);
+    this.secure = u.protocol === "https:";
+    this.hostname = u.hostname.replace(/^\[|\]$/g, "");
+    this.port = u.port ? Number(u.port) : this.secure ? 443 : 80;
+    this.configuredWeight = weight;
+    this.maxConnections = options.maxConnections ?? Infinity;
+    this.#slowStart = options.slowStart;
+    this.source = options.source ?? "config";
+    this.container = options.container;
+  }
+
+  /**
+   * Effective weight seen by strategies: the configured weight, reduced while slow start ramps
+   * the backend up after it became healthy (see lib/resilience/slow_start.ts).
+   */
+  get weight(): number {
+    if (this.rampStart === undefined || !this.#slowStart) return this.configuredWeight;
+    const factor = rampFactor(this.#slowStart.now() - this.rampStart, this.#slowStart.windowMs);
+    if (factor >= 1) this.rampStart = undefined;
+    return this.configuredWeight * factor;
+  }
+
+  /** Start the slow-start ramp now (no-op when slow start is off). */
+  startRamp(): void {
+    if (this.#slowStart && this.#slowStart.windowMs > 0) this.rampStart = this.#slowStart.now();
+  }
+
+  /** True while at `max_connections`: not eligible for another request. */
+  get atLimit(): boolean {
+    return this.inFlight >= this.maxConnections;
+  }
+
+  /** JSON view for the admin API. */
+  toJSON(): Record<string, unknown> {
+    const weight = this.weight;
+    return {
+      name: this.name,
+      url: this.url,
+      weight: this.configuredWeight,
+      effective_weight: weight === this.configuredWeight ? undefined : +weight.toFixed(3),
+      max_connections: Number.isFinite(this.maxConnections) ? this.maxConnections : undefined,
+      source: this.source,
+      container: this.container,
+      state: this.state,
+      in_flight: this.inFlight,
+      requests: this.requests,
+      errors: this.errors,
+      consecutive_failures: this.passiveFailures,
+      ejections: this.ejections,
+      last_health_error: this.lastHealthError || undefined,
+    };
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The balancer shell: asks the current strategy for a backend among the eligible ones and
+ * accounts for the request in the same synchronous step.
+ *
+ * Strategies never see health, draining or metrics; the shell hands them only eligible backends
+ * and reports each outcome back through `observe`, so every strategy gets the same inputs and
+ * can be swapped live without losing in-flight accounting.
+ *
+ * @module
+ */
+
+import { STRATEGIES } from "../../algorithms/mod.ts";
+import type {
+  Feedback,
+  PickContext,
+  Strategy,
+  StrategyOptions,
+  StrategyTuning,
+} from "../../algorithms/types.ts";
+import type { Backend } from "./backend.ts";
+import type { Metrics } from "../metrics/proxy_metrics.ts";
+import type { Pool } from "./pool.ts";
+
+/** Owns the current strategy and per-request accounting. */
+export class Balancer {
+  readonly pool: Pool;
+  #metrics: Metrics;
+  #options: StrategyOptions;
+  #strategy: Strategy;
+
+  constructor(pool: Pool, metrics: Metrics, strategy: string, options: StrategyOptions) {
+    this.pool = pool;
+    this.#metrics = metrics;
+    this.#options = options;
+    this.#strategy = this.#build(strategy);
+    metrics.setStrategy(this.#strategy.name);
+  }
+
+  #build(name: string): Strategy {
+    const factory = STRATEGIES[name];
+    if (!factory) throw new RangeError(`Cannot use strategy "${name}": not registered`);
+    return factory(this.#options);
+  }
+
+  /** The current strategy's name (a label on every request metric). */
+  get strategy(): string {
+    return this.#strategy.name;
+  }
+
+  /**
+   * Switch strategy. Requests in flight finish under the old one; the next pick uses the new one.
+   * The new strategy starts with no learned state (EWMA, WRR positions).
+   */
+  setStrategy(name: string): void {
+    if (name === this.#strategy.name) return;
+    this.#strategy = this.#build(name);
+    this.#metrics.setStrategy(name);
+    // Series for the new strategy exist from the switch on, so per-strategy panels show it at once.
+    for (const b of this.pool.all()) this.#metrics.addBackend(b.name, name);
+  }
+
+  /** The strategy tuning in force (`peak_ewma`, `least_resources` sections). */
+  get tuning(): StrategyTuning {
+    return this.#options.tuning ?? {};
+  }
+
+  /**
+   * Apply new strategy tuning (a reload changed `peak_ewma` or `least_resources`). Strategies read
+   * tuning when built, so the current one is rebuilt: its learned state (EWMA, positions) starts over,
+   * as after a switch. Unchanged tuning keeps the running strategy untouched.
+   */
+  retune(tuning: StrategyTuning): boolean {
+    if (JSON.stringify(tuning) === JSON.stringify(this.#options.tuning ?? {})) return false;
+    this.#options = { ...this.#options, tuning };
+    this.#strategy = this.#build(this.#strategy.name);
+    return true;
+  }
+
+  /**
+   * Choose a backend and count it in flight, or undefined when none is eligible.
+   * Synchronous: no other pick can see the backend's count before it is incremented.
+   *
+   * @param exclude backends already tried for this request: a retry picks among the others,
+   *   and only falls back to the full eligible list when no other backend is eligible.
+   */
+  acquire(ctx: PickContext, exclude: readonly Backend[] = []): Backend | undefined {
+    let candidates = this.pool.eligible();
+    if (exclude.length > 0) {
+      const others = candidates.filter((b) => !exclude.includes(b));
+      if (others.length > 0) candidates = others;
+    }
+    const b = this.#strategy.pick(candidates, ctx) as Backend | undefined;
+    if (b) this.pool.take(b);
+    return b;
+  }
+
+  /** Count the request out of flight and feed its outcome to the strategy. */
+  release(backend: Backend, feedback: Feedback): void {
+    this.pool.give(backend);
+    backend.requests++;
+    if (!feedback.ok) backend.errors++;
+    this.#strategy.observe?.(backend, feedback);
+  }
+
+  /** Tell the strategy a backend left for good. */
+  forget(name: string): void {
+    this.#strategy.forget?.(name);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The forwarder: one public request in, one or more backend attempts out, the response streamed
+ * back.
+ *
+ * Errors become statuses only here, at the edge: 503 when no backend is eligible (or the wait
+ * queue is full or timed out), 502 when the backend connection fails or resets, 504 when no
+ * response headers arrive within `timeouts.request`. A failed attempt of an idempotent request
+ * is retried on another backend when `retries` allows it (see lib/resilience/retry_budget.ts); response
+ * bodies always stream without buffering.
+ *
+ * @module
+ */
+
+import { attempt, type AttemptDeps, type AttemptResult, discard } from "./attempt.ts";
+import { admit } from "./admit.ts";
+import type { Backend } from "../pool/backend.ts";
+import type { Balancer } from "../pool/balancer.ts";
+import type { Config } from "../config/config.ts";
+import { conditionOf, matches } from "../resilience/failure.ts";
+import { downstreamHeaders, requestIdOf, upstreamHeaders } from "./headers.ts";
+import type { Metrics } from "../metrics/proxy_metrics.ts";
+import type { ResilienceMetrics } from "../metrics/resilience_metrics.ts";
+import type { OutlierDetector } from "../resilience/outlier.ts";
+import type { WaitQueue } from "../resilience/queue.ts";
+import { prepareBody, type PreparedBody } from "./replay.ts";
+import type { RetryBudget } from "../resilience/retry_budget.ts";
+import type { UpstreamClient } from "../upstream/client.ts";
+import { createHashKey, type HashKeyFunction } from "../net/hash_key.ts";
+import { ProtocolError } from "../http1/buffered_conn.ts";
+import type { ServerRequest, ServerResponse } from "../listener/server.ts";
+import { textResponse } from "../listener/response_writer.ts";
+
+/** Everything the forwarder needs. */
+export interface ProxyDeps {
+  /** The current config; read once per request, so a reload never changes a request midway. */
+  readonly config: () => Config;
+  readonly balancer: Balancer;
+  readonly client: UpstreamClient;
+  readonly metrics: Metrics;
+  readonly resilience: ResilienceMetrics;
+  readonly budget: RetryBudget;
+  readonly outliers: OutlierDetector;
+  readonly queue: WaitQueue;
+  /** Monotonic clock in ms. */
+  readonly now: () => number;
+}
+
+/** Status used in metrics when the client went away before the response (as NGINX logs it). */
+export const CLIENT_CLOSED = 499;
+
+/** Methods that may be sent twice without changing the outcome (RFC 9110 section 9.2.2). */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "OPTIONS",
+  "TRACE",
+  "PUT",
+  "DELETE",
+]);
+
+/**
+ * The origin-form request target to send upstream, byte-for-byte: an origin-form target (`/a//b?`)
+ * exactly as the client sent it; for an absolute-form one (`http://host/path`) only its path and
+ * query, never its authority, so a client cannot choose which host we dial.
+ */
+export function targetOf(target: string): string {
+  if (target.charCodeAt(0) === 47) return target; // "/"
+  const scheme = target.indexOf("://");
+  if (scheme === -1) return "/"; // asterisk-form (OPTIONS *) or authority-form: the backend's root
+  const authority = scheme + 3;
+  const slash = target.indexOf("/", authority);
+  const query = target.indexOf("?", authority);
+  if (slash === -1 && query === -1) return "/";
+  if (slash === -1 || (query !== -1 && query < slash)) return "/" + target.slice(query);
+  return target.slice(slash);
+}
+
+/** Build the public request handler. */
+export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Promise<ServerResponse> {
+  const { balancer, metrics, resilience, budget } = deps;
+  // The affinity key function depends on the config; rebuilt only when a reload swaps it.
+  let keyConfig: Config | undefined;
+  let keyOf: HashKeyFunction = () => "";
+  const keyFunction = (config: Config) => {
+    if (config !== keyConfig) {
+      keyConfig = config;
+      keyOf = createHashKey({ key: config.hash.key, trustedProxies: config.trustedProxies });
+    }
+    return keyOf;
+  };
+
+  // Rebuilt only when a reload or a strategy switch changes what it holds.
+  let shared: AttemptDeps | undefined;
+  const attemptDepsFor = (config: Config, strategy: string): AttemptDeps => {
+    if (shared?.timeouts !== config.timeouts || shared.strategy !== strategy) {
+      shared = { ...deps, strategy, timeouts: config.timeouts };
+    }
+    return shared;
+  };
+
+  return async (req) => {
+    const config = deps.config();
+    const clientIp = req.remoteAddr.hostname;
+    const strategy = balancer.strategy;
+    const key = keyFunction(config);
+    // Lazy: only hashing strategies read the key, and computing it parses addresses and headers.
+    const ctx = {
+      get hashKey() {
+        return key(req, clientIp);
+      },
+    };
+    const { retries } = config;
+    const mayRetry = retries.attempts > 0 && IDEMPOTENT_METHODS.has(req.method);
+    const limit = mayRetry ? retries.maxBodyBytes : 0;
+    let body: PreparedBody;
+    try {
+      // Most bodies are none or arrived with the head: no await for those.
+      body = req.body instanceof ReadableStream
+        ? await prepareBody(req.body, limit)
+        : { replayable: req.body === null || req.body.length <= limit, body: req.body };
+    } catch (e) {
+      // Broken chunked framing is the client's error; anything else means it went away.
+      const status = e instanceof ProtocolError ? 400 : CLIENT_CLOSED;
+      metrics.countRequest("none", strategy, req.method, status);
+      return status === 400
+        ? textResponse(400, `Bad Request: ${(e as Error).message}`)
+        : { status, headers: [], body: null };
+    }
+
+    // The common case, nobody queued and a backend free, needs no await.
+    const empty = deps.queue.length === 0;
+    const free = empty ? balancer.acquire(ctx) : undefined;
+    const admitted = free ? { backend: free } : await admit(deps, config, ctx, req, empty);
+    if (!("backend" in admitted)) {
+      metrics.countRequest("none", strategy, req.method, admitted.status);
+      return admitted;
+    }
+    budget.recordRequest();
+    const requestId = requestIdOf(req.headers);
+    const upstream = {
+      method: req.method,
+      target: targetOf(req.target),
+      headers: upstreamHeaders(req.headers.raw, { clientIp, proto: "http", requestId }),
+      body: body.body,
+      // A getter: the signal is created on first read, which the client does only for responses
+      // that take a while.
+      get signal() {
+        return req.signal;
+      },
+    };
+    const attemptDeps = attemptDepsFor(config, strategy);
+    const tried: Backend[] = [];
+    let backend = admitted.backend;
+    let result: AttemptResult;
+    for (let n = 0;; n++) {
+      result = await attempt(attemptDeps, backend, upstream);
+      const outcome = result.outcome;
+      if (
+        !mayRetry || n >= retries.attempts || !body.replayable || outcome === undefined ||
+        !matches(retries.on, outcome) ||
+        req.signal.aborted
+      ) break;
+      if (!budget.tryRetry()) {
+        resilience.budgetExhausted.inc();
+        break;
+      }
+      tried.push(backend);
+      const next = balancer.acquire(ctx, tried);
+      if (!next) break;
+      resilience.retries.inc({ backend: backend.name, reason: conditionOf(outcome) });
+      await discard(result);
+      backend = next;
+    }
+
+    const expose = config.exposeBackendHeader;
+    if (!result.ok) {
+      if (result.kind === "cancelled") {
+        // The client left: not the backend's fault, nobody to answer.
+        metrics.countRequest(backend.name, strategy, req.method, CLIENT_CLOSED);
+        return { status: CLIENT_CLOSED, headers: [], body: null };
+      }
+      const code = result.kind === "timeout" ? 504 : 502;
+      metrics.countRequest(backend.name, strategy, req.method, code);
+      const reason = result.reason ??
+        (result.kind === "timeout" ? "upstream timed out" : `upstream ${result.kind} failed`);
+      return errorResponse(code, reason, backend, requestId, expose);
+    }
+    metrics.countRequest(backend.name, strategy, req.method, result.status);
+    const headers = downstreamHeaders(result.headers);
+    setHeader(headers, "x-request-id", requestId);
+    if (expose) setHeader(headers, "x-lb-backend", backend.name);
+    return { status: result.status, headers, body: result.body };
+  };
+}
+
+/** Replace every `name` field (lower-case name) in flat pairs with one `name: value`. */
+function setHeader(headers: string[], name: string, value: string): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) {
+    if (headers[i].length === name.length && headers[i].toLowerCase() === name) headers.splice(i, 2);
+  }
+  headers.push(name, value);
+}
+
+function errorResponse(
+  code: number,
+  reason: string,
+  backend: Backend,
+  requestId: string,
+  expose: boolean,
+): ServerResponse {
+  const headers = ["x-request-id", requestId];
+  if (expose) headers.push("x-lb-backend", backend.name);
+  return textResponse(code, `${code === 504 ? "Gateway Timeout" : "Bad Gateway"}: ${reason}`, headers);
+}

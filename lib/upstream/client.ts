@@ -1,0 +1,335 @@
+/**
+ * The HTTP/1.1 client that talks to backends: pooled keep-alive connections on `Deno.connect`.
+ *
+ * It must not do what a browser-style `fetch` does: no redirect following, no transparent
+ * decompression, no added headers, and the client's `Host` preserved. Writing the request and
+ * reading the response ourselves gives exactly that, and skips the stream adapters that cost a
+ * general-purpose client most of its time on small responses.
+ *
+ * @module
+ */
+
+import type { Backend } from "../pool/backend.ts";
+import { encodeChunk, framingOf, LAST_CHUNK, requestHead, type ResponseHead } from "../http1/framing.ts";
+import { ConnectionClosed, ProtocolError, UpstreamConn } from "./conn.ts";
+import { type BodyOutcome, bodyStream } from "../http1/body_stream.ts";
+import { Deadlines } from "../base/deadlines.ts";
+
+/** How a request to a backend failed before its response headers arrived. */
+export type FailureKind = "connect" | "timeout" | "reset" | "cancelled";
+
+/** A request ready for the backend: hop-by-hop headers already removed. */
+export interface UpstreamRequest {
+  readonly method: string;
+  /** Origin-form target (`/path?query`), byte-for-byte as the client sent it. */
+  readonly target: string;
+  /** Flat `[name, value, ...]`; framing (`content-length`, chunked) is the client's business. */
+  readonly headers: readonly string[];
+  /** A stream is sent as it arrives; bytes (a buffered body that may be replayed) in one write. */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
+  /**
+   * Aborts the request until its response headers arrive (client gone). Read only for requests
+   * that wait a while: pass a getter when creating the signal has a cost (`Request.signal` in
+   * Deno.serve arms a per-request cancel watcher on first read).
+   */
+  readonly signal: AbortSignal;
+}
+
+export type { BodyOutcome };
+
+/** Response headers arrived; the body streams and reports its end through `onEnd`. */
+export interface UpstreamResponse {
+  readonly ok: true;
+  readonly status: number;
+  /** Raw header pairs in order, repeats kept (several `Set-Cookie`). */
+  readonly headers: readonly string[];
+  /**
+   * Null when the response has no body (HEAD, 204, 304). Bytes when the whole body arrived with
+   * the head: a small response then skips the stream plumbing on both sides, which costs more
+   * than the rest of the exchange.
+   */
+  readonly body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null;
+}
+
+/** The request failed before response headers. */
+export interface UpstreamFailure {
+  readonly ok: false;
+  readonly kind: FailureKind;
+  readonly message: string;
+}
+
+/** Timeouts applied per attempt. */
+export interface UpstreamTimeouts {
+  /** TCP (and TLS) connect. */
+  readonly connectMs: number;
+  /** Until response headers. */
+  readonly requestMs: number;
+}
+
+/**
+ * How long a request waits for response headers before the client's signal is watched. A client
+ * that leaves earlier is noticed this much later; the backend request is still aborted.
+ */
+const WATCH_CLIENT_AFTER_MS = 20;
+
+/** A pooled connection idle this long gets a read that notices its backend closing it. */
+const PARK_AFTER_MS = 1_000;
+
+/** Idle connections kept per backend; more than this many idle at once are closed. */
+const MAX_IDLE_PER_BACKEND = 256;
+
+/** Pooled keep-alive client to backends. */
+export class UpstreamClient {
+  #idle = new Map<string, UpstreamConn[]>();
+  /** When to start watching the client's signal, then the response header deadline. */
+  #deadlines = new Deadlines();
+  #closed = false;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+
+  async #connect(backend: Backend, timeouts: UpstreamTimeouts, signal: AbortSignal): Promise<UpstreamConn> {
+    const limit = AbortSignal.any([signal, AbortSignal.timeout(timeouts.connectMs)]);
+    const opts = { hostname: backend.hostname, port: backend.port, signal: limit };
+    const conn = backend.secure ? await Deno.connectTls(opts) : await Deno.connect(opts);
+    if (!backend.secure) (conn as Deno.TcpConn).setNoDelay(true);
+    return new UpstreamConn(conn);
+  }
+
+  #take(backend: Backend): UpstreamConn | undefined {
+    const idle = this.#idle.get(backend.url);
+    while (idle?.length) {
+      const c = idle.pop()!;
+      if (!c.closed) {
+        c.unpark();
+        return c;
+      }
+    }
+    return undefined;
+  }
+
+  #put(backend: Backend, c: UpstreamConn): void {
+    let idle = this.#idle.get(backend.url);
+    if (!idle) this.#idle.set(backend.url, idle = []);
+    if (this.#closed || idle.length >= MAX_IDLE_PER_BACKEND) return c.close();
+    c.idle(performance.now());
+    idle.push(c);
+    this.#sweeper ??= setInterval(() => this.#watchIdle(), PARK_AFTER_MS);
+  }
+
+  /** Watch connections idle for a while for a close by their backend (see lib/upstream/conn.ts). */
+  #watchIdle(): void {
+    const since = performance.now() - PARK_AFTER_MS;
+    let any = false;
+    for (const idle of this.#idle.values()) {
+      for (const c of idle) {
+        any = true;
+        if (c.parked || c.idleSince > since) continue;
+        c.park(() => {
+          const i = idle.indexOf(c);
+          if (i !== -1) idle.splice(i, 1);
+        });
+      }
+    }
+    if (!any) this.#stopSweeper();
+  }
+
+  #stopSweeper(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
+
+  /**
+   * Send a request; resolves with the response headers or a failure, never rejects.
+   *
+   * For a response, `onEnd` is called exactly once when its body ends; for a failure it is not
+   * called (the failure itself is the end).
+   */
+  async send(
+    backend: Backend,
+    r: UpstreamRequest,
+    timeouts: UpstreamTimeouts,
+    onEnd: (outcome: BodyOutcome) => void,
+  ): Promise<UpstreamResponse | UpstreamFailure> {
+    const started = performance.now();
+    // A request without a body (or with a buffered one) can be replayed safely when a reused
+    // connection turns out to have been closed by the backend before it answered (as Go's
+    // Transport does).
+    for (let attempt = 0;; attempt++) {
+      const result = await this.#attempt(backend, r, timeouts, started, onEnd);
+      if (result === "stale" && attempt === 0 && !(r.body instanceof ReadableStream)) continue;
+      if (result === "stale") {
+        return { ok: false, kind: "reset", message: "connection closed before responding" };
+      }
+      return result;
+    }
+  }
+
+  async #attempt(
+    backend: Backend,
+    r: UpstreamRequest,
+    timeouts: UpstreamTimeouts,
+    started: number,
+    onEnd: (outcome: BodyOutcome) => void,
+  ): Promise<UpstreamResponse | UpstreamFailure | "stale"> {
+    let c = this.#take(backend);
+    if (!c) {
+      if (r.signal.aborted) return { ok: false, kind: "cancelled", message: "client went away" };
+      try {
+        c = await this.#connect(backend, timeouts, r.signal);
+      } catch (e) {
+        if (r.signal.aborted) return { ok: false, kind: "cancelled", message: "client went away" };
+        const timedOut = (e as Error).name === "TimeoutError";
+        return {
+          ok: false,
+          kind: "connect",
+          message: timedOut ? `connect timeout after ${timeouts.connectMs}ms` : (e as Error).message,
+        };
+      }
+    }
+    const conn = c;
+    // Whoever ends the exchange early records why, then closes the socket to wake pending I/O.
+    let failure: UpstreamFailure | undefined;
+    const stop = (kind: FailureKind, message: string) => {
+      failure ??= { ok: false, kind, message };
+      conn.close();
+    };
+    // One deadline serves both waits: first, when to start watching the client (reading its
+    // signal has a cost, and most responses arrive long before a client gives up), then, from
+    // the same entry, the response timeout.
+    let watching = false;
+    const onAbort = () => stop("cancelled", "client went away");
+    const deadline = {
+      deadline: started + Math.min(WATCH_CLIENT_AFTER_MS, timeouts.requestMs),
+      expire: () => {
+        if (!watching) {
+          watching = true;
+          if (r.signal.aborted) return onAbort();
+          r.signal.addEventListener("abort", onAbort, { once: true });
+          if (timeouts.requestMs > WATCH_CLIENT_AFTER_MS) {
+            deadline.deadline = started + timeouts.requestMs;
+            return this.#deadlines.add(deadline);
+          }
+        }
+        stop("timeout", `no response within ${timeouts.requestMs}ms`);
+      },
+    };
+    this.#deadlines.add(deadline);
+    const done = () => {
+      this.#deadlines.delete(deadline);
+      if (watching) r.signal.removeEventListener("abort", onAbort);
+    };
+
+    // Reuse needs the request fully written on a connection still open.
+    let writeDone = false;
+    const writing = this.#write(conn, r).then(() => {
+      writeDone = !conn.closed;
+    }, (e) => {
+      if (r.signal.aborted || (e as Error).name === "ClientBodyError") {
+        stop("cancelled", "client request body aborted");
+      } else conn.close();
+    });
+    let head: ResponseHead;
+    try {
+      do head = await conn.readHead(); while (head.status >= 100 && head.status < 200 && head.status !== 101);
+    } catch (e) {
+      done();
+      conn.close();
+      await writing;
+      if (failure) return failure;
+      if (e instanceof ConnectionClosed && !e.reset && conn.reused) return "stale";
+      if (e instanceof ProtocolError) {
+        return { ok: false, kind: "reset", message: `bad response: ${e.message}` };
+      }
+      return { ok: false, kind: "reset", message: (e as Error).message };
+    }
+    done();
+    if (head.status === 101) {
+      conn.close();
+      return { ok: false, kind: "reset", message: "unexpected 101 Switching Protocols" };
+    }
+    const framing = framingOf(r.method, head);
+    const finish = (outcome: BodyOutcome) => {
+      // Reuse only a connection whose request was fully written and whose response was fully read.
+      if (
+        outcome === "complete" && !head.close && framing.kind !== "close" && writeDone && conn.buffered === 0
+      ) {
+        this.#put(backend, conn);
+      } else {
+        conn.close();
+      }
+      onEnd(outcome);
+    };
+    if (framing.kind === "none" || (framing.kind === "length" && framing.length <= conn.buffered)) {
+      // Without a request body the write is over already; with one still streaming, the
+      // connection cannot be reused and finish() closes it.
+      if (!(r.body instanceof ReadableStream)) await writing;
+      const body = framing.kind === "none" ? null : conn.take(framing.length);
+      finish("complete");
+      return { ok: true, status: head.status, headers: head.headers, body };
+    }
+    return { ok: true, status: head.status, headers: head.headers, body: bodyStream(conn, framing, finish) };
+  }
+
+  async #write(conn: UpstreamConn, r: UpstreamRequest): Promise<void> {
+    const headers = r.headers;
+    let length: string | undefined;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i].length === 14 && headers[i].toLowerCase() === "content-length") length = headers[i + 1];
+    }
+    const body = r.body;
+    if (body instanceof Uint8Array) {
+      // A buffered body is sent whole, with its own length (the client may have sent it chunked).
+      const own = String(body.length);
+      const head = length === own
+        ? requestHead(r.method, r.target, headers)
+        : requestHead(r.method, r.target, withoutLength(headers), `content-length: ${own}\r\n`);
+      return await conn.writeLatin1(head, body);
+    }
+    const hasLength = length !== undefined;
+    const extra = body !== null && !hasLength ? "transfer-encoding: chunked\r\n" : "";
+    await conn.writeLatin1(requestHead(r.method, r.target, headers, extra));
+    if (body === null) return;
+    const reader = body.getReader();
+    try {
+      while (true) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          const err = new Error(`client body: ${(e as Error).message}`);
+          err.name = "ClientBodyError";
+          throw err;
+        }
+        if (chunk.done) break;
+        if (chunk.value.length === 0) continue;
+        await conn.writeAll(hasLength ? chunk.value : encodeChunk(chunk.value));
+      }
+      if (!hasLength) await conn.writeAll(LAST_CHUNK);
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  /** Close the pooled connections to one origin (a backend that left the pool). */
+  forget(url: string): void {
+    for (const c of this.#idle.get(url) ?? []) c.close();
+    this.#idle.delete(url);
+  }
+
+  /** Close every pooled connection. */
+  close(): void {
+    this.#closed = true;
+    this.#stopSweeper();
+    this.#deadlines.clear();
+    for (const idle of this.#idle.values()) for (const c of idle) c.close();
+    this.#idle.clear();
+  }
+}
+
+/** Header pairs without `content-length`. */
+function withoutLength(headers: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i].toLowerCase() !== "content-length") out.push(headers[i], headers[i + 1]);
+  }
+  return out;
+}

@@ -1,0 +1,84 @@
+/**
+ * One pooled HTTP/1.1 connection to a backend.
+ *
+ * A connection that sits idle in the pool for a while gets a pending read, as Go's `persistConn`
+ * read loop does: when the backend closes an idle keep-alive connection the read ends at once and
+ * the connection leaves the pool, instead of failing the next request that would have used it.
+ * Under load a connection is reused within microseconds and never needs that read, which costs
+ * about a quarter of a small request's CPU (an extra epoll round per exchange), so it is started
+ * only after the connection has been idle for a second (lib/upstream/client.ts).
+ *
+ * @module
+ */
+
+import { BufferedConn, ConnectionClosed, ProtocolError } from "../http1/buffered_conn.ts";
+import { headEnd, MAX_HEAD_BYTES, parseHead, type ResponseHead } from "../http1/framing.ts";
+
+export { CHUNK_BYTES, ConnectionClosed, ProtocolError } from "../http1/buffered_conn.ts";
+
+/** A backend connection plus buffered, not yet consumed bytes. */
+export class UpstreamConn extends BufferedConn {
+  /** Served at least one response before this one (a stale keep-alive candidate). */
+  reused = false;
+  idleSince = 0;
+  #parked = false;
+
+  constructor(conn: Deno.Conn) {
+    super(conn, MAX_HEAD_BYTES + 1024);
+  }
+
+  /** Back in the pool: nothing buffered, idle from now. */
+  idle(now: number): void {
+    this.idleSince = now;
+    this.reset();
+  }
+
+  /** Watching for a close by the backend while idle. */
+  get parked(): boolean {
+    return this.#parked;
+  }
+
+  /** Start the read that notices a close by the backend while idle. */
+  park(onDead: () => void): void {
+    this.#parked = true;
+    this.readAhead().then(() => {
+      // Still parked when the read ended: EOF, a reset, or bytes nobody asked for (a protocol
+      // violation). Either way the connection is over.
+      if (this.#parked && !this.closed) {
+        this.close();
+        onDead();
+      }
+    });
+  }
+
+  /** Take out of the pool for a new request; a pending read becomes this request's first read. */
+  unpark(): void {
+    this.#parked = false;
+    this.reused = true;
+  }
+
+  /** Read and parse the next response head. */
+  async readHead(): Promise<ResponseHead> {
+    // Bytes after start already searched. Counted from start, not as an index, because fill()
+    // may move the unconsumed bytes to the front of the buffer.
+    let scanned = 0;
+    while (true) {
+      const available = this.end - this.start;
+      const end = headEnd(this.buf.subarray(this.start), available, scanned);
+      if (end !== -1) {
+        const head = parseHead(this.buf.subarray(this.start), end);
+        if (typeof head === "string") throw new ProtocolError(head);
+        this.start += end;
+        return head;
+      }
+      if (available > MAX_HEAD_BYTES) throw new ProtocolError("response head larger than 64 KiB");
+      scanned = Math.max(0, available - 3);
+      if (!(await this.fill())) {
+        throw new ConnectionClosed(
+          available === 0 ? "closed before responding" : "closed inside the response head",
+          false,
+        );
+      }
+    }
+  }
+}

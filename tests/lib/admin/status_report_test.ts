@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import type { StatusReport } from "../../../lib/admin/status_report.ts";
+import { startBackend, startLb } from "../../_util/harness.ts";
+
+Deno.test("GET /api/stats reports per-backend window numbers that add up", async () => {
+  const ok = startBackend();
+  const failing = startBackend(() => new Response("no", { status: 503 }));
+  // Neither retried nor ejected: the failing backend's answers must show in its error ratio.
+  const lb = await startLb(
+    [ok.url, failing.url],
+    "retries: {attempts: 0}\npassive: {consecutive_failures: 0}",
+  );
+  try {
+    for (let i = 0; i < 40; i++) await (await fetch(lb.url)).arrayBuffer();
+    const r = await fetch(`${lb.adminUrl}/api/stats`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get("cache-control"), "no-store");
+    const report = await r.json() as StatusReport;
+    assert.equal(report.windowSeconds, 60);
+    assert.equal(report.strategy, "round_robin");
+    assert.ok(report.available.includes("round_robin"));
+    assert.equal(report.tokenRequired, false);
+    assert.deepEqual(report.backends.map((b) => [b.name, b.state, b.requests]), [
+      ["b0", "healthy", 20],
+      ["b1", "healthy", 20],
+    ]);
+    assert.equal(report.backends[0].errorRatio, 0);
+    assert.equal(report.backends[1].errorRatio, 1);
+    assert.equal(report.backends.reduce((n, b) => n + b.share, 0), 1);
+    for (const b of report.backends) {
+      assert.ok(b.rate > 0 && Number.isFinite(b.rate), `${b.name} rate ${b.rate}`);
+      assert.ok(b.p50 !== null && b.p99 !== null && b.p50 <= b.p99, `${b.name} ${b.p50} ${b.p99}`);
+      assert.equal(b.inFlight, 0);
+    }
+    assert.equal(report.unrouted, 0);
+    const narrow = await (await fetch(`${lb.adminUrl}/api/stats?window=5`)).json() as StatusReport;
+    assert.equal(narrow.windowSeconds, 5);
+    assert.equal(narrow.backends[0].perSecond.length, 4);
+    const capped = await (await fetch(`${lb.adminUrl}/api/stats?window=600`)).json() as StatusReport;
+    assert.equal(capped.windowSeconds, 60);
+    for (const bad of ["0", "-1", "soon"]) {
+      const res = await fetch(`${lb.adminUrl}/api/stats?window=${bad}`);
+      assert.equal(res.status, 400, bad);
+      await res.body?.cancel();
+    }
+  } finally {
+    await lb.shutdown();
+    await Promise.all([ok.close(), failing.close()]);
+  }
+});
+
+Deno.test("GET /api/stats counts requests that found no eligible backend as unrouted", async () => {
+  const be = startBackend();
+  be.healthy = false;
+  const lb = await startLb([be.url]);
+  try {
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await fetch(lb.url).then(async (r) => (await r.body?.cancel(), r))).status, 503);
+    }
+    const report = await (await fetch(`${lb.adminUrl}/api/stats`)).json() as StatusReport;
+    assert.equal(report.unrouted, 3);
+    assert.deepEqual(report.backends.map((b) => [b.state, b.requests, b.share]), [["unhealthy", 0, 0]]);
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});
+
+Deno.test("GET / serves the self-contained status page", async () => {
+  const be = startBackend();
+  const lb = await startLb([be.url]);
+  try {
+    const r = await fetch(`${lb.adminUrl}/`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get("content-type") ?? "", /^text\/html/);
+    const html = await r.text();
+    assert.match(html, /<script>[\s\S]*fetch\("\/api\/stats"/);
+    // Offline: no external scripts, styles or fonts.
+    assert.doesNotMatch(html, /(src|href)=["']?(https?:)?\/\//);
+    assert.equal(
+      (await fetch(`${lb.adminUrl}/`, { method: "POST" }).then(async (x) => (await x.body?.cancel(), x)))
+        .status,
+      405,
+    );
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { Registry } from "prom-client";
+import { methodLabel } from "../../../lib/metrics/proxy_metrics.ts";
+import { nodeRequest, scrape, startBackend, startLb } from "../../_util/harness.ts";
+import { gatedTest, needs } from "../../_util/tools.ts";
+
+Deno.test("methodLabel() folds unknown methods into OTHER", () => {
+  assert.equal(methodLabel("GET"), "GET");
+  assert.equal(methodLabel("PATCH"), "PATCH");
+  assert.equal(methodLabel("BREW"), "OTHER");
+  assert.equal(methodLabel("get"), "OTHER");
+});
+
+Deno.test("metrics count known traffic exactly, per backend, method and code", async () => {
+  const ok = startBackend((req) =>
+    new Response("x", { status: new URL(req.url).pathname === "/missing" ? 404 : 200 })
+  );
+  const down = startBackend();
+  down.healthy = false;
+  const lb = await startLb([ok.url, down.url]);
+  try {
+    const m0 = await scrape(lb);
+    // Every configured backend is present from start, healthy or not.
+    for (const b of ["b0", "b1"]) {
+      assert.equal(m0.get(`lb_active_connections{backend="${b}"}`), 0);
+      assert.equal(m0.get(`lb_upstream_errors_total{backend="${b}",kind="connect"}`), 0);
+      assert.equal(m0.get(`lb_request_duration_seconds_count{backend="${b}",strategy="round_robin"}`), 0);
+      assert.ok(m0.has(`lb_health_checks_total{backend="${b}",result="failure"}`));
+      assert.ok(m0.has(`lb_requests_total{backend="${b}",strategy="round_robin",method="GET",code="200"}`));
+    }
+    assert.equal(m0.get('lb_backend_up{backend="b0"}'), 1);
+    assert.equal(m0.get('lb_backend_up{backend="b1"}'), 0);
+    assert.equal(m0.get('lb_strategy_info{strategy="round_robin"}'), 1);
+
+    for (let i = 0; i < 7; i++) await nodeRequest(`${lb.url}/`);
+    for (let i = 0; i < 3; i++) await nodeRequest(`${lb.url}/missing`);
+    await nodeRequest(`${lb.url}/`, { method: "POST", body: "x" });
+    await nodeRequest(`${lb.url}/`, { method: "BREW" });
+
+    const m = await scrape(lb);
+    const key = (method: string, code: number) =>
+      `lb_requests_total{backend="b0",strategy="round_robin",method="${method}",code="${code}"}`;
+    assert.equal(m.get(key("GET", 200)), 7);
+    assert.equal(m.get(key("GET", 404)), 3);
+    assert.equal(m.get(key("POST", 200)), 1);
+    assert.equal(m.get(key("OTHER", 200)), 1);
+    assert.equal(m.get('lb_request_duration_seconds_count{backend="b0",strategy="round_robin"}'), 12);
+    assert.equal(
+      m.get('lb_request_duration_seconds_bucket{le="+Inf",backend="b0",strategy="round_robin"}'),
+      12,
+    );
+    assert.ok((m.get('lb_request_duration_seconds_sum{backend="b0",strategy="round_robin"}') ?? 0) > 0);
+    assert.equal(m.get('lb_requests_total{backend="b1",strategy="round_robin",method="GET",code="200"}'), 0);
+    assert.ok((m.get('lb_health_checks_total{backend="b1",result="failure"}') ?? 0) >= 1);
+  } finally {
+    await lb.shutdown();
+    await ok.close();
+    await down.close();
+  }
+});
+
+gatedTest("metrics output passes promtool check metrics", needs("promtool"), async () => {
+  const be = startBackend();
+  const lb = await startLb([be.url], "", { registry: new Registry(), processMetrics: true });
+  try {
+    for (let i = 0; i < 5; i++) await nodeRequest(`${lb.url}/`);
+    const text = await (await fetch(`${lb.adminUrl}/metrics`)).text();
+    assert.match(text, /process_cpu_user_seconds_total/, "default process metrics collected");
+    const p = new Deno.Command("promtool", {
+      args: ["check", "metrics"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .spawn();
+    const w = p.stdin.getWriter();
+    await w.write(new TextEncoder().encode(text));
+    await w.close();
+    const out = await p.output();
+    const report = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, report);
+    assert.equal(report.trim(), "", `promtool reported problems:\n${report}`);
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});

@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { nodeRequest, scrape, startBackend, startLb, waitFor } from "../../_util/harness.ts";
+
+const text = (r: { body: Uint8Array }) => new TextDecoder().decode(r.body);
+
+Deno.test("proxy answers 503 with Retry-After when no backend is eligible", async () => {
+  const dead = startBackend();
+  await dead.close();
+  const lb = await startLb([dead.url]);
+  try {
+    const r = await nodeRequest(`${lb.url}/`);
+    assert.equal(r.status, 503);
+    assert.ok(Number(r.header("retry-after")) >= 1);
+    assert.match(text(r), /no healthy backend/);
+    const m = await scrape(lb);
+    assert.equal(
+      m.get('lb_requests_total{backend="none",strategy="round_robin",method="GET",code="503"}'),
+      1,
+    );
+  } finally {
+    await lb.shutdown();
+  }
+});
+
+Deno.test("proxy answers 502 when the backend resets the connection", async () => {
+  // A TCP server that answers health checks and slams the door on everything else.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        const buf = new Uint8Array(4096);
+        const n = await conn.read(buf).catch(() => null);
+        const head = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+        if (head.startsWith("GET /health ")) {
+          await conn.write(new TextEncoder().encode("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")).catch(
+            () => {},
+          );
+        }
+        conn.close();
+      })();
+    }
+  })();
+  const lb = await startLb([`http://127.0.0.1:${port}`], "retries: {attempts: 0}");
+  try {
+    const r = await nodeRequest(`${lb.url}/boom`);
+    assert.equal(r.status, 502);
+    assert.match(text(r), /^502 Bad Gateway: upstream reset failed/);
+    const m = await scrape(lb);
+    assert.equal(m.get('lb_upstream_errors_total{backend="b0",kind="reset"}'), 1);
+    assert.equal(m.get('lb_requests_total{backend="b0",strategy="round_robin",method="GET",code="502"}'), 1);
+    assert.equal(m.get('lb_active_connections{backend="b0"}'), 0);
+  } finally {
+    await lb.shutdown();
+    listener.close();
+  }
+});
+
+Deno.test("proxy answers 502 when the backend refuses connections", async () => {
+  const be = startBackend();
+  const lb = await startLb([be.url], "health_check: {interval: 1m}\nretries: {attempts: 0}");
+  try {
+    await be.close();
+    // The next health check is a minute away, so the request meets a closed port.
+    const r = await nodeRequest(`${lb.url}/`);
+    assert.equal(r.status, 502);
+    assert.match(text(r), /upstream connect failed/);
+    const m = await scrape(lb);
+    assert.equal(m.get('lb_upstream_errors_total{backend="b0",kind="connect"}'), 1);
+  } finally {
+    await lb.shutdown();
+  }
+});
+
+Deno.test("proxy answers 504 when no response headers arrive within timeouts.request", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const be = startBackend(async () => {
+    await gate;
+    return new Response("late");
+  });
+  const lb = await startLb([be.url], "timeouts: {request: 200ms}");
+  try {
+    const t0 = performance.now();
+    const r = await nodeRequest(`${lb.url}/slow`);
+    const took = performance.now() - t0;
+    assert.equal(r.status, 504);
+    assert.ok(took >= 190 && took < 2000, `took ${took}ms`);
+    const m = await scrape(lb);
+    assert.equal(m.get('lb_upstream_errors_total{backend="b0",kind="timeout"}'), 1);
+    assert.equal(m.get('lb_active_connections{backend="b0"}'), 0);
+  } finally {
+    release();
+    await lb.shutdown();
+    await be.close();
+  }
+});
+
+Deno.test("proxy aborts the upstream request when the client disconnects, and in-flight returns to 0", async () => {
+  let upstreamAborted = 0;
+  let arrived = 0;
+  const be = startBackend((req) => {
+    arrived++;
+    return new Promise((resolve) => {
+      req.signal.addEventListener("abort", () => {
+        upstreamAborted++;
+        resolve(new Response("never seen"));
+      });
+    });
+  });
+  const lb = await startLb([be.url]);
+  try {
+    const ac = new AbortController();
+    const pending = fetch(`${lb.url}/hang`, { signal: ac.signal }).catch((e) => e);
+    await waitFor(() => arrived === 1, 2000, "request to reach the backend");
+    assert.equal((await scrape(lb)).get('lb_active_connections{backend="b0"}'), 1);
+    ac.abort();
+    await pending;
+    await waitFor(() => upstreamAborted === 1, 2000, "upstream abort");
+    await waitFor(
+      async () => (await scrape(lb)).get('lb_active_connections{backend="b0"}') === 0,
+      2000,
+      "in-flight 0",
+    );
+    assert.equal(lb.pool.get("b0")!.inFlight, 0);
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});
+
+Deno.test("proxy frees in-flight when the client cancels mid-response, and leaves completed responses alone", async () => {
+  let cancelled = 0;
+  let completed = 0;
+  const be = startBackend((req) => {
+    const slow = new URL(req.url).pathname === "/endless";
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        await new Promise((r) => setTimeout(r, 10));
+        c.enqueue(new TextEncoder().encode(`chunk ${i}\n`));
+        if (!slow && ++i === 5) {
+          c.close();
+          completed++;
+        }
+      },
+      cancel() {
+        cancelled++;
+      },
+    });
+    return new Response(body);
+  });
+  const lb = await startLb([be.url]);
+  try {
+    // Successful streaming response: every chunk arrives, nothing is aborted afterwards.
+    const ok = await fetch(`${lb.url}/five`);
+    assert.equal(await ok.text(), [0, 1, 2, 3, 4].map((i) => `chunk ${i}\n`).join(""));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(completed, 1);
+    assert.equal(cancelled, 0, "a completed response must not be cancelled afterwards");
+
+    const r = await fetch(`${lb.url}/endless`);
+    const reader = r.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    await waitFor(() => lb.pool.get("b0")!.inFlight === 0, 3000, "in-flight back to 0");
+    await waitFor(() => cancelled === 1, 3000, "backend stream cancelled");
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});

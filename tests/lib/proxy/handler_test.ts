@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { targetOf } from "../../../lib/proxy/handler.ts";
+import { nodeRequest, rawRequest, startBackend, startLb } from "../../_util/harness.ts";
+
+const echo = async (req: Request) =>
+  Response.json({
+    method: req.method,
+    url: req.url,
+    headers: [...req.headers],
+    body: req.body ? await req.text() : null,
+  });
+
+Deno.test("targetOf() keeps the request target byte-for-byte and drops the authority", () => {
+  assert.equal(targetOf("http://h:1/a//b%2F/../c?x=%20&y"), "/a//b%2F/../c?x=%20&y");
+  assert.equal(targetOf("http://h/p?"), "/p?");
+  assert.equal(targetOf("http://h"), "/");
+  assert.equal(targetOf("http://h?q=1"), "/?q=1");
+  assert.equal(targetOf("http://evil.example/x"), "/x");
+});
+
+Deno.test("proxy forwards any method with its body and status", async () => {
+  const be = startBackend(echo);
+  const lb = await startLb([be.url]);
+  try {
+    for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PURGE"]) {
+      const body = ["GET", "OPTIONS"].includes(method) ? undefined : `payload-${method}`;
+      const r = await nodeRequest(`${lb.url}/m`, { method, body });
+      assert.equal(r.status, 200, method);
+      const seen = JSON.parse(new TextDecoder().decode(r.body));
+      assert.equal(seen.method, method);
+      if (body !== undefined) assert.equal(seen.body, body, `${method} body forwarded`);
+    }
+    const created = startBackend(() => new Response("made", { status: 201, statusText: "Created" }));
+    const lb2 = await startLb([created.url]);
+    assert.equal((await nodeRequest(`${lb2.url}/`)).status, 201);
+    await lb2.shutdown();
+    await created.close();
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});
+
+Deno.test("proxy forwards path and query byte-for-byte and ignores absolute-form authorities", async () => {
+  const be = startBackend(echo);
+  const lb = await startLb([be.url]);
+  try {
+    const port = lb.proxyAddr.port;
+    for (const target of ["/a//b%2F/../c?x=%20&y", "/p?", "/%7e/%zz?a=b&a=c", "/"]) {
+      const out = await rawRequest(
+        port,
+        `GET ${target} HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n`,
+      );
+      const seen = JSON.parse(out.slice(out.indexOf("\r\n\r\n") + 4));
+      assert.equal(targetOf(seen.url), target);
+    }
+    const before = be.seen.length;
+    const out = await rawRequest(
+      port,
+      "GET http://evil.example:9/steal HTTP/1.1\r\nHost: evil.example:9\r\nConnection: close\r\n\r\n",
+    );
+    assert.match(out, /^HTTP\/1\.1 200/);
+    assert.equal(be.seen.length, before + 1, "the configured backend was dialled");
+    assert.equal(targetOf(be.seen.at(-1)!.url), "/steal");
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});
+
+Deno.test("proxy removes hop-by-hop headers and sets forwarding headers both ways", async () => {
+  const be = startBackend((req) =>
+    new Response(JSON.stringify([...req.headers]), {
+      headers: [
+        ["connection", "x-private"],
+        ["x-private", "1"],
+        ["keep-alive", "timeout=5"],
+        ["x-kept", "yes"],
+        ["set-cookie", "a=1; Path=/"],
+        ["set-cookie", "b=2; Path=/"],
+      ],
+    })
+  );
+  const lb = await startLb([be.url]);
+  try {
+    const r = await nodeRequest(`${lb.url}/h`, {
+      headers: {
+        host: "shop.example",
+        connection: "keep-alive, x-secret",
+        "x-secret": "drop me",
+        "keep-alive": "timeout=5",
+        te: "trailers",
+        "proxy-connection": "keep-alive",
+        upgrade: "websocket",
+        "x-forwarded-for": "198.51.100.7",
+        "x-forwarded-proto": "https",
+        "x-request-id": "req-123",
+        "x-custom": "kept",
+      },
+    });
+    const sent = new Map<string, string>(JSON.parse(new TextDecoder().decode(r.body)));
+    for (const h of ["x-secret", "keep-alive", "te", "proxy-connection", "upgrade"]) {
+      assert.equal(sent.get(h), undefined, `${h} must not reach the backend`);
+    }
+    assert.equal(sent.get("host"), "shop.example");
+    assert.equal(sent.get("x-forwarded-for"), "198.51.100.7, 127.0.0.1");
+    assert.equal(sent.get("x-forwarded-proto"), "http", "client cannot claim https");
+    assert.equal(sent.get("x-forwarded-host"), "shop.example");
+    assert.equal(sent.get("x-request-id"), "req-123");
+    assert.equal(sent.get("x-custom"), "kept");
+
+    assert.equal(r.header("x-private"), undefined);
+    assert.equal(r.header("keep-alive"), undefined);
+    assert.equal(r.header("x-kept"), "yes");
+    assert.equal(r.header("x-request-id"), "req-123");
+    const cookies = r.rawHeaders.filter((_, i) =>
+      i % 2 === 0 && r.rawHeaders[i].toLowerCase() === "set-cookie"
+    )
+      .length;
+    assert.equal(cookies, 2, "each Set-Cookie kept separate");
+
+    const bad = await nodeRequest(`${lb.url}/h`, { headers: { "x-request-id": "has space" } });
+    const id = bad.header("x-request-id") ?? "";
+    assert.match(id, /^[0-9a-f-]{36}$/, "insane request id replaced by a fresh one");
+    assert.equal(
+      new Map<string, string>(JSON.parse(new TextDecoder().decode(bad.body))).get("x-request-id"),
+      id,
+    );
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});
+
+Deno.test("proxy passes gzip responses byte-identical and never follows redirects", async () => {
+  const plain = new TextEncoder().encode("hello ".repeat(1000));
+  const gz = new Uint8Array(
+    await new Response(new Blob([plain]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer(),
+  );
+  const be = startBackend((req) =>
+    new URL(req.url).pathname === "/gz"
+      ? new Response(gz, { headers: { "content-encoding": "gzip", "content-type": "text/plain" } })
+      : new Response(null, { status: 302, headers: { location: "/elsewhere" } })
+  );
+  const lb = await startLb([be.url], "expose_backend_header: true");
+  try {
+    const r = await nodeRequest(`${lb.url}/gz`, { headers: { "accept-encoding": "gzip" } });
+    assert.equal(r.header("content-encoding"), "gzip");
+    assert.deepEqual(r.body, gz);
+    assert.equal(r.header("x-lb-backend"), "b0");
+    const redirect = await nodeRequest(`${lb.url}/old`);
+    assert.equal(redirect.status, 302);
+    assert.equal(redirect.header("location"), "/elsewhere");
+    assert.equal(be.seen.filter((q) => q.url.endsWith("/elsewhere")).length, 0);
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});
+
+Deno.test("proxy keeps HEAD, 204 and 304 bodiless with their headers", async () => {
+  const be = startBackend((req) => {
+    const p = new URL(req.url).pathname;
+    if (p === "/204") return new Response(null, { status: 204, headers: { "x-a": "1" } });
+    if (p === "/304") return new Response(null, { status: 304, headers: { etag: '"v1"' } });
+    return new Response("twelve bytes");
+  });
+  const lb = await startLb([be.url]);
+  try {
+    const head = await rawRequest(
+      lb.proxyAddr.port,
+      "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert.match(head, /^HTTP\/1\.1 200/);
+    assert.match(head, /content-length: 12\r\n/i);
+    assert.ok(head.endsWith("\r\n\r\n"), "no body after HEAD");
+    const r204 = await nodeRequest(`${lb.url}/204`);
+    assert.equal(r204.status, 204);
+    assert.equal(r204.header("x-a"), "1");
+    const r304 = await nodeRequest(`${lb.url}/304`);
+    assert.equal(r304.status, 304);
+    assert.equal(r304.header("etag"), '"v1"');
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});
