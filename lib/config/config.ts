@@ -13,88 +13,14 @@ import { LineCounter, parseDocument } from "yaml";
 import { resolveStrategyName, STRATEGY_NAMES } from "../../algorithms/mod.ts";
 import { Reader } from "./reader.ts";
 import { readBackends, readDuration, readListen } from "./fields.ts";
-import { type DockerDiscoveryConfig, readDiscovery } from "./docker.ts";
-import {
-  type PassiveConfig,
-  type QueueConfig,
-  readPassive,
-  readQueue,
-  readRetries,
-  readSlowStart,
-  type RetryConfig,
-} from "./resilience.ts";
+import { readDiscovery } from "./docker.ts";
+import { readPassive, readQueue, readRetries, readSlowStart } from "./resilience.ts";
+import type { BackendConfig, Config, ConfigResult, HealthCheckConfig, ListenAddress } from "./types.ts";
 
 export type { FailureCondition, PassiveConfig, QueueConfig, RetryConfig } from "./resilience.ts";
 export type { DockerDiscoveryConfig } from "./docker.ts";
+export type { BackendConfig, Config, ConfigResult, HealthCheckConfig, ListenAddress } from "./types.ts";
 import { readHash, readTuning } from "./strategy.ts";
-import type { StrategyTuning } from "../../algorithms/types.ts";
-
-/** A `host:port` listener address. */
-export interface ListenAddress {
-  readonly hostname: string;
-  readonly port: number;
-}
-
-/** One configured backend. */
-export interface BackendConfig {
-  /** Unique name, `[a-z0-9_.-]+`. */
-  readonly name: string;
-  /** Origin only: `http://host:port` (no path, query or credentials). */
-  readonly url: string;
-  /** Positive integer weight. */
-  readonly weight: number;
-  /** Most requests in flight at once; absent means no limit. */
-  readonly maxConnections?: number;
-  /** Docker container name or id whose resource stats `least_resources` reads; absent: none. */
-  readonly container?: string;
-}
-
-/** Active health check settings. */
-export interface HealthCheckConfig {
-  readonly path: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly healthyThreshold: number;
-  readonly unhealthyThreshold: number;
-  /** Inclusive status ranges counted as healthy. */
-  readonly expectedStatus: readonly (readonly [number, number])[];
-}
-
-/** The validated, defaulted configuration. */
-export interface Config {
-  readonly listen: ListenAddress;
-  readonly admin: { readonly listen: ListenAddress; readonly token: string };
-  /** Canonical strategy name (aliases resolved). */
-  readonly strategy: string;
-  readonly exposeBackendHeader: boolean;
-  readonly backends: readonly BackendConfig[];
-  readonly healthCheck: HealthCheckConfig;
-  readonly timeouts: {
-    readonly requestMs: number;
-    readonly connectMs: number;
-    /** A client's request head must arrive in full within this (slowloris); 408 after. */
-    readonly clientHeaderMs: number;
-    /** A keep-alive client connection with no request in progress is closed after this. */
-    readonly clientIdleMs: number;
-  };
-  readonly shutdownTimeoutMs: number;
-  readonly retries: RetryConfig;
-  readonly passive: PassiveConfig;
-  /** Ramp-up window for backends that become healthy; 0 is off. */
-  readonly slowStartMs: number;
-  readonly queue: QueueConfig;
-  /** Affinity key for `ip_hash`: `client_ip`, `header:<Name>` or `cookie:<name>`. */
-  readonly hash: { readonly key: string };
-  /** CIDRs whose `X-Forwarded-*` headers are believed. */
-  readonly trustedProxies: readonly string[];
-  /** Strategy tuning (`peak_ewma`, `least_resources` sections). */
-  readonly tuning: StrategyTuning;
-  /** Backend discovery (`discovery.docker`); off by default. */
-  readonly discovery: { readonly docker: DockerDiscoveryConfig };
-}
-
-/** Result of parsing: a config or every error found. */
-export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 /** Options for {@linkcode parseConfig}. */
 export interface ParseOptions {

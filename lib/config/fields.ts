@@ -5,7 +5,7 @@
  */
 
 import type { Node } from "yaml";
-import type { BackendConfig, ListenAddress } from "./config.ts";
+import type { BackendConfig, ListenAddress } from "./types.ts";
 import type { Reader } from "./reader.ts";
 import { readContainer } from "./docker.ts";
 import { parseDuration } from "./duration.ts";
