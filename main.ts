@@ -10,13 +10,10 @@
 
 import { parseArgs } from "node:util";
 import { STRATEGY_NAMES } from "./algorithms/mod.ts";
-import { type Config, type ConfigResult, loadConfig } from "./lib/config/config.ts";
-import { needsDocker } from "./lib/config/docker.ts";
-import { formatDuration } from "./lib/config/duration.ts";
+import { type Config, type ConfigResult, formatDuration, loadConfig, needsDocker } from "./lib/config/mod.ts";
 import { resolveStrategyName } from "./algorithms/mod.ts";
-import { consoleLogger } from "./lib/base/log.ts";
-import { type LoadBalancer, startLoadBalancer } from "./lib/server/start.ts";
-import { VERSION } from "./lib/base/version.ts";
+import { consoleLogger, VERSION } from "./lib/base/mod.ts";
+import { type LoadBalancer, startLoadBalancer } from "./lib/server/mod.ts";
 import { Registry } from "prom-client";
 
 const HELP = `lb ${VERSION}: a load-balancing reverse proxy with Prometheus metrics

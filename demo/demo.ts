@@ -14,15 +14,12 @@
  * @module
  */
 
-import { consoleLogger } from "../lib/base/log.ts";
-import { type LoadBalancer, startLoadBalancer } from "../lib/server/start.ts";
-import { processEnv } from "./shared/flags.ts";
-import { buildProxyConfig } from "./shared/proxy_config.ts";
-import type { RunningBackend } from "./backend/backend.ts";
-import { startSpecBackend } from "./backend/spec.ts";
+import { consoleLogger } from "../lib/base/mod.ts";
+import { type LoadBalancer, startLoadBalancer } from "../lib/server/mod.ts";
+import { buildProxyConfig, processEnv } from "./shared/mod.ts";
+import { type RunningBackend, startSpecBackend } from "./backend/mod.ts";
 import { DEMO_BACKENDS, DEMO_USAGE, type DemoOptions, parseDemoArgs } from "./demo_config.ts";
-import { runLoad, type Summary } from "./load/load.ts";
-import { formatProgress } from "./load/report.ts";
+import { formatProgress, runLoad, type Summary } from "./load/mod.ts";
 
 /** Longest the background load runs: a bound, not a plan; Ctrl-C normally ends it first. */
 const LOAD_LIMIT_MS = 24 * 3_600_000;

@@ -5,8 +5,8 @@
  */
 
 import { resolveStrategyName, STRATEGY_NAMES } from "../algorithms/mod.ts";
-import { type FlagSpec, numberFlag, type Parsed, readFlags } from "./shared/flags.ts";
-import type { BackendSpec } from "./backend/spec.ts";
+import { type FlagSpec, numberFlag, type Parsed, readFlags } from "./shared/mod.ts";
+import type { BackendSpec } from "./backend/mod.ts";
 
 /** What the demo starts. */
 export interface DemoOptions {

@@ -12,8 +12,8 @@
  * @module
  */
 
-import { parseDuration } from "../../lib/config/duration.ts";
-import { json } from "../shared/http.ts";
+import { parseDuration } from "../../lib/config/mod.ts";
+import { json } from "../shared/mod.ts";
 import type { HandlerContext } from "./handler.ts";
 import { activate, profileToJson, updateProfile } from "./profile.ts";
 

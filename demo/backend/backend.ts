@@ -13,10 +13,7 @@
  * @module
  */
 
-import { randomSeed, seededRandom } from "../shared/random.ts";
-import { createSemaphore } from "../shared/semaphore.ts";
-import { processCpuMs } from "../shared/async.ts";
-import { processEnv } from "../shared/flags.ts";
+import { createSemaphore, processCpuMs, processEnv, randomSeed, seededRandom } from "../shared/mod.ts";
 import { BACKEND_DEFAULTS, BACKEND_USAGE, type BackendOptions, parseBackendArgs } from "./config.ts";
 import { type BackendState, createBackendHandler } from "./handler.ts";
 import { activate, type Profile } from "./profile.ts";

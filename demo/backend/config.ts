@@ -11,7 +11,7 @@ import {
   numberFlag,
   type Parsed,
   readFlags,
-} from "../shared/flags.ts";
+} from "../shared/mod.ts";
 import { type Distribution, DISTRIBUTIONS } from "./latency.ts";
 
 /** Everything that shapes a demo backend. Every field has a default in {@linkcode BACKEND_DEFAULTS}. */

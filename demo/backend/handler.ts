@@ -8,9 +8,7 @@
  * @module
  */
 
-import type { Semaphore } from "../shared/semaphore.ts";
-import { burnCpu, sleep } from "../shared/async.ts";
-import { json } from "../shared/http.ts";
+import { burnCpu, json, type Semaphore, sleep } from "../shared/mod.ts";
 import { handleAdmin } from "./admin.ts";
 import type { ActiveProfile } from "./profile.ts";
 import { echo, streamBytes } from "./routes.ts";

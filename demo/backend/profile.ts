@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatDuration, parseDuration } from "../../lib/config/duration.ts";
+import { formatDuration, parseDuration } from "../../lib/config/mod.ts";
 import { createLatencySampler, type Distribution, DISTRIBUTIONS, type LatencyProfile } from "./latency.ts";
 
 /** What each served request costs and how often it fails. */

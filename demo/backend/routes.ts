@@ -4,7 +4,7 @@
  * @module
  */
 
-import { json } from "../shared/http.ts";
+import { json } from "../shared/mod.ts";
 
 /** Largest request body `/echo` reads back, in bytes. */
 export const MAX_ECHO_BYTES = 1 << 20;

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { processEnv } from "../shared/flags.ts";
+import { processEnv } from "../shared/mod.ts";
 import { COMPARE_USAGE, type CompareOptions, parseCompareArgs } from "./config.ts";
 import { formatPercent } from "./figures.ts";
 import { machineFacts } from "./machine.ts";
@@ -23,7 +23,7 @@ import { openProxyHost } from "./proxy.ts";
 import { scenarioReport } from "./report.ts";
 import { type CompareResult, type ScenarioOutcome, scenarioOutcome } from "./result.ts";
 import { runStrategy, type StrategyResult } from "./run.ts";
-import type { Progress } from "../load/load.ts";
+import type { Progress } from "../load/mod.ts";
 import { offeredRate, SCENARIOS } from "./scenarios.ts";
 import { formatTextTable, resultTable } from "./table.ts";
 import { main as liveCycle } from "./live_cycle.ts";

@@ -10,8 +10,8 @@
  */
 
 import { type Figure, formatFigure, formatMs, formatPercent, formatRate, type Row } from "./figures.ts";
-import type { LagStats } from "../shared/lag.ts";
-import { capacityRate } from "../backend/spec.ts";
+import type { LagStats } from "../shared/mod.ts";
+import { capacityRate } from "../backend/mod.ts";
 import type { Scenario } from "./scenarios.ts";
 
 /** Strategies that react to how backends behave (in-flight counts or latency). */

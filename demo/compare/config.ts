@@ -5,7 +5,7 @@
  */
 
 import { STRATEGY_NAMES } from "../../algorithms/mod.ts";
-import { durationFlag, type FlagSpec, numberFlag, type Parsed, readFlags } from "../shared/flags.ts";
+import { durationFlag, type FlagSpec, numberFlag, type Parsed, readFlags } from "../shared/mod.ts";
 import { DEFAULT_SCENARIOS, SCENARIOS } from "./scenarios.ts";
 
 /** What to compare and how. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { BackendStatus } from "../../lib/admin/status_report.ts";
+import type { BackendStatus } from "../../lib/admin/mod.ts";
 import type { CyclePeriod } from "./live_cycle.ts";
 
 function ms(v: number | null): string {

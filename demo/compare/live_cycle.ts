@@ -14,8 +14,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { formatDuration, parseDuration } from "../../lib/config/duration.ts";
-import type { StatusReport } from "../../lib/admin/status_report.ts";
+import { formatDuration, parseDuration } from "../../lib/config/mod.ts";
+import type { StatusReport } from "../../lib/admin/mod.ts";
 import { formatComparison, formatPeriod } from "./cycle_table.ts";
 
 /** Options for {@linkcode runLiveCycle}. */

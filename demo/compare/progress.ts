@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Progress } from "../load/load.ts";
+import type { Progress } from "../load/mod.ts";
 import { formatMs } from "./figures.ts";
 
 /** Where a comparison is. */

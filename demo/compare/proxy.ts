@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { LagStats } from "../shared/lag.ts";
+import type { LagStats } from "../shared/mod.ts";
 import type { ProxyCommand, ProxyEvent } from "./proxy_worker.ts";
 
 /** A started proxy: where to send requests and its admin listener. */

@@ -7,10 +7,10 @@
  * @module
  */
 
-import { parseConfig } from "../../lib/config/config.ts";
-import { memoryLogger } from "../../lib/base/log.ts";
-import { type LoadBalancer, startLoadBalancer } from "../../lib/server/start.ts";
-import { type LagStats, startLagMonitor } from "../shared/lag.ts";
+import { parseConfig } from "../../lib/config/mod.ts";
+import { memoryLogger } from "../../lib/base/mod.ts";
+import { type LoadBalancer, startLoadBalancer } from "../../lib/server/mod.ts";
+import { type LagStats, startLagMonitor } from "../shared/mod.ts";
 
 /** A message to the worker. */
 export type ProxyCommand = { type: "start"; yaml: string } | { type: "stop" };

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { formatDuration } from "../../lib/config/duration.ts";
+import { formatDuration } from "../../lib/config/mod.ts";
 import { formatFigure, formatMs, formatPercent, formatRate } from "./figures.ts";
 import { formatMachine } from "./machine.ts";
 import type { CompareResult, ScenarioOutcome } from "./result.ts";

@@ -10,7 +10,7 @@ import { conclusions } from "./conclusions.ts";
 import { type Figure, type Row, rowOf } from "./figures.ts";
 import type { MachineFacts } from "./machine.ts";
 import type { RunSettings, StrategyResult } from "./run.ts";
-import { capacityRate } from "../backend/spec.ts";
+import { capacityRate } from "../backend/mod.ts";
 import { offeredRate, type Scenario } from "./scenarios.ts";
 
 /** One scenario's outcome. */

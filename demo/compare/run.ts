@@ -11,13 +11,11 @@
  * @module
  */
 
-import { startSpecBackend } from "../backend/spec.ts";
-import { sleep } from "../shared/async.ts";
-import { type LagStats, startLagMonitor } from "../shared/lag.ts";
-import { proxyConfigYaml } from "../shared/proxy_config.ts";
+import { startSpecBackend } from "../backend/mod.ts";
+import { type LagStats, proxyConfigYaml, sleep, startLagMonitor } from "../shared/mod.ts";
 import type { ProxyHost } from "./proxy.ts";
 import { offeredRate, type Scenario } from "./scenarios.ts";
-import { type Progress, runLoad, type Summary } from "../load/load.ts";
+import { type Progress, runLoad, type Summary } from "../load/mod.ts";
 
 /** Timing and seeding of a run; the same for every strategy of a comparison. */
 export interface RunSettings {

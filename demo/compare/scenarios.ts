@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type BackendSpec, capacityRate } from "../backend/spec.ts";
+import { type BackendSpec, capacityRate } from "../backend/mod.ts";
 
 /** A named comparison setup. */
 export interface Scenario {

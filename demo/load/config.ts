@@ -7,7 +7,7 @@
  * @module
  */
 
-import { durationFlag, type FlagSpec, numberFlag, type Parsed, readFlags } from "../shared/flags.ts";
+import { durationFlag, type FlagSpec, numberFlag, type Parsed, readFlags } from "../shared/mod.ts";
 
 /** What load to send where. */
 export interface LoadOptions {

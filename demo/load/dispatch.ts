@@ -5,8 +5,7 @@
  * @module
  */
 
-import { createSemaphore } from "../shared/semaphore.ts";
-import { sleep } from "../shared/async.ts";
+import { createSemaphore, sleep } from "../shared/mod.ts";
 import type { Recorder } from "./recorder.ts";
 import { type RequestSpec, sendScheduled } from "./request.ts";
 import { type ClientPlan, dueBefore } from "./schedule.ts";

@@ -14,8 +14,7 @@
  * @module
  */
 
-import { randomSeed, seededRandom } from "../shared/random.ts";
-import { processEnv } from "../shared/flags.ts";
+import { processEnv, randomSeed, seededRandom } from "../shared/mod.ts";
 import { LOAD_DEFAULTS, LOAD_USAGE, type LoadOptions, parseLoadArgs } from "./config.ts";
 import { type Counts, createRecorder } from "./recorder.ts";
 import { dispatch } from "./dispatch.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { formatDuration } from "../../lib/config/duration.ts";
+import { formatDuration } from "../../lib/config/mod.ts";
 import type { Summary } from "./load.ts";
 import type { Progress } from "./progress.ts";
 import { ERROR_KINDS } from "./errors.ts";

@@ -9,7 +9,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseDuration } from "../../lib/config/duration.ts";
+import { parseDuration } from "../../lib/config/mod.ts";
 
 /** A parse result: the value, or every problem found. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };

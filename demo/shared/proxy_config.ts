@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Config, parseConfig } from "../../lib/config/config.ts";
+import { type Config, parseConfig } from "../../lib/config/mod.ts";
 
 /** What the demo tools vary in a proxy config. */
 export interface ProxyConfigInput {

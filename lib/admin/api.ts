@@ -12,14 +12,12 @@
  */
 
 import { resolveStrategyName, STRATEGY_NAMES } from "../../algorithms/mod.ts";
-import type { Balancer } from "../pool/balancer.ts";
-import type { Config } from "../config/config.ts";
-import type { Logger } from "../base/log.ts";
-import type { Metrics } from "../metrics/proxy_metrics.ts";
-import type { ReloadResult } from "../pool/reload.ts";
+import type { Balancer, ReloadResult } from "../pool/mod.ts";
+import type { Config } from "../config/mod.ts";
+import type { Logger } from "../base/mod.ts";
+import type { Metrics, StatsWindow } from "../metrics/mod.ts";
 import { STATUS_PAGE_HTML } from "./status_page.ts";
 import { statusReport } from "./status_report.ts";
-import type { StatsWindow } from "../metrics/stats_window.ts";
 
 /** Everything the admin API reads or changes. */
 export interface AdminDeps {

@@ -6,8 +6,8 @@
  */
 
 import { STRATEGY_NAMES } from "../../algorithms/mod.ts";
-import type { Balancer } from "../pool/balancer.ts";
-import type { StatsWindow, WindowStats } from "../metrics/stats_window.ts";
+import type { Balancer } from "../pool/mod.ts";
+import type { StatsWindow, WindowStats } from "../metrics/mod.ts";
 
 /** One backend row of {@linkcode StatusReport}. */
 export interface BackendStatus extends WindowStats {

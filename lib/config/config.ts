@@ -15,12 +15,11 @@ import { Reader } from "./reader.ts";
 import { readBackends, readDuration, readListen } from "./fields.ts";
 import { readDiscovery } from "./docker.ts";
 import { readPassive, readQueue, readRetries, readSlowStart } from "./resilience.ts";
-import type { BackendConfig, Config, ConfigResult, HealthCheckConfig, ListenAddress } from "./types.ts";
+import type { Config, ConfigResult, HealthCheckConfig, ListenAddress } from "./types.ts";
 
-export type { FailureCondition, PassiveConfig, QueueConfig, RetryConfig } from "./resilience.ts";
-export type { DockerDiscoveryConfig } from "./docker.ts";
-export type { BackendConfig, Config, ConfigResult, HealthCheckConfig, ListenAddress } from "./types.ts";
 import { readHash, readTuning } from "./strategy.ts";
+
+export type * from "./types.ts";
 
 /** Options for {@linkcode parseConfig}. */
 export interface ParseOptions {

@@ -11,20 +11,7 @@
 
 import type { Node } from "yaml";
 import type { Reader } from "./reader.ts";
-
-/** `discovery.docker`: backends from labelled containers (see docs/docker.md). */
-export interface DockerDiscoveryConfig {
-  /** @default false */
-  readonly enabled: boolean;
-  /** Engine socket; also the one the stats collector uses. @default "/var/run/docker.sock" */
-  readonly socket: string;
-  /** Enabling label, `key` (meaning `key=true`) or `key=value`. @default "lb.enable" */
-  readonly label: string;
-  /** Label holding the backend port (80 when absent). @default "lb.port" */
-  readonly portLabel: string;
-  /** Network to take container addresses from; empty: the first one with an address. @default "" */
-  readonly network: string;
-}
+import type { DockerDiscoveryConfig } from "./types.ts";
 
 /** Defaults of `discovery.docker`: off. */
 export const DOCKER_DISCOVERY_DEFAULTS: DockerDiscoveryConfig = {

@@ -10,43 +10,7 @@ import type { Node } from "yaml";
 import type { Reader } from "./reader.ts";
 import { readDuration } from "./fields.ts";
 import { parseSize } from "./size.ts";
-
-/**
- * A failure condition, as written in `retries.on` and `passive.on`: `connect_failure`, `reset`
- * (connection broken before response headers), `timeout` (no response headers in time), `5xx`
- * (any 500-599 status) or one status code such as `"503"`.
- */
-export type FailureCondition = "connect_failure" | "reset" | "timeout" | "5xx" | `${number}`;
-
-/** `retries`: which failed attempts are tried again, and how many retries the cluster may absorb. */
-export interface RetryConfig {
-  /** Retries after the first attempt (0 disables retries). */
-  readonly attempts: number;
-  /** Retries allowed as a share of requests over the last 10 s (Linkerd's retry ratio). */
-  readonly budget: number;
-  /** Retries always allowed per second on top of the ratio, so low traffic can still retry. */
-  readonly minPerSecond: number;
-  readonly on: readonly FailureCondition[];
-  /** Largest request body buffered so it can be replayed; larger bodies are never retried. */
-  readonly maxBodyBytes: number;
-}
-
-/** `passive`: eject a backend after consecutive failed requests (Envoy's outlier detection). */
-export interface PassiveConfig {
-  /** Consecutive failures that eject a backend (0 disables passive health). */
-  readonly consecutiveFailures: number;
-  readonly baseEjectionMs: number;
-  readonly maxEjectionMs: number;
-  readonly maxEjectedPercent: number;
-  readonly on: readonly FailureCondition[];
-}
-
-/** `queue`: requests waiting while every healthy backend is at `max_connections`. */
-export interface QueueConfig {
-  /** Most requests waiting at once; more are answered 503 at once (0: never wait). */
-  readonly max: number;
-  readonly timeoutMs: number;
-}
+import type { FailureCondition, PassiveConfig, QueueConfig, RetryConfig } from "./types.ts";
 
 /** Defaults, as documented in docs/resilience.md. */
 export const RESILIENCE_DEFAULTS: {

@@ -6,10 +6,10 @@
  */
 
 import type { Node } from "yaml";
-import type { StrategyTuning } from "../../algorithms/types.ts";
+import type { StrategyTuning } from "../../algorithms/mod.ts";
 import { readDuration } from "./fields.ts";
 import type { Reader } from "./reader.ts";
-import { parseCidr, parseHashKeySpec } from "../net/hash_key.ts";
+import { parseCidr, parseHashKeySpec } from "../net/mod.ts";
 
 /** Read `hash.key` and `trusted_proxies`. */
 export function readHash(

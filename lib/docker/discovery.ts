@@ -15,8 +15,7 @@
 import { connectDocker, type DockerApi } from "./api.ts";
 import { type BackendSpec, backendSpec, labelFilter, type SpecRules } from "./backend_spec.ts";
 import { followJsonLines } from "./json_lines.ts";
-import { backoffDelay, type BackoffOptions, sleep } from "../base/backoff.ts";
-import { consoleLogger, type Logger } from "../base/log.ts";
+import { backoffDelay, type BackoffOptions, consoleLogger, type Logger, sleep } from "../base/mod.ts";
 
 export type { BackendSpec } from "./backend_spec.ts";
 

@@ -12,14 +12,13 @@
  */
 
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { BackoffOptions } from "../base/backoff.ts";
-import type { DockerDiscoveryConfig } from "../config/docker.ts";
+import type { BackoffOptions, Logger } from "../base/mod.ts";
+import type { DockerDiscoveryConfig } from "../config/mod.ts";
 import { connectDocker, type DockerApi } from "./api.ts";
 import { createDockerDiscovery, type DiscoverySink, type DockerDiscovery } from "./discovery.ts";
 import { createDockerStats, type DockerStats } from "./stats.ts";
 import { registerResourceGauges } from "./stats_metrics.ts";
-import type { Logger } from "../base/log.ts";
-import type { ContainerTracker } from "../pool/membership.ts";
+import type { ContainerTracker } from "../pool/mod.ts";
 
 /** Options for {@linkcode createDockerIntegration}. */
 export interface DockerIntegrationOptions {

@@ -6,17 +6,16 @@
  * @module
  */
 
-import type { ResourceStats } from "../../algorithms/types.ts";
-import type { Config } from "../config/config.ts";
+import type { ResourceStats } from "../../algorithms/mod.ts";
+import type { Config } from "../config/mod.ts";
 import {
   createDockerIntegration,
   type DockerIntegration,
   type DockerIntegrationOptions,
 } from "./integration.ts";
 import type { DiscoverySink } from "./discovery.ts";
-import type { Logger } from "../base/log.ts";
-import type { ContainerTracker } from "../pool/membership.ts";
-import type { Pool } from "../pool/pool.ts";
+import type { Logger } from "../base/mod.ts";
+import type { ContainerTracker, Pool } from "../pool/mod.ts";
 
 /** A Docker integration created lazily; see the module documentation. */
 export interface DockerLink extends ContainerTracker {

@@ -10,14 +10,8 @@
  */
 
 import type { DiscoverySink } from "./discovery.ts";
-import type { Logger } from "../base/log.ts";
-import {
-  differs,
-  joinBackend,
-  leaveBackend,
-  type MembershipTarget,
-  updateBackend,
-} from "../pool/membership.ts";
+import type { Logger } from "../base/mod.ts";
+import { differs, joinBackend, leaveBackend, type MembershipTarget, updateBackend } from "../pool/mod.ts";
 
 /**
  * A sink that adds discovered backends to the pool and removes them again.

@@ -10,12 +10,11 @@
  * @module
  */
 
-import type { ResourceSample, ResourceStats } from "../../algorithms/types.ts";
+import type { ResourceSample, ResourceStats } from "../../algorithms/mod.ts";
 import type { DockerApi } from "./api.ts";
 import { availableCpus, cpuRatio, type DockerStatsDocument, memoryRatio } from "./stats_ratio.ts";
 import { followJsonLines } from "./json_lines.ts";
-import { backoffDelay, type BackoffOptions, sleep } from "../base/backoff.ts";
-import { consoleLogger, type Logger } from "../base/log.ts";
+import { backoffDelay, type BackoffOptions, consoleLogger, type Logger, sleep } from "../base/mod.ts";
 
 export { availableCpus, cpuRatio, memoryRatio } from "./stats_ratio.ts";
 export type { DockerStatsDocument } from "./stats_ratio.ts";

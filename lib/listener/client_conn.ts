@@ -9,8 +9,8 @@
  * @module
  */
 
-import { BufferedConn } from "../http1/buffered_conn.ts";
-import type { Deadlines } from "../base/deadlines.ts";
+import { BufferedConn } from "../http1/mod.ts";
+import type { Deadlines } from "../base/mod.ts";
 import { parseRequestHead, type Rejection, type RequestHead, scanHead } from "./request_head.ts";
 
 /** Limits and clock for reading heads. */

@@ -10,9 +10,7 @@
  * @module
  */
 
-import type { BodyOutcome } from "../http1/body_stream.ts";
-import { bodyStream } from "../http1/body_stream.ts";
-import type { BufferedConn } from "../http1/buffered_conn.ts";
+import { type BodyOutcome, bodyStream, type BufferedConn } from "../http1/mod.ts";
 import type { RequestHead, RequestHeaders } from "./request_head.ts";
 
 /** A request on the public listener. */

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { latin1 } from "../http1/framing.ts";
+import { latin1 } from "../http1/mod.ts";
 
 /** Why a request was refused before it reached the handler. */
 export interface Rejection {

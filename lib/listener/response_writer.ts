@@ -10,9 +10,7 @@
  * @module
  */
 
-import type { BufferedConn } from "../http1/buffered_conn.ts";
-import { encodeChunk, LAST_CHUNK } from "../http1/framing.ts";
-import { STATUS_TEXT } from "../http1/status_text.ts";
+import { type BufferedConn, encodeChunk, LAST_CHUNK, STATUS_TEXT } from "../http1/mod.ts";
 
 /** What a handler answers. */
 export interface ServerResponse {

@@ -21,13 +21,12 @@
  * @module
  */
 
-import { Deadlines } from "../base/deadlines.ts";
+import { Deadlines } from "../base/mod.ts";
 import { ClientConn, type HeadLimits } from "./client_conn.ts";
 import { Exchange, type ServerRequest } from "./exchange.ts";
 import type { Rejection } from "./request_head.ts";
 import { type ServerResponse, textResponse, type WriteOutcome, writeResponse } from "./response_writer.ts";
-import { ProtocolError } from "../http1/buffered_conn.ts";
-import { STATUS_TEXT } from "../http1/status_text.ts";
+import { ProtocolError, STATUS_TEXT } from "../http1/mod.ts";
 
 export type { ServerRequest, ServerResponse };
 

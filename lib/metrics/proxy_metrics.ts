@@ -9,7 +9,7 @@
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { removeBackendSeries } from "./series.ts";
-import { VERSION } from "../base/version.ts";
+import { VERSION } from "../base/mod.ts";
 
 /** Seconds; spans sub-millisecond loopback hops to slow upstreams. */
 export const DURATION_BUCKETS = [.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10];

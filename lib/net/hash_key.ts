@@ -14,7 +14,6 @@
  */
 
 import { type Cidr, cidrContains, parseCidr } from "./cidr.ts";
-import type { HeaderReader } from "../proxy/headers.ts";
 import { formatIp, type IpAddress, parseIp } from "./ip_address.ts";
 
 export { type Cidr, type CidrResult, parseCidr } from "./cidr.ts";
@@ -36,9 +35,14 @@ export interface HashKeyOptions {
   readonly trustedProxies?: readonly string[];
 }
 
+/** Reads a request header by name, case-insensitively (`Headers` and the listener's headers both do). */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
 /** Computes a request's affinity key from the request and the socket peer's address. */
 export type HashKeyFunction = (
-  request: { readonly headers: Pick<HeaderReader, "get"> },
+  request: { readonly headers: HeaderReader },
   peerIp: string,
 ) => string;
 

@@ -10,8 +10,8 @@
  * @module
  */
 
-import type { Candidate } from "../../algorithms/types.ts";
-import { rampFactor, type SlowStartClock } from "../resilience/slow_start.ts";
+import type { Candidate } from "../../algorithms/mod.ts";
+import { rampFactor, type SlowStartClock } from "../resilience/mod.ts";
 
 /**
  * Lifecycle states. `unknown` until the first health check answers; only `healthy` backends

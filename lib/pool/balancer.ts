@@ -16,9 +16,9 @@ import type {
   Strategy,
   StrategyOptions,
   StrategyTuning,
-} from "../../algorithms/types.ts";
+} from "../../algorithms/mod.ts";
 import type { Backend } from "./backend.ts";
-import type { Metrics } from "../metrics/proxy_metrics.ts";
+import type { Metrics } from "../metrics/mod.ts";
 import type { Pool } from "./pool.ts";
 
 /** Owns the current strategy and per-request accounting. */

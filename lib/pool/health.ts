@@ -10,8 +10,8 @@
  */
 
 import type { Backend } from "./backend.ts";
-import type { HealthCheckConfig } from "../config/config.ts";
-import type { Metrics } from "../metrics/proxy_metrics.ts";
+import type { HealthCheckConfig } from "../config/mod.ts";
+import type { Metrics } from "../metrics/mod.ts";
 import type { Pool } from "./pool.ts";
 
 /** Outcome of one probe. */

@@ -13,10 +13,9 @@
 
 import type { Backend, BackendSource } from "./backend.ts";
 import type { Balancer } from "./balancer.ts";
-import type { BackendConfig } from "../config/config.ts";
+import type { BackendConfig } from "../config/mod.ts";
 import type { HealthChecker } from "./health.ts";
-import type { Metrics } from "../metrics/proxy_metrics.ts";
-import type { ResilienceMetrics } from "../metrics/resilience_metrics.ts";
+import type { Metrics, ResilienceMetrics } from "../metrics/mod.ts";
 import type { Pool } from "./pool.ts";
 
 /** Follows container resource stats per backend (the Docker stats collector). */

@@ -11,8 +11,8 @@
  */
 
 import { Backend, type BackendSource, type BackendState } from "./backend.ts";
-import type { BackendConfig } from "../config/config.ts";
-import type { SlowStartClock } from "../resilience/slow_start.ts";
+import type { BackendConfig } from "../config/mod.ts";
+import type { SlowStartClock } from "../resilience/mod.ts";
 
 /** Called after a backend's state changes (for logging and metrics). */
 export type StateListener = (backend: Backend, from: BackendState, to: BackendState) => void;

@@ -23,12 +23,10 @@
  */
 
 import type { Balancer } from "./balancer.ts";
-import type { Config, ConfigResult } from "../config/config.ts";
-import type { Logger } from "../base/log.ts";
+import type { Config, ConfigResult } from "../config/mod.ts";
+import type { Logger } from "../base/mod.ts";
 import { differs, joinBackend, leaveBackend, type MembershipTarget, updateBackend } from "./membership.ts";
-import type { WaitQueue } from "../resilience/queue.ts";
-import type { RetryBudget } from "../resilience/retry_budget.ts";
-import type { SlowStartClock } from "../resilience/slow_start.ts";
+import type { RetryBudget, SlowStartClock, WaitQueue } from "../resilience/mod.ts";
 
 /** The parts of a running proxy a reload changes. */
 export interface ReloadTarget extends MembershipTarget {

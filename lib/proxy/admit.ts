@@ -9,13 +9,12 @@
  * @module
  */
 
-import type { PickContext } from "../../algorithms/types.ts";
-import type { Backend } from "../pool/backend.ts";
-import type { Balancer } from "../pool/balancer.ts";
-import type { Config } from "../config/config.ts";
-import { type ServerResponse, textResponse } from "../listener/response_writer.ts";
-import type { ResilienceMetrics } from "../metrics/resilience_metrics.ts";
-import type { WaitQueue } from "../resilience/queue.ts";
+import type { PickContext } from "../../algorithms/mod.ts";
+import type { Backend, Balancer } from "../pool/mod.ts";
+import type { Config } from "../config/mod.ts";
+import { type ServerResponse, textResponse } from "../listener/mod.ts";
+import type { ResilienceMetrics } from "../metrics/mod.ts";
+import type { WaitQueue } from "../resilience/mod.ts";
 
 /** What admission needs. */
 export interface AdmitDeps {

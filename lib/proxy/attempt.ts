@@ -8,11 +8,9 @@
  * @module
  */
 
-import type { Backend } from "../pool/backend.ts";
-import type { Balancer } from "../pool/balancer.ts";
-import type { AttemptOutcome } from "../resilience/failure.ts";
-import type { Metrics } from "../metrics/proxy_metrics.ts";
-import type { OutlierDetector } from "../resilience/outlier.ts";
+import type { Backend, Balancer } from "../pool/mod.ts";
+import type { AttemptOutcome, OutlierDetector } from "../resilience/mod.ts";
+import type { Metrics } from "../metrics/mod.ts";
 import type {
   BodyOutcome,
   UpstreamClient,
@@ -20,7 +18,7 @@ import type {
   UpstreamRequest,
   UpstreamResponse,
   UpstreamTimeouts,
-} from "../upstream/client.ts";
+} from "../upstream/mod.ts";
 
 /** What every attempt of one request shares. */
 export interface AttemptDeps {

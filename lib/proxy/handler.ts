@@ -13,22 +13,22 @@
 
 import { attempt, type AttemptDeps, type AttemptResult, discard } from "./attempt.ts";
 import { admit } from "./admit.ts";
-import type { Backend } from "../pool/backend.ts";
-import type { Balancer } from "../pool/balancer.ts";
-import type { Config } from "../config/config.ts";
-import { conditionOf, matches } from "../resilience/failure.ts";
+import type { Backend, Balancer } from "../pool/mod.ts";
+import type { Config } from "../config/mod.ts";
+import {
+  conditionOf,
+  matches,
+  type OutlierDetector,
+  type RetryBudget,
+  type WaitQueue,
+} from "../resilience/mod.ts";
 import { downstreamHeaders, requestIdOf, upstreamHeaders } from "./headers.ts";
-import type { Metrics } from "../metrics/proxy_metrics.ts";
-import type { ResilienceMetrics } from "../metrics/resilience_metrics.ts";
-import type { OutlierDetector } from "../resilience/outlier.ts";
-import type { WaitQueue } from "../resilience/queue.ts";
+import type { Metrics, ResilienceMetrics } from "../metrics/mod.ts";
 import { prepareBody, type PreparedBody } from "./replay.ts";
-import type { RetryBudget } from "../resilience/retry_budget.ts";
-import type { UpstreamClient } from "../upstream/client.ts";
-import { createHashKey, type HashKeyFunction } from "../net/hash_key.ts";
-import { ProtocolError } from "../http1/buffered_conn.ts";
-import type { ServerRequest, ServerResponse } from "../listener/server.ts";
-import { textResponse } from "../listener/response_writer.ts";
+import type { UpstreamClient } from "../upstream/mod.ts";
+import { createHashKey, type HashKeyFunction } from "../net/mod.ts";
+import { ProtocolError } from "../http1/mod.ts";
+import { type ServerRequest, type ServerResponse, textResponse } from "../listener/mod.ts";
 
 /** Everything the forwarder needs. */
 export interface ProxyDeps {

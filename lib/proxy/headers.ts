@@ -10,6 +10,8 @@
  * @module
  */
 
+import type { HeaderReader } from "../net/mod.ts";
+
 /** Hop-by-hop header names, lower case. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "connection",
@@ -33,11 +35,6 @@ function connectionTokens(value: string | null): Set<string> | undefined {
     if (name) out.add(name);
   }
   return out;
-}
-
-/** Reads a request header by name, case-insensitively (`Headers` and `RequestHeaders` both do). */
-export interface HeaderReader {
-  get(name: string): string | null;
 }
 
 /** Names listed by every `Connection` field in flat header pairs (lower case); undefined when none. */
@@ -106,7 +103,7 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardInfo): stri
 }
 
 /** The client's `X-Request-Id` when sane, else a fresh UUID. */
-export function requestIdOf(incoming: Pick<HeaderReader, "get">): string {
+export function requestIdOf(incoming: HeaderReader): string {
   const id = incoming.get("x-request-id");
   return id !== null && SANE_REQUEST_ID.test(id) ? id : crypto.randomUUID();
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FailureCondition } from "../config/config.ts";
+import type { FailureCondition } from "../config/mod.ts";
 
 /** The outcome of one attempt, as far as retries and passive health care. */
 export type AttemptOutcome =

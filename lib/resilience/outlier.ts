@@ -19,10 +19,9 @@
  * @module
  */
 
-import type { Backend } from "../pool/backend.ts";
-import type { PassiveConfig } from "../config/config.ts";
+import type { Backend, Pool } from "../pool/mod.ts";
+import type { PassiveConfig } from "../config/mod.ts";
 import { type AttemptOutcome, matches } from "./failure.ts";
-import type { Pool } from "../pool/pool.ts";
 
 /** Options for {@linkcode OutlierDetector}. */
 export interface OutlierOptions {

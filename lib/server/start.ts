@@ -7,32 +7,31 @@
  */
 
 import { Registry } from "prom-client";
-import type { ResourceStats } from "../../algorithms/types.ts";
-import { createAdminHandler } from "../admin/api.ts";
-import { Balancer } from "../pool/balancer.ts";
-import type { Config, ConfigResult } from "../config/config.ts";
-import { needsDocker } from "../config/docker.ts";
-import type { DockerApi } from "../docker/api.ts";
-import { lazyDocker, startDiscovery, warnIfBlind } from "../docker/link.ts";
-import { poolSink } from "../docker/sink.ts";
-import type { DiscoverySink } from "../docker/discovery.ts";
-import { formatDuration } from "../config/duration.ts";
-import { HealthChecker } from "../pool/health.ts";
-import type { MembershipTarget } from "../pool/membership.ts";
-import { consoleLogger, type Logger } from "../base/log.ts";
-import { Metrics } from "../metrics/proxy_metrics.ts";
-import { ResilienceMetrics } from "../metrics/resilience_metrics.ts";
-import { OutlierDetector } from "../resilience/outlier.ts";
-import { Pool } from "../pool/pool.ts";
-import { StatsWindow } from "../metrics/stats_window.ts";
-import { createProxyHandler } from "../proxy/handler.ts";
-import { serveHttp1 } from "../listener/server.ts";
-import { textResponse } from "../listener/response_writer.ts";
-import { WaitQueue } from "../resilience/queue.ts";
-import { reloadFrom, type ReloadResult } from "../pool/reload.ts";
-import { RetryBudget } from "../resilience/retry_budget.ts";
-import type { SlowStartClock } from "../resilience/slow_start.ts";
-import { UpstreamClient } from "../upstream/client.ts";
+import type { ResourceStats } from "../../algorithms/mod.ts";
+import { createAdminHandler } from "../admin/mod.ts";
+import {
+  Balancer,
+  HealthChecker,
+  type MembershipTarget,
+  Pool,
+  reloadFrom,
+  type ReloadResult,
+} from "../pool/mod.ts";
+import { type Config, type ConfigResult, formatDuration, needsDocker } from "../config/mod.ts";
+import {
+  type DiscoverySink,
+  type DockerApi,
+  lazyDocker,
+  poolSink,
+  startDiscovery,
+  warnIfBlind,
+} from "../docker/mod.ts";
+import { consoleLogger, type Logger } from "../base/mod.ts";
+import { Metrics, ResilienceMetrics, StatsWindow } from "../metrics/mod.ts";
+import { OutlierDetector, RetryBudget, type SlowStartClock, WaitQueue } from "../resilience/mod.ts";
+import { createProxyHandler } from "../proxy/mod.ts";
+import { serveHttp1, textResponse } from "../listener/mod.ts";
+import { UpstreamClient } from "../upstream/mod.ts";
 
 /** Options for {@linkcode startLoadBalancer}; all optional. */
 export interface StartOptions {

@@ -9,11 +9,18 @@
  * @module
  */
 
-import type { Backend } from "../pool/backend.ts";
-import { encodeChunk, framingOf, LAST_CHUNK, requestHead, type ResponseHead } from "../http1/framing.ts";
+import type { Backend } from "../pool/mod.ts";
+import {
+  type BodyOutcome,
+  bodyStream,
+  encodeChunk,
+  framingOf,
+  LAST_CHUNK,
+  requestHead,
+  type ResponseHead,
+} from "../http1/mod.ts";
 import { ConnectionClosed, ProtocolError, UpstreamConn } from "./conn.ts";
-import { type BodyOutcome, bodyStream } from "../http1/body_stream.ts";
-import { Deadlines } from "../base/deadlines.ts";
+import { Deadlines } from "../base/mod.ts";
 
 /** How a request to a backend failed before its response headers arrived. */
 export type FailureKind = "connect" | "timeout" | "reset" | "cancelled";

@@ -11,10 +11,17 @@
  * @module
  */
 
-import { BufferedConn, ConnectionClosed, ProtocolError } from "../http1/buffered_conn.ts";
-import { headEnd, MAX_HEAD_BYTES, parseHead, type ResponseHead } from "../http1/framing.ts";
+import {
+  BufferedConn,
+  ConnectionClosed,
+  headEnd,
+  MAX_HEAD_BYTES,
+  parseHead,
+  ProtocolError,
+  type ResponseHead,
+} from "../http1/mod.ts";
 
-export { CHUNK_BYTES, ConnectionClosed, ProtocolError } from "../http1/buffered_conn.ts";
+export { CHUNK_BYTES, ConnectionClosed, ProtocolError } from "../http1/mod.ts";
 
 /** A backend connection plus buffered, not yet consumed bytes. */
 export class UpstreamConn extends BufferedConn {

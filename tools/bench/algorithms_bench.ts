@@ -13,7 +13,7 @@
 
 import { buildMaglevTable } from "../../algorithms/_maglev_table.ts";
 import { STRATEGIES } from "../../algorithms/mod.ts";
-import type { PickContext, ResourceSample } from "../../algorithms/types.ts";
+import type { PickContext, ResourceSample } from "../../algorithms/mod.ts";
 import { makeBackends } from "../../tests/_util/backends.ts";
 import { mulberry32 } from "../../tests/_util/prng.ts";
 

@@ -1,0 +1,17 @@
+/**
+ * What the demo tools share: flags, seeded randomness, a semaphore, event-loop lag and the proxy
+ * config they start.
+ *
+ * @module
+ */
+
+export { burnCpu, processCpuMs, sleep } from "./async.ts";
+export { choiceFlag, durationFlag, numberFlag, processEnv, readFlags } from "./flags.ts";
+export type { FlagSpec, Parsed } from "./flags.ts";
+export { json } from "./http.ts";
+export { startLagMonitor } from "./lag.ts";
+export type { LagStats } from "./lag.ts";
+export { buildProxyConfig, proxyConfigYaml } from "./proxy_config.ts";
+export { randomSeed, seededRandom } from "./random.ts";
+export { createSemaphore } from "./semaphore.ts";
+export type { Semaphore } from "./semaphore.ts";

@@ -1,0 +1,8 @@
+/**
+ * The admin listener's handler: `/metrics`, health and readiness, the JSON API and the status page.
+ *
+ * @module
+ */
+
+export { createAdminHandler } from "./api.ts";
+export type { BackendStatus, StatusReport } from "./status_report.ts";

@@ -1,0 +1,13 @@
+/**
+ * The base layer: the logger, one-timer deadlines, reconnect backoff and the version.
+ * Imports nothing from lib/; every other layer may use it.
+ *
+ * @module
+ */
+
+export { backoffDelay, sleep } from "./backoff.ts";
+export type { BackoffOptions } from "./backoff.ts";
+export { Deadlines } from "./deadlines.ts";
+export { consoleLogger, memoryLogger } from "./log.ts";
+export type { Logger } from "./log.ts";
+export { VERSION } from "./version.ts";

@@ -1,0 +1,11 @@
+/**
+ * Docker Engine integration: container discovery and container resource stats for
+ * `least_resources`, connected only when the config asks for it.
+ *
+ * @module
+ */
+
+export type { DockerApi } from "./api.ts";
+export type { DiscoverySink } from "./discovery.ts";
+export { lazyDocker, startDiscovery, warnIfBlind } from "./link.ts";
+export { poolSink } from "./sink.ts";

@@ -1,0 +1,10 @@
+/**
+ * Addresses: IP parsing and formatting, CIDR ranges, and the affinity key of hashing strategies
+ * (client IP behind trusted proxies, a header or a cookie).
+ *
+ * @module
+ */
+
+export { parseCidr } from "./cidr.ts";
+export { createHashKey, parseHashKeySpec } from "./hash_key.ts";
+export type { HashKeyFunction, HeaderReader } from "./hash_key.ts";

@@ -1,0 +1,8 @@
+/**
+ * The request handler: admission, one attempt per backend tried, retries, header rewriting and body
+ * replay.
+ *
+ * @module
+ */
+
+export { createProxyHandler } from "./handler.ts";

@@ -1,0 +1,9 @@
+/**
+ * Wiring: {@linkcode startLoadBalancer} builds every part from a config and owns startup, reload and
+ * graceful shutdown.
+ *
+ * @module
+ */
+
+export { startLoadBalancer } from "./start.ts";
+export type { LoadBalancer } from "./start.ts";

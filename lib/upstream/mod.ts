@@ -1,0 +1,16 @@
+/**
+ * The client to backends: pooled keep-alive HTTP/1.1 connections that keep the client's `Host`,
+ * add no headers, never decompress and never follow redirects.
+ *
+ * @module
+ */
+
+export { UpstreamClient } from "./client.ts";
+export type {
+  BodyOutcome,
+  UpstreamFailure,
+  UpstreamRequest,
+  UpstreamResponse,
+  UpstreamTimeouts,
+} from "./client.ts";
+export { UpstreamConn } from "./conn.ts";
