@@ -16,11 +16,12 @@ import type { Balancer, ReloadResult } from "../pool/mod.ts";
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../base/mod.ts";
 import type { Metrics, StatsWindow } from "../metrics/mod.ts";
+import { type BackendSources, backendView } from "./backend_view.ts";
 import { STATUS_PAGE_HTML } from "./status_page.ts";
 import { statusReport } from "./status_report.ts";
 
 /** Everything the admin API reads or changes. */
-export interface AdminDeps {
+export interface AdminDeps extends BackendSources {
   readonly config: () => Config;
   readonly balancer: Balancer;
   readonly metrics: Metrics;
@@ -92,7 +93,7 @@ export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<R
         );
       }
       case "GET /api/backends":
-        return json(balancer.pool.all());
+        return json(balancer.pool.all().map((b) => backendView(b, deps)));
       case "GET /api/config":
         return json(redactedConfig(deps.config()));
       case "GET /":
@@ -192,10 +193,10 @@ function setDrain(deps: AdminDeps, name: string, drain: boolean): Response {
   const from = b.state;
   if (drain) pool.setState(b, "draining");
   else if (from === "draining" || from === "ejected") {
-    pool.setState(b, b.healthFail === 0 && b.healthOk > 0 ? "healthy" : "unhealthy");
+    pool.setState(b, deps.health.verdict(b));
   }
   if (from !== b.state) {
     deps.log("info", drain ? "backend draining" : "backend enabled", { backend: name, from, to: b.state });
   }
-  return json(b);
+  return json(backendView(b, deps));
 }

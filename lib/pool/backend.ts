@@ -1,11 +1,14 @@
 /**
  * One upstream server and its live state.
  *
- * The object is what strategies see (it implements {@linkcode Candidate}) and what the shell
- * mutates: health state, in-flight count and counters. All mutation happens in synchronous code
- * on one thread, so a pick and its in-flight increment can never interleave with another pick.
- * A reload keeps the object of a backend whose name and URL stay the same, so its in-flight
- * count, health, passive failure history and every strategy's state survive the reload.
+ * The object is what strategies see (it implements {@linkcode Candidate}): an address, a weight,
+ * a state and the few numbers strategies read. The pool owns the state and the in-flight count,
+ * the balancer the request counters; health-check counters belong to the health checker and
+ * passive-failure history to the outlier detector, each keyed by this object. All mutation
+ * happens in synchronous code on one thread, so a pick and its in-flight increment can never
+ * interleave with another pick. A reload keeps the object of a backend whose name and URL stay
+ * the same, so its in-flight count, health, passive failure history and every strategy's state
+ * survive the reload.
  *
  * @module
  */
@@ -61,17 +64,6 @@ export class Backend implements Candidate {
   requests = 0;
   /** Requests that failed upstream (connect, reset, timeout) or answered 5xx. */
   errors = 0;
-  /** Consecutive active health check results, for thresholds. */
-  healthOk = 0;
-  healthFail = 0;
-  /** Last health check failure reason, for the API. */
-  lastHealthError = "";
-  /** Consecutive failed requests counted by passive health. */
-  passiveFailures = 0;
-  /** Ejection multiplier: how many times the backend was ejected, decayed while it behaves. */
-  ejections = 0;
-  /** When the current ejection ends, or when the last one ended (clock of `now`). */
-  ejectionEnd = 0;
   /** When the slow-start ramp began, or undefined when the weight is full. */
   rampStart: number | undefined;
   #slowStart: SlowStartClock | undefined;
@@ -110,26 +102,5 @@ export class Backend implements Candidate {
   /** True while at `max_connections`: not eligible for another request. */
   get atLimit(): boolean {
     return this.inFlight >= this.maxConnections;
-  }
-
-  /** JSON view for the admin API. */
-  toJSON(): Record<string, unknown> {
-    const weight = this.weight;
-    return {
-      name: this.name,
-      url: this.url,
-      weight: this.configuredWeight,
-      effective_weight: weight === this.configuredWeight ? undefined : +weight.toFixed(3),
-      max_connections: Number.isFinite(this.maxConnections) ? this.maxConnections : undefined,
-      source: this.source,
-      container: this.container,
-      state: this.state,
-      in_flight: this.inFlight,
-      requests: this.requests,
-      errors: this.errors,
-      consecutive_failures: this.passiveFailures,
-      ejections: this.ejections,
-      last_health_error: this.lastHealthError || undefined,
-    };
   }
 }

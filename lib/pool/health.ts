@@ -6,12 +6,19 @@
  * so startup needs one round, not `healthy_threshold` rounds. State changes are logged once by
  * the pool's listener, never once per check.
  *
+ * The checker owns its counters (consecutive results, the last failure), as Pingora keeps health
+ * beside the backend and written by the checker alone; others read them through
+ * {@linkcode HealthChecker.status}. Probes go through an upstream client of their own, the one the
+ * proxy uses for requests: the same dialling, framing and error messages, with connections kept
+ * apart from the request path's pool.
+ *
  * @module
  */
 
-import type { Backend } from "./backend.ts";
 import type { HealthCheckConfig } from "../config/mod.ts";
 import type { Metrics } from "../metrics/mod.ts";
+import { UpstreamClient } from "../upstream/mod.ts";
+import type { Backend } from "./backend.ts";
 import type { Pool } from "./pool.ts";
 
 /** Outcome of one probe. */
@@ -21,6 +28,31 @@ export interface ProbeResult {
   readonly reason: string;
 }
 
+/** What the checker knows of one backend. */
+export interface HealthStatus {
+  /** Consecutive passing checks (0 after a failure). */
+  readonly successes: number;
+  /** Consecutive failing checks (0 after a success). */
+  readonly failures: number;
+  /** Why the last check failed; empty when it passed or none ran yet. */
+  readonly lastError: string;
+}
+
+/** Options for {@linkcode HealthChecker}. */
+export interface HealthCheckerOptions {
+  /** Monotonic clock in ms, for the probe client's deadlines. @default performance.now */
+  readonly now?: () => number;
+}
+
+interface Counts {
+  successes: number;
+  failures: number;
+  lastError: string;
+}
+
+const NONE: HealthStatus = Object.freeze({ successes: 0, failures: 0, lastError: "" });
+const PROBE_HEADERS = ["user-agent", "lb-health-check", "accept", "*/*"];
+
 /** Runs the probes and applies their results to the pool. */
 export class HealthChecker {
   #pool: Pool;
@@ -28,13 +60,15 @@ export class HealthChecker {
   #metrics: Metrics;
   // Keyed by object, not name: a reload may replace a backend by a new one of the same name.
   #timers = new Map<Backend, ReturnType<typeof setTimeout>>();
-  #client = Deno.createHttpClient({ poolMaxIdlePerHost: 1 });
+  #counts = new WeakMap<Backend, Counts>();
+  #client: UpstreamClient;
   #stopped = false;
 
-  constructor(pool: Pool, config: HealthCheckConfig, metrics: Metrics) {
+  constructor(pool: Pool, config: HealthCheckConfig, metrics: Metrics, options: HealthCheckerOptions = {}) {
     this.#pool = pool;
     this.#config = config;
     this.#metrics = metrics;
+    this.#client = new UpstreamClient({ now: options.now });
   }
 
   /** Use new settings (reload); the next probe of each backend uses them. */
@@ -42,26 +76,33 @@ export class HealthChecker {
     this.#config = config;
   }
 
-  /** Probe one backend once, bounded by `timeout`. */
+  /** The check this checker runs, for messages: `GET /health`. */
+  get target(): string {
+    return `GET ${this.#config.path}`;
+  }
+
+  /** Consecutive results and the last failure of `backend`. */
+  status(backend: Backend): HealthStatus {
+    return this.#counts.get(backend) ?? NONE;
+  }
+
+  /** Probe one backend once, bounded by `timeout` (connect and response headers together). */
   async probe(backend: Backend): Promise<ProbeResult> {
-    const url = backend.url + this.#config.path;
-    try {
-      const res = await fetch(url, {
-        client: this.#client,
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.#config.timeoutMs),
-        headers: { "user-agent": "lb-health-check" },
-      });
-      await res.body?.cancel();
-      const ok = this.#config.expectedStatus.some(([lo, hi]) => res.status >= lo && res.status <= hi);
-      return { ok, reason: ok ? "" : `status ${res.status}` };
-    } catch (e) {
-      const name = (e as Error).name;
-      return {
-        ok: false,
-        reason: name === "TimeoutError" ? "timeout" : `connection failed: ${(e as Error).message}`,
-      };
-    }
+    const { path, timeoutMs, expectedStatus } = this.#config;
+    const host = backend.hostname.includes(":") ? `[${backend.hostname}]` : backend.hostname;
+    const request = {
+      method: "GET",
+      target: path,
+      headers: ["host", `${host}:${backend.port}`, ...PROBE_HEADERS],
+      body: null,
+      signal: new AbortController().signal,
+    };
+    const timeouts = { connectMs: timeoutMs, requestMs: timeoutMs };
+    const r = await this.#client.send(backend, request, timeouts, () => {});
+    if (!r.ok) return { ok: false, reason: r.kind === "timeout" ? "timeout" : r.message };
+    if (r.body instanceof ReadableStream) await r.body.cancel().catch(() => {});
+    const ok = expectedStatus.some(([lo, hi]) => r.status >= lo && r.status <= hi);
+    return { ok, reason: ok ? "" : `status ${r.status}` };
   }
 
   /** Probe a backend and apply the result with the thresholds. */
@@ -74,26 +115,33 @@ export class HealthChecker {
 
   /** Apply one probe result to a backend's counters and state. */
   apply(backend: Backend, result: ProbeResult): void {
-    backend.lastHealthError = result.reason;
+    let c = this.#counts.get(backend);
+    if (!c) this.#counts.set(backend, c = { successes: 0, failures: 0, lastError: "" });
+    c.lastError = result.reason;
     if (result.ok) {
-      backend.healthOk++;
-      backend.healthFail = 0;
+      c.successes++;
+      c.failures = 0;
     } else {
-      backend.healthFail++;
-      backend.healthOk = 0;
+      c.failures++;
+      c.successes = 0;
     }
     const { healthyThreshold, unhealthyThreshold } = this.#config;
     if (backend.state === "unknown") {
       this.#pool.setState(backend, result.ok ? "healthy" : "unhealthy");
     } else if (
-      (backend.state === "healthy" || backend.state === "ejected") && backend.healthFail >= unhealthyThreshold
+      (backend.state === "healthy" || backend.state === "ejected") && c.failures >= unhealthyThreshold
     ) {
       // An ejected backend that also fails its checks is handed over to them: it returns after
       // `healthy_threshold` passing checks, not when the ejection time ends.
       this.#pool.setState(backend, "unhealthy");
-    } else if (backend.state === "unhealthy" && backend.healthOk >= healthyThreshold) {
+    } else if (backend.state === "unhealthy" && c.successes >= healthyThreshold) {
       this.#pool.setState(backend, "healthy");
     }
+  }
+
+  /** The state the checks give `backend` now: healthy when its last check passed. */
+  verdict(backend: Backend): "healthy" | "unhealthy" {
+    return this.status(backend).successes > 0 ? "healthy" : "unhealthy";
   }
 
   /** Probe every backend once, in parallel; resolves within about one `timeout`. */
@@ -110,14 +158,18 @@ export class HealthChecker {
   watch(backend: Backend, delayMs = this.#config.intervalMs): void {
     if (this.#stopped || this.#timers.has(backend)) return;
     const loop = async () => {
-      if (this.#pool.get(backend.name) !== backend) return void this.#timers.delete(backend);
+      if (this.#pool.get(backend.name) !== backend) return this.#leave(backend);
       await this.check(backend);
-      if (this.#stopped || this.#pool.get(backend.name) !== backend) {
-        return void this.#timers.delete(backend);
-      }
+      if (this.#stopped || this.#pool.get(backend.name) !== backend) return this.#leave(backend);
       this.#timers.set(backend, setTimeout(loop, this.#config.intervalMs));
     };
     this.#timers.set(backend, setTimeout(loop, delayMs));
+  }
+
+  /** A backend left the pool: no more probes, and its connection goes. */
+  #leave(backend: Backend): void {
+    this.#timers.delete(backend);
+    this.#client.forget(backend);
   }
 
   /** Stop every probe; in-progress probes finish but are not applied. */

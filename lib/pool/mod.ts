@@ -10,6 +10,6 @@ export { Balancer } from "./balancer.ts";
 export { HealthChecker } from "./health.ts";
 export { differs, joinBackend, leaveBackend, updateBackend } from "./membership.ts";
 export type { ContainerTracker, MembershipTarget } from "./membership.ts";
-export { Pool } from "./pool.ts";
+export { ejectionTarget, Pool } from "./pool.ts";
 export { reloadFrom } from "./reload.ts";
 export type { ReloadResult } from "./reload.ts";

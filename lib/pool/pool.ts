@@ -12,7 +12,7 @@
 
 import { Backend, type BackendSource, type BackendState } from "./backend.ts";
 import type { BackendConfig } from "../config/mod.ts";
-import type { SlowStartClock } from "../resilience/mod.ts";
+import type { EjectionTarget, SlowStartClock } from "../resilience/mod.ts";
 
 /** Called after a backend's state changes (for logging and metrics). */
 export type StateListener = (backend: Backend, from: BackendState, to: BackendState) => void;
@@ -168,4 +168,21 @@ export class Pool {
     this.#healthy = this.#all.reduce((n, b) => n + (b.state === "healthy" ? 1 : 0), 0);
     if (this.#eligible.length > before) { for (const l of this.#capacityListeners) l(); }
   }
+}
+
+/**
+ * The pool as the outlier detector sees it: a healthy backend may be ejected, and an ejected one
+ * returns to healthy when its time is up, unless something else (a failing health check, a
+ * drain) moved it meanwhile.
+ */
+export function ejectionTarget(pool: Pool): EjectionTarget<Backend> {
+  return {
+    members: () => pool.all(),
+    serving: (b) => b.state === "healthy",
+    ejected: (b) => b.state === "ejected",
+    eject: (b) => pool.setState(b, "ejected"),
+    restore: (b) => {
+      if (b.state === "ejected") pool.setState(b, "healthy");
+    },
+  };
 }

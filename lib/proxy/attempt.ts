@@ -25,7 +25,7 @@ export interface AttemptDeps {
   readonly balancer: Balancer;
   readonly client: UpstreamClient;
   readonly metrics: Metrics;
-  readonly outliers: OutlierDetector;
+  readonly outliers: OutlierDetector<Backend>;
   readonly now: () => number;
   /** Strategy label for the duration metric. */
   readonly strategy: string;

@@ -39,7 +39,7 @@ export interface ProxyDeps {
   readonly metrics: Metrics;
   readonly resilience: ResilienceMetrics;
   readonly budget: RetryBudget;
-  readonly outliers: OutlierDetector;
+  readonly outliers: OutlierDetector<Backend>;
   readonly queue: WaitQueue;
   /** Monotonic clock in ms. */
   readonly now: () => number;

@@ -8,6 +8,7 @@
 export { conditionOf, matches } from "./failure.ts";
 export type { AttemptOutcome } from "./failure.ts";
 export { OutlierDetector } from "./outlier.ts";
+export type { EjectionTarget, PassiveStatus } from "./outlier.ts";
 export { WaitQueue } from "./queue.ts";
 export { RetryBudget } from "./retry_budget.ts";
 export { rampFactor } from "./slow_start.ts";

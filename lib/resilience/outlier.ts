@@ -19,71 +19,116 @@
  * @module
  */
 
-import type { Backend, Pool } from "../pool/mod.ts";
 import type { PassiveConfig } from "../config/mod.ts";
 import { type AttemptOutcome, matches } from "./failure.ts";
 
+/**
+ * What the detector needs from the pool: its members and the two state moves it makes. The pool
+ * owns backend state; the detector only asks for these moves (`ejectionTarget` in lib/pool/).
+ */
+export interface EjectionTarget<B> {
+  /** Every member now: `max_ejected_percent` is a share of them. */
+  members(): readonly B[];
+  /** True when `backend` takes traffic now: only such a backend is ejected. */
+  serving(backend: B): boolean;
+  /** True while `backend` sits out an ejection. */
+  ejected(backend: B): boolean;
+  /** Take `backend` out of traffic. */
+  eject(backend: B): void;
+  /** End an ejection: back to serving, when it is still ejected. */
+  restore(backend: B): void;
+}
+
+/** What the detector keeps of one backend. */
+export interface PassiveStatus {
+  /** Failed requests in a row so far. */
+  readonly consecutiveFailures: number;
+  /** The ejection multiplier: how many times it was ejected, decayed while it behaves. */
+  readonly ejections: number;
+  /** When the current ejection ends, or the last one ended (clock of `now`); 0 before any. */
+  readonly ejectedUntil: number;
+}
+
 /** Options for {@linkcode OutlierDetector}. */
-export interface OutlierOptions {
-  readonly pool: Pool;
+export interface OutlierOptions<B> {
+  readonly target: EjectionTarget<B>;
   /** Current passive config (changes on reload). */
   readonly config: () => PassiveConfig;
   /** Monotonic clock in ms. */
   readonly now: () => number;
   /** Called on each ejection (metrics). */
-  readonly onEject?: (backend: Backend, durationMs: number) => void;
+  readonly onEject?: (backend: B, durationMs: number) => void;
 }
 
-/** Counts consecutive failures per backend and ejects and returns backends. */
-export class OutlierDetector {
-  #options: OutlierOptions;
-  #timers = new Map<Backend, ReturnType<typeof setTimeout>>();
+interface History {
+  consecutiveFailures: number;
+  ejections: number;
+  ejectedUntil: number;
+}
 
-  constructor(options: OutlierOptions) {
+const CLEAN: PassiveStatus = Object.freeze({ consecutiveFailures: 0, ejections: 0, ejectedUntil: 0 });
+
+/**
+ * Counts consecutive failures per backend and ejects and returns backends. The history is kept
+ * per backend object and goes with it: a backend that leaves the pool takes its history along.
+ */
+export class OutlierDetector<B extends object> {
+  #options: OutlierOptions<B>;
+  #history = new WeakMap<B, History>();
+  #timers = new Map<B, ReturnType<typeof setTimeout>>();
+
+  constructor(options: OutlierOptions<B>) {
     this.#options = options;
   }
 
+  /** The failure count and ejection history of `backend`. */
+  status(backend: B): PassiveStatus {
+    return this.#history.get(backend) ?? CLEAN;
+  }
+
   /** Record the outcome of one attempt; `undefined` means a success. */
-  record(backend: Backend, failure: AttemptOutcome | undefined): void {
+  record(backend: B, failure: AttemptOutcome | undefined): void {
     const config = this.#options.config();
     if (config.consecutiveFailures === 0) return;
+    let h = this.#history.get(backend);
     if (failure === undefined || !matches(config.on, failure)) {
-      backend.passiveFailures = 0;
+      if (h) h.consecutiveFailures = 0;
       return;
     }
-    backend.passiveFailures++;
+    if (!h) this.#history.set(backend, h = { consecutiveFailures: 0, ejections: 0, ejectedUntil: 0 });
+    h.consecutiveFailures++;
     if (
-      backend.state === "healthy" && backend.passiveFailures >= config.consecutiveFailures &&
+      this.#options.target.serving(backend) && h.consecutiveFailures >= config.consecutiveFailures &&
       this.#mayEject(config)
-    ) this.#eject(backend, config);
+    ) this.#eject(backend, h, config);
   }
 
   #mayEject(config: PassiveConfig): boolean {
-    const all = this.#options.pool.all();
-    const ejected = all.reduce((n, b) => n + (b.state === "ejected" ? 1 : 0), 0);
+    const { target } = this.#options;
+    const all = target.members();
+    const ejected = all.reduce((n, b) => n + (target.ejected(b) ? 1 : 0), 0);
     return ejected + 1 <= Math.floor(all.length * config.maxEjectedPercent / 100);
   }
 
-  #eject(backend: Backend, config: PassiveConfig): void {
+  #eject(backend: B, h: History, config: PassiveConfig): void {
     const now = this.#options.now();
-    if (backend.ejections > 0) {
-      const calm = Math.floor((now - backend.ejectionEnd) / config.baseEjectionMs);
-      backend.ejections = Math.max(0, backend.ejections - Math.max(0, calm));
+    if (h.ejections > 0) {
+      const calm = Math.floor((now - h.ejectedUntil) / config.baseEjectionMs);
+      h.ejections = Math.max(0, h.ejections - Math.max(0, calm));
     }
-    backend.ejections++;
-    const ms = Math.min(config.baseEjectionMs * backend.ejections, config.maxEjectionMs);
-    backend.ejectionEnd = now + ms;
-    this.#options.pool.setState(backend, "ejected");
-    backend.passiveFailures = 0;
+    h.ejections++;
+    const ms = Math.min(config.baseEjectionMs * h.ejections, config.maxEjectionMs);
+    h.ejectedUntil = now + ms;
+    this.#options.target.eject(backend);
+    h.consecutiveFailures = 0;
     this.#options.onEject?.(backend, ms);
     clearTimeout(this.#timers.get(backend));
     this.#timers.set(backend, setTimeout(() => this.#return(backend), ms));
   }
 
-  #return(backend: Backend): void {
+  #return(backend: B): void {
     this.#timers.delete(backend);
-    if (backend.state !== "ejected") return;
-    this.#options.pool.setState(backend, "healthy");
+    this.#options.target.restore(backend);
   }
 
   /** Cancel every pending return (shutdown). */

@@ -10,7 +10,9 @@ import { Registry } from "prom-client";
 import type { ResourceStats } from "../../algorithms/mod.ts";
 import { createAdminHandler } from "../admin/mod.ts";
 import {
+  type Backend,
   Balancer,
+  ejectionTarget,
   HealthChecker,
   type MembershipTarget,
   Pool,
@@ -69,6 +71,8 @@ export interface LoadBalancer {
   readonly balancer: Balancer;
   readonly metrics: Metrics;
   readonly health: HealthChecker;
+  /** Passive health: consecutive failures and ejections per backend. */
+  readonly outliers: OutlierDetector<Backend>;
   /**
    * Where discovered backends enter and leave (Docker discovery feeds it when enabled). They are
    * probed before they get traffic, drain when removed, and survive config reloads.
@@ -131,7 +135,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     metrics.addBackend(b.name, balancer.strategy);
     resilience.addBackend(b.name);
   }
-  const client = new UpstreamClient();
+  const client = new UpstreamClient({ now });
   pool.onStateChange((b, from, to) => {
     const level = to === "healthy" || from === "unknown" && to !== "unhealthy" ? "info" : "warn";
     const ejected = to === "ejected";
@@ -139,8 +143,8 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       backend: b.name,
       from,
       to,
-      reason: ejected ? "consecutive failed requests" : b.lastHealthError || undefined,
-      ejected_for: ejected ? formatDuration(b.ejectionEnd - now()) : undefined,
+      reason: ejected ? "consecutive failed requests" : health.status(b).lastError || undefined,
+      ejected_for: ejected ? formatDuration(outliers.status(b).ejectedUntil - now()) : undefined,
     });
   });
   pool.onCapacity(() => queue.wakeOne());
@@ -148,10 +152,10 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     if (pool.get(b.name)) return;
     void metrics.removeBackend(b.name);
     void resilience.removeBackend(b.name);
-    if (!pool.all().some((x) => x.url === b.url)) client.forget(b.url);
+    client.forget(b);
     log("info", "backend removed", { backend: b.name });
   });
-  const health = new HealthChecker(pool, config.healthCheck, metrics);
+  const health = new HealthChecker(pool, config.healthCheck, metrics, { now });
   const membership: MembershipTarget = { pool, balancer, health, metrics, resilience, containers: docker };
   const sink = poolSink(membership, log);
   if (needsDocker(config)) docker.connect();
@@ -161,8 +165,8 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     minPerSecond: config.retries.minPerSecond,
     now,
   });
-  const outliers = new OutlierDetector({
-    pool,
+  const outliers = new OutlierDetector<Backend>({
+    target: ejectionTarget(pool),
     config: () => current.passive,
     now,
     onEject: (b) => resilience.ejections.inc({ backend: b.name }),
@@ -203,6 +207,8 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       config: () => current,
       balancer,
       metrics,
+      health,
+      outliers,
       log,
       reload: options.configSource ? reload : undefined,
       stats,
@@ -287,6 +293,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     balancer,
     metrics,
     health,
+    outliers,
     sink,
     stats,
     config: () => current,

@@ -9,7 +9,6 @@
  * @module
  */
 
-import type { Backend } from "../pool/mod.ts";
 import {
   type BodyOutcome,
   bodyStream,
@@ -21,6 +20,23 @@ import {
 } from "../http1/mod.ts";
 import { ConnectionClosed, ProtocolError, UpstreamConn } from "./conn.ts";
 import { Deadlines } from "../base/mod.ts";
+
+/**
+ * Where a backend listens: what the client dials. The pool's backends are origins; idle
+ * connections are kept per origin object.
+ */
+export interface Origin {
+  readonly hostname: string;
+  readonly port: number;
+  /** Dial TLS (`https://` backends). */
+  readonly secure: boolean;
+}
+
+/** Options for {@linkcode UpstreamClient}. */
+export interface UpstreamClientOptions {
+  /** Monotonic clock in ms; deadlines and idle times are measured with it. @default performance.now */
+  readonly now?: () => number;
+}
 
 /** How a request to a backend failed before its response headers arrived. */
 export type FailureKind = "connect" | "timeout" | "reset" | "cancelled";
@@ -87,13 +103,19 @@ const MAX_IDLE_PER_BACKEND = 256;
 
 /** Pooled keep-alive client to backends. */
 export class UpstreamClient {
-  #idle = new Map<string, UpstreamConn[]>();
+  #idle = new Map<Origin, UpstreamConn[]>();
+  readonly #now: () => number;
   /** When to start watching the client's signal, then the response header deadline. */
-  #deadlines = new Deadlines();
+  readonly #deadlines: Deadlines;
   #closed = false;
   #sweeper: ReturnType<typeof setInterval> | undefined;
 
-  async #connect(backend: Backend, timeouts: UpstreamTimeouts, signal: AbortSignal): Promise<UpstreamConn> {
+  constructor(options: UpstreamClientOptions = {}) {
+    this.#now = options.now ?? (() => performance.now());
+    this.#deadlines = new Deadlines(this.#now);
+  }
+
+  async #connect(backend: Origin, timeouts: UpstreamTimeouts, signal: AbortSignal): Promise<UpstreamConn> {
     const limit = AbortSignal.any([signal, AbortSignal.timeout(timeouts.connectMs)]);
     const opts = { hostname: backend.hostname, port: backend.port, signal: limit };
     const conn = backend.secure ? await Deno.connectTls(opts) : await Deno.connect(opts);
@@ -101,8 +123,8 @@ export class UpstreamClient {
     return new UpstreamConn(conn);
   }
 
-  #take(backend: Backend): UpstreamConn | undefined {
-    const idle = this.#idle.get(backend.url);
+  #take(backend: Origin): UpstreamConn | undefined {
+    const idle = this.#idle.get(backend);
     while (idle?.length) {
       const c = idle.pop()!;
       if (!c.closed) {
@@ -113,18 +135,18 @@ export class UpstreamClient {
     return undefined;
   }
 
-  #put(backend: Backend, c: UpstreamConn): void {
-    let idle = this.#idle.get(backend.url);
-    if (!idle) this.#idle.set(backend.url, idle = []);
+  #put(backend: Origin, c: UpstreamConn): void {
+    let idle = this.#idle.get(backend);
+    if (!idle) this.#idle.set(backend, idle = []);
     if (this.#closed || idle.length >= MAX_IDLE_PER_BACKEND) return c.close();
-    c.idle(performance.now());
+    c.idle(this.#now());
     idle.push(c);
     this.#sweeper ??= setInterval(() => this.#watchIdle(), PARK_AFTER_MS);
   }
 
   /** Watch connections idle for a while for a close by their backend (see lib/upstream/conn.ts). */
   #watchIdle(): void {
-    const since = performance.now() - PARK_AFTER_MS;
+    const since = this.#now() - PARK_AFTER_MS;
     let any = false;
     for (const idle of this.#idle.values()) {
       for (const c of idle) {
@@ -151,12 +173,12 @@ export class UpstreamClient {
    * called (the failure itself is the end).
    */
   async send(
-    backend: Backend,
+    backend: Origin,
     r: UpstreamRequest,
     timeouts: UpstreamTimeouts,
     onEnd: (outcome: BodyOutcome) => void,
   ): Promise<UpstreamResponse | UpstreamFailure> {
-    const started = performance.now();
+    const started = this.#now();
     // A request without a body (or with a buffered one) can be replayed safely when a reused
     // connection turns out to have been closed by the backend before it answered (as Go's
     // Transport does).
@@ -171,7 +193,7 @@ export class UpstreamClient {
   }
 
   async #attempt(
-    backend: Backend,
+    backend: Origin,
     r: UpstreamRequest,
     timeouts: UpstreamTimeouts,
     started: number,
@@ -184,11 +206,10 @@ export class UpstreamClient {
         c = await this.#connect(backend, timeouts, r.signal);
       } catch (e) {
         if (r.signal.aborted) return { ok: false, kind: "cancelled", message: "client went away" };
-        const timedOut = (e as Error).name === "TimeoutError";
         return {
           ok: false,
           kind: "connect",
-          message: timedOut ? `connect timeout after ${timeouts.connectMs}ms` : (e as Error).message,
+          message: connectFailure(e as Error, backend, timeouts.connectMs),
         };
       }
     }
@@ -317,9 +338,9 @@ export class UpstreamClient {
   }
 
   /** Close the pooled connections to one origin (a backend that left the pool). */
-  forget(url: string): void {
-    for (const c of this.#idle.get(url) ?? []) c.close();
-    this.#idle.delete(url);
+  forget(origin: Origin): void {
+    for (const c of this.#idle.get(origin) ?? []) c.close();
+    this.#idle.delete(origin);
   }
 
   /** Close every pooled connection. */
@@ -339,4 +360,18 @@ function withoutLength(headers: readonly string[]): string[] {
     if (headers[i].toLowerCase() !== "content-length") out.push(headers[i], headers[i + 1]);
   }
   return out;
+}
+
+/**
+ * What failed and where, as a connect error is usually written (`connect ECONNREFUSED
+ * 127.0.0.1:9001`): the error code when the runtime gives one, else its message.
+ */
+export function connectFailure(e: Error, origin: Origin, connectMs: number): string {
+  const host = origin.hostname.includes(":") ? `[${origin.hostname}]` : origin.hostname;
+  const where = `${host}:${origin.port}`;
+  if (e.name === "TimeoutError") return `connect ETIMEDOUT ${where} (no answer within ${connectMs}ms)`;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && code !== ""
+    ? `connect ${code} ${where}`
+    : `connect ${where}: ${e.message}`;
 }

@@ -82,7 +82,11 @@ Deno.test("proxy ejects a backend that answers 503 to everything and shifts its 
   let atEjection: { failures: number; seen: number; inFlight: number } | undefined;
   lb.pool.onStateChange((b, _from, to) => {
     if (b === b1 && to === "ejected") {
-      atEjection = { failures: b1.passiveFailures, seen: bad.seen.length, inFlight: b1.inFlight };
+      atEjection = {
+        failures: lb.outliers.status(b1).consecutiveFailures,
+        seen: bad.seen.length,
+        inFlight: b1.inFlight,
+      };
     }
   });
   try {

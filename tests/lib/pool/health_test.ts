@@ -53,7 +53,7 @@ Deno.test("HealthChecker.apply() marks a backend that fails its first check unhe
   const { b, checker } = setup();
   checker.apply(b, bad);
   assert.equal(b.state, "unhealthy");
-  assert.equal(b.lastHealthError, "status 500");
+  assert.equal(checker.status(b).lastError, "status 500");
   checker.stop();
 });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { PassiveConfig } from "../../../lib/config/config.ts";
 import { OutlierDetector } from "../../../lib/resilience/outlier.ts";
-import { Pool } from "../../../lib/pool/pool.ts";
+import { ejectionTarget, Pool } from "../../../lib/pool/pool.ts";
 import { waitFor } from "../../_util/harness.ts";
 
 const FAIL = { kind: "connect" } as const;
@@ -22,7 +22,7 @@ function setup(n: number, passive: Partial<PassiveConfig> = {}) {
   };
   const ejected: [string, number][] = [];
   const d = new OutlierDetector({
-    pool,
+    target: ejectionTarget(pool),
     config: () => config,
     now: () => clock.t,
     onEject: (b, ms) => ejected.push([b.name, ms]),
