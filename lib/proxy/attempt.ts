@@ -42,13 +42,22 @@ export type AttemptResult =
   }
   & (UpstreamResponse | UpstreamFailure);
 
+/** An attempt's verdict at its end: a failure condition, a success, or the client leaving first. */
+type Settlement = AttemptOutcome | "success" | "cancelled";
+
+const RESET: AttemptOutcome = Object.freeze({ kind: "reset" });
+
 /**
  * Send `request` to `backend` (already counted in flight by the balancer's pick) and account
  * for it. A response's accounting ends when its body ends; `discard` a response you will not
  * relay so its connection and in-flight slot are freed at once.
  *
  * `outcome` is undefined for a success and for a client cancellation (neither the backend's
- * fault nor a success worth resetting failure counts for).
+ * fault nor a success worth resetting failure counts for): it is what a retry decides on. The
+ * attempt's accounting happens once, in `settle`, when the exchange with the backend is over:
+ * the in-flight slot and the strategy's feedback, the duration, an upstream error and passive
+ * health all see the same verdict. A body that breaks after a good head is that attempt's
+ * failure, counted once.
  */
 export async function attempt(
   deps: AttemptDeps,
@@ -61,51 +70,50 @@ export async function attempt(
   let status = 0;
   let ended: BodyOutcome | undefined;
   let settled = false;
-  // Called once, when the exchange with the backend is over: response body ended, or failure.
-  const settle = (ok: boolean) => {
+  const settle = (verdict: Settlement) => {
     if (settled) return;
     settled = true;
     const ms = now() - started;
-    balancer.release(backend, { latencyMs: headersMs || ms, ok });
+    const failed = verdict !== "success" && verdict !== "cancelled";
+    if (failed && verdict.kind !== "status") {
+      metrics.upstreamErrors.inc({ backend: backend.name, kind: verdict.kind });
+    }
+    // Passive health first: an ejection is decided while this attempt still counts in flight.
+    if (verdict !== "cancelled") outliers.record(backend, failed ? verdict : undefined);
+    balancer.release(backend, { latencyMs: headersMs || ms, ok: !failed });
     metrics.observeDuration(backend.name, deps.strategy, ms / 1000);
   };
+  // A response's verdict: its status, unless its body broke.
+  const settleResponse = () =>
+    settle(ended === "reset" ? RESET : status >= 500 ? { kind: "status", status } : "success");
   const onEnd = (outcome: BodyOutcome) => {
-    if (outcome === "reset") {
-      metrics.upstreamErrors.inc({ backend: backend.name, kind: "reset" });
-      outliers.record(backend, { kind: "reset" });
-    }
     ended = outcome;
     // A body that ends inside send() (none, or all bytes read with the head) ends before the
     // status is known here; it is settled below, once it is.
-    if (status !== 0) settle(outcome !== "reset" && status < 500);
+    if (status !== 0) settleResponse();
   };
   const result = await deps.client.send(backend, request, deps.timeouts, onEnd);
   headersMs = now() - started;
 
   if (!result.ok) {
     if (result.kind === "cancelled") {
-      settle(true);
+      settle("cancelled");
       return { ...result, backend, outcome: undefined };
     }
-    settle(false);
-    metrics.upstreamErrors.inc({ backend: backend.name, kind: result.kind });
     const outcome: AttemptOutcome = { kind: result.kind };
-    outliers.record(backend, outcome);
+    settle(outcome);
     return { ...result, backend, outcome };
   }
   if (result.status < 200 || result.status > 599) {
     // 1xx finals and out-of-range codes cannot be relayed faithfully: a broken upstream.
     if (result.body instanceof ReadableStream) await result.body.cancel();
-    settle(false);
-    const outcome: AttemptOutcome = { kind: "reset" };
-    outliers.record(backend, outcome);
+    settle(RESET);
     const reason = `upstream sent status ${result.status}`;
-    return { ok: false, kind: "reset", message: reason, reason, backend, outcome };
+    return { ok: false, kind: "reset", message: reason, reason, backend, outcome: RESET };
   }
   status = result.status;
-  if (ended !== undefined) settle(ended !== "reset" && status < 500);
+  if (ended !== undefined) settleResponse();
   const outcome: AttemptOutcome | undefined = status >= 500 ? { kind: "status", status } : undefined;
-  outliers.record(backend, outcome);
   return { ...result, backend, outcome };
 }
 

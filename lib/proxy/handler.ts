@@ -48,6 +48,9 @@ export interface ProxyDeps {
 /** Status used in metrics when the client went away before the response (as NGINX logs it). */
 export const CLIENT_CLOSED = 499;
 
+/** The answer to a client that left: counted as 499, written to nobody. */
+const GONE: ServerResponse = Object.freeze({ status: CLIENT_CLOSED, headers: Object.freeze([]), body: null });
+
 /** Methods that may be sent twice without changing the outcome (RFC 9110 section 9.2.2). */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   "GET",
@@ -75,6 +78,12 @@ export function targetOf(target: string): string {
   return target.slice(slash);
 }
 
+/**
+ * A response whose request has been counted. Only `finish()` makes one (a type brand, free at run
+ * time), and the handler must return one, so no path through it can answer without counting.
+ */
+type Finished = ServerResponse & { readonly __counted: never };
+
 /** Build the public request handler. */
 export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Promise<ServerResponse> {
   const { balancer, metrics, resilience, budget } = deps;
@@ -98,10 +107,15 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     return shared;
   };
 
-  return async (req) => {
+  return async (req): Promise<Finished> => {
     const config = deps.config();
     const clientIp = req.remoteAddr.hostname;
     const strategy = balancer.strategy;
+    /** The one place a request is counted: its backend (or "none") and the status it got. */
+    const finish = (backend: string, res: ServerResponse): Finished => {
+      metrics.countRequest(backend, strategy, req.method, res.status);
+      return res as Finished;
+    };
     const key = keyFunction(config);
     // Lazy: only hashing strategies read the key, and computing it parses addresses and headers.
     const ctx = {
@@ -120,21 +134,17 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         : { replayable: req.body === null || req.body.length <= limit, body: req.body };
     } catch (e) {
       // Broken chunked framing is the client's error; anything else means it went away.
-      const status = e instanceof ProtocolError ? 400 : CLIENT_CLOSED;
-      metrics.countRequest("none", strategy, req.method, status);
-      return status === 400
-        ? textResponse(400, `Bad Request: ${(e as Error).message}`)
-        : { status, headers: [], body: null };
+      return finish(
+        "none",
+        e instanceof ProtocolError ? textResponse(400, `Bad Request: ${(e as Error).message}`) : GONE,
+      );
     }
 
     // The common case, nobody queued and a backend free, needs no await.
     const empty = deps.queue.length === 0;
     const free = empty ? balancer.acquire(ctx) : undefined;
     const admitted = free ? { backend: free } : await admit(deps, config, ctx, req, empty);
-    if (!("backend" in admitted)) {
-      metrics.countRequest("none", strategy, req.method, admitted.status);
-      return admitted;
-    }
+    if (!("backend" in admitted)) return finish("none", admitted);
     budget.recordRequest();
     const requestId = requestIdOf(req.headers);
     const upstream = {
@@ -174,22 +184,17 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
 
     const expose = config.exposeBackendHeader;
     if (!result.ok) {
-      if (result.kind === "cancelled") {
-        // The client left: not the backend's fault, nobody to answer.
-        metrics.countRequest(backend.name, strategy, req.method, CLIENT_CLOSED);
-        return { status: CLIENT_CLOSED, headers: [], body: null };
-      }
+      // The client left: not the backend's fault, nobody to answer.
+      if (result.kind === "cancelled") return finish(backend.name, GONE);
       const code = result.kind === "timeout" ? 504 : 502;
-      metrics.countRequest(backend.name, strategy, req.method, code);
       const reason = result.reason ??
         (result.kind === "timeout" ? "upstream timed out" : `upstream ${result.kind} failed`);
-      return errorResponse(code, reason, backend, requestId, expose);
+      return finish(backend.name, errorResponse(code, reason, backend, requestId, expose));
     }
-    metrics.countRequest(backend.name, strategy, req.method, result.status);
     const headers = downstreamHeaders(result.headers);
     setHeader(headers, "x-request-id", requestId);
     if (expose) setHeader(headers, "x-lb-backend", backend.name);
-    return { status: result.status, headers, body: result.body };
+    return finish(backend.name, { status: result.status, headers, body: result.body });
   };
 }
 
