@@ -13,7 +13,7 @@ import { STRATEGY_NAMES } from "./algorithms/mod.ts";
 import { type Config, type ConfigResult, formatDuration, loadConfig, needsDocker } from "./lib/config/mod.ts";
 import { resolveStrategyName } from "./algorithms/mod.ts";
 import { consoleLogger, VERSION } from "./lib/base/mod.ts";
-import { type LoadBalancer, startLoadBalancer } from "./lib/server/mod.ts";
+import { ListenError, type LoadBalancer, startLoadBalancer } from "./lib/server/mod.ts";
 import { Registry } from "prom-client";
 
 const HELP = `lb ${VERSION}: a load-balancing reverse proxy with Prometheus metrics
@@ -126,11 +126,21 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   Deno.addSignalListener("SIGTERM", stop);
 
   const registry = new Registry();
-  const lb = running.lb = await startLoadBalancer(result.config, {
-    registry,
-    log: consoleLogger("info"),
-    configSource: source,
-  });
+  let lb: LoadBalancer;
+  try {
+    lb = running.lb = await startLoadBalancer(result.config, {
+      registry,
+      log: consoleLogger("info"),
+      configSource: source,
+    });
+  } catch (e) {
+    if (!(e instanceof ListenError)) throw e;
+    console.error(`${path}: ${e.message}`);
+    Deno.removeSignalListener("SIGHUP", reload);
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    return 1;
+  }
   if (running.reloadPending) void lb.reload();
   await stopped;
   Deno.removeSignalListener("SIGHUP", reload);

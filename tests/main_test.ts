@@ -218,3 +218,30 @@ Deno.test("main --check prints one line per error for hostile config files and n
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("main exits 1 with one line naming the key and address when a port is taken", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = taken.addr.port;
+  const backend = startBackend();
+  try {
+    for (
+      const [yaml, key] of [
+        [`listen: "127.0.0.1:${port}"\nadmin: {listen: "127.0.0.1:0"}`, "listen"],
+        [`listen: "127.0.0.1:0"\nadmin: {listen: "127.0.0.1:${port}"}`, "admin.listen"],
+      ]
+    ) {
+      const path = await tempConfig(`${yaml}\nbackends:\n  - url: ${backend.url}\n`);
+      const r = await run(["--config", path]);
+      assert.equal(r.code, 1, r.stderr);
+      const lines = r.stderr.trim().split("\n");
+      assert.equal(
+        lines.at(-1),
+        `${path}: ${key}: cannot listen on 127.0.0.1:${port}: address already in use`,
+      );
+      assert.ok(!/^\s+at /m.test(r.stderr), `no stack trace:\n${r.stderr}`);
+    }
+  } finally {
+    taken.close();
+    await backend.close();
+  }
+});

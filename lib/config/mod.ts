@@ -13,6 +13,7 @@ export type {
   DockerDiscoveryConfig,
   FailureCondition,
   HealthCheckConfig,
+  ListenAddress,
   PassiveConfig,
 } from "./types.ts";
 export { needsDocker } from "./docker.ts";

@@ -8,4 +8,4 @@
 export { textResponse } from "./response_writer.ts";
 export type { ServerResponse } from "./response_writer.ts";
 export { serveHttp1 } from "./server.ts";
-export type { ServerRequest } from "./server.ts";
+export type { Http1Handler, Http1Server, ServerRequest } from "./server.ts";

@@ -12,4 +12,4 @@ export { differs, joinBackend, leaveBackend, updateBackend } from "./membership.
 export type { ContainerTracker, MembershipTarget } from "./membership.ts";
 export { ejectionTarget, Pool } from "./pool.ts";
 export { reloadFrom } from "./reload.ts";
-export type { ReloadResult } from "./reload.ts";
+export type { Reloader, ReloadResult, ReloadTarget } from "./reload.ts";

@@ -7,3 +7,4 @@
 
 export { startLoadBalancer } from "./start.ts";
 export type { LoadBalancer } from "./start.ts";
+export { ListenError } from "./listen.ts";

@@ -1,7 +1,7 @@
 /**
- * Wiring: builds the pool, balancer, health checker and both listeners from a config, and owns
- * graceful shutdown and hot reload. `main.ts` and the tests start the proxy through
- * {@linkcode startLoadBalancer}.
+ * Wiring: {@linkcode startLoadBalancer} builds the parts (lib/server/parts.ts), opens the admin
+ * listener, warms up (discovery, first health round), opens the public listener, and owns graceful
+ * shutdown and hot reload. `main.ts` and the tests start the proxy through it.
  *
  * @module
  */
@@ -9,31 +9,24 @@
 import { Registry } from "prom-client";
 import type { ResourceStats } from "../../algorithms/mod.ts";
 import { createAdminHandler } from "../admin/mod.ts";
-import {
-  type Backend,
-  Balancer,
-  ejectionTarget,
-  HealthChecker,
-  type MembershipTarget,
-  Pool,
-  reloadFrom,
-  type ReloadResult,
-} from "../pool/mod.ts";
-import { type Config, type ConfigResult, formatDuration, needsDocker } from "../config/mod.ts";
+import { consoleLogger, type Logger } from "../base/mod.ts";
+import { type Config, type ConfigResult, needsDocker } from "../config/mod.ts";
 import {
   type DiscoverySink,
   type DockerApi,
+  type DockerLink,
   lazyDocker,
-  poolSink,
   startDiscovery,
   warnIfBlind,
 } from "../docker/mod.ts";
-import { consoleLogger, type Logger } from "../base/mod.ts";
+import type { Http1Server } from "../listener/mod.ts";
 import { Metrics, ResilienceMetrics, StatsWindow } from "../metrics/mod.ts";
-import { OutlierDetector, RetryBudget, type SlowStartClock, WaitQueue } from "../resilience/mod.ts";
+import type { Backend, Balancer, HealthChecker, Pool, Reloader, ReloadResult } from "../pool/mod.ts";
+import { reloadFrom } from "../pool/mod.ts";
 import { createProxyHandler } from "../proxy/mod.ts";
-import { serveHttp1, textResponse } from "../listener/mod.ts";
-import { UpstreamClient } from "../upstream/mod.ts";
+import type { OutlierDetector } from "../resilience/mod.ts";
+import { listenAdmin, listenPublic } from "./listen.ts";
+import { createPoolParts, type PoolParts, type Runtime, stopPoolParts } from "./parts.ts";
 
 /** Options for {@linkcode startLoadBalancer}; all optional. */
 export interface StartOptions {
@@ -92,6 +85,8 @@ export interface LoadBalancer {
  * Start the proxy: admin listener first (so `/healthz` answers during startup), then one round
  * of health checks, then the public listener, so no request ever meets an unprobed pool.
  *
+ * @throws {ListenError} when a listener's address cannot be bound; the message is one line
+ *   naming the config key and the address, and nothing started is left running
  * @example
  * ```ts
  * import { parseConfig } from "../config/config.ts";
@@ -107,16 +102,17 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   let current = config;
   const log = options.log ?? consoleLogger("info");
   const now = options.now ?? (() => performance.now());
-  const random = options.random ?? Math.random;
   const registry = options.registry ?? new Registry();
   const metrics = new Metrics(registry, options.processMetrics ?? true);
   const stats = new StatsWindow({ now });
   metrics.addObserver(stats);
-  const queue = new WaitQueue(config.queue.max);
-  const resilience = new ResilienceMetrics(registry, () => queue.length);
-  const slowStart: SlowStartClock = { now, windowMs: config.slowStartMs };
-  const pool = new Pool(config.backends, { slowStart });
-  metrics.observePool(() => [...pool.all(), ...pool.retiring()]);
+  const rt: Runtime = {
+    log,
+    now,
+    random: options.random ?? Math.random,
+    metrics,
+    resilience: new ResilienceMetrics(registry, () => parts.queue.length),
+  };
   // Docker is connected on first need only (lib/docker/link.ts).
   const docker = lazyDocker({
     socket: () => current.discovery.docker.socket,
@@ -125,64 +121,89 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     log,
     now,
   });
-  const balancer = new Balancer(pool, metrics, config.strategy, {
-    random,
-    now,
-    tuning: config.tuning,
-    stats: options.stats ?? docker.stats,
-  });
-  for (const b of pool.all()) {
-    metrics.addBackend(b.name, balancer.strategy);
-    resilience.addBackend(b.name);
-  }
-  const client = new UpstreamClient({ now });
-  pool.onStateChange((b, from, to) => {
-    const level = to === "healthy" || from === "unknown" && to !== "unhealthy" ? "info" : "warn";
-    const ejected = to === "ejected";
-    log(level, "backend state changed", {
-      backend: b.name,
-      from,
-      to,
-      reason: ejected ? "consecutive failed requests" : health.status(b).lastError || undefined,
-      ejected_for: ejected ? formatDuration(outliers.status(b).ejectedUntil - now()) : undefined,
-    });
-  });
-  pool.onCapacity(() => queue.wakeOne());
-  pool.onRetired((b) => {
-    if (pool.get(b.name)) return;
-    void metrics.removeBackend(b.name);
-    void resilience.removeBackend(b.name);
-    client.forget(b);
-    log("info", "backend removed", { backend: b.name });
-  });
-  const health = new HealthChecker(pool, config.healthCheck, metrics, { now });
-  const membership: MembershipTarget = { pool, balancer, health, metrics, resilience, containers: docker };
-  const sink = poolSink(membership, log);
+  const parts = createPoolParts(config, () => current, rt, docker, options.stats ?? docker.stats);
   if (needsDocker(config)) docker.connect();
-  for (const b of pool.all()) if (b.container !== undefined) docker.track(b.name, b.container);
-  const budget = new RetryBudget({
-    ratio: config.retries.budget,
-    minPerSecond: config.retries.minPerSecond,
-    now,
-  });
-  const outliers = new OutlierDetector<Backend>({
-    target: ejectionTarget(pool),
-    config: () => current.passive,
-    now,
-    onEject: (b) => resilience.ejections.inc({ backend: b.name }),
-  });
-
-  const reloader = {
-    target: { ...membership, budget, queue, slowStart },
+  const reload = serializeReloads({
+    target: parts,
     log,
     source: options.configSource ??
       (() => Promise.resolve({ ok: false, errors: ["no config file to reload from"] } as ConfigResult)),
     current: () => current,
     swap: (next: Config) => void (current = next),
+  });
+
+  const admin = listenAdmin(
+    config.admin.listen,
+    createAdminHandler({
+      config: () => current,
+      balancer: parts.balancer,
+      metrics,
+      health: parts.health,
+      outliers: parts.outliers,
+      log,
+      reload: options.configSource ? reload : undefined,
+      stats,
+    }),
+    log,
+  );
+  let proxy: Http1Server;
+  try {
+    await warmUp(parts, docker, config, options.discoveryWaitMs ?? 2_000, log);
+    proxy = listenPublic(config.listen, createProxyHandler({ ...parts, config: () => current, now }), {
+      headerTimeoutMs: () => current.timeouts.clientHeaderMs,
+      idleTimeoutMs: () => current.timeouts.clientIdleMs,
+      log,
+      now,
+    });
+  } catch (e) {
+    stopPoolParts(parts);
+    await docker.close();
+    await admin.shutdown();
+    throw e;
+  }
+  // Port 0 means "any free port": record the port actually bound, so a reload of the same file
+  // compares against the address in use.
+  current = {
+    ...current,
+    listen: { ...current.listen, port: proxy.addr.port },
+    admin: { ...current.admin, listen: { ...current.admin.listen, port: admin.addr.port } },
   };
+  log("info", "listening", {
+    proxy: `${proxy.addr.hostname}:${proxy.addr.port}`,
+    admin: `${admin.addr.hostname}:${admin.addr.port}`,
+    strategy: parts.balancer.strategy,
+  });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    stopping ??= (async () => {
+      log("info", "shutting down", { in_flight: parts.pool.all().reduce((n, b) => n + b.inFlight, 0) });
+      await drain(proxy, current.shutdownTimeoutMs, log);
+      stopPoolParts(parts);
+      await docker.close();
+      await admin.shutdown();
+    })();
+
+  return {
+    proxyAddr: proxy.addr,
+    adminAddr: admin.addr,
+    pool: parts.pool,
+    balancer: parts.balancer,
+    metrics,
+    health: parts.health,
+    outliers: parts.outliers,
+    sink: parts.sink,
+    stats,
+    config: () => current,
+    reload,
+    shutdown,
+  };
+}
+
+/** One reload at a time: a second SIGHUP during a reload waits for it, then reads the file again. */
+function serializeReloads(reloader: Reloader): () => Promise<ReloadResult> {
   let reloading: Promise<ReloadResult> | undefined;
-  // One reload at a time: a second SIGHUP during a reload waits for it, then reads the file again.
-  const reload = async (): Promise<ReloadResult> => {
+  return async () => {
     while (reloading) await reloading.catch(() => {});
     reloading = reloadFrom(reloader);
     try {
@@ -191,113 +212,41 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       reloading = undefined;
     }
   };
+}
 
-  const onError = (error: unknown) => {
-    log("error", "unexpected error while handling a request", { error: String(error) });
-    return new Response("500 Internal Server Error\n", { status: 500 });
-  };
-  const admin = Deno.serve(
-    {
-      hostname: config.admin.listen.hostname,
-      port: config.admin.listen.port,
-      onListen: () => {},
-      onError,
-    },
-    createAdminHandler({
-      config: () => current,
-      balancer,
-      metrics,
-      health,
-      outliers,
-      log,
-      reload: options.configSource ? reload : undefined,
-      stats,
-    }),
-  );
-
-  await startDiscovery(docker, sink, config, options.discoveryWaitMs ?? 2_000, log);
-  warnIfBlind(config, pool, log);
-  await health.firstRound();
-  health.start();
-  pool.markStarted();
-  const eligible = pool.eligible().length;
+/**
+ * Before the public listener opens: discovery's first listing (bounded by `discoveryWaitMs`), then
+ * one round of health checks of everything known, then the periodic checks.
+ */
+async function warmUp(
+  parts: PoolParts,
+  docker: DockerLink,
+  config: Config,
+  discoveryWaitMs: number,
+  log: Logger,
+): Promise<void> {
+  await startDiscovery(docker, parts.sink, config, discoveryWaitMs, log);
+  warnIfBlind(config, parts.pool, log);
+  await parts.health.firstRound();
+  parts.health.start();
+  parts.pool.markStarted();
+  const eligible = parts.pool.eligible().length;
   log(eligible > 0 ? "info" : "warn", "first health check round done", {
     eligible,
-    total: pool.all().length,
+    total: parts.pool.all().length,
   });
+}
 
-  const proxy = serveHttp1(
-    {
-      hostname: config.listen.hostname,
-      port: config.listen.port,
-      headerTimeoutMs: () => current.timeouts.clientHeaderMs,
-      idleTimeoutMs: () => current.timeouts.clientIdleMs,
-      onError: (error) => {
-        log("error", "unexpected error while handling a request", { error: String(error) });
-        return textResponse(500, "Internal Server Error");
-      },
-    },
-    createProxyHandler({
-      config: () => current,
-      balancer,
-      client,
-      metrics,
-      resilience,
-      budget,
-      outliers,
-      queue,
-      now,
-    }),
-  );
-  const proxyAddr = proxy.addr;
-  const adminAddr = admin.addr as Deno.NetAddr;
-  // Port 0 means "any free port": record the port actually bound, so a reload of the same file
-  // compares against the address in use.
-  current = {
-    ...current,
-    listen: { ...current.listen, port: proxyAddr.port },
-    admin: { ...current.admin, listen: { ...current.admin.listen, port: adminAddr.port } },
-  };
-  log("info", "listening", {
-    proxy: `${proxyAddr.hostname}:${proxyAddr.port}`,
-    admin: `${adminAddr.hostname}:${adminAddr.port}`,
-    strategy: balancer.strategy,
+/** Let in-flight requests finish for up to `timeoutMs`, then close what is left. */
+async function drain(proxy: Http1Server, timeoutMs: number, log: Logger): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
   });
-
-  let stopping: Promise<void> | undefined;
-  const shutdown = () =>
-    stopping ??= (async () => {
-      log("info", "shutting down", { in_flight: pool.all().reduce((n, b) => n + b.inFlight, 0) });
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), current.shutdownTimeoutMs);
-      });
-      const outcome = await Promise.race([proxy.shutdown().then(() => "drained" as const), deadline]);
-      clearTimeout(timer);
-      if (outcome === "timeout") {
-        log("warn", "shutdown timeout reached; closing remaining connections");
-        proxy.close();
-      }
-      queue.clear();
-      outliers.stop();
-      health.stop();
-      client.close();
-      await docker.close();
-      await admin.shutdown();
-    })();
-
-  return {
-    proxyAddr,
-    adminAddr,
-    pool,
-    balancer,
-    metrics,
-    health,
-    outliers,
-    sink,
-    stats,
-    config: () => current,
-    reload,
-    shutdown,
-  };
+  const outcome = await Promise.race([proxy.shutdown().then(() => "drained" as const), deadline]);
+  clearTimeout(timer);
+  if (outcome === "timeout") {
+    log("warn", "shutdown timeout reached; closing remaining connections");
+    proxy.close();
+  }
 }

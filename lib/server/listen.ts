@@ -1,0 +1,92 @@
+/**
+ * Opening the two listeners, with one error handler for both and one clear error when an
+ * address cannot be bound.
+ *
+ * A taken port is the most common first-run mistake; it must read as one line that names the
+ * address and the config key to change (`listen: cannot listen on 0.0.0.0:8080: address already
+ * in use`), never as a stack trace.
+ *
+ * @module
+ */
+
+import type { ListenAddress } from "../config/mod.ts";
+import type { Logger } from "../base/mod.ts";
+import { type Http1Handler, type Http1Server, serveHttp1, textResponse } from "../listener/mod.ts";
+
+/** An address could not be bound; the message is the one line to print. */
+export class ListenError extends Error {
+  override name = "ListenError";
+}
+
+/** Why binding failed, in words, from the runtime's error. */
+function why(e: Error): string {
+  if (e instanceof Deno.errors.AddrInUse) return "address already in use";
+  if (e instanceof Deno.errors.PermissionDenied) {
+    return "permission denied (ports below 1024 need privileges)";
+  }
+  if (e instanceof Deno.errors.AddrNotAvailable) return "address not available on this machine";
+  if (e instanceof Deno.errors.NotCapable) return "not allowed by Deno's --allow-net";
+  return e.message;
+}
+
+/** Bind with `bind()`, turning a failure into a {@linkcode ListenError} naming `key` and the address. */
+export function listenOrExplain<T>(key: string, addr: ListenAddress, bind: () => T): T {
+  try {
+    return bind();
+  } catch (e) {
+    const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+    throw new ListenError(`${key}: cannot listen on ${host}:${addr.port}: ${why(e as Error)}`);
+  }
+}
+
+/** Log an error a handler let through; the listener answers 500. */
+export function unexpected(log: Logger): (error: unknown) => void {
+  return (error) => log("error", "unexpected error while handling a request", { error: String(error) });
+}
+
+/** The admin listener (`Deno.serve`: its few requests need no tuning). */
+export function listenAdmin(
+  addr: ListenAddress,
+  handler: (req: Request) => Promise<Response>,
+  log: Logger,
+): Deno.HttpServer<Deno.NetAddr> {
+  const report = unexpected(log);
+  return listenOrExplain("admin.listen", addr, () =>
+    Deno.serve({
+      hostname: addr.hostname,
+      port: addr.port,
+      onListen: () => {},
+      onError: (error) => {
+        report(error);
+        return new Response("500 Internal Server Error\n", { status: 500 });
+      },
+    }, handler));
+}
+
+/** Timeouts the public listener reads per connection, so a reload applies to new requests at once. */
+export interface PublicTimeouts {
+  readonly headerTimeoutMs: () => number;
+  readonly idleTimeoutMs: () => number;
+}
+
+/** The public listener (our own HTTP/1.1 server). */
+export function listenPublic(
+  addr: ListenAddress,
+  handler: Http1Handler,
+  options: PublicTimeouts & { readonly log: Logger; readonly now: () => number },
+): Http1Server {
+  const report = unexpected(options.log);
+  const internal = textResponse(500, "Internal Server Error");
+  return listenOrExplain("listen", addr, () =>
+    serveHttp1({
+      hostname: addr.hostname,
+      port: addr.port,
+      headerTimeoutMs: options.headerTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      now: options.now,
+      onError: (error) => {
+        report(error);
+        return internal;
+      },
+    }, handler));
+}
