@@ -20,7 +20,7 @@ function pct(v: number): string {
 function totals(backends: readonly BackendStatus[]): { rate: number; errorRatio: number } {
   const rate = backends.reduce((n, b) => n + b.rate, 0);
   const requests = backends.reduce((n, b) => n + b.requests, 0);
-  const errors = backends.reduce((n, b) => n + b.errorRatio * b.requests, 0);
+  const errors = backends.reduce((n, b) => n + b.error_ratio * b.requests, 0);
   return { rate, errorRatio: requests ? errors / requests : 0 };
 }
 
@@ -35,7 +35,7 @@ function totals(backends: readonly BackendStatus[]): { rate: number; errorRatio:
 export function formatPeriod(period: CyclePeriod): string {
   const { rate, errorRatio } = totals(period.report.backends);
   const lines = [
-    `  ${period.strategy} over the last ${period.report.windowSeconds}s: ${rate.toFixed(1)} req/s, ${
+    `  ${period.strategy} over the last ${period.report.window_seconds}s: ${rate.toFixed(1)} req/s, ${
       pct(errorRatio)
     } errors`,
   ];
@@ -43,7 +43,7 @@ export function formatPeriod(period: CyclePeriod): string {
     lines.push(
       `    ${b.name.padEnd(12)} ${b.state.padEnd(9)} share ${pct(b.share).padStart(6)}  ${
         b.rate.toFixed(1).padStart(7)
-      } req/s  p50 ${ms(b.p50).padStart(7)}  p99 ${ms(b.p99).padStart(7)}  errors ${pct(b.errorRatio)}`,
+      } req/s  p50 ${ms(b.p50).padStart(7)}  p99 ${ms(b.p99).padStart(7)}  errors ${pct(b.error_ratio)}`,
     );
   }
   return lines.join("\n");

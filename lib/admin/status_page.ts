@@ -32,7 +32,7 @@ th:first-child, th:nth-child(2), td:first-child, td[data-field=state] { text-ali
 td { font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 6px; }
 .state-healthy { color: var(--ok); } .state-unhealthy { color: var(--bad); }
-.state-unknown, .state-draining { color: var(--warn); }
+.state-unknown, .state-draining, .state-ejected { color: var(--warn); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 16px; }
 figure { margin: 0; padding: 8px 12px; background: var(--card); border-radius: 8px; }
 figcaption { font-weight: 600; margin-bottom: 4px; }

@@ -1,6 +1,7 @@
 /**
  * The `GET /api/stats` document: live pool state joined with the windowed request statistics,
- * one row per backend, in the shape the status page and the strategy cycle command read.
+ * one row per backend, in the shape the status page and the strategy cycle command read. Field
+ * names are snake_case, like the config, the metrics and the rest of the admin API.
  *
  * @module
  */
@@ -10,12 +11,26 @@ import type { Balancer } from "../pool/mod.ts";
 import type { StatsWindow, WindowStats } from "../metrics/mod.ts";
 
 /** One backend row of {@linkcode StatusReport}. */
-export interface BackendStatus extends WindowStats {
+export interface BackendStatus {
   readonly name: string;
   readonly url: string;
   readonly state: string;
+  /** Effective weight (slow start included). */
   readonly weight: number;
-  readonly inFlight: number;
+  readonly in_flight: number;
+  /** Requests answered in the window. */
+  readonly requests: number;
+  /** Requests per second over the window. */
+  readonly rate: number;
+  /** Share of requests answered with 5xx (the proxy's own 502/503/504 included), 0..1. */
+  readonly error_ratio: number;
+  /** Estimated latency quantiles in ms, or null without observations. */
+  readonly p50: number | null;
+  readonly p99: number | null;
+  /** Requests in each complete second of the window, oldest first. */
+  readonly per_second: readonly number[];
+  /** Estimated p99 in ms of each complete second, oldest first; null for idle seconds. */
+  readonly p99_per_second: readonly (number | null)[];
   /** This backend's share of the requests routed to a backend in the window, 0..1. */
   readonly share: number;
 }
@@ -23,11 +38,11 @@ export interface BackendStatus extends WindowStats {
 /** The `/api/stats` JSON document. */
 export interface StatusReport {
   /** Seconds covered by the window numbers. */
-  readonly windowSeconds: number;
+  readonly window_seconds: number;
   readonly strategy: string;
   readonly available: readonly string[];
   /** True when changing the strategy needs the admin token (never the token itself). */
-  readonly tokenRequired: boolean;
+  readonly token_required: boolean;
   readonly backends: readonly BackendStatus[];
   /** Requests answered 503 because no backend was eligible, in the window. */
   readonly unrouted: number;
@@ -62,10 +77,10 @@ export function statusReport(
   const backends = balancer.pool.all();
   const routed = backends.reduce((n, b) => n + (window.get(b.name)?.requests ?? 0), 0);
   return {
-    windowSeconds: seconds,
+    window_seconds: seconds,
     strategy: balancer.strategy,
     available: STRATEGY_NAMES,
-    tokenRequired: options.tokenRequired,
+    token_required: options.tokenRequired,
     backends: backends.map((b) => {
       const w = window.get(b.name) ?? IDLE;
       return {
@@ -73,8 +88,14 @@ export function statusReport(
         url: b.url,
         state: b.state,
         weight: b.weight,
-        inFlight: b.inFlight,
-        ...w,
+        in_flight: b.inFlight,
+        requests: w.requests,
+        rate: w.rate,
+        error_ratio: w.errorRatio,
+        p50: w.p50,
+        p99: w.p99,
+        per_second: w.perSecond,
+        p99_per_second: w.p99PerSecond,
         share: routed > 0 ? w.requests / routed : 0,
       };
     }),

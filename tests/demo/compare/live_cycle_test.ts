@@ -35,7 +35,7 @@ Deno.test("runLiveCycle() switches strategies under load, reports each period an
     for (const [wanted, active] of activeAtSwitch) assert.equal(active, wanted);
     assert.equal(activeAtSwitch.length, result.periods.length);
     for (const period of result.periods) {
-      assert.equal(period.report.windowSeconds, 2);
+      assert.equal(period.report.window_seconds, 2);
       for (const b of period.report.backends) {
         assert.ok(b.requests > 0, `${period.strategy}/${b.name} got traffic`);
       }

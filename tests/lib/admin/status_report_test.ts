@@ -16,28 +16,28 @@ Deno.test("GET /api/stats reports per-backend window numbers that add up", async
     assert.equal(r.status, 200);
     assert.equal(r.headers.get("cache-control"), "no-store");
     const report = await r.json() as StatusReport;
-    assert.equal(report.windowSeconds, 60);
+    assert.equal(report.window_seconds, 60);
     assert.equal(report.strategy, "round_robin");
     assert.ok(report.available.includes("round_robin"));
-    assert.equal(report.tokenRequired, false);
+    assert.equal(report.token_required, false);
     assert.deepEqual(report.backends.map((b) => [b.name, b.state, b.requests]), [
       ["b0", "healthy", 20],
       ["b1", "healthy", 20],
     ]);
-    assert.equal(report.backends[0].errorRatio, 0);
-    assert.equal(report.backends[1].errorRatio, 1);
+    assert.equal(report.backends[0].error_ratio, 0);
+    assert.equal(report.backends[1].error_ratio, 1);
     assert.equal(report.backends.reduce((n, b) => n + b.share, 0), 1);
     for (const b of report.backends) {
       assert.ok(b.rate > 0 && Number.isFinite(b.rate), `${b.name} rate ${b.rate}`);
       assert.ok(b.p50 !== null && b.p99 !== null && b.p50 <= b.p99, `${b.name} ${b.p50} ${b.p99}`);
-      assert.equal(b.inFlight, 0);
+      assert.equal(b.in_flight, 0);
     }
     assert.equal(report.unrouted, 0);
     const narrow = await (await fetch(`${lb.adminUrl}/api/stats?window=5`)).json() as StatusReport;
-    assert.equal(narrow.windowSeconds, 5);
-    assert.equal(narrow.backends[0].perSecond.length, 4);
+    assert.equal(narrow.window_seconds, 5);
+    assert.equal(narrow.backends[0].per_second.length, 4);
     const capped = await (await fetch(`${lb.adminUrl}/api/stats?window=600`)).json() as StatusReport;
-    assert.equal(capped.windowSeconds, 60);
+    assert.equal(capped.window_seconds, 60);
     for (const bad of ["0", "-1", "soon"]) {
       const res = await fetch(`${lb.adminUrl}/api/stats?window=${bad}`);
       assert.equal(res.status, 400, bad);
