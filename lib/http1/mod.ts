@@ -8,16 +8,16 @@
 export { bodyStream } from "./body_stream.ts";
 export type { BodyOutcome } from "./body_stream.ts";
 export { BufferedConn, CHUNK_BYTES, ConnectionClosed, ProtocolError } from "./buffered_conn.ts";
+export { encodeChunk, LAST_CHUNK, parseChunkSize } from "./framing.ts";
+export type { BodyFraming } from "./framing.ts";
 export {
-  encodeChunk,
-  framingOf,
-  headEnd,
-  LAST_CHUNK,
+  connectionTokens,
+  headLines,
   latin1,
-  MAX_HEAD_BYTES,
-  parseChunkSize,
-  parseHead,
-  requestHead,
-} from "./framing.ts";
-export type { ResponseHead } from "./framing.ts";
+  parseContentLength,
+  parseField,
+  TOKEN,
+  trimOws,
+} from "./head.ts";
+export type { Field, FieldError } from "./head.ts";
 export { STATUS_TEXT } from "./status_text.ts";

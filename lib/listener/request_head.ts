@@ -9,7 +9,7 @@
  * @module
  */
 
-import { latin1 } from "../http1/mod.ts";
+import { connectionTokens, headLines, parseContentLength, parseField } from "../http1/mod.ts";
 
 /** Why a request was refused before it reached the handler. */
 export interface Rejection {
@@ -33,9 +33,7 @@ export interface RequestHead {
   readonly expectContinue: boolean;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^ \t]+) (HTTP\/\d\.\d)$/;
-const DIGITS = /^\d{1,15}$/;
 
 /**
  * Header fields of a request, read like `Headers` (case-insensitive `get`, repeats joined with
@@ -108,15 +106,6 @@ export function scanHead(buf: Uint8Array, start: number, end: number, from: numb
   return -1;
 }
 
-/** Trim optional whitespace (SP and HTAB only: `String.trim` would also eat a latin-1 NBSP). */
-function trimOws(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
-  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
-}
-
 const bad = (reason: string): Rejection => ({ status: 400, reason });
 
 /**
@@ -125,7 +114,7 @@ const bad = (reason: string): Rejection => ({ status: 400, reason });
  * @returns the head, or the rejection to answer with
  */
 export function parseRequestHead(head: Uint8Array, maxHeaders: number): RequestHead | Rejection {
-  const lines = latin1(head, 0, head.length).split("\r\n");
+  const lines = headLines(head, 0, head.length);
   const m = REQUEST_LINE.exec(lines[0]);
   if (!m) return bad("malformed request line");
   const [, method, target, sent] = m;
@@ -143,14 +132,9 @@ export function parseRequestHead(head: Uint8Array, maxHeaders: number): RequestH
   let close = version === "HTTP/1.0";
   let expectContinue = false;
   for (let i = 1; i < lines.length - 1; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(":");
-    if (colon <= 0) {
-      return bad(line.charCodeAt(0) <= 32 ? "obsolete line folding" : "header line without a name");
-    }
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return bad("invalid header name");
-    const value = trimOws(line.slice(colon + 1));
+    const field = parseField(lines[i]);
+    if (typeof field === "string") return bad(field);
+    const { name, value } = field;
     const key = name.toLowerCase();
     raw.push(name, value);
     lower.push(key);
@@ -158,17 +142,19 @@ export function parseRequestHead(head: Uint8Array, maxHeaders: number): RequestH
       case "host":
         hosts++;
         break;
-      case "content-length":
+      case "content-length": {
         if (contentLength !== undefined) return bad("repeated Content-Length");
-        if (!DIGITS.test(value)) return bad("invalid Content-Length");
-        contentLength = Number(value);
+        // One value only: a list, even an agreeing one, is refused on the public side.
+        const length = parseContentLength(value, false);
+        if (typeof length !== "number") return bad("invalid Content-Length");
+        contentLength = length;
         break;
+      }
       case "transfer-encoding":
         transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
         break;
       case "connection":
-        for (const token of value.toLowerCase().split(",")) {
-          const t = trimOws(token);
+        for (const t of connectionTokens(value)) {
           if (t === "close") close = true;
           else if (t === "keep-alive" && version === "HTTP/1.0") close = false;
         }

@@ -15,9 +15,18 @@ import { type BufferedConn, encodeChunk, LAST_CHUNK, STATUS_TEXT } from "../http
 /** What a handler answers. */
 export interface ServerResponse {
   readonly status: number;
-  /** Flat `[name, value, ...]`; `connection`, `keep-alive` and `transfer-encoding` are ignored. */
+  /**
+   * Flat `[name, value, ...]`. Framing is the server's: `connection`, `keep-alive`,
+   * `transfer-encoding` and `content-length` given here are ignored (give `length` instead).
+   */
   readonly headers: readonly string[];
   readonly body: Uint8Array | string | ReadableStream<Uint8Array> | null;
+  /**
+   * The length of a stream body, sent as `Content-Length` (a stream that ends at another length
+   * breaks the connection); for a response to HEAD or a 304, the length of the representation
+   * not sent. Ignored for bytes and strings, which carry their own.
+   */
+  readonly length?: number;
 }
 
 /**
@@ -49,7 +58,14 @@ export interface ResponseContext {
 export type WriteOutcome = "keep-alive" | "close" | "failed";
 
 const ENCODER = new TextEncoder();
-const IGNORED = new Set(["connection", "keep-alive", "transfer-encoding", "proxy-connection"]);
+/** Framing and connection fields are the server's to write, never the handler's. */
+const IGNORED = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "proxy-connection",
+  "content-length",
+]);
 
 /**
  * Write `res` on `conn`.
@@ -68,15 +84,10 @@ export async function writeResponse(
   if (typeof body === "string") body = ENCODER.encode(body);
   let s = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`;
   let date = false;
-  let declared: string | undefined;
   const h = res.headers;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i].toLowerCase();
     if (IGNORED.has(name)) continue;
-    if (name === "content-length") {
-      declared = h[i + 1];
-      continue;
-    }
     if (name === "date") date = true;
     s += `${h[i]}: ${h[i + 1]}\r\n`;
   }
@@ -89,10 +100,10 @@ export async function writeResponse(
   } else if (body instanceof Uint8Array) {
     length = body.length;
   } else if (body === null) {
-    // HEAD and 304 describe a representation not sent: keep its length.
-    length = noBody && declared !== undefined ? Number(declared) : 0;
-  } else if (declared !== undefined) {
-    length = Number(declared);
+    // HEAD and 304 describe a representation not sent: its length when known, else none.
+    length = noBody ? res.length : 0;
+  } else if (res.length !== undefined) {
+    length = res.length;
   } else if (!noBody) {
     if (ctx.version === "HTTP/1.1") chunked = true;
     else keepAlive = false;

@@ -194,7 +194,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const headers = downstreamHeaders(result.headers);
     setHeader(headers, "x-request-id", requestId);
     if (expose) setHeader(headers, "x-lb-backend", backend.name);
-    return finish(backend.name, { status: result.status, headers, body: result.body });
+    return finish(backend.name, { status: result.status, headers, body: result.body, length: result.length });
   };
 }
 

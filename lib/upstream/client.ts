@@ -9,15 +9,9 @@
  * @module
  */
 
-import {
-  type BodyOutcome,
-  bodyStream,
-  encodeChunk,
-  framingOf,
-  LAST_CHUNK,
-  requestHead,
-  type ResponseHead,
-} from "../http1/mod.ts";
+import { type BodyOutcome, bodyStream, encodeChunk, LAST_CHUNK } from "../http1/mod.ts";
+import { requestHead } from "./request_head.ts";
+import { declaredLength, framingOf, type ResponseHead } from "./response_head.ts";
 import { ConnectionClosed, ProtocolError, UpstreamConn } from "./conn.ts";
 import { Deadlines } from "../base/mod.ts";
 
@@ -72,6 +66,12 @@ export interface UpstreamResponse {
    * than the rest of the exchange.
    */
   readonly body: ReadableStream<Uint8Array> | Uint8Array<ArrayBuffer> | null;
+  /**
+   * The length the response declares, from its parsed head: the body's for a length-delimited
+   * body, the representation's for HEAD and 304; undefined for chunked and close-delimited
+   * bodies. The client's response is framed by this, never by re-reading a header string.
+   */
+  readonly length: number | undefined;
 }
 
 /** The request failed before response headers. */
@@ -275,6 +275,7 @@ export class UpstreamClient {
       return { ok: false, kind: "reset", message: "unexpected 101 Switching Protocols" };
     }
     const framing = framingOf(r.method, head);
+    const length = declaredLength(framing, head);
     const finish = (outcome: BodyOutcome) => {
       // Reuse only a connection whose request was fully written and whose response was fully read.
       if (
@@ -292,9 +293,10 @@ export class UpstreamClient {
       if (!(r.body instanceof ReadableStream)) await writing;
       const body = framing.kind === "none" ? null : conn.take(framing.length);
       finish("complete");
-      return { ok: true, status: head.status, headers: head.headers, body };
+      return { ok: true, status: head.status, headers: head.headers, body, length };
     }
-    return { ok: true, status: head.status, headers: head.headers, body: bodyStream(conn, framing, finish) };
+    const body = bodyStream(conn, framing, finish);
+    return { ok: true, status: head.status, headers: head.headers, body, length };
   }
 
   async #write(conn: UpstreamConn, r: UpstreamRequest): Promise<void> {

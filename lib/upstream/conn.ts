@@ -11,15 +11,8 @@
  * @module
  */
 
-import {
-  BufferedConn,
-  ConnectionClosed,
-  headEnd,
-  MAX_HEAD_BYTES,
-  parseHead,
-  ProtocolError,
-  type ResponseHead,
-} from "../http1/mod.ts";
+import { BufferedConn, ConnectionClosed, ProtocolError } from "../http1/mod.ts";
+import { headEnd, MAX_HEAD_BYTES, parseResponseHead, type ResponseHead } from "./response_head.ts";
 
 export { CHUNK_BYTES, ConnectionClosed, ProtocolError } from "../http1/mod.ts";
 
@@ -73,7 +66,7 @@ export class UpstreamConn extends BufferedConn {
       const available = this.end - this.start;
       const end = headEnd(this.buf.subarray(this.start), available, scanned);
       if (end !== -1) {
-        const head = parseHead(this.buf.subarray(this.start), end);
+        const head = parseResponseHead(this.buf.subarray(this.start), end);
         if (typeof head === "string") throw new ProtocolError(head);
         this.start += end;
         return head;

@@ -14,3 +14,5 @@ export type {
   UpstreamTimeouts,
 } from "./client.ts";
 export { UpstreamConn } from "./conn.ts";
+export { framingOf, headEnd, MAX_HEAD_BYTES, parseResponseHead } from "./response_head.ts";
+export type { ResponseHead } from "./response_head.ts";

@@ -82,7 +82,8 @@ function parseResponse(buf: Uint8Array, eof: boolean, head: boolean): Parse {
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(":");
     if (colon <= 0) throw new Error(`not a header line: ${JSON.stringify(line)}`);
-    headers.push([line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()]);
+    // Only SP and HTAB are optional whitespace (RFC 9110 section 5.6.3): `trim()` would eat a NBSP.
+    headers.push([line.slice(0, colon).toLowerCase(), line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "")]);
   }
   const header = (name: string) => {
     const values = headers.filter(([n]) => n === name).map(([, v]) => v);

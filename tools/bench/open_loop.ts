@@ -10,8 +10,8 @@
  * @module
  */
 
-import { framingOf, parseChunkSize } from "../../lib/http1/mod.ts";
-import { UpstreamConn } from "../../lib/upstream/mod.ts";
+import { parseChunkSize } from "../../lib/http1/mod.ts";
+import { framingOf, UpstreamConn } from "../../lib/upstream/mod.ts";
 
 /** Options for {@linkcode openLoop}. */
 export interface OpenLoopOptions {

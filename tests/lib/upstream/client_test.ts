@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Backend } from "../../../lib/pool/backend.ts";
-import { framingOf, headEnd, parseChunkSize, parseHead } from "../../../lib/http1/framing.ts";
+import { parseChunkSize } from "../../../lib/http1/framing.ts";
+import { framingOf, headEnd, parseResponseHead as parseHead } from "../../../lib/upstream/response_head.ts";
 import { type BodyOutcome, UpstreamClient, type UpstreamResponse } from "../../../lib/upstream/client.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
