@@ -3,6 +3,7 @@ import { VERSION } from "../lib/base/version.ts";
 import { billionLaughs } from "./_util/hostile.ts";
 import { parseMetrics, startBackend, waitFor } from "./_util/harness.ts";
 import { runMain, spawnLb } from "./_util/process.ts";
+import { gatedTest, which } from "./_util/tools.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** The same permissions as `deno task start`: a test fails if main.ts needs more. */
@@ -245,3 +246,50 @@ Deno.test("main exits 1 with one line naming the key and address when a port is 
     await backend.close();
   }
 });
+
+gatedTest(
+  "the README's own-backend example: python3 -m http.server behind the shipped config.yml",
+  () => which("python3") ? undefined : "python3 is not installed",
+  async () => {
+    const free = () => {
+      const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      l.close();
+      return l.addr.port;
+    };
+    const [port, closed2, closed3] = [free(), free(), free()];
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/index.html`, "served by python\n");
+    const python = new Deno.Command("python3", {
+      args: ["-m", "http.server", String(port), "--bind", "127.0.0.1"],
+      cwd: dir,
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await waitFor(
+      () => Deno.connect({ hostname: "127.0.0.1", port }).then((c) => (c.close(), true), () => false),
+      10_000,
+      "python3 -m http.server listening",
+    );
+    const config = await Deno.readTextFile(new URL("../config.yml", import.meta.url));
+    const lb = await spawnLb(config, undefined, {
+      LB_LISTEN: "127.0.0.1:0",
+      LB_ADMIN_LISTEN: "127.0.0.1:0",
+      LB_BACKEND1: `127.0.0.1:${port}`,
+      LB_BACKEND2: `127.0.0.1:${closed2}`,
+      LB_BACKEND3: `127.0.0.1:${closed3}`,
+    });
+    try {
+      const res = await fetch(`${lb.url}/`);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), "served by python\n");
+      const down = lb.log.filter((l) => l.includes("unhealthy from its first check"));
+      assert.equal(down.length, 2, lb.log.join("\n"));
+      assert.match(down.join("\n"), new RegExp(`reason="connect ECONNREFUSED 127\\.0\\.0\\.1:${closed2}"`));
+    } finally {
+      await lb.cleanup();
+      python.kill();
+      await python.status;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

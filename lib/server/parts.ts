@@ -81,7 +81,23 @@ export function createPoolParts(
   });
 
   pool.onStateChange((b, from, to) => {
-    const level = to === "healthy" || from === "unknown" && to !== "unhealthy" ? "info" : "warn";
+    if (from === "unknown" && to === "unhealthy") {
+      // Said once, with what was checked: a backend that never becomes healthy is the usual
+      // first-run puzzle (a server without the health path answers 404 to it).
+      const reason = health.status(b).lastError;
+      return log("warn", "backend unhealthy from its first check; no traffic until it passes", {
+        backend: b.name,
+        check: `${health.target} on ${b.url}`,
+        reason,
+        expected: reason.startsWith("status ")
+          ? describeStatuses(current().healthCheck.expectedStatus)
+          : undefined,
+        hint: reason.startsWith("status ")
+          ? "set health_check.path (or expected_status) to what it answers"
+          : undefined,
+      });
+    }
+    const level = to === "healthy" || from === "unknown" ? "info" : "warn";
     const ejected = to === "ejected";
     log(level, "backend state changed", {
       backend: b.name,
@@ -120,4 +136,9 @@ export function stopPoolParts(p: PoolParts): void {
   p.outliers.stop();
   p.health.stop();
   p.client.close();
+}
+
+/** `[[200, 399]]` as `200-399`, for messages. */
+function describeStatuses(ranges: readonly (readonly [number, number])[]): string {
+  return ranges.map(([lo, hi]) => lo === hi ? String(lo) : `${lo}-${hi}`).join(",");
 }

@@ -46,12 +46,17 @@ export function startTaskPermissions(): string[] {
  * Write `config` to a temp file and start the proxy on it; resolves once it logs `listening`.
  * The config should use port 0 for both listeners.
  */
-export async function spawnLb(config: string, permissions: string[] = PERMISSIONS): Promise<LbProcess> {
+export async function spawnLb(
+  config: string,
+  permissions: string[] = PERMISSIONS,
+  env: Record<string, string> = {},
+): Promise<LbProcess> {
   const dir = await Deno.makeTempDir();
   const configPath = `${dir}/lb.yml`;
   await Deno.writeTextFile(configPath, config);
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...permissions, MAIN, "--config", configPath],
+    env,
     stdout: "null",
     stderr: "piped",
   }).spawn();

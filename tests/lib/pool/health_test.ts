@@ -119,3 +119,43 @@ Deno.test("health checks take a failing backend out and back, logging each chang
     await b.close();
   }
 });
+
+Deno.test("HealthChecker.probe() says what failed and where when nothing listens", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = closed.addr.port;
+  closed.close();
+  const pool = new Pool([{ name: "a", url: `http://127.0.0.1:${port}`, weight: 1 }]);
+  const checker = new HealthChecker(pool, CONFIG, new Metrics(new Registry(), false));
+  try {
+    assert.deepEqual(await checker.probe(pool.get("a")!), {
+      ok: false,
+      reason: `connect ECONNREFUSED 127.0.0.1:${port}`,
+    });
+  } finally {
+    checker.stop();
+  }
+});
+
+Deno.test("a backend without the health path is logged once, from its first check, with the check and the reason", async () => {
+  // Like `python3 -m http.server`: 200 on /, 404 on anything it has no file for.
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req) =>
+      new URL(req.url).pathname === "/" ? new Response("listing") : new Response("nope", { status: 404 }),
+  );
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  const lb = await startLb([url], "health_check: {path: /health, interval: 50ms, timeout: 500ms}");
+  try {
+    await new Promise((r) => setTimeout(r, 300)); // several more failing checks
+    const lines = lb.logLines.filter((l) => l.includes('"b0"') && l.includes("unhealthy"));
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(lines[0], /^warn backend unhealthy from its first check/);
+    assert.match(lines[0], new RegExp(`"check":"GET /health on ${url}"`));
+    assert.match(lines[0], /"reason":"status 404","expected":"200-399"/);
+    assert.match(lines[0], /health_check\.path/);
+    assert.equal(lb.pool.get("b0")!.state, "unhealthy");
+  } finally {
+    await lb.shutdown();
+    await server.shutdown();
+  }
+});
