@@ -56,7 +56,11 @@ Deno.test("proxy hides a backend killed and restarted under 300 req/s from every
     const m = await scrape(lb);
     assert.equal(m.get('lb_ejections_total{backend="b1"}'), 1, "passive health ejected the dead backend");
     assert.ok(errorsAtEjection >= 1 && errorsAtEjection <= 5, `ejected after ${errorsAtEjection} failures`);
-    assert.ok((m.get('lb_retries_total{backend="b1",reason="connect_failure"}') ?? 0) >= 1);
+    // The failures before the ejection are retried, as resets on reused connections or as
+    // refused connects, whichever the timing gives: the behaviour is a retry, not its kind.
+    const retried = ["connect_failure", "reset"]
+      .reduce((n, reason) => n + (m.get(`lb_retries_total{backend="b1",reason="${reason}"}`) ?? 0), 0);
+    assert.ok(retried >= 1, `retries of b1's failed attempts: ${retried}`);
     assert.ok(firstRevivedRequestAt > 0, "the restarted backend got traffic again");
     // Two passing checks 200 ms apart (plus one interval of phase): well under a second.
     const back = firstRevivedRequestAt - restartedAt;
