@@ -45,8 +45,8 @@ export async function admit(
   const deadline = now() + config.queue.timeoutMs;
   let front = false;
   while (pool.hasHealthy()) {
-    // The client's signal is read only here, when the request has to wait: reading a Deno.serve
-    // request's signal arms a cancel watcher, a cost the common path does not pay.
+    // The client's signal is read only here, when the request has to wait: the listener creates
+    // it on first read (lib/listener/exchange.ts), a cost the common path does not pay.
     const outcome = await queue.wait(client.signal, deadline - now(), front);
     if (outcome === "aborted") return { status: 499, headers: [], body: null };
     if (outcome !== "ready") {

@@ -46,8 +46,8 @@ export interface UpstreamRequest {
   readonly body: ReadableStream<Uint8Array> | Uint8Array | null;
   /**
    * Aborts the request until its response headers arrive (client gone). Read only for requests
-   * that wait a while: pass a getter when creating the signal has a cost (`Request.signal` in
-   * Deno.serve arms a per-request cancel watcher on first read).
+   * that wait a while: pass a getter when creating the signal has a cost (the public listener
+   * creates a request's signal on its first read).
    */
   readonly signal: AbortSignal;
 }
