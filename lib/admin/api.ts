@@ -51,9 +51,21 @@ function sameSecret(a: string, b: string): boolean {
   return diff === 0;
 }
 
-/** The config as JSON with secrets redacted. */
+/**
+ * The config as JSON with secrets redacted, its keys in snake_case like the config file's (the
+ * values are the parsed ones: durations in milliseconds, under `*_ms` keys).
+ */
 export function redactedConfig(config: Config): unknown {
-  return { ...config, admin: { ...config.admin, token: config.admin.token ? "<redacted>" : "" } };
+  return snakeKeys({ ...config, admin: { ...config.admin, token: config.admin.token ? "<redacted>" : "" } });
+}
+
+/** `value` with every object key turned from camelCase into snake_case, recursively. */
+function snakeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeKeys(v)]),
+  );
 }
 
 /** Build the admin request handler. */

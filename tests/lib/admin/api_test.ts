@@ -26,7 +26,7 @@ Deno.test("admin /healthz, /readyz and /api/backends report the pool", async () 
   }
 });
 
-Deno.test("admin /api/config redacts the token", async () => {
+Deno.test("admin /api/config redacts the token and answers in snake_case", async () => {
   const be = startBackend();
   const lb = await startLb([be.url], 'admin: {listen: "127.0.0.1:0", token: "t0ps3cret"}');
   try {
@@ -34,6 +34,8 @@ Deno.test("admin /api/config redacts the token", async () => {
     assert.ok(!text.includes("t0ps3cret"));
     assert.equal(JSON.parse(text).admin.token, "<redacted>");
     assert.equal(JSON.parse(text).strategy, "round_robin");
+    assert.equal(JSON.parse(text).health_check.interval_ms, 100, "snake_case, like the config file");
+    assert.deepEqual(text.match(/"[a-z0-9]+[A-Z]\w*":/g), null, "no camelCase key anywhere");
   } finally {
     await lb.shutdown();
     await be.close();
