@@ -10,7 +10,15 @@
 
 import { parseArgs } from "node:util";
 import { STRATEGY_NAMES } from "./algorithms/mod.ts";
-import { type Config, type ConfigResult, formatDuration, loadConfig, needsDocker } from "./lib/config/mod.ts";
+import {
+  type Config,
+  type ConfigResult,
+  formatDuration,
+  loadConfig,
+  needsDocker,
+  type RouteMatch,
+  type ServiceConfig,
+} from "./lib/config/mod.ts";
 import { resolveStrategyName } from "./algorithms/mod.ts";
 import { consoleLogger, VERSION } from "./lib/base/mod.ts";
 import { ListenError, type LoadBalancer, startLoadBalancer } from "./lib/server/mod.ts";
@@ -22,7 +30,7 @@ Usage: deno task start [options]
 
 Options:
   --config PATH     config file (default ./config.yml; env LB_CONFIG)
-  --strategy NAME   override the config's strategy (${STRATEGY_NAMES.join(", ")})
+  --strategy NAME   override every service's strategy (${STRATEGY_NAMES.join(", ")})
   --check           validate the config, print a summary, exit 0 (valid) or 1
   --help            show this help
   --version         print the version
@@ -30,43 +38,71 @@ Options:
 
 /** One-screen summary of a valid config for `--check`. */
 export function summary(config: Config, path: string): string {
-  const hc = config.healthCheck;
   const lines = [
     `${path}: OK`,
     `  listen      ${config.listen.hostname}:${config.listen.port}`,
     `  admin       ${config.admin.listen.hostname}:${config.admin.listen.port}${
       config.admin.token ? " (token set)" : ""
     }`,
-    `  strategy    ${config.strategy}`,
-    `  health      GET ${hc.path} every ${formatDuration(hc.intervalMs)}, timeout ${
-      formatDuration(hc.timeoutMs)
-    }, ` +
-    `up after ${hc.healthyThreshold}, down after ${hc.unhealthyThreshold}`,
     `  timeouts    request ${formatDuration(config.timeouts.requestMs)}, connect ${
       formatDuration(config.timeouts.connectMs)
     }, shutdown ${formatDuration(config.shutdownTimeoutMs)}`,
-    `  resilience  ${config.retries.attempts} retries (budget ${config.retries.budget}), eject after ${config.passive.consecutiveFailures} failures, slow start ${
-      formatDuration(config.slowStartMs)
-    }`,
     `  docker      ${dockerSummary(config)}`,
-    `  backends    ${config.backends.length}`,
-    ...config.backends.slice(0, 20).map((b) =>
-      `    ${b.name.padEnd(24)} ${b.url}  weight ${b.weight}${
+  ];
+  for (const s of config.services) lines.push(...serviceSummary(s));
+  lines.push("  routes");
+  for (const r of config.routes) {
+    const targets = r.targets.map((t) => r.targets.length > 1 ? `${t.service} ${t.weight}` : t.service);
+    lines.push(
+      `    ${r.name.padEnd(12)}${describeMatch(r.match)} -> ${targets.join(", ")}${
+        r.stripPrefix ? " (prefix stripped)" : ""
+      }`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function serviceSummary(s: ServiceConfig): string[] {
+  const hc = s.healthCheck;
+  const lines = [
+    `  service     ${s.name}`,
+    `    strategy    ${s.strategy}`,
+    `    health      GET ${hc.path} every ${formatDuration(hc.intervalMs)}, timeout ${
+      formatDuration(hc.timeoutMs)
+    }, ` +
+    `up after ${hc.healthyThreshold}, down after ${hc.unhealthyThreshold}`,
+    `    resilience  ${s.retries.attempts} retries (budget ${s.retries.budget}), eject after ${s.passive.consecutiveFailures} failures, slow start ${
+      formatDuration(s.slowStartMs)
+    }`,
+    `    backends    ${s.backends.length}`,
+    ...s.backends.slice(0, 20).map((b) =>
+      `      ${b.name.padEnd(24)} ${b.url}  weight ${b.weight}${
         b.container ? `  container ${b.container}` : ""
       }`
     ),
   ];
-  if (config.backends.length > 20) lines.push(`    ... and ${config.backends.length - 20} more`);
-  return lines.join("\n");
+  if (s.backends.length > 20) lines.push(`      ... and ${s.backends.length - 20} more`);
+  return lines;
+}
+
+function describeMatch(m: RouteMatch): string {
+  const parts = [
+    m.host ? `host ${m.host.kind === "exact" ? m.host.name : `*${m.host.suffix}`}` : "",
+    m.pathPrefix ? `path ${m.pathPrefix}` : "",
+    m.methods ? m.methods.join("|") : "",
+    ...(m.headers ?? []).map(([n, v]) => `${n}: ${v}`),
+  ].filter(Boolean);
+  return parts.length ? parts.join(", ") : "(everything)";
 }
 
 /** When and why the proxy talks to Docker, in one line. */
 function dockerSummary(config: Config): string {
   const d = config.discovery.docker;
   if (!needsDocker(config)) return "not used";
+  const containers = config.services.some((s) => s.backends.some((b) => b.container));
   const uses = [
     d.enabled ? `discovery of containers labelled ${d.label}${d.network ? ` on ${d.network}` : ""}` : "",
-    config.backends.some((b) => b.container) || d.enabled ? "container stats" : "",
+    containers || d.enabled ? "container stats" : "",
   ].filter(Boolean);
   return `${d.socket}: ${uses.join(", ")}`;
 }
@@ -103,7 +139,12 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   // --strategy wins over the file at start and on every reload: it is the operator's choice.
   const source = async (): Promise<ConfigResult> => {
     const r = await loadConfig(path);
-    return r.ok && override ? { ok: true, config: { ...r.config, strategy: override } } : r;
+    if (!r.ok || !override) return r;
+    const services = r.config.services.map((s) => ({ ...s, strategy: override }));
+    return {
+      ok: true,
+      config: { ...r.config, defaults: { ...r.config.defaults, strategy: override }, services },
+    };
   };
   const result = await source();
   if (!result.ok) {

@@ -16,18 +16,20 @@ import { importsOf, sourceFiles } from "./_util/imports.ts";
  */
 const LIB_LAYERS: Record<string, number> = {
   base: 0, // logger, timers, backoff, version
-  net: 1, // IP addresses, CIDR, affinity keys
+  net: 1, // IP addresses, CIDR, host names, affinity keys
   http1: 1, // the HTTP/1.1 wire format both sides share
   config: 2, // reading and validating config.yml
   metrics: 2, // the Prometheus registry's metrics, the status page's window
   listener: 3, // the public HTTP/1.1 server
   upstream: 3, // the pooled client to backends
   resilience: 3, // retry budget, outlier detection, slow start, wait queue
-  pool: 4, // backends, eligibility, balancer, health checks, membership, reload
-  proxy: 5, // the request handler: admit, attempt, retry, headers
+  routing: 3, // the route table: host, path, methods, headers; splits
+  pool: 4, // backends, eligibility, balancer, health checks, membership, one pool's reload
   docker: 5, // discovery and container stats
-  admin: 6, // admin API and status page
-  server: 7, // wiring: startLoadBalancer
+  service: 6, // services: a pool and its resilience each, the set a reload changes
+  proxy: 7, // the request handler: route, admit, attempt, retry, headers
+  admin: 8, // admin API and status page
+  server: 9, // wiring: startLoadBalancer
 };
 
 /** The demo's folders, lowest first; top-level demo files may use any of them. */

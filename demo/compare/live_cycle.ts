@@ -15,7 +15,7 @@
 
 import { parseArgs } from "node:util";
 import { formatDuration, parseDuration } from "../../lib/config/mod.ts";
-import type { StatusReport } from "../../lib/admin/mod.ts";
+import type { BackendStatus, StatusReport } from "../../lib/admin/mod.ts";
 import { formatComparison, formatPeriod } from "./cycle_table.ts";
 
 /** Options for {@linkcode runLiveCycle}. */
@@ -41,7 +41,8 @@ export interface LiveCycleOptions {
 /** One finished period: a strategy and the stats over the time it was active. */
 export interface CyclePeriod {
   readonly strategy: string;
-  readonly report: StatusReport;
+  /** The cycled service's backends over the period (the proxy's only service). */
+  readonly report: { readonly window_seconds: number; readonly backends: readonly BackendStatus[] };
 }
 
 /** Outcome of {@linkcode runLiveCycle}: errors are values, so the CLI decides the exit code. */
@@ -130,7 +131,11 @@ export async function runLiveCycle(options: LiveCycleOptions): Promise<LiveCycle
         error = `GET /api/stats answered HTTP ${r.status}`;
         break;
       }
-      const period = { strategy, report: r.body as StatusReport };
+      const stats = r.body as StatusReport;
+      const period = {
+        strategy,
+        report: { window_seconds: stats.window_seconds, backends: stats.services[0]?.backends ?? [] },
+      };
       periods.push(period);
       print(formatPeriod(period));
     }

@@ -5,50 +5,34 @@
  * listener, where every path is proxied. When `admin.token` is set, every call that changes
  * something (any non-GET under `/api`) needs `Authorization: Bearer <token>`.
  *
- * Changing calls: `PUT /api/strategy`, `POST /api/reload`, `POST /api/backends/{name}/drain`
- * and `POST /api/backends/{name}/enable`.
+ * Changing calls: `PUT /api/services/{service}/strategy`, `POST /api/reload`,
+ * `POST /api/services/{service}/backends/{name}/drain|enable`, and with one service the older
+ * `PUT /api/strategy` and `POST /api/backends/{name}/drain|enable`.
  *
  * @module
  */
 
-import { resolveStrategyName, STRATEGY_NAMES } from "../../algorithms/mod.ts";
-import type { Balancer, ReloadResult } from "../pool/mod.ts";
-import type { Config } from "../config/mod.ts";
+import { STRATEGY_NAMES } from "../../algorithms/mod.ts";
 import type { Logger } from "../base/mod.ts";
+import type { Config } from "../config/mod.ts";
 import type { Metrics, StatsWindow } from "../metrics/mod.ts";
-import { type BackendSources, backendView } from "./backend_view.ts";
+import type { ReloadResult, ServiceSet } from "../service/mod.ts";
+import { backendView, serviceView } from "./backend_view.ts";
+import { json, text, unauthorized } from "./http.ts";
+import { putStrategy, serviceOf, setDrain } from "./services_api.ts";
 import { STATUS_PAGE_HTML } from "./status_page.ts";
 import { statusReport } from "./status_report.ts";
 
 /** Everything the admin API reads or changes. */
-export interface AdminDeps extends BackendSources {
+export interface AdminDeps {
   readonly config: () => Config;
-  readonly balancer: Balancer;
+  readonly services: ServiceSet;
   readonly metrics: Metrics;
   readonly log: Logger;
   /** Re-read and apply the config file (`POST /api/reload`). */
   readonly reload?: () => Promise<ReloadResult>;
-  /** Windowed per-backend stats for `GET /` and `GET /api/stats`; both answer 404 without it. */
-  readonly stats?: StatsWindow;
-}
-
-const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
-
-function json(value: unknown, status = 200): Response {
-  return new Response(JSON.stringify(value, null, 2) + "\n", { status, headers: JSON_HEADERS });
-}
-
-function text(body: string, status: number): Response {
-  return new Response(body + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8" } });
-}
-
-/** Constant-time string comparison, so the token cannot be guessed byte by byte from timings. */
-function sameSecret(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
+  /** Requests no route matched, over the stats window (for `GET /api/stats`). */
+  readonly unrouted?: StatsWindow;
 }
 
 /**
@@ -68,147 +52,121 @@ function snakeKeys(value: unknown): unknown {
   );
 }
 
+const KNOWN = ["/", "/metrics", "/healthz", "/readyz", "/api/services", "/api/backends", "/api/config"]
+  .concat(
+    ["/api/stats", "/api/strategy", "/api/reload"],
+  );
+const SERVICE_PATH = /^\/api\/services\/([^/]+)(?:\/(strategy)|\/backends\/([^/]+)\/(drain|enable))?$/;
+const BACKEND_PATH = /^\/api\/backends\/([^/]+)\/(drain|enable)$/;
+
 /** Build the admin request handler. */
 export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<Response> {
-  const { balancer, metrics, log } = deps;
+  const { services, metrics, log } = deps;
   return async (req) => {
-    const path = new URL(req.url).pathname;
+    const url = new URL(req.url);
+    const path = url.pathname;
     const method = req.method;
     if (path.startsWith("/api/") && method !== "GET" && method !== "HEAD") {
-      const token = deps.config().admin.token;
-      const auth = req.headers.get("authorization") ?? "";
-      // The auth scheme is case-insensitive (RFC 9110 section 11.1); the token is not.
-      const given = /^bearer +(.*)$/i.exec(auth)?.[1] ?? "";
-      if (token && !sameSecret(given, token)) {
-        return new Response("401 Unauthorized: admin token required\n", {
-          status: 401,
-          headers: {
-            "www-authenticate": 'Bearer realm="lb-admin"',
-            "content-type": "text/plain; charset=utf-8",
-          },
-        });
-      }
+      const denied = unauthorized(req, deps.config().admin.token);
+      if (denied) return denied;
     }
-    const route = `${method} ${path}`;
-    switch (route) {
+    switch (`${method} ${path}`) {
       case "GET /metrics":
         return new Response(await metrics.registry.metrics(), {
           headers: { "content-type": metrics.registry.contentType },
         });
       case "GET /healthz":
         return text("ok", 200);
-      case "GET /readyz": {
-        const n = balancer.pool.eligible().length;
-        return text(
-          n > 0 ? `ready: ${n} eligible backend(s)` : "not ready: no eligible backend",
-          n > 0 ? 200 : 503,
-        );
-      }
+      case "GET /readyz":
+        return readiness(services);
+      case "GET /api/services":
+        return json(services.all().map(serviceView));
       case "GET /api/backends":
-        return json(balancer.pool.all().map((b) => backendView(b, deps)));
+        return json(services.all().flatMap((s) => s.pool.all().map((b) => backendView(s, b))));
       case "GET /api/config":
         return json(redactedConfig(deps.config()));
       case "GET /":
-        if (!deps.stats) break;
         return new Response(STATUS_PAGE_HTML, {
           headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
         });
       case "GET /api/stats": {
-        if (!deps.stats) break;
-        const window = Number(new URL(req.url).searchParams.get("window") ?? deps.stats.seconds);
+        const window = Number(url.searchParams.get("window") ?? 60);
         if (!Number.isFinite(window) || window < 1) {
           return json({ error: "window must be >= 1 (seconds)" }, 400);
         }
         return json(
-          statusReport(balancer, deps.stats, { tokenRequired: !!deps.config().admin.token, seconds: window }),
+          statusReport(services, deps.unrouted, {
+            tokenRequired: !!deps.config().admin.token,
+            seconds: window,
+          }),
         );
       }
-      case "GET /api/strategy":
-        return json({ strategy: balancer.strategy, available: STRATEGY_NAMES });
-      case "PUT /api/strategy":
-        return await putStrategy(req, balancer, log);
+      case "GET /api/strategy": {
+        const s = serviceOf(services, undefined);
+        return s instanceof Response ? s : json({ strategy: s.balancer.strategy, available: STRATEGY_NAMES });
+      }
+      case "PUT /api/strategy": {
+        const s = serviceOf(services, undefined);
+        return s instanceof Response ? s : await putStrategy(req, s, log);
+      }
       case "POST /api/reload":
         return await postReload(deps);
     }
-    const action = /^\/api\/backends\/([^/]+)\/(drain|enable)$/.exec(path);
-    if (action) {
+    const byService = SERVICE_PATH.exec(path);
+    const byName = byService ? undefined : BACKEND_PATH.exec(path);
+    if (byService || byName) {
+      const s = serviceOf(services, byService ? decodeURIComponent(byService[1]) : undefined);
+      if (s instanceof Response) return s;
+      const [backend, action] = byService ? [byService[3], byService[4]] : [byName![1], byName![2]];
+      if (byService?.[2]) {
+        if (method === "GET") return json({ strategy: s.balancer.strategy, available: STRATEGY_NAMES });
+        return method === "PUT" ? await putStrategy(req, s, log) : text("405 Method Not Allowed", 405);
+      }
+      if (backend === undefined) {
+        return method === "GET" ? json(serviceView(s)) : text("405 Method Not Allowed", 405);
+      }
       return method === "POST"
-        ? setDrain(deps, decodeURIComponent(action[1]), action[2] === "drain")
+        ? setDrain(s, decodeURIComponent(backend), action === "drain", log)
         : text("405 Method Not Allowed", 405);
     }
-    const known = [
-      "/",
-      "/api/stats",
-      "/metrics",
-      "/healthz",
-      "/readyz",
-      "/api/backends",
-      "/api/config",
-      "/api/strategy",
-      "/api/reload",
-    ];
-    return known.includes(path) ? text("405 Method Not Allowed", 405) : text("404 Not Found", 404);
+    return KNOWN.includes(path) ? text("405 Method Not Allowed", 405) : text("404 Not Found", 404);
   };
 }
 
-async function putStrategy(req: Request, balancer: Balancer, log: Logger): Promise<Response> {
-  let body: unknown;
-  try {
-    body = JSON.parse(await req.text());
-  } catch {
-    return json({ error: 'body must be JSON like {"strategy": "round_robin"}' }, 400);
-  }
-  const name = (body as { strategy?: unknown })?.strategy;
-  const canonical = typeof name === "string" ? resolveStrategyName(name) : undefined;
-  if (!canonical) {
-    return json(
-      { error: `unknown strategy ${JSON.stringify(name)}; valid: ${STRATEGY_NAMES.join(", ")}` },
-      400,
-    );
-  }
-  const from = balancer.strategy;
-  balancer.setStrategy(canonical);
-  if (from !== canonical) log("info", "strategy changed", { from, to: canonical });
-  return json({ strategy: canonical, previous: from });
+/** 200 when every service has an eligible backend (traffic can flow everywhere), else 503. */
+function readiness(services: ServiceSet): Response {
+  const all = services.all();
+  const eligible = all.reduce((n, s) => n + s.pool.eligible().length, 0);
+  const counts = all.map((s) => `${s.name} ${s.pool.eligible().length}`).join(", ");
+  const empty = all.filter((s) => s.pool.eligible().length === 0).map((s) => s.name);
+  if (empty.length === 0) return text(`ready: ${eligible} eligible backend(s) (${counts})`, 200);
+  return text(`not ready: no eligible backend in ${empty.join(", ")}`, 503);
 }
 
 async function postReload(deps: AdminDeps): Promise<Response> {
   if (!deps.reload) return json({ error: "no config file to reload from" }, 501);
   const result = await deps.reload();
   if (!result.ok) return json({ ok: false, errors: result.errors }, 422);
-  const { added, removed, updated, strategy, restartRequired } = result.report;
+  const { added, removed, updated, servicesAdded, servicesRemoved, strategies, restartRequired } =
+    result.report;
+  // With one service its strategy reads flat, as before there were services.
+  const only = strategies.size === 1 ? [...strategies.values()][0] : undefined;
   return json({
     ok: true,
     added,
     removed,
     updated,
-    strategy: strategy.current,
-    previous_strategy: strategy.previous,
-    strategy_retuned: strategy.retuned,
+    services_added: servicesAdded,
+    services_removed: servicesRemoved,
+    strategy: only?.current,
+    previous_strategy: only?.previous,
+    strategy_retuned: only?.retuned,
+    strategies: Object.fromEntries(
+      [...strategies].map(([s, x]) => [s, { strategy: x.current, previous: x.previous, retuned: x.retuned }]),
+    ),
     restart_required: restartRequired,
     warning: restartRequired.length > 0
       ? `${restartRequired.join(" and ")} changed: restart to listen on the new address`
       : undefined,
   });
-}
-
-/**
- * Drain a backend (no new requests; in-flight ones finish) or enable it again. Enabling returns
- * it to the state its active health checks give it: healthy (ramping up with slow start) when
- * the last check passed, otherwise unhealthy until `healthy_threshold` checks pass. Enabling
- * also lifts a passive-health ejection: the operator overrides it.
- */
-function setDrain(deps: AdminDeps, name: string, drain: boolean): Response {
-  const pool = deps.balancer.pool;
-  const b = pool.get(name);
-  if (!b) return json({ error: `no backend named ${JSON.stringify(name)}` }, 404);
-  const from = b.state;
-  if (drain) pool.setState(b, "draining");
-  else if (from === "draining" || from === "ejected") {
-    pool.setState(b, deps.health.verdict(b));
-  }
-  if (from !== b.state) {
-    deps.log("info", drain ? "backend draining" : "backend enabled", { backend: name, from, to: b.state });
-  }
-  return json(backendView(b, deps));
 }

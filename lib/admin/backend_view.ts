@@ -1,24 +1,19 @@
 /**
- * A backend as `GET /api/backends` shows it: the pool's view joined with what the health checker
- * and the outlier detector keep of it, in snake_case like the config and the metrics.
+ * A backend as the admin API shows it: the pool's view joined with what the health checker and
+ * the outlier detector keep of it, in snake_case like the config and the metrics.
  *
  * @module
  */
 
-import type { Backend, HealthChecker } from "../pool/mod.ts";
-import type { OutlierDetector } from "../resilience/mod.ts";
+import type { Backend } from "../pool/mod.ts";
+import type { Service } from "../service/mod.ts";
 
-/** Where a backend's health and passive-failure history are kept. */
-export interface BackendSources {
-  readonly health: HealthChecker;
-  readonly outliers: OutlierDetector<Backend>;
-}
-
-/** The JSON object for one backend (`undefined` fields are left out by `JSON.stringify`). */
-export function backendView(b: Backend, sources: BackendSources): Record<string, unknown> {
+/** The JSON object for one backend of `service` (`undefined` fields are left out). */
+export function backendView(service: Service, b: Backend): Record<string, unknown> {
   const weight = b.weight;
-  const passive = sources.outliers.status(b);
+  const passive = service.outliers.status(b);
   return {
+    service: service.name,
     name: b.name,
     url: b.url,
     weight: b.configuredWeight,
@@ -32,6 +27,16 @@ export function backendView(b: Backend, sources: BackendSources): Record<string,
     errors: b.errors,
     consecutive_failures: passive.consecutiveFailures,
     ejections: passive.ejections,
-    last_health_error: sources.health.status(b).lastError || undefined,
+    last_health_error: service.health.status(b).lastError || undefined,
+  };
+}
+
+/** A service as `GET /api/services` shows it. */
+export function serviceView(s: Service): Record<string, unknown> {
+  return {
+    name: s.name,
+    strategy: s.balancer.strategy,
+    eligible: s.pool.eligible().length,
+    backends: s.pool.all().map((b) => backendView(s, b)),
   };
 }

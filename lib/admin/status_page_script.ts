@@ -29,8 +29,9 @@ interface BackendRow {
   readonly p99_per_second: readonly (number | null)[];
 }
 
-/** The `GET /api/stats` document, as the page reads it. */
+/** The `GET /api/stats` document (its first service), as the page reads it. */
 interface Report {
+  readonly service: string;
   readonly window_seconds: number;
   readonly strategy: string;
   readonly available: readonly string[];
@@ -81,7 +82,13 @@ export function statusPage(host: PageHost, pollMs: number): void {
   const { document, CSS, Option } = host;
   const COLORS = ["#2e90fa", "#f79009", "#12b76a", "#ee46bc", "#7a5af8", "#f04438", "#06aed4", "#a15c07"];
   const SVG_NS = "http://www.w3.org/2000/svg";
-  const state = { strategy: "", dirty: false, pending: false, colors: new Map<string, string>() };
+  const state = {
+    service: "",
+    strategy: "",
+    dirty: false,
+    pending: false,
+    colors: new Map<string, string>(),
+  };
   const $ = (id: string): PageNode => {
     const node = document.getElementById(id);
     if (!node) throw new Error(`the page has no #${id}`);
@@ -214,7 +221,21 @@ export function statusPage(host: PageHost, pollMs: number): void {
     try {
       const r = await fetch("/api/stats", { cache: "no-store" });
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
-      render(await r.json() as Report);
+      const doc = await r.json() as {
+        window_seconds: number;
+        available: string[];
+        token_required: boolean;
+        services: { name: string; strategy: string; backends: BackendRow[]; unavailable: number }[];
+      };
+      const svc = doc.services[0];
+      state.service = svc.name;
+      render({
+        ...doc,
+        service: svc.name,
+        strategy: svc.strategy,
+        backends: svc.backends,
+        unrouted: svc.unavailable,
+      });
     } catch (e) {
       $("updated").textContent = `disconnected (${(e as Error).message}), retrying`;
     }
@@ -231,7 +252,7 @@ export function statusPage(host: PageHost, pollMs: number): void {
     if (token) headers.authorization = `Bearer ${token}`;
     const wanted = $("choice").value;
     try {
-      const r = await fetch("/api/strategy", {
+      const r = await fetch(`/api/services/${encodeURIComponent(state.service)}/strategy`, {
         method: "PUT",
         headers,
         body: JSON.stringify({ strategy: wanted }),

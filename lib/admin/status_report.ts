@@ -7,8 +7,8 @@
  */
 
 import { STRATEGY_NAMES } from "../../algorithms/mod.ts";
-import type { Balancer } from "../pool/mod.ts";
 import type { StatsWindow, WindowStats } from "../metrics/mod.ts";
+import type { Service, ServiceSet } from "../service/mod.ts";
 
 /** One backend row of {@linkcode StatusReport}. */
 export interface BackendStatus {
@@ -35,16 +35,24 @@ export interface BackendStatus {
   readonly share: number;
 }
 
+/** One service of {@linkcode StatusReport}. */
+export interface ServiceStatus {
+  readonly name: string;
+  readonly strategy: string;
+  readonly backends: readonly BackendStatus[];
+  /** Requests of this service answered 503 because no backend was eligible, in the window. */
+  readonly unavailable: number;
+}
+
 /** The `/api/stats` JSON document. */
 export interface StatusReport {
   /** Seconds covered by the window numbers. */
   readonly window_seconds: number;
-  readonly strategy: string;
   readonly available: readonly string[];
-  /** True when changing the strategy needs the admin token (never the token itself). */
+  /** True when changing a strategy needs the admin token (never the token itself). */
   readonly token_required: boolean;
-  readonly backends: readonly BackendStatus[];
-  /** Requests answered 503 because no backend was eligible, in the window. */
+  readonly services: readonly ServiceStatus[];
+  /** Requests that matched no route (answered 404), in the window. */
   readonly unrouted: number;
 }
 
@@ -63,24 +71,34 @@ const IDLE: WindowStats = {
  *
  * @example
  * ```ts ignore
- * const report = statusReport(balancer, stats, { tokenRequired: false, seconds: 60 });
- * report.backends.map((b) => `${b.name} ${b.rate.toFixed(1)} req/s`);
+ * const report = statusReport(services, unrouted, { tokenRequired: false, seconds: 60 });
+ * report.services[0].backends.map((b) => `${b.name} ${b.rate.toFixed(1)} req/s`);
  * ```
  */
 export function statusReport(
-  balancer: Balancer,
-  stats: StatsWindow,
+  services: ServiceSet,
+  unrouted: StatsWindow | undefined,
   options: { tokenRequired: boolean; seconds?: number },
 ): StatusReport {
-  const seconds = Math.max(1, Math.min(stats.seconds, Math.floor(options.seconds ?? stats.seconds)));
-  const window = stats.snapshot(seconds);
-  const backends = balancer.pool.all();
-  const routed = backends.reduce((n, b) => n + (window.get(b.name)?.requests ?? 0), 0);
+  const all = services.all();
+  const longest = Math.max(...all.map((s) => s.stats.seconds));
+  const seconds = Math.max(1, Math.min(longest, Math.floor(options.seconds ?? longest)));
   return {
     window_seconds: seconds,
-    strategy: balancer.strategy,
     available: STRATEGY_NAMES,
     token_required: options.tokenRequired,
+    services: all.map((s) => serviceStatus(s, seconds)),
+    unrouted: unrouted?.snapshot(seconds).get("none")?.requests ?? 0,
+  };
+}
+
+function serviceStatus(s: Service, seconds: number): ServiceStatus {
+  const window = s.stats.snapshot(seconds);
+  const backends = s.pool.all();
+  const routed = backends.reduce((n, b) => n + (window.get(b.name)?.requests ?? 0), 0);
+  return {
+    name: s.name,
+    strategy: s.balancer.strategy,
     backends: backends.map((b) => {
       const w = window.get(b.name) ?? IDLE;
       return {
@@ -99,6 +117,6 @@ export function statusReport(
         share: routed > 0 ? w.requests / routed : 0,
       };
     }),
-    unrouted: window.get("none")?.requests ?? 0,
+    unavailable: window.get("none")?.requests ?? 0,
   };
 }

@@ -3,21 +3,28 @@
  *
  * Bad config never starts the proxy. Every problem is reported as one line naming the file, the
  * line, the field path, what was expected and what was given, and all problems are reported at
- * once. Only `backends` is required (and may be empty or absent when `discovery.docker` is
- * enabled); every other key has a default documented in README.md.
+ * once. Only the backends are required: a top-level `backends` list, or `services` (each with
+ * its `backends`) and `routes`; backend lists may be empty or absent when `discovery.docker` is
+ * enabled. Every other key has a default documented in README.md.
  *
  * @module
  */
 
-import { LineCounter, parseDocument } from "yaml";
-import { resolveStrategyName, STRATEGY_NAMES } from "../../algorithms/mod.ts";
+import { LineCounter, type Node, parseDocument } from "yaml";
 import { Reader } from "./reader.ts";
 import { readBackends, readDuration, readListen } from "./fields.ts";
 import { readDiscovery } from "./docker.ts";
-import { readPassive, readQueue, readRetries, readSlowStart } from "./resilience.ts";
-import type { Config, ConfigResult, HealthCheckConfig, ListenAddress } from "./types.ts";
-
-import { readHash, readTuning } from "./strategy.ts";
+import { catchAll, readRoutes } from "./routes.ts";
+import { DEFAULT_SERVICE, readServices, readSettings, SETTINGS_DEFAULTS, SETTINGS_KEYS } from "./services.ts";
+import { readTrustedProxies } from "./strategy.ts";
+import type {
+  Config,
+  ConfigResult,
+  ListenAddress,
+  RouteConfig,
+  ServiceConfig,
+  ServiceSettings,
+} from "./types.ts";
 
 export type * from "./types.ts";
 
@@ -32,21 +39,15 @@ export interface ParseOptions {
 const TOP_KEYS = [
   "listen",
   "admin",
-  "strategy",
   "expose_backend_header",
   "backends",
-  "health_check",
+  "services",
+  "routes",
   "timeouts",
   "shutdown_timeout",
-  "retries",
-  "passive",
-  "slow_start",
-  "queue",
-  "hash",
   "trusted_proxies",
-  "peak_ewma",
-  "least_resources",
   "discovery",
+  ...SETTINGS_KEYS,
 ] as const;
 
 /** Largest config file accepted; anything bigger is almost certainly not a config. */
@@ -59,7 +60,7 @@ const MAX_BYTES = 1 << 20;
  * ```ts
  * import { parseConfig } from "./config.ts";
  * const r = parseConfig("backends:\n  - url: http://127.0.0.1:9001\n");
- * if (r.ok) r.config.backends[0].name; // "127.0.0.1_9001"
+ * if (r.ok) r.config.services[0].backends[0].name; // "127.0.0.1_9001"
  * ```
  */
 export function parseConfig(text: string, options: ParseOptions = {}): ConfigResult {
@@ -67,7 +68,7 @@ export function parseConfig(text: string, options: ParseOptions = {}): ConfigRes
   if (text.length > MAX_BYTES) return { ok: false, errors: [`${file}: file is larger than 1 MiB`] };
   if (text.includes("\0")) return { ok: false, errors: [`${file}: not a text file (contains NUL bytes)`] };
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true });
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -89,7 +90,7 @@ export function parseConfig(text: string, options: ParseOptions = {}): ConfigRes
   return r.errors.length > 0 || !config ? { ok: false, errors: byLine(r.errors) } : { ok: true, config };
 }
 
-function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | undefined {
+function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
   const listen = top.has("listen")
     ? readListen(r, top.get("listen"), "listen")
     : { hostname: "0.0.0.0", port: 8080 };
@@ -101,69 +102,24 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
     if (admin?.has("listen")) adminListen = readListen(r, admin.get("listen"), "admin.listen");
     if (admin?.has("token")) token = r.string(admin.get("token"), "admin.token");
   }
-
-  let strategy: string | undefined = "round_robin";
-  if (top.has("strategy")) {
-    const name = r.string(top.get("strategy"), "strategy");
-    strategy = name === undefined ? undefined : resolveStrategyName(name);
-    if (name !== undefined && strategy === undefined) {
-      r.fail(
-        r.nodeOf(top.get("strategy")),
-        "strategy",
-        `unknown strategy "${name}"; valid: ${STRATEGY_NAMES.join(", ")}`,
-      );
-    }
-  }
-
   const expose = top.has("expose_backend_header")
     ? r.boolean(top.get("expose_backend_header"), "expose_backend_header")
     : false;
-
-  // Discovery first: with it on, the static list may be empty or absent.
-  const discovery = readDiscovery(r, top.get("discovery"));
-  const discovering = discovery?.enabled === true;
-  const backends = top.has("backends")
-    ? readBackends(r, top.get("backends"), discovering)
-    : discovering
-    ? []
-    : undefined;
-  if (!top.has("backends") && !discovering) {
-    r.fail(undefined, "backends", "is required: list at least one backend (or enable discovery.docker)");
-  }
-
-  const healthCheck = readHealthCheck(r, top.get("health_check"));
-
-  let requestMs: number | undefined = 30_000;
-  let connectMs: number | undefined = 5_000;
-  let clientHeaderMs: number | undefined = 10_000;
-  let clientIdleMs: number | undefined = 60_000;
-  if (top.has("timeouts")) {
-    const t = r.map(top.get("timeouts"), "timeouts", ["request", "connect", "client_header", "client_idle"]);
-    if (t?.has("request")) requestMs = readDuration(r, t.get("request"), "timeouts.request", 1);
-    if (t?.has("connect")) connectMs = readDuration(r, t.get("connect"), "timeouts.connect", 1);
-    if (t?.has("client_header")) {
-      clientHeaderMs = readDuration(r, t.get("client_header"), "timeouts.client_header", 1);
-    }
-    if (t?.has("client_idle")) {
-      clientIdleMs = readDuration(r, t.get("client_idle"), "timeouts.client_idle", 1);
-    }
-  }
+  const timeouts = readTimeouts(r, top.get("timeouts"));
   const shutdownTimeoutMs = top.has("shutdown_timeout")
     ? readDuration(r, top.get("shutdown_timeout"), "shutdown_timeout", 0)
     : 10_000;
-
-  const retries = readRetries(r, top.get("retries"));
-  const passive = readPassive(r, top.get("passive"));
-  const slowStartMs = readSlowStart(r, top.get("slow_start"));
-  const queue = readQueue(r, top.get("queue"));
-  const hash = readHash(r, top.get("hash"), top.get("trusted_proxies"));
-  const tuning = readTuning(r, top.get("peak_ewma"), top.get("least_resources"));
+  const trustedProxies = readTrustedProxies(r, top.get("trusted_proxies"));
+  // Discovery first: with it on, backend lists may be empty or absent.
+  const discovery = readDiscovery(r, top.get("discovery"));
+  const defaults = readSettings(r, top, SETTINGS_DEFAULTS, "");
+  // Read on over bad defaults or discovery too, so one run reports every error.
+  const services = readPools(r, top, defaults ?? SETTINGS_DEFAULTS, discovery?.enabled ?? false);
+  const routes = services ? readRouteTable(r, top, services) : undefined;
 
   if (
-    !listen || !adminListen || token === undefined || !strategy || expose === undefined || !backends ||
-    !healthCheck || requestMs === undefined || connectMs === undefined || clientHeaderMs === undefined ||
-    clientIdleMs === undefined || shutdownTimeoutMs === undefined ||
-    !retries || !passive || slowStartMs === undefined || !queue || !hash || !tuning || !discovery
+    !listen || !adminListen || token === undefined || expose === undefined || !timeouts ||
+    shutdownTimeoutMs === undefined || !trustedProxies || !discovery || !defaults || !services || !routes
   ) return undefined;
   if (listen.port !== 0 && listen.port === adminListen.port && listen.hostname === adminListen.hostname) {
     r.fail(
@@ -176,100 +132,86 @@ function readTop(r: Reader, top: Map<string, import("yaml").Node>): Config | und
   return {
     listen,
     admin: { listen: adminListen, token },
-    strategy,
     exposeBackendHeader: expose,
-    backends,
-    healthCheck,
-    timeouts: { requestMs, connectMs, clientHeaderMs, clientIdleMs },
+    timeouts,
     shutdownTimeoutMs,
-    retries,
-    passive,
-    slowStartMs,
-    queue,
-    hash: { key: hash.key },
-    trustedProxies: hash.trustedProxies,
-    tuning,
+    trustedProxies,
     discovery: { docker: discovery },
+    defaults,
+    services,
+    routes,
   };
 }
 
-const HEALTH_KEYS = [
-  "path",
-  "interval",
-  "timeout",
-  "healthy_threshold",
-  "unhealthy_threshold",
-  "expected_status",
-] as const;
-
-function readHealthCheck(r: Reader, node: import("yaml").Node | undefined): HealthCheckConfig | undefined {
-  const out = {
-    path: "/health" as string | undefined,
-    intervalMs: 5_000 as number | undefined,
-    timeoutMs: 2_000 as number | undefined,
-    healthyThreshold: 2 as number | undefined,
-    unhealthyThreshold: 3 as number | undefined,
-    expectedStatus: [[200, 399]] as (readonly [number, number])[] | undefined,
-  };
-  if (node !== undefined) {
-    const m = r.map(node, "health_check", HEALTH_KEYS);
-    if (!m) return undefined;
-    if (m.has("path")) {
-      out.path = r.string(m.get("path"), "health_check.path");
-      if (out.path !== undefined && !/^\/[\x21-\x7e]*$/.test(out.path)) {
-        r.fail(
-          r.nodeOf(m.get("path")),
-          "health_check.path",
-          `must start with / and contain no spaces, got "${out.path}"`,
-        );
-        out.path = undefined;
-      }
-    }
-    if (m.has("interval")) out.intervalMs = readDuration(r, m.get("interval"), "health_check.interval", 10);
-    if (m.has("timeout")) out.timeoutMs = readDuration(r, m.get("timeout"), "health_check.timeout", 1);
-    if (m.has("healthy_threshold")) {
-      out.healthyThreshold = r.integer(m.get("healthy_threshold"), "health_check.healthy_threshold", 1, 100);
-    }
-    if (m.has("unhealthy_threshold")) {
-      out.unhealthyThreshold = r.integer(
-        m.get("unhealthy_threshold"),
-        "health_check.unhealthy_threshold",
-        1,
-        100,
-      );
-    }
-    if (m.has("expected_status")) out.expectedStatus = readStatusRanges(r, m.get("expected_status"));
-  }
-  const { path, intervalMs, timeoutMs, healthyThreshold, unhealthyThreshold, expectedStatus } = out;
-  if (
-    path === undefined || intervalMs === undefined || timeoutMs === undefined ||
-    healthyThreshold === undefined ||
-    unhealthyThreshold === undefined || expectedStatus === undefined
-  ) return undefined;
-  return { path, intervalMs, timeoutMs, healthyThreshold, unhealthyThreshold, expectedStatus };
-}
-
-/** "200-399", "200", or "200,204,300-399". */
-function readStatusRanges(r: Reader, node: import("yaml").Node | undefined): [number, number][] | undefined {
-  const s = r.scalar(node, "health_check.expected_status");
-  if (!s) return undefined;
-  const text = String(s.value);
-  const ranges: [number, number][] = [];
-  for (const part of text.split(",")) {
-    const m = /^\s*(\d{3})(?:\s*-\s*(\d{3}))?\s*$/.exec(part);
-    const lo = m ? Number(m[1]) : NaN;
-    const hi = m ? Number(m[2] ?? m[1]) : NaN;
-    if (!m || lo < 100 || hi > 599 || lo > hi) {
+/** `services`, or the one `default` service a top-level `backends` list forms. */
+function readPools(
+  r: Reader,
+  top: Map<string, Node>,
+  defaults: ServiceSettings,
+  discovering: boolean,
+): ServiceConfig[] | undefined {
+  if (top.has("services")) {
+    if (top.has("backends")) {
       r.fail(
-        s.node,
-        "health_check.expected_status",
-        `must be status codes or ranges like "200-399", got "${text}"`,
+        r.nodeOf(top.get("backends")),
+        "backends",
+        "not allowed with services: list each service's backends under services.<name>.backends",
       );
       return undefined;
     }
-    ranges.push([lo, hi]);
+    return readServices(r, top.get("services"), defaults, discovering);
   }
-  return ranges;
+  if (!top.has("backends") && !discovering) {
+    r.fail(undefined, "backends", "is required: list at least one backend (or enable discovery.docker)");
+    return undefined;
+  }
+  const backends = top.has("backends") ? readBackends(r, top.get("backends"), discovering) : [];
+  return backends ? [{ name: DEFAULT_SERVICE, ...defaults, backends }] : undefined;
+}
+
+/** `routes`, or one catch-all when there is a single service to send everything to. */
+function readRouteTable(
+  r: Reader,
+  top: Map<string, Node>,
+  services: ServiceConfig[],
+): RouteConfig[] | undefined {
+  const names = services.map((s) => s.name);
+  if (top.has("routes")) return readRoutes(r, top.get("routes"), names);
+  if (services.length === 1) return [catchAll(names[0])];
+  r.fail(
+    r.nodeOf(top.get("services")),
+    "routes",
+    `is required with several services (${names.join(", ")}): say which requests go where`,
+  );
+  return undefined;
+}
+
+const TIMEOUT_KEYS = ["request", "connect", "client_header", "client_idle"] as const;
+
+function readTimeouts(r: Reader, node: Node | undefined): Config["timeouts"] | undefined {
+  const out = { requestMs: 30_000, connectMs: 5_000, clientHeaderMs: 10_000, clientIdleMs: 60_000 } as {
+    -readonly [K in keyof Config["timeouts"]]: number | undefined;
+  };
+  if (node !== undefined) {
+    const t = r.map(node, "timeouts", TIMEOUT_KEYS);
+    if (!t) return undefined;
+    if (t.has("request")) out.requestMs = readDuration(r, t.get("request"), "timeouts.request", 1);
+    if (t.has("connect")) out.connectMs = readDuration(r, t.get("connect"), "timeouts.connect", 1);
+    if (t.has("client_header")) {
+      out.clientHeaderMs = readDuration(r, t.get("client_header"), "timeouts.client_header", 1);
+    }
+    if (t.has("client_idle")) {
+      out.clientIdleMs = readDuration(r, t.get("client_idle"), "timeouts.client_idle", 1);
+    }
+  }
+  const { requestMs, connectMs, clientHeaderMs, clientIdleMs } = out;
+  if (
+    requestMs === undefined || connectMs === undefined || clientHeaderMs === undefined ||
+    clientIdleMs === undefined
+  ) {
+    return undefined;
+  }
+  return { requestMs, connectMs, clientHeaderMs, clientIdleMs };
 }
 
 /** Sort messages by their line number so they read top to bottom; unlocated ones go last. */

@@ -19,10 +19,11 @@ export const DOCKER_DISCOVERY_DEFAULTS: DockerDiscoveryConfig = {
   socket: "/var/run/docker.sock",
   label: "lb.enable",
   portLabel: "lb.port",
+  serviceLabel: "lb.service",
   network: "",
 };
 
-const DOCKER_KEYS = ["enabled", "socket", "label", "port_label", "network"] as const;
+const DOCKER_KEYS = ["enabled", "socket", "label", "port_label", "service_label", "network"] as const;
 /** A label key, optionally `=value`: what `docker run --label` accepts, without spaces. */
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}(=[^\s=]{1,128})?$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
@@ -44,12 +45,19 @@ export function readDiscovery(r: Reader, node: Node | undefined): DockerDiscover
   }
   const label = readLabel(r, m.get("label"), "discovery.docker.label", d.label, LABEL);
   const portLabel = readLabel(r, m.get("port_label"), "discovery.docker.port_label", d.portLabel, LABEL_KEY);
+  const serviceLabel = readLabel(
+    r,
+    m.get("service_label"),
+    "discovery.docker.service_label",
+    d.serviceLabel,
+    LABEL_KEY,
+  );
   const network = m.has("network") ? r.string(m.get("network"), "discovery.docker.network") : d.network;
   if (
     enabled === undefined || socket === undefined || label === undefined || portLabel === undefined ||
-    network === undefined
+    serviceLabel === undefined || network === undefined
   ) return undefined;
-  return { enabled, socket, label, portLabel, network };
+  return { enabled, socket, label, portLabel, serviceLabel, network };
 }
 
 function readLabel(
@@ -95,7 +103,8 @@ export function readContainer(r: Reader, node: Node | undefined, path: string): 
  */
 export function needsDocker(config: {
   readonly discovery: { readonly docker: DockerDiscoveryConfig };
-  readonly backends: readonly { readonly container?: string }[];
+  readonly services: readonly { readonly backends: readonly { readonly container?: string }[] }[];
 }): boolean {
-  return config.discovery.docker.enabled || config.backends.some((b) => b.container !== undefined);
+  return config.discovery.docker.enabled ||
+    config.services.some((s) => s.backends.some((b) => b.container !== undefined));
 }

@@ -60,26 +60,23 @@ export function readBackends(
   r: Reader,
   node: Node | undefined,
   allowEmpty = false,
+  at = "backends",
 ): BackendConfig[] | undefined {
-  const items = r.seq(node, "backends");
+  const items = r.seq(node, at);
   if (!items) return undefined;
   if (items.length === 0 && !allowEmpty) {
-    r.fail(
-      r.nodeOf(node),
-      "backends",
-      "must list at least one backend (or enable discovery.docker to find them)",
-    );
+    r.fail(r.nodeOf(node), at, "must list at least one backend (or enable discovery.docker to find them)");
     return undefined;
   }
   if (items.length > 10_000) {
-    r.fail(r.nodeOf(node), "backends", `at most 10000 backends are supported, got ${items.length}`);
+    r.fail(r.nodeOf(node), at, `at most 10000 backends are supported, got ${items.length}`);
     return undefined;
   }
   const out: BackendConfig[] = [];
   const seen = new Map<string, number>();
   let ok = true;
   items.forEach((item, i) => {
-    const path = `backends[${i}]`;
+    const path = `${at}[${i}]`;
     const m = r.map(item, path, BACKEND_KEYS);
     if (!m) return void (ok = false);
     if (!m.has("url")) {
@@ -102,7 +99,7 @@ export function readBackends(
       r.fail(
         r.nodeOf(m.get("name") ?? item),
         `${path}.name`,
-        `duplicate backend name "${name}" (also backends[${seen.get(name)}])`,
+        `duplicate backend name "${name}" (also ${at}[${seen.get(name)}])`,
       );
       name = undefined;
     }

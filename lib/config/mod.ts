@@ -15,6 +15,12 @@ export type {
   HealthCheckConfig,
   ListenAddress,
   PassiveConfig,
+  RouteConfig,
+  RouteMatch,
+  ServiceConfig,
+  ServiceSettings,
+  SplitTarget,
 } from "./types.ts";
+export { DEFAULT_SERVICE } from "./services.ts";
 export { needsDocker } from "./docker.ts";
 export { formatDuration, parseDuration } from "./duration.ts";

@@ -61,10 +61,12 @@ export class Reader {
       return undefined;
     }
     const out = new Map<string, Node>();
+    const lines = new Map<string, string>();
     for (const pair of n.items) {
       const key = this.deref(pair.key as AnyNode);
       const name = isScalar(key) ? String(key.value) : undefined;
       const keyPath = path ? `${path}.${name}` : `${name}`;
+      if (name !== undefined && this.#duplicate(lines, name, key, keyPath)) continue;
       if (name === undefined || !known.includes(name)) {
         const hint = name === undefined ? undefined : suggest(name, known);
         this.fail(
@@ -77,6 +79,42 @@ export class Reader {
       out.set(name, pair.value as Node);
     }
     return out;
+  }
+
+  /**
+   * Read a mapping whose keys are names the file chooses (`services: {web: ..., api: ...}`):
+   * its entries in file order, each with its key node for messages. Undefined (with an error) when
+   * the node is not a mapping.
+   */
+  entries(node: AnyNode, path: string): { name: string; key: Node; value: Node }[] | undefined {
+    const n = this.deref(node);
+    if (!isMap(n)) {
+      this.fail(n ?? node, path, `must be a mapping, got ${describe(n)}`);
+      return undefined;
+    }
+    const out: { name: string; key: Node; value: Node }[] = [];
+    const lines = new Map<string, string>();
+    for (const pair of n.items) {
+      const key = this.deref(pair.key as AnyNode);
+      if (!isScalar(key)) {
+        this.fail(key, path, "keys must be names");
+        continue;
+      }
+      if (this.#duplicate(lines, String(key.value), key, `${path}.${key.value}`)) continue;
+      out.push({ name: String(key.value), key: key as Node, value: pair.value as Node });
+    }
+    return out;
+  }
+
+  /** True (and an error recorded) when `name` was a key of this mapping already. */
+  #duplicate(seen: Map<string, string>, name: string, key: AnyNode, path: string): boolean {
+    const first = seen.get(name);
+    if (first !== undefined) {
+      this.fail(key, path, `duplicate key (first given at ${first}); a key may appear once`);
+      return true;
+    }
+    seen.set(name, this.#where(key).replace(/: $/, ""));
+    return false;
   }
 
   /** Read a sequence's items, or undefined (with an error) when the node is not a list. */

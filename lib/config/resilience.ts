@@ -86,20 +86,30 @@ export function readSize(
   return bytes;
 }
 
-/** Read `retries`; absent means the defaults. */
-export function readRetries(r: Reader, node: Node | undefined): RetryConfig | undefined {
-  const d = RESILIENCE_DEFAULTS.retries;
+/**
+ * Read `retries`; keys left out keep their value in `base` (the defaults, or for a service the
+ * top level's). `at` prefixes field paths in messages (`services.api.`).
+ */
+export function readRetries(
+  r: Reader,
+  node: Node | undefined,
+  base: RetryConfig = RESILIENCE_DEFAULTS.retries,
+  at = "",
+): RetryConfig | undefined {
+  const d = base;
   if (node === undefined) return d;
-  const m = r.map(node, "retries", ["attempts", "budget", "min_per_second", "on", "max_body"]);
+  const m = r.map(node, `${at}retries`, ["attempts", "budget", "min_per_second", "on", "max_body"]);
   if (!m) return undefined;
-  const attempts = m.has("attempts") ? r.integer(m.get("attempts"), "retries.attempts", 0, 10) : d.attempts;
-  const budget = m.has("budget") ? r.number(m.get("budget"), "retries.budget", 0, 10) : d.budget;
+  const attempts = m.has("attempts")
+    ? r.integer(m.get("attempts"), `${at}retries.attempts`, 0, 10)
+    : d.attempts;
+  const budget = m.has("budget") ? r.number(m.get("budget"), `${at}retries.budget`, 0, 10) : d.budget;
   const minPerSecond = m.has("min_per_second")
-    ? r.integer(m.get("min_per_second"), "retries.min_per_second", 0, 100_000)
+    ? r.integer(m.get("min_per_second"), `${at}retries.min_per_second`, 0, 100_000)
     : d.minPerSecond;
-  const on = m.has("on") ? readConditions(r, m.get("on"), "retries.on") : d.on;
+  const on = m.has("on") ? readConditions(r, m.get("on"), `${at}retries.on`) : d.on;
   const maxBodyBytes = m.has("max_body")
-    ? readSize(r, m.get("max_body"), "retries.max_body", 64 * 1024 * 1024)
+    ? readSize(r, m.get("max_body"), `${at}retries.max_body`, 64 * 1024 * 1024)
     : d.maxBodyBytes;
   if (
     attempts === undefined || budget === undefined || minPerSecond === undefined || !on ||
@@ -108,26 +118,31 @@ export function readRetries(r: Reader, node: Node | undefined): RetryConfig | un
   return { attempts, budget, minPerSecond, on, maxBodyBytes };
 }
 
-/** Read `passive`; absent means the defaults. */
-export function readPassive(r: Reader, node: Node | undefined): PassiveConfig | undefined {
-  const d = RESILIENCE_DEFAULTS.passive;
+/** Read `passive`; keys left out keep their value in `base`, as {@linkcode readRetries} does. */
+export function readPassive(
+  r: Reader,
+  node: Node | undefined,
+  base: PassiveConfig = RESILIENCE_DEFAULTS.passive,
+  at = "",
+): PassiveConfig | undefined {
+  const d = base;
   if (node === undefined) return d;
   const keys = ["consecutive_failures", "base_ejection", "max_ejection", "max_ejected_percent", "on"];
-  const m = r.map(node, "passive", keys);
+  const m = r.map(node, `${at}passive`, keys);
   if (!m) return undefined;
   const consecutiveFailures = m.has("consecutive_failures")
-    ? r.integer(m.get("consecutive_failures"), "passive.consecutive_failures", 0, 10_000)
+    ? r.integer(m.get("consecutive_failures"), `${at}passive.consecutive_failures`, 0, 10_000)
     : d.consecutiveFailures;
   const baseEjectionMs = m.has("base_ejection")
-    ? readDuration(r, m.get("base_ejection"), "passive.base_ejection", 1)
+    ? readDuration(r, m.get("base_ejection"), `${at}passive.base_ejection`, 1)
     : d.baseEjectionMs;
   const maxEjectionMs = m.has("max_ejection")
-    ? readDuration(r, m.get("max_ejection"), "passive.max_ejection", 1)
+    ? readDuration(r, m.get("max_ejection"), `${at}passive.max_ejection`, 1)
     : d.maxEjectionMs;
   const maxEjectedPercent = m.has("max_ejected_percent")
-    ? r.integer(m.get("max_ejected_percent"), "passive.max_ejected_percent", 0, 100)
+    ? r.integer(m.get("max_ejected_percent"), `${at}passive.max_ejected_percent`, 0, 100)
     : d.maxEjectedPercent;
-  const on = m.has("on") ? readConditions(r, m.get("on"), "passive.on") : d.on;
+  const on = m.has("on") ? readConditions(r, m.get("on"), `${at}passive.on`) : d.on;
   if (
     consecutiveFailures === undefined || baseEjectionMs === undefined || maxEjectionMs === undefined ||
     maxEjectedPercent === undefined || !on
@@ -135,26 +150,38 @@ export function readPassive(r: Reader, node: Node | undefined): PassiveConfig | 
   if (maxEjectionMs < baseEjectionMs) {
     r.fail(
       r.nodeOf(m.get("max_ejection") ?? m.get("base_ejection")),
-      "passive.max_ejection",
-      `must be at least passive.base_ejection (${baseEjectionMs}ms), got ${maxEjectionMs}ms`,
+      `${at}passive.max_ejection`,
+      `must be at least ${at}passive.base_ejection (${baseEjectionMs}ms), got ${maxEjectionMs}ms`,
     );
     return undefined;
   }
   return { consecutiveFailures, baseEjectionMs, maxEjectionMs, maxEjectedPercent, on };
 }
 
-/** Read `queue`; absent means the defaults. */
-export function readQueue(r: Reader, node: Node | undefined): QueueConfig | undefined {
-  const d = RESILIENCE_DEFAULTS.queue;
+/** Read `queue`; keys left out keep their value in `base`, as {@linkcode readRetries} does. */
+export function readQueue(
+  r: Reader,
+  node: Node | undefined,
+  base: QueueConfig = RESILIENCE_DEFAULTS.queue,
+  at = "",
+): QueueConfig | undefined {
+  const d = base;
   if (node === undefined) return d;
-  const m = r.map(node, "queue", ["max", "timeout"]);
+  const m = r.map(node, `${at}queue`, ["max", "timeout"]);
   if (!m) return undefined;
-  const max = m.has("max") ? r.integer(m.get("max"), "queue.max", 0, 1_000_000) : d.max;
-  const timeoutMs = m.has("timeout") ? readDuration(r, m.get("timeout"), "queue.timeout", 1) : d.timeoutMs;
+  const max = m.has("max") ? r.integer(m.get("max"), `${at}queue.max`, 0, 1_000_000) : d.max;
+  const timeoutMs = m.has("timeout")
+    ? readDuration(r, m.get("timeout"), `${at}queue.timeout`, 1)
+    : d.timeoutMs;
   return max === undefined || timeoutMs === undefined ? undefined : { max, timeoutMs };
 }
 
-/** Read `slow_start`: a duration, 0 turns it off. */
-export function readSlowStart(r: Reader, node: Node | undefined): number | undefined {
-  return node === undefined ? RESILIENCE_DEFAULTS.slowStartMs : readDuration(r, node, "slow_start", 0);
+/** Read `slow_start`: a duration, 0 turns it off; absent keeps `base`. */
+export function readSlowStart(
+  r: Reader,
+  node: Node | undefined,
+  base: number = RESILIENCE_DEFAULTS.slowStartMs,
+  at = "",
+): number | undefined {
+  return node === undefined ? base : readDuration(r, node, `${at}slow_start`, 0);
 }

@@ -8,6 +8,7 @@
  */
 
 import type { StrategyTuning } from "../../algorithms/mod.ts";
+import type { HostPattern } from "../net/mod.ts";
 
 /** A `host:port` listener address. */
 export interface ListenAddress {
@@ -40,15 +41,66 @@ export interface HealthCheckConfig {
   readonly expectedStatus: readonly (readonly [number, number])[];
 }
 
+/**
+ * What every pool of backends is run with: its strategy, health checks and resilience. The top
+ * level of `config.yml` gives the defaults; a service overrides any key of them.
+ */
+export interface ServiceSettings {
+  /** Canonical strategy name (aliases resolved). */
+  readonly strategy: string;
+  readonly healthCheck: HealthCheckConfig;
+  readonly retries: RetryConfig;
+  readonly passive: PassiveConfig;
+  /** Ramp-up window for backends that become healthy; 0 is off. */
+  readonly slowStartMs: number;
+  readonly queue: QueueConfig;
+  /** Affinity key for `ip_hash`: `client_ip`, `header:<Name>` or `cookie:<name>`. */
+  readonly hash: { readonly key: string };
+  /** Strategy tuning (`peak_ewma`, `least_resources` sections). */
+  readonly tuning: StrategyTuning;
+}
+
+/** One service: a named pool of backends with its settings (`services.<name>`). */
+export interface ServiceConfig extends ServiceSettings {
+  /** `[a-z0-9_.-]{1,64}`; a label on every per-backend metric. */
+  readonly name: string;
+  /** Backend names are unique within a service. */
+  readonly backends: readonly BackendConfig[];
+}
+
+/** What a route matches; every key given must match, an empty match matches everything. */
+export interface RouteMatch {
+  readonly host?: HostPattern;
+  /** Segment-aware prefix without a trailing slash (`/v1` matches `/v1` and `/v1/x`, not `/v10`). */
+  readonly pathPrefix?: string;
+  readonly methods?: readonly string[];
+  /** `[lower-case name, exact value]` pairs. */
+  readonly headers?: readonly (readonly [string, string])[];
+}
+
+/** One service of a weighted split. */
+export interface SplitTarget {
+  readonly service: string;
+  /** Positive integer share. */
+  readonly weight: number;
+}
+
+/** One entry of `routes`, in file order: the first that matches a request wins. */
+export interface RouteConfig {
+  /** `name`, or `routes[i]` (for logs and errors). */
+  readonly name: string;
+  readonly match: RouteMatch;
+  /** The services traffic goes to: one with weight 1, or a weighted split. */
+  readonly targets: readonly SplitTarget[];
+  /** The backend sees the path without `match.path_prefix` (`/v1/x` becomes `/x`). */
+  readonly stripPrefix: boolean;
+}
+
 /** The validated, defaulted configuration. */
 export interface Config {
   readonly listen: ListenAddress;
   readonly admin: { readonly listen: ListenAddress; readonly token: string };
-  /** Canonical strategy name (aliases resolved). */
-  readonly strategy: string;
   readonly exposeBackendHeader: boolean;
-  readonly backends: readonly BackendConfig[];
-  readonly healthCheck: HealthCheckConfig;
   readonly timeouts: {
     readonly requestMs: number;
     readonly connectMs: number;
@@ -58,19 +110,19 @@ export interface Config {
     readonly clientIdleMs: number;
   };
   readonly shutdownTimeoutMs: number;
-  readonly retries: RetryConfig;
-  readonly passive: PassiveConfig;
-  /** Ramp-up window for backends that become healthy; 0 is off. */
-  readonly slowStartMs: number;
-  readonly queue: QueueConfig;
-  /** Affinity key for `ip_hash`: `client_ip`, `header:<Name>` or `cookie:<name>`. */
-  readonly hash: { readonly key: string };
   /** CIDRs whose `X-Forwarded-*` headers are believed. */
   readonly trustedProxies: readonly string[];
-  /** Strategy tuning (`peak_ewma`, `least_resources` sections). */
-  readonly tuning: StrategyTuning;
   /** Backend discovery (`discovery.docker`); off by default. */
   readonly discovery: { readonly docker: DockerDiscoveryConfig };
+  /** The top-level settings: what every service inherits for the keys it does not set. */
+  readonly defaults: ServiceSettings;
+  /**
+   * Every service, in file order. A config with a top-level `backends` list (and no `services`)
+   * has one service, `default`, with those backends.
+   */
+  readonly services: readonly ServiceConfig[];
+  /** Routes in file order; the first match wins. One catch-all to the only service when absent. */
+  readonly routes: readonly RouteConfig[];
 }
 
 /** Result of parsing: a config or every error found. */
@@ -123,6 +175,8 @@ export interface DockerDiscoveryConfig {
   readonly label: string;
   /** Label holding the backend port (80 when absent). @default "lb.port" */
   readonly portLabel: string;
+  /** Label naming the service a container joins (`default` when absent). @default "lb.service" */
+  readonly serviceLabel: string;
   /** Network to take container addresses from; empty: the first one with an address. @default "" */
   readonly network: string;
 }

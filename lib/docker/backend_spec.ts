@@ -9,8 +9,10 @@
 
 import type { ContainerInspect } from "./api.ts";
 
-/** A backend found by discovery; the pool adds or replaces it by `name`. */
+/** A backend found by discovery; its service adds or replaces it by `name`. */
 export interface BackendSpec {
+  /** The service it joins: its service label's value, `default` without one. */
+  readonly service: string;
   /** The container name (without Docker's leading slash). */
   readonly name: string;
   /** `http://<container address>:<port>`. */
@@ -29,6 +31,8 @@ export interface SpecRules {
   readonly portLabel: string;
   /** Label holding the backend weight. */
   readonly weightLabel: string;
+  /** Label naming the service. */
+  readonly serviceLabel: string;
   /** Port used when the port label is absent. */
   readonly defaultPort: number;
   /** Network to take the address from; empty: the first network (by name) that has an address. */
@@ -102,7 +106,15 @@ export function backendSpec(container: ContainerInspect, rules: SpecRules): Spec
     return { ok: false, reason: `Cannot use container "${name}" as a backend: ${address.reason}` };
   }
   const host = address.ip.includes(":") ? `[${address.ip}]` : address.ip;
-  return { ok: true, spec: { name, url: `http://${host}:${port}`, weight, container: name } };
+  const service = labels[rules.serviceLabel] ?? "default";
+  if (!/^[a-z0-9_.-]{1,64}$/.test(service)) {
+    return {
+      ok: false,
+      reason: `Cannot use container "${name}" as a backend: label ${rules.serviceLabel} must be a service ` +
+        `name ([a-z0-9_.-]{1,64}), current value is "${service}"`,
+    };
+  }
+  return { ok: true, spec: { service, name, url: `http://${host}:${port}`, weight, container: name } };
 }
 
 function containerAddress(

@@ -19,12 +19,12 @@ import { backoffDelay, type BackoffOptions, consoleLogger, type Logger, sleep } 
 
 export type { BackendSpec } from "./backend_spec.ts";
 
-/** Where discovered backends go; the pool implements it. */
+/** Where discovered backends go; the services implement it. */
 export interface DiscoverySink {
-  /** Add a backend, or replace the one with the same name. */
+  /** Add a backend to `spec.service`, or replace the one with the same name there. */
   upsert(spec: BackendSpec): void;
-  /** Remove a backend by name; unknown names are ignored. */
-  remove(name: string): void;
+  /** Remove the backend given before as `spec`; unknown ones are ignored. */
+  remove(spec: BackendSpec): void;
 }
 
 /** Options for {@linkcode createDockerDiscovery}; they mirror `discovery.docker` in config. */
@@ -43,6 +43,8 @@ export interface DockerDiscoveryOptions {
   readonly defaultPort?: number;
   /** Label with the backend weight. @default "lb.weight" */
   readonly weightLabel?: string;
+  /** Label naming the service a container joins. @default "lb.service" */
+  readonly serviceLabel?: string;
   /** Network to take addresses from; empty: the first network with an address. @default "" */
   readonly network?: string;
   /** One line per outage, per recovery and per container that cannot be a backend. @default consoleLogger() */
@@ -91,6 +93,7 @@ export function createDockerDiscovery(options: DockerDiscoveryOptions): DockerDi
     label: options.label ?? "lb.enable",
     portLabel: options.portLabel ?? "lb.port",
     weightLabel: options.weightLabel ?? "lb.weight",
+    serviceLabel: options.serviceLabel ?? "lb.service",
     defaultPort: options.defaultPort ?? 80,
     network: options.network ?? "",
   };
@@ -104,7 +107,7 @@ export function createDockerDiscovery(options: DockerDiscoveryOptions): DockerDi
     const spec = current.get(id);
     if (!spec) return;
     current.delete(id);
-    sink.remove(spec.name);
+    sink.remove(spec);
   };
 
   // Inspect and upsert; a container that stopped or vanished meanwhile is removed instead.
@@ -125,7 +128,9 @@ export function createDockerDiscovery(options: DockerDiscoveryOptions): DockerDi
     }
     const before = current.get(id);
     if (before && JSON.stringify(before) === JSON.stringify(result.spec)) return;
-    if (before && before.name !== result.spec.name) sink.remove(before.name);
+    if (before && (before.name !== result.spec.name || before.service !== result.spec.service)) {
+      sink.remove(before);
+    }
     current.set(id, result.spec);
     sink.upsert(result.spec);
   };

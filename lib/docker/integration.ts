@@ -135,6 +135,7 @@ export function createDockerIntegration(options: DockerIntegrationOptions): Dock
         socket,
         label: config.label,
         portLabel: config.portLabel,
+        serviceLabel: config.serviceLabel,
         network: config.network,
         log,
         backoff: options.backoff,

@@ -15,7 +15,7 @@ import {
 } from "./integration.ts";
 import type { DiscoverySink } from "./discovery.ts";
 import type { Logger } from "../base/mod.ts";
-import type { ContainerTracker, Pool } from "../pool/mod.ts";
+import type { ContainerTracker } from "../pool/mod.ts";
 
 /** A Docker integration created lazily; see the module documentation. */
 export interface DockerLink extends ContainerTracker {
@@ -77,11 +77,14 @@ export async function startDiscovery(
   if (!synced) log("warn", "docker discovery: no container list yet; starting with the configured backends");
 }
 
-/** `least_resources` without any container to read falls back to least in-flight; say so once. */
-export function warnIfBlind(config: Config, pool: Pool, log: Logger): void {
-  if (config.strategy !== "least_resources" || config.discovery.docker.enabled) return;
-  if (pool.all().some((b) => b.container !== undefined)) return;
-  log("warn", "least_resources has no container stats; it picks by requests in flight", {
-    hint: "name backends[].container or enable discovery.docker",
-  });
+/** `least_resources` without any container to read falls back to least in-flight; say so once per service. */
+export function warnIfBlind(config: Config, log: Logger): void {
+  if (config.discovery.docker.enabled) return;
+  for (const s of config.services) {
+    if (s.strategy !== "least_resources" || s.backends.some((b) => b.container !== undefined)) continue;
+    log("warn", "least_resources has no container stats; it picks by requests in flight", {
+      service: s.name,
+      hint: "name backends[].container or enable discovery.docker",
+    });
+  }
 }

@@ -6,7 +6,6 @@
  */
 
 export type { DockerApi } from "./api.ts";
-export type { DiscoverySink } from "./discovery.ts";
+export type { BackendSpec, DiscoverySink } from "./discovery.ts";
 export { lazyDocker, startDiscovery, warnIfBlind } from "./link.ts";
 export type { DockerLink } from "./link.ts";
-export { poolSink } from "./sink.ts";

@@ -1,6 +1,7 @@
 /**
- * Prometheus gauges for container resource usage: `lb_backend_cpu_ratio{backend}` and
- * `lb_backend_memory_ratio{backend}`, both 0..1 as the `least_resources` strategy sees them.
+ * Prometheus gauges for container resource usage: `lb_backend_cpu_ratio{service,backend}` and
+ * `lb_backend_memory_ratio{service,backend}`, both 0..1 as the `least_resources` strategy sees
+ * them. Backends are tracked under `service/backend` keys (names cannot hold a `/`).
  *
  * Values are read from the collector at scrape time rather than pushed per sample, so a backend
  * whose samples went stale (or that was untracked) disappears from the scrape instead of showing
@@ -19,7 +20,7 @@ import type { DockerStats } from "./stats.ts";
  * ```ts
  * const registry = new Registry();
  * registerResourceGauges(registry, createDockerStats({ docker, now }));
- * await registry.metrics(); // lb_backend_cpu_ratio{backend="api-1"} 0.42 ...
+ * await registry.metrics(); // lb_backend_cpu_ratio{service="web",backend="api-1"} 0.42 ...
  * ```
  */
 export function registerResourceGauges(
@@ -30,14 +31,18 @@ export function registerResourceGauges(
     new Gauge({
       name,
       help,
-      labelNames: ["backend"],
+      labelNames: ["service", "backend"],
       registers: [registry],
       // Runs before each scrape of this gauge.
       collect() {
         this.reset();
-        for (const backend of stats.tracked()) {
-          const sample = stats.get(backend);
-          if (sample) this.set({ backend }, sample[field]);
+        for (const key of stats.tracked()) {
+          const sample = stats.get(key);
+          const slash = key.indexOf("/");
+          const labels = slash === -1
+            ? { service: "default", backend: key }
+            : { service: key.slice(0, slash), backend: key.slice(slash + 1) };
+          if (sample) this.set(labels, sample[field]);
         }
       },
     });

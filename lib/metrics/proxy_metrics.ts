@@ -1,15 +1,17 @@
 /**
  * Prometheus metrics. Names and labels are a contract with the Grafana dashboards; see README.
  *
- * prom-client's `labels()` hashes its arguments on every call, so the hot path goes through
- * small caches of label-bound children instead.
+ * Every per-backend series carries a `service` label (backend names are unique only within a
+ * service). The request path records through a {@linkcode ServiceMetrics} view bound to its
+ * service once, so it never builds label objects: prom-client's `labels()` hashes its arguments
+ * on every call, and the views cache the label-bound children instead.
  *
  * @module
  */
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { removeBackendSeries } from "./series.ts";
 import { VERSION } from "../base/mod.ts";
+import { removeSeries } from "./series.ts";
 
 /** Seconds; spans sub-millisecond loopback hops to slow upstreams. */
 export const DURATION_BUCKETS = [.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10];
@@ -17,6 +19,9 @@ export const DURATION_BUCKETS = [.001, .0025, .005, .01, .025, .05, .1, .25, .5,
 /** Upstream failure kinds. */
 export type UpstreamErrorKind = "connect" | "timeout" | "reset";
 const ERROR_KINDS: readonly UpstreamErrorKind[] = ["connect", "timeout", "reset"];
+
+/** The `service` and `backend` label of requests that matched no route, or found no backend. */
+export const NONE = "none";
 
 const KNOWN_METHODS = new Set([
   "GET",
@@ -36,7 +41,7 @@ export function methodLabel(method: string): string {
 }
 
 /**
- * Sees every request the proxy records, besides Prometheus: the status page's windowed stats
+ * Sees every request a service records, besides Prometheus: the status page's windowed stats
  * subscribe here so the request path has one place to report to.
  */
 export interface RequestObserver {
@@ -46,22 +51,25 @@ export interface RequestObserver {
   forget?(backend: string): void;
 }
 
+/** A service's backends as the gauges read them at scrape time. */
+export interface PoolView {
+  readonly service: string;
+  readonly backends: () => readonly { name: string; inFlight: number; state: string }[];
+}
+
 /** All metrics of one proxy instance, registered on the registry passed in. */
 export class Metrics {
   readonly registry: Registry;
-  readonly requests: Counter<"backend" | "strategy" | "method" | "code">;
-  readonly duration: Histogram<"backend" | "strategy">;
-  readonly active: Gauge<"backend">;
-  readonly up: Gauge<"backend">;
-  readonly healthChecks: Counter<"backend" | "result">;
-  readonly upstreamErrors: Counter<"backend" | "kind">;
-  readonly strategyInfo: Gauge<"strategy">;
-  #pool: () => readonly { name: string; inFlight: number; state: string }[] = () => [];
-  #requestChildren = new Map<string, { inc(): void }>();
-  #durationChildren = new Map<string, { observe(v: number): void }>();
-  #observers: RequestObserver[] = [];
-  /** Backends removed from the pool, whose series must not come back. */
-  #gone = new Set<string>();
+  readonly requests: Counter<"service" | "backend" | "strategy" | "method" | "code">;
+  readonly duration: Histogram<"service" | "backend" | "strategy">;
+  readonly active: Gauge<"service" | "backend">;
+  readonly up: Gauge<"service" | "backend">;
+  readonly healthChecks: Counter<"service" | "backend" | "result">;
+  readonly upstreamErrors: Counter<"service" | "backend" | "kind">;
+  readonly strategyInfo: Gauge<"service" | "strategy">;
+  #pools = new Map<string, PoolView>();
+  #unrouted = new Map<string, { inc(): void }>();
+  #unroutedObservers: RequestObserver[] = [];
 
   /**
    * Create and register every metric.
@@ -75,56 +83,62 @@ export class Metrics {
     this.requests = new Counter({
       name: "lb_requests_total",
       help:
-        "Requests answered, by backend (none when no backend was eligible), strategy, method and status code.",
-      labelNames: ["backend", "strategy", "method", "code"],
+        "Requests answered, by service and backend (none when no route matched or no backend was eligible), strategy, method and status code.",
+      labelNames: ["service", "backend", "strategy", "method", "code"],
       registers,
     });
     this.duration = new Histogram({
       name: "lb_request_duration_seconds",
       help: "Time from forwarding a request to the end of the upstream response.",
-      labelNames: ["backend", "strategy"],
+      labelNames: ["service", "backend", "strategy"],
       buckets: DURATION_BUCKETS,
       registers,
     });
-    // Read from the pool at scrape time: no gauge arithmetic on the request path, and the value
+    // Read from the pools at scrape time: no gauge arithmetic on the request path, and the value
     // can never drift from the count the balancer uses.
-    const pool = () => this.#pool();
+    const pools = () => this.#pools.values();
     this.active = new Gauge({
       name: "lb_active_connections",
       help: "Requests in flight to each backend.",
-      labelNames: ["backend"],
+      labelNames: ["service", "backend"],
       registers,
       collect() {
         this.reset();
-        for (const b of pool()) this.set({ backend: b.name }, b.inFlight);
+        for (const p of pools()) {
+          for (const b of p.backends()) this.set({ service: p.service, backend: b.name }, b.inFlight);
+        }
       },
     });
     this.up = new Gauge({
       name: "lb_backend_up",
       help: "1 when the backend is healthy and eligible for traffic, else 0.",
-      labelNames: ["backend"],
+      labelNames: ["service", "backend"],
       registers,
       collect() {
         this.reset();
-        for (const b of pool()) this.set({ backend: b.name }, b.state === "healthy" ? 1 : 0);
+        for (const p of pools()) {
+          for (const b of p.backends()) {
+            this.set({ service: p.service, backend: b.name }, b.state === "healthy" ? 1 : 0);
+          }
+        }
       },
     });
     this.healthChecks = new Counter({
       name: "lb_health_checks_total",
       help: "Active health check results.",
-      labelNames: ["backend", "result"],
+      labelNames: ["service", "backend", "result"],
       registers,
     });
     this.upstreamErrors = new Counter({
       name: "lb_upstream_errors_total",
       help: "Upstream failures by kind: connect, timeout, reset.",
-      labelNames: ["backend", "kind"],
+      labelNames: ["service", "backend", "kind"],
       registers,
     });
     this.strategyInfo = new Gauge({
       name: "lb_strategy_info",
-      help: "The current balancing strategy (value 1).",
-      labelNames: ["strategy"],
+      help: "The current balancing strategy of each service (value 1).",
+      labelNames: ["service", "strategy"],
       registers,
     });
     new Gauge({
@@ -150,9 +164,61 @@ export class Metrics {
     }
   }
 
-  /** Read in-flight counts and states from `source` at every scrape. */
-  observePool(source: () => readonly { name: string; inFlight: number; state: string }[]): void {
-    this.#pool = source;
+  /** The view through which `service` records; its gauges read `pool` at every scrape. */
+  service(service: string, backends: PoolView["backends"]): ServiceMetrics {
+    this.#pools.set(service, { service, backends });
+    return new ServiceMetrics(this, service);
+  }
+
+  /** Drop every series of a service that is gone (after its last request ended). */
+  async removeService(service: string): Promise<void> {
+    this.#pools.delete(service);
+    for (
+      const m of [this.requests, this.duration, this.healthChecks, this.upstreamErrors, this.strategyInfo]
+    ) {
+      await removeSeries(m, { service });
+    }
+  }
+
+  /** Also report every request no route matched to `observer` (as backend "none"). */
+  addUnroutedObserver(observer: RequestObserver): void {
+    this.#unroutedObservers.push(observer);
+  }
+
+  /** Count a request no route matched (`service="none"`, `backend="none"`). */
+  countUnrouted(method: string, code: number): void {
+    const m = methodLabel(method);
+    const key = `${m}\0${code}`;
+    let child = this.#unrouted.get(key);
+    if (!child) {
+      child = this.requests.labels({
+        service: NONE,
+        backend: NONE,
+        strategy: NONE,
+        method: m,
+        code: String(code),
+      });
+      this.#unrouted.set(key, child);
+    }
+    child.inc();
+    for (const o of this.#unroutedObservers) o.countRequest(NONE, NONE, code);
+  }
+}
+
+/** The metrics of one service: what its pool, balancer, health checks and requests record. */
+export class ServiceMetrics {
+  readonly service: string;
+  readonly #m: Metrics;
+  #requestChildren = new Map<string, { inc(): void }>();
+  #durationChildren = new Map<string, { observe(v: number): void }>();
+  #observers: RequestObserver[] = [];
+  #strategy: string | undefined;
+  /** Backends removed from the pool, whose series must not come back. */
+  #gone = new Set<string>();
+
+  constructor(metrics: Metrics, service: string) {
+    this.#m = metrics;
+    this.service = service;
   }
 
   /** Also report every counted request and observed duration to `observer`. */
@@ -161,12 +227,14 @@ export class Metrics {
   }
 
   /** Create every per-backend series at zero so the backend is visible before its first request. */
-  addBackend(name: string, strategy: string): void {
-    this.#gone.delete(name);
-    for (const result of ["success", "failure"]) this.healthChecks.inc({ backend: name, result }, 0);
-    for (const kind of ERROR_KINDS) this.upstreamErrors.inc({ backend: name, kind }, 0);
-    this.requests.inc({ backend: name, strategy, method: "GET", code: "200" }, 0);
-    this.duration.zero({ backend: name, strategy });
+  addBackend(backend: string, strategy: string): void {
+    const { service } = this;
+    const m = this.#m;
+    this.#gone.delete(backend);
+    for (const result of ["success", "failure"]) m.healthChecks.inc({ service, backend, result }, 0);
+    for (const kind of ERROR_KINDS) m.upstreamErrors.inc({ service, backend, kind }, 0);
+    m.requests.inc({ service, backend, strategy, method: "GET", code: "200" }, 0);
+    m.duration.zero({ service, backend, strategy });
   }
 
   /**
@@ -174,31 +242,40 @@ export class Metrics {
    * counted: the answer may be relayed after the last request ended (a small body is read whole
    * with its head), and counting it would bring the series back.
    */
-  async removeBackend(name: string): Promise<void> {
-    this.#gone.add(name);
-    for (const o of this.#observers) o.forget?.(name);
+  async removeBackend(backend: string): Promise<void> {
+    this.#gone.add(backend);
+    for (const o of this.#observers) o.forget?.(backend);
     for (const cache of [this.#requestChildren, this.#durationChildren]) {
-      for (const key of cache.keys()) if (key.startsWith(`${name}\0`)) cache.delete(key);
+      for (const key of cache.keys()) if (key.startsWith(`${backend}\0`)) cache.delete(key);
     }
-    for (const m of [this.requests, this.duration, this.healthChecks, this.upstreamErrors]) {
-      await removeBackendSeries(m, name);
+    const m = this.#m;
+    for (const metric of [m.requests, m.duration, m.healthChecks, m.upstreamErrors]) {
+      await removeSeries(metric, { service: this.service, backend });
     }
   }
 
-  /** Record the current strategy in `lb_strategy_info`. */
-  setStrategy(name: string): void {
-    this.strategyInfo.reset();
-    this.strategyInfo.set({ strategy: name }, 1);
+  /** Record the service's current strategy in `lb_strategy_info`. */
+  setStrategy(strategy: string): void {
+    const info = this.#m.strategyInfo;
+    if (this.#strategy !== undefined) info.remove({ service: this.service, strategy: this.#strategy });
+    this.#strategy = strategy;
+    info.set({ service: this.service, strategy }, 1);
   }
 
-  /** Count one answered request. */
+  /** Count one answered request (`backend` is "none" when no backend was eligible). */
   countRequest(backend: string, strategy: string, method: string, code: number): void {
     const m = methodLabel(method);
     const key = `${backend}\0${strategy}\0${m}\0${code}`;
     let child = this.#requestChildren.get(key);
     if (!child) {
       if (this.#gone.has(backend)) return;
-      child = this.requests.labels({ backend, strategy, method: m, code: String(code) });
+      child = this.#m.requests.labels({
+        service: this.service,
+        backend,
+        strategy,
+        method: m,
+        code: String(code),
+      });
       this.#requestChildren.set(key, child);
     }
     child.inc();
@@ -211,10 +288,20 @@ export class Metrics {
     let child = this.#durationChildren.get(key);
     if (!child) {
       if (this.#gone.has(backend)) return;
-      child = this.duration.labels({ backend, strategy });
+      child = this.#m.duration.labels({ service: this.service, backend, strategy });
       this.#durationChildren.set(key, child);
     }
     child.observe(seconds);
     for (const o of this.#observers) o.observeDuration(backend, strategy, seconds);
+  }
+
+  /** Count one upstream failure. */
+  upstreamError(backend: string, kind: UpstreamErrorKind): void {
+    this.#m.upstreamErrors.inc({ service: this.service, backend, kind });
+  }
+
+  /** Count one active health check result. */
+  healthCheck(backend: string, ok: boolean): void {
+    this.#m.healthChecks.inc({ service: this.service, backend, result: ok ? "success" : "failure" });
   }
 }

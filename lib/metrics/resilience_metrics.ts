@@ -1,59 +1,62 @@
 /**
  * Metrics of the resilience features: retries, the retry budget, ejections, the wait queue and
- * config reloads. Registered on the process's one registry next to {@linkcode Metrics}.
+ * config reloads. Registered on the process's one registry next to `Metrics`; each service
+ * records through a {@linkcode ServiceResilienceMetrics} view bound to its `service` label.
  *
  * @module
  */
 
 import { Counter, Gauge, type Registry } from "prom-client";
-import { removeBackendSeries } from "./series.ts";
+import { removeSeries } from "./series.ts";
 
 /** Resilience metrics of one proxy instance. */
 export class ResilienceMetrics {
-  readonly retries: Counter<"backend" | "reason">;
-  readonly budgetExhausted: Counter;
-  readonly ejections: Counter<"backend">;
-  readonly queued: Gauge;
-  readonly queueRejected: Counter<"reason">;
+  readonly retries: Counter<"service" | "backend" | "reason">;
+  readonly budgetExhausted: Counter<"service">;
+  readonly ejections: Counter<"service" | "backend">;
+  readonly queued: Gauge<"service">;
+  readonly queueRejected: Counter<"service" | "reason">;
   readonly reloads: Counter<"result">;
+  #queues = new Map<string, () => number>();
 
-  /**
-   * Create and register the metrics.
-   *
-   * @param queueLength read at scrape time, so the gauge cannot drift from the queue.
-   */
-  constructor(registry: Registry, queueLength: () => number = () => 0) {
+  /** Create and register the metrics. */
+  constructor(registry: Registry) {
     const registers = [registry];
+    const queues = () => this.#queues;
     this.retries = new Counter({
       name: "lb_retries_total",
       help:
-        "Retries sent, by the backend whose attempt failed and the reason (connect_failure, reset, timeout or the status code).",
-      labelNames: ["backend", "reason"],
+        "Retries sent, by service, the backend whose attempt failed and the reason (connect_failure, reset, timeout or the status code).",
+      labelNames: ["service", "backend", "reason"],
       registers,
     });
     this.budgetExhausted = new Counter({
       name: "lb_retry_budget_exhausted_total",
-      help: "Retries not sent because the retry budget was spent.",
+      help: "Retries not sent because the service's retry budget was spent.",
+      labelNames: ["service"],
       registers,
     });
     this.ejections = new Counter({
       name: "lb_ejections_total",
       help: "Backends ejected by passive health (consecutive failed requests).",
-      labelNames: ["backend"],
+      labelNames: ["service", "backend"],
       registers,
     });
     this.queued = new Gauge({
       name: "lb_queued_requests",
-      help: "Requests waiting because every healthy backend is at max_connections.",
+      help: "Requests waiting because every healthy backend of the service is at max_connections.",
+      labelNames: ["service"],
       registers,
+      // Read at scrape time, so the gauge cannot drift from the queue.
       collect() {
-        this.set(queueLength());
+        this.reset();
+        for (const [service, length] of queues()) this.set({ service }, length());
       },
     });
     this.queueRejected = new Counter({
       name: "lb_queue_rejected_total",
       help: "Requests answered 503 by the wait queue: full or timeout.",
-      labelNames: ["reason"],
+      labelNames: ["service", "reason"],
       registers,
     });
     this.reloads = new Counter({
@@ -63,17 +66,63 @@ export class ResilienceMetrics {
       registers,
     });
     for (const result of ["success", "failure"]) this.reloads.inc({ result }, 0);
-    for (const reason of ["full", "timeout"]) this.queueRejected.inc({ reason }, 0);
+  }
+
+  /** The view through which `service` records; `queueLength` is read at every scrape. */
+  service(service: string, queueLength: () => number): ServiceResilienceMetrics {
+    this.#queues.set(service, queueLength);
+    for (const reason of ["full", "timeout"]) this.queueRejected.inc({ service, reason }, 0);
+    this.budgetExhausted.inc({ service }, 0);
+    return new ServiceResilienceMetrics(this, service);
+  }
+
+  /** Drop every series of a service that is gone. */
+  async removeService(service: string): Promise<void> {
+    this.#queues.delete(service);
+    for (const m of [this.retries, this.budgetExhausted, this.ejections, this.queueRejected]) {
+      await removeSeries(m, { service });
+    }
+  }
+}
+
+/** The resilience metrics of one service. */
+export class ServiceResilienceMetrics {
+  readonly service: string;
+  readonly #m: ResilienceMetrics;
+
+  constructor(metrics: ResilienceMetrics, service: string) {
+    this.#m = metrics;
+    this.service = service;
   }
 
   /** Create a backend's series at zero so dashboards see it before its first failure. */
-  addBackend(name: string): void {
-    this.ejections.inc({ backend: name }, 0);
+  addBackend(backend: string): void {
+    this.#m.ejections.inc({ service: this.service, backend }, 0);
   }
 
   /** Drop every series of a backend that left the pool. */
-  async removeBackend(name: string): Promise<void> {
-    await removeBackendSeries(this.ejections, name);
-    await removeBackendSeries(this.retries, name);
+  async removeBackend(backend: string): Promise<void> {
+    await removeSeries(this.#m.ejections, { service: this.service, backend });
+    await removeSeries(this.#m.retries, { service: this.service, backend });
+  }
+
+  /** Count a retry of an attempt on `backend` that failed for `reason`. */
+  retried(backend: string, reason: string): void {
+    this.#m.retries.inc({ service: this.service, backend, reason });
+  }
+
+  /** Count a failed attempt not retried because the budget was spent. */
+  budgetExhausted(): void {
+    this.#m.budgetExhausted.inc({ service: this.service });
+  }
+
+  /** Count a passive-health ejection. */
+  ejected(backend: string): void {
+    this.#m.ejections.inc({ service: this.service, backend });
+  }
+
+  /** Count a request the wait queue answered 503. */
+  queueRejected(reason: "full" | "timeout"): void {
+    this.#m.queueRejected.inc({ service: this.service, reason });
   }
 }

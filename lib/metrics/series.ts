@@ -1,9 +1,9 @@
 /**
- * Removing every series of one backend from a prom-client metric.
+ * Removing every series of one backend (or one service) from a prom-client metric.
  *
  * prom-client's `remove(labels)` only deletes the series whose label set is exactly `labels`;
- * a metric with more labels than `backend` (code, method, strategy, reason) keeps every series
- * when given `{backend}` alone. This looks the series up and removes each one by its full set.
+ * a metric with more labels (code, method, strategy, reason) keeps every series when given
+ * `{backend}` alone. This looks the series up and removes each one by its full set.
  *
  * @module
  */
@@ -15,22 +15,26 @@ interface LabelledMetric {
 }
 
 /**
- * Remove every series of `metric` whose `backend` label is `name`.
+ * Remove every series of `metric` whose labels include all of `match`.
  *
  * @example
  * ```ts
  * import { Counter, Registry } from "prom-client";
- * import { removeBackendSeries } from "./series.ts";
- * const c = new Counter({ name: "x", help: "x", labelNames: ["backend", "code"], registers: [new Registry()] });
- * c.inc({ backend: "a", code: "200" });
- * await removeBackendSeries(c, "a");
+ * import { removeSeries } from "./series.ts";
+ * const c = new Counter({ name: "x", help: "x", labelNames: ["service", "backend", "code"], registers: [new Registry()] });
+ * c.inc({ service: "web", backend: "a", code: "200" });
+ * await removeSeries(c, { service: "web", backend: "a" });
  * ```
  */
-export async function removeBackendSeries(metric: LabelledMetric, name: string): Promise<void> {
+export async function removeSeries(
+  metric: LabelledMetric,
+  match: Readonly<Record<string, string>>,
+): Promise<void> {
   const { values } = await metric.get();
   const seen = new Set<string>();
+  const wanted = Object.entries(match);
   for (const { labels } of values) {
-    if (labels.backend !== name) continue;
+    if (!wanted.every(([k, v]) => labels[k] === v)) continue;
     // Histograms report one value per bucket (`le`) and `_sum`/`_count`; the series is the rest.
     const { le: _le, ...series } = labels;
     const key = JSON.stringify(series);

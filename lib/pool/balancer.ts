@@ -18,17 +18,17 @@ import type {
   StrategyTuning,
 } from "../../algorithms/mod.ts";
 import type { Backend } from "./backend.ts";
-import type { Metrics } from "../metrics/mod.ts";
+import type { ServiceMetrics } from "../metrics/mod.ts";
 import type { Pool } from "./pool.ts";
 
 /** Owns the current strategy and per-request accounting. */
 export class Balancer {
   readonly pool: Pool;
-  #metrics: Metrics;
+  #metrics: ServiceMetrics;
   #options: StrategyOptions;
   #strategy: Strategy;
 
-  constructor(pool: Pool, metrics: Metrics, strategy: string, options: StrategyOptions) {
+  constructor(pool: Pool, metrics: ServiceMetrics, strategy: string, options: StrategyOptions) {
     this.pool = pool;
     this.#metrics = metrics;
     this.#options = options;

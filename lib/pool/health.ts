@@ -16,7 +16,7 @@
  */
 
 import type { HealthCheckConfig } from "../config/mod.ts";
-import type { Metrics } from "../metrics/mod.ts";
+import type { ServiceMetrics } from "../metrics/mod.ts";
 import { UpstreamClient } from "../upstream/mod.ts";
 import type { Backend } from "./backend.ts";
 import type { Pool } from "./pool.ts";
@@ -57,14 +57,19 @@ const PROBE_HEADERS = ["user-agent", "lb-health-check", "accept", "*/*"];
 export class HealthChecker {
   #pool: Pool;
   #config: HealthCheckConfig;
-  #metrics: Metrics;
+  #metrics: ServiceMetrics;
   // Keyed by object, not name: a reload may replace a backend by a new one of the same name.
   #timers = new Map<Backend, ReturnType<typeof setTimeout>>();
   #counts = new WeakMap<Backend, Counts>();
   #client: UpstreamClient;
   #stopped = false;
 
-  constructor(pool: Pool, config: HealthCheckConfig, metrics: Metrics, options: HealthCheckerOptions = {}) {
+  constructor(
+    pool: Pool,
+    config: HealthCheckConfig,
+    metrics: ServiceMetrics,
+    options: HealthCheckerOptions = {},
+  ) {
     this.#pool = pool;
     this.#config = config;
     this.#metrics = metrics;
@@ -109,7 +114,7 @@ export class HealthChecker {
   async check(backend: Backend): Promise<void> {
     const result = await this.probe(backend);
     if (this.#stopped || this.#pool.get(backend.name) !== backend) return;
-    this.#metrics.healthChecks.inc({ backend: backend.name, result: result.ok ? "success" : "failure" });
+    this.#metrics.healthCheck(backend.name, result.ok);
     this.apply(backend, result);
   }
 

@@ -15,7 +15,7 @@ import type { Backend, BackendSource } from "./backend.ts";
 import type { Balancer } from "./balancer.ts";
 import type { BackendConfig } from "../config/mod.ts";
 import type { HealthChecker } from "./health.ts";
-import type { Metrics, ResilienceMetrics } from "../metrics/mod.ts";
+import type { ServiceMetrics, ServiceResilienceMetrics } from "../metrics/mod.ts";
 import type { Pool } from "./pool.ts";
 
 /** Follows container resource stats per backend (the Docker stats collector). */
@@ -31,8 +31,8 @@ export interface MembershipTarget {
   readonly pool: Pool;
   readonly balancer: Balancer;
   readonly health: HealthChecker;
-  readonly metrics: Metrics;
-  readonly resilience: ResilienceMetrics;
+  readonly metrics: ServiceMetrics;
+  readonly resilience: ServiceResilienceMetrics;
   /** Where container stats are followed; absent: nothing is tracked. */
   readonly containers?: ContainerTracker;
 }

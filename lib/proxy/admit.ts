@@ -11,16 +11,18 @@
 
 import type { PickContext } from "../../algorithms/mod.ts";
 import type { Backend, Balancer } from "../pool/mod.ts";
-import type { Config } from "../config/mod.ts";
+import type { ServiceSettings } from "../config/mod.ts";
 import { type ServerResponse, textResponse } from "../listener/mod.ts";
-import type { ResilienceMetrics } from "../metrics/mod.ts";
+import type { ServiceResilienceMetrics } from "../metrics/mod.ts";
 import type { WaitQueue } from "../resilience/mod.ts";
 
 /** What admission needs. */
 export interface AdmitDeps {
   readonly balancer: Balancer;
   readonly queue: WaitQueue;
-  readonly resilience: ResilienceMetrics;
+  readonly resilience: ServiceResilienceMetrics;
+  /** The service's settings in effect: `queue.timeout` and the health check interval. */
+  readonly config: ServiceSettings;
   readonly now: () => number;
 }
 
@@ -32,12 +34,11 @@ export interface AdmitDeps {
  */
 export async function admit(
   deps: AdmitDeps,
-  config: Config,
   ctx: PickContext,
   client: { readonly signal: AbortSignal },
   triedFirst = false,
 ): Promise<{ backend: Backend } | ServerResponse> {
-  const { balancer, queue, now } = deps;
+  const { balancer, queue, now, config } = deps;
   const pool = balancer.pool;
   const first = !triedFirst && queue.length === 0 ? balancer.acquire(ctx) : undefined;
   if (first) return { backend: first };
@@ -50,7 +51,7 @@ export async function admit(
     const outcome = await queue.wait(client.signal, deadline - now(), front);
     if (outcome === "aborted") return { status: 499, headers: [], body: null };
     if (outcome !== "ready") {
-      deps.resilience.queueRejected.inc({ reason: outcome });
+      deps.resilience.queueRejected(outcome);
       return unavailable("every backend is at its connection limit", retryAfter);
     }
     const backend = balancer.acquire(ctx);

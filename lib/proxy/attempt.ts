@@ -10,7 +10,7 @@
 
 import type { Backend, Balancer } from "../pool/mod.ts";
 import type { AttemptOutcome, OutlierDetector } from "../resilience/mod.ts";
-import type { Metrics } from "../metrics/mod.ts";
+import type { ServiceMetrics } from "../metrics/mod.ts";
 import type {
   BodyOutcome,
   UpstreamClient,
@@ -24,7 +24,7 @@ import type {
 export interface AttemptDeps {
   readonly balancer: Balancer;
   readonly client: UpstreamClient;
-  readonly metrics: Metrics;
+  readonly metrics: ServiceMetrics;
   readonly outliers: OutlierDetector<Backend>;
   readonly now: () => number;
   /** Strategy label for the duration metric. */
@@ -76,7 +76,7 @@ export async function attempt(
     const ms = now() - started;
     const failed = verdict !== "success" && verdict !== "cancelled";
     if (failed && verdict.kind !== "status") {
-      metrics.upstreamErrors.inc({ backend: backend.name, kind: verdict.kind });
+      metrics.upstreamError(backend.name, verdict.kind);
     }
     // Passive health first: an ejection is decided while this attempt still counts in flight.
     if (verdict !== "cancelled") outliers.record(backend, failed ? verdict : undefined);

@@ -1,46 +1,41 @@
 /**
- * The forwarder: one public request in, one or more backend attempts out, the response streamed
- * back.
+ * The forwarder: one public request in, routed to a service, one or more backend attempts out,
+ * the response streamed back.
  *
- * Errors become statuses only here, at the edge: 503 when no backend is eligible (or the wait
- * queue is full or timed out), 502 when the backend connection fails or resets, 504 when no
- * response headers arrive within `timeouts.request`. A failed attempt of an idempotent request
- * is retried on another backend when `retries` allows it (see lib/resilience/retry_budget.ts); response
- * bodies always stream without buffering.
+ * Errors become statuses only here, at the edge: 404 when no route matches, 503 when no backend
+ * of the service is eligible (or its wait queue is full or timed out), 502 when the backend
+ * connection fails or resets, 504 when no response headers arrive within `timeouts.request`. A
+ * failed attempt of an idempotent request is retried on another backend when the service's
+ * `retries` allow it (see lib/resilience/retry_budget.ts); response bodies always stream without
+ * buffering.
  *
  * @module
  */
 
 import { attempt, type AttemptDeps, type AttemptResult, discard } from "./attempt.ts";
 import { admit } from "./admit.ts";
-import type { Backend, Balancer } from "../pool/mod.ts";
+import type { Backend } from "../pool/mod.ts";
 import type { Config } from "../config/mod.ts";
-import {
-  conditionOf,
-  matches,
-  type OutlierDetector,
-  type RetryBudget,
-  type WaitQueue,
-} from "../resilience/mod.ts";
+import { conditionOf, matches } from "../resilience/mod.ts";
 import { downstreamHeaders, requestIdOf, upstreamHeaders } from "./headers.ts";
-import type { Metrics, ResilienceMetrics } from "../metrics/mod.ts";
+import type { Metrics } from "../metrics/mod.ts";
 import { prepareBody, type PreparedBody } from "./replay.ts";
 import type { UpstreamClient } from "../upstream/mod.ts";
-import { createHashKey, type HashKeyFunction } from "../net/mod.ts";
 import { ProtocolError } from "../http1/mod.ts";
 import { type ServerRequest, type ServerResponse, textResponse } from "../listener/mod.ts";
+import type { Router } from "../routing/mod.ts";
+import type { Service } from "../service/mod.ts";
+import { targetOf } from "./target.ts";
 
 /** Everything the forwarder needs. */
 export interface ProxyDeps {
   /** The current config; read once per request, so a reload never changes a request midway. */
   readonly config: () => Config;
-  readonly balancer: Balancer;
+  /** The route table in effect, bound to the running services (both change on reload). */
+  readonly router: () => Router<Service>;
   readonly client: UpstreamClient;
+  /** For requests no route matched; a service's own go through its view. */
   readonly metrics: Metrics;
-  readonly resilience: ResilienceMetrics;
-  readonly budget: RetryBudget;
-  readonly outliers: OutlierDetector<Backend>;
-  readonly queue: WaitQueue;
   /** Monotonic clock in ms. */
   readonly now: () => number;
 }
@@ -62,23 +57,6 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The origin-form request target to send upstream, byte-for-byte: an origin-form target (`/a//b?`)
- * exactly as the client sent it; for an absolute-form one (`http://host/path`) only its path and
- * query, never its authority, so a client cannot choose which host we dial.
- */
-export function targetOf(target: string): string {
-  if (target.charCodeAt(0) === 47) return target; // "/"
-  const scheme = target.indexOf("://");
-  if (scheme === -1) return "/"; // asterisk-form (OPTIONS *) or authority-form: the backend's root
-  const authority = scheme + 3;
-  const slash = target.indexOf("/", authority);
-  const query = target.indexOf("?", authority);
-  if (slash === -1 && query === -1) return "/";
-  if (slash === -1 || (query !== -1 && query < slash)) return "/" + target.slice(query);
-  return target.slice(slash);
-}
-
-/**
  * A response whose request has been counted. Only `finish()` makes one (a type brand, free at run
  * time), and the handler must return one, so no path through it can answer without counting.
  */
@@ -86,44 +64,59 @@ type Finished = ServerResponse & { readonly __counted: never };
 
 /** Build the public request handler. */
 export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Promise<ServerResponse> {
-  const { balancer, metrics, resilience, budget } = deps;
-  // The affinity key function depends on the config; rebuilt only when a reload swaps it.
-  let keyConfig: Config | undefined;
-  let keyOf: HashKeyFunction = () => "";
-  const keyFunction = (config: Config) => {
-    if (config !== keyConfig) {
-      keyConfig = config;
-      keyOf = createHashKey({ key: config.hash.key, trustedProxies: config.trustedProxies });
-    }
-    return keyOf;
-  };
-
   // Rebuilt only when a reload or a strategy switch changes what it holds.
-  let shared: AttemptDeps | undefined;
-  const attemptDepsFor = (config: Config, strategy: string): AttemptDeps => {
-    if (shared?.timeouts !== config.timeouts || shared.strategy !== strategy) {
-      shared = { ...deps, strategy, timeouts: config.timeouts };
+  const shared = new WeakMap<Service, AttemptDeps>();
+  const attemptDepsFor = (svc: Service, config: Config, strategy: string): AttemptDeps => {
+    let d = shared.get(svc);
+    if (d?.timeouts !== config.timeouts || d.strategy !== strategy) {
+      d = {
+        balancer: svc.balancer,
+        client: deps.client,
+        metrics: svc.metrics,
+        outliers: svc.outliers,
+        now: deps.now,
+        strategy,
+        timeouts: config.timeouts,
+      };
+      shared.set(svc, d);
     }
-    return shared;
+    return d;
   };
 
-  return async (req): Promise<Finished> => {
+  return async (req): Promise<ServerResponse> => {
     const config = deps.config();
+    const target = targetOf(req.target);
+    const choice = deps.router().match({ method: req.method, target, headers: req.headers });
+    if (!choice) {
+      deps.metrics.countUnrouted(req.method, 404);
+      return notFound(req, target);
+    }
+    return await forward(choice.service, choice.target ?? target, req, config);
+  };
+
+  async function forward(
+    svc: Service,
+    target: string,
+    req: ServerRequest,
+    config: Config,
+  ): Promise<Finished> {
+    const { balancer, budget, resilience } = svc;
+    const settings = svc.config;
     const clientIp = req.remoteAddr.hostname;
     const strategy = balancer.strategy;
     /** The one place a request is counted: its backend (or "none") and the status it got. */
     const finish = (backend: string, res: ServerResponse): Finished => {
-      metrics.countRequest(backend, strategy, req.method, res.status);
+      svc.metrics.countRequest(backend, strategy, req.method, res.status);
       return res as Finished;
     };
-    const key = keyFunction(config);
+    const key = svc.hashKey;
     // Lazy: only hashing strategies read the key, and computing it parses addresses and headers.
     const ctx = {
       get hashKey() {
         return key(req, clientIp);
       },
     };
-    const { retries } = config;
+    const { retries } = settings;
     const mayRetry = retries.attempts > 0 && IDEMPOTENT_METHODS.has(req.method);
     const limit = mayRetry ? retries.maxBodyBytes : 0;
     let body: PreparedBody;
@@ -141,15 +134,17 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     }
 
     // The common case, nobody queued and a backend free, needs no await.
-    const empty = deps.queue.length === 0;
+    const empty = svc.queue.length === 0;
     const free = empty ? balancer.acquire(ctx) : undefined;
-    const admitted = free ? { backend: free } : await admit(deps, config, ctx, req, empty);
+    const admitted = free
+      ? { backend: free }
+      : await admit({ ...svc, config: settings, now: deps.now }, ctx, req, empty);
     if (!("backend" in admitted)) return finish("none", admitted);
     budget.recordRequest();
     const requestId = requestIdOf(req.headers);
     const upstream = {
       method: req.method,
-      target: targetOf(req.target),
+      target,
       headers: upstreamHeaders(req.headers.raw, { clientIp, proto: "http", requestId }),
       body: body.body,
       // A getter: the signal is created on first read, which the client does only for responses
@@ -158,7 +153,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         return req.signal;
       },
     };
-    const attemptDeps = attemptDepsFor(config, strategy);
+    const attemptDeps = attemptDepsFor(svc, config, strategy);
     const tried: Backend[] = [];
     let backend = admitted.backend;
     let result: AttemptResult;
@@ -171,13 +166,13 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         req.signal.aborted
       ) break;
       if (!budget.tryRetry()) {
-        resilience.budgetExhausted.inc();
+        resilience.budgetExhausted();
         break;
       }
       tried.push(backend);
       const next = balancer.acquire(ctx, tried);
       if (!next) break;
-      resilience.retries.inc({ backend: backend.name, reason: conditionOf(outcome) });
+      resilience.retried(backend.name, conditionOf(outcome));
       await discard(result);
       backend = next;
     }
@@ -195,7 +190,16 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     setHeader(headers, "x-request-id", requestId);
     if (expose) setHeader(headers, "x-lb-backend", backend.name);
     return finish(backend.name, { status: result.status, headers, body: result.body, length: result.length });
-  };
+  }
+}
+
+/** The 404 for a request no route matched, naming what was looked at (shortened, as text). */
+function notFound(req: ServerRequest, target: string): ServerResponse {
+  const q = target.indexOf("?");
+  const path = q === -1 ? target : target.slice(0, q);
+  const host = req.headers.get("host") ?? "(none)";
+  const short = (s: string) => s.length > 100 ? `${s.slice(0, 100)}...` : s;
+  return textResponse(404, `Not Found: no route for host ${short(host)} path ${short(path)}`);
 }
 
 /** Replace every `name` field (lower-case name) in flat pairs with one `name: value`. */

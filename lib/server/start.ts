@@ -21,12 +21,13 @@ import {
 } from "../docker/mod.ts";
 import type { Http1Server } from "../listener/mod.ts";
 import { Metrics, ResilienceMetrics, StatsWindow } from "../metrics/mod.ts";
-import type { Backend, Balancer, HealthChecker, Pool, Reloader, ReloadResult } from "../pool/mod.ts";
-import { reloadFrom } from "../pool/mod.ts";
+import type { Backend, Balancer, HealthChecker, Pool } from "../pool/mod.ts";
 import { createProxyHandler } from "../proxy/mod.ts";
 import type { OutlierDetector } from "../resilience/mod.ts";
+import { Router } from "../routing/mod.ts";
+import { type Reloader, reloadFrom, type ReloadResult, type Service, ServiceSet } from "../service/mod.ts";
+import { UpstreamClient } from "../upstream/mod.ts";
 import { listenAdmin, listenPublic } from "./listen.ts";
-import { createPoolParts, type PoolParts, type Runtime, stopPoolParts } from "./parts.ts";
 
 /** Options for {@linkcode startLoadBalancer}; all optional. */
 export interface StartOptions {
@@ -60,23 +61,31 @@ export interface StartOptions {
 export interface LoadBalancer {
   readonly proxyAddr: Deno.NetAddr;
   readonly adminAddr: Deno.NetAddr;
-  readonly pool: Pool;
-  readonly balancer: Balancer;
   readonly metrics: Metrics;
+  /** The running services (a reload adds, changes and retires them). */
+  readonly services: ServiceSet;
+  /** The service named `name`, or the first one; throws when there is no such service. */
+  service(name?: string): Service;
+  /** The first service's pool (the only service of a config with a top-level `backends`). */
+  readonly pool: Pool;
+  /** The first service's balancer. */
+  readonly balancer: Balancer;
+  /** The first service's health checker. */
   readonly health: HealthChecker;
-  /** Passive health: consecutive failures and ejections per backend. */
+  /** The first service's passive health: consecutive failures and ejections per backend. */
   readonly outliers: OutlierDetector<Backend>;
+  /** The first service's last minute of per-backend requests. */
+  readonly stats: StatsWindow;
   /**
-   * Where discovered backends enter and leave (Docker discovery feeds it when enabled). They are
-   * probed before they get traffic, drain when removed, and survive config reloads.
+   * Where discovered backends enter and leave (Docker discovery feeds it when enabled), routed to
+   * their service. They are probed before they get traffic, drain when removed, and survive
+   * config reloads.
    */
   readonly sink: DiscoverySink;
   /** The config in effect (changes on reload). */
   config(): Config;
   /** Re-read the config source and apply it; the running config stays on any error. */
   reload(): Promise<ReloadResult>;
-  /** Last minute of per-backend requests, for the status page and `/api/stats`. */
-  readonly stats: StatsWindow;
   /** Stop accepting, let in-flight requests finish up to `shutdown_timeout`, close everything. */
   shutdown(): Promise<void>;
 }
@@ -104,15 +113,10 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   const now = options.now ?? (() => performance.now());
   const registry = options.registry ?? new Registry();
   const metrics = new Metrics(registry, options.processMetrics ?? true);
-  const stats = new StatsWindow({ now });
-  metrics.addObserver(stats);
-  const rt: Runtime = {
-    log,
-    now,
-    random: options.random ?? Math.random,
-    metrics,
-    resilience: new ResilienceMetrics(registry, () => parts.queue.length),
-  };
+  const unrouted = new StatsWindow({ now });
+  metrics.addUnroutedObserver(unrouted);
+  const resilience = new ResilienceMetrics(registry);
+  const client = new UpstreamClient({ now });
   // Docker is connected on first need only (lib/docker/link.ts).
   const docker = lazyDocker({
     socket: () => current.discovery.docker.socket,
@@ -121,42 +125,58 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     log,
     now,
   });
-  const parts = createPoolParts(config, () => current, rt, docker, options.stats ?? docker.stats);
+  const stats = options.stats ?? docker.stats;
+  const services = new ServiceSet(config.services, {
+    log,
+    now,
+    random: options.random ?? Math.random,
+    metrics,
+    resilience,
+    client,
+    containers: { track: docker.track, untrack: docker.untrack, stats },
+    trustedProxies: () => current.trustedProxies,
+  });
   if (needsDocker(config)) docker.connect();
+  const route = (c: Config) => new Router(c.routes, (name) => services.get(name)!);
+  let router = route(config);
   const reload = serializeReloads({
-    target: parts,
+    services,
+    resilience,
     log,
     source: options.configSource ??
       (() => Promise.resolve({ ok: false, errors: ["no config file to reload from"] } as ConfigResult)),
     current: () => current,
-    swap: (next: Config) => void (current = next),
+    swap: (next: Config) => {
+      current = next;
+      router = route(next);
+    },
   });
 
   const admin = listenAdmin(
     config.admin.listen,
     createAdminHandler({
       config: () => current,
-      balancer: parts.balancer,
+      services,
       metrics,
-      health: parts.health,
-      outliers: parts.outliers,
       log,
       reload: options.configSource ? reload : undefined,
-      stats,
+      unrouted,
     }),
     log,
   );
   let proxy: Http1Server;
   try {
-    await warmUp(parts, docker, config, options.discoveryWaitMs ?? 2_000, log);
-    proxy = listenPublic(config.listen, createProxyHandler({ ...parts, config: () => current, now }), {
+    await warmUp(services, docker, config, options.discoveryWaitMs ?? 2_000, log);
+    const handler = createProxyHandler({ config: () => current, router: () => router, client, metrics, now });
+    proxy = listenPublic(config.listen, handler, {
       headerTimeoutMs: () => current.timeouts.clientHeaderMs,
       idleTimeoutMs: () => current.timeouts.clientIdleMs,
       log,
       now,
     });
   } catch (e) {
-    stopPoolParts(parts);
+    services.stop();
+    client.close();
     await docker.close();
     await admin.shutdown();
     throw e;
@@ -171,29 +191,55 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   log("info", "listening", {
     proxy: `${proxy.addr.hostname}:${proxy.addr.port}`,
     admin: `${admin.addr.hostname}:${admin.addr.port}`,
-    strategy: parts.balancer.strategy,
+    services: services.all().map((s) => `${s.name}:${s.balancer.strategy}`).join(","),
   });
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     stopping ??= (async () => {
-      log("info", "shutting down", { in_flight: parts.pool.all().reduce((n, b) => n + b.inFlight, 0) });
+      const inFlight = services.all().reduce(
+        (n, s) => n + s.pool.all().reduce((m, b) => m + b.inFlight, 0),
+        0,
+      );
+      log("info", "shutting down", { in_flight: inFlight });
       await drain(proxy, current.shutdownTimeoutMs, log);
-      stopPoolParts(parts);
+      services.stop();
+      client.close();
       await docker.close();
       await admin.shutdown();
     })();
 
+  const service = (name?: string): Service => {
+    const s = name === undefined ? services.all()[0] : services.get(name);
+    if (!s) {
+      throw new RangeError(
+        `Cannot find service "${name}": services are ${services.all().map((x) => x.name).join(", ")}`,
+      );
+    }
+    return s;
+  };
   return {
     proxyAddr: proxy.addr,
     adminAddr: admin.addr,
-    pool: parts.pool,
-    balancer: parts.balancer,
     metrics,
-    health: parts.health,
-    outliers: parts.outliers,
-    sink: parts.sink,
-    stats,
+    services,
+    service,
+    get pool() {
+      return service().pool;
+    },
+    get balancer() {
+      return service().balancer;
+    },
+    get health() {
+      return service().health;
+    },
+    get outliers() {
+      return service().outliers;
+    },
+    get stats() {
+      return service().stats;
+    },
+    sink: services.sink,
     config: () => current,
     reload,
     shutdown,
@@ -219,22 +265,25 @@ function serializeReloads(reloader: Reloader): () => Promise<ReloadResult> {
  * one round of health checks of everything known, then the periodic checks.
  */
 async function warmUp(
-  parts: PoolParts,
+  services: ServiceSet,
   docker: DockerLink,
   config: Config,
   discoveryWaitMs: number,
   log: Logger,
 ): Promise<void> {
-  await startDiscovery(docker, parts.sink, config, discoveryWaitMs, log);
-  warnIfBlind(config, parts.pool, log);
-  await parts.health.firstRound();
-  parts.health.start();
-  parts.pool.markStarted();
-  const eligible = parts.pool.eligible().length;
-  log(eligible > 0 ? "info" : "warn", "first health check round done", {
-    eligible,
-    total: parts.pool.all().length,
-  });
+  await startDiscovery(docker, services.sink, config, discoveryWaitMs, log);
+  warnIfBlind(config, log);
+  await Promise.all(services.all().map((s) => s.health.firstRound()));
+  for (const s of services.all()) {
+    s.health.start();
+    s.pool.markStarted();
+    const eligible = s.pool.eligible().length;
+    log(eligible > 0 ? "info" : "warn", "first health check round done", {
+      service: s.name,
+      eligible,
+      total: s.pool.all().length,
+    });
+  }
 }
 
 /** Let in-flight requests finish for up to `timeoutMs`, then close what is left. */

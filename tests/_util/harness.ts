@@ -73,18 +73,26 @@ export async function startLb(
   const health = extra.includes("health_check:")
     ? ""
     : `health_check: {interval: 100ms, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 1}\n`;
-  const admin = extra.includes("admin:") ? "" : `admin: {listen: "127.0.0.1:0"}\n`;
-  const yaml = `listen: "127.0.0.1:0"\n${admin}${health}${extra}\nbackends:\n${list}\n`;
-  const parsed = parseConfig(yaml);
+  return await startLbFrom(`${health}${extra}\nbackends:\n${list}\n`, options);
+}
+
+/**
+ * Start the proxy from a whole YAML config (services, routes, ...), on loopback port 0 for both
+ * listeners unless the YAML says otherwise.
+ */
+export async function startLbFrom(yaml: string, options: StartOptions = {}): Promise<TestLb> {
+  const listen = /^listen:/m.test(yaml) ? "" : `listen: "127.0.0.1:0"\n`;
+  const admin = /^admin:/m.test(yaml) ? "" : `admin: {listen: "127.0.0.1:0"}\n`;
+  const parsed = parseConfig(`${listen}${admin}${yaml}`);
   if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
   const log = memoryLogger();
   const lb = await startLoadBalancer(parsed.config, { log, processMetrics: false, ...options });
-  return {
-    ...lb,
+  // Assigned onto the proxy's own object: its getters (pool, balancer, ...) keep following reloads.
+  return Object.assign(lb, {
     url: `http://127.0.0.1:${lb.proxyAddr.port}`,
     adminUrl: `http://127.0.0.1:${lb.adminAddr.port}`,
     logLines: log.lines,
-  };
+  });
 }
 
 /** Parse Prometheus text exposition into `name{labels}` -> value. */

@@ -54,19 +54,29 @@ Deno.test("proxy hides a backend killed and restarted under 300 req/s from every
     );
     assert.ok(result.sent >= RATE * 6, `sent ${result.sent}`);
     const m = await scrape(lb);
-    assert.equal(m.get('lb_ejections_total{backend="b1"}'), 1, "passive health ejected the dead backend");
+    assert.equal(
+      m.get('lb_ejections_total{service="default",backend="b1"}'),
+      1,
+      "passive health ejected the dead backend",
+    );
     assert.ok(errorsAtEjection >= 1 && errorsAtEjection <= 5, `ejected after ${errorsAtEjection} failures`);
     // The failures before the ejection are retried, as resets on reused connections or as
     // refused connects, whichever the timing gives: the behaviour is a retry, not its kind.
     const retried = ["connect_failure", "reset"]
-      .reduce((n, reason) => n + (m.get(`lb_retries_total{backend="b1",reason="${reason}"}`) ?? 0), 0);
+      .reduce(
+        (n, reason) =>
+          n + (m.get(`lb_retries_total{service="default",backend="b1",reason="${reason}"}`) ?? 0),
+        0,
+      );
     assert.ok(retried >= 1, `retries of b1's failed attempts: ${retried}`);
     assert.ok(firstRevivedRequestAt > 0, "the restarted backend got traffic again");
     // Two passing checks 200 ms apart (plus one interval of phase): well under a second.
     const back = firstRevivedRequestAt - restartedAt;
     assert.ok(back < 2 * 200 + 200 + 300, `traffic returned after ${back.toFixed(0)}ms`);
     assert.ok(revived!.seen.length > 50, `revived backend served ${revived!.seen.length}`);
-    for (const b of ["b0", "b1", "b2"]) assert.equal(m.get(`lb_active_connections{backend="${b}"}`), 0);
+    for (const b of ["b0", "b1", "b2"]) {
+      assert.equal(m.get(`lb_active_connections{service="default",backend="${b}"}`), 0);
+    }
     console.log(
       `sent ${result.sent}, failed 0, b1 ejected after ${errorsAtEjection} failures, back after ${
         back.toFixed(0)
@@ -102,8 +112,8 @@ Deno.test("proxy ejects a backend that answers 503 to everything and shifts its 
     assert.equal(lb.pool.get("b1")!.state, "ejected", "still ejected: base_ejection is 30s");
     assert.equal(result.byBackend.get("b1"), undefined, "no client saw b1's 503");
     const m = await scrape(lb);
-    assert.equal(m.get('lb_retries_total{backend="b1",reason="503"}'), bad.seen.length);
-    assert.equal(m.get('lb_backend_up{backend="b1"}'), 0);
+    assert.equal(m.get('lb_retries_total{service="default",backend="b1",reason="503"}'), bad.seen.length);
+    assert.equal(m.get('lb_backend_up{service="default",backend="b1"}'), 0);
     const api = await (await fetch(`${lb.adminUrl}/api/backends`)).json();
     assert.equal(api.find((b: { name: string }) => b.name === "b1").state, "ejected");
   } finally {

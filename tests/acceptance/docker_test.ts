@@ -70,8 +70,8 @@ dockerTest(
       "CPU samples for both containers",
       async () => {
         const m = await scrape(lb);
-        const b0 = m.get('lb_backend_cpu_ratio{backend="b0"}');
-        const b1 = m.get('lb_backend_cpu_ratio{backend="b1"}');
+        const b0 = m.get('lb_backend_cpu_ratio{service="default",backend="b0"}');
+        const b1 = m.get('lb_backend_cpu_ratio{service="default",backend="b1"}');
         return b0 !== undefined && b1 !== undefined && b1 > b0 + 0.05 ? { b0, b1 } : undefined;
       },
       15_000,
@@ -89,8 +89,8 @@ dockerTest(
     const share = (counts: Map<string, number>) =>
       (counts.get("b0") ?? 0) / [...counts.values()].reduce((a, b) => a + b);
     console.log(
-      `cpu ratio idle ${m.get('lb_backend_cpu_ratio{backend="b0"}')?.toFixed(3)}, busy ${
-        m.get('lb_backend_cpu_ratio{backend="b1"}')?.toFixed(3)
+      `cpu ratio idle ${m.get('lb_backend_cpu_ratio{service="default",backend="b0"}')?.toFixed(3)}, busy ${
+        m.get('lb_backend_cpu_ratio{service="default",backend="b1"}')?.toFixed(3)
       }; idle share: round_robin ${share(before).toFixed(3)}, least_resources ${share(after).toFixed(3)}`,
     );
     assert.ok(Math.abs(share(before) - 0.5) < 0.05, `round robin splits evenly, got ${share(before)}`);

@@ -54,7 +54,11 @@ Deno.test("proxy keeps serving through a broken and a shrinking reload under loa
     const m = await scrape(lb);
     assert.equal(m.get('lb_config_reloads_total{result="failure"}'), 1);
     assert.equal(m.get('lb_config_reloads_total{result="success"}'), 1);
-    assert.equal(m.get('lb_active_connections{backend="b2"}'), undefined, "b2 drained and gone");
+    assert.equal(
+      m.get('lb_active_connections{service="default",backend="b2"}'),
+      undefined,
+      "b2 drained and gone",
+    );
     assert.equal(lb.pool.retiring().length, 0);
     console.log(`sent ${result.sent}, failed 0, b2 had ${b2InFlightAtRemoval} in flight when removed`);
   } finally {
@@ -111,7 +115,9 @@ Deno.test("proxy returns lb_active_connections to 0 after 1,000 clients abort mi
     await waitFor(
       async () => {
         const m = await scrape(lb);
-        return [0, 1, 2].every((i) => m.get(`lb_active_connections{backend="b${i}"}`) === 0);
+        return [0, 1, 2].every((i) =>
+          m.get(`lb_active_connections{service="default",backend="b${i}"}`) === 0
+        );
       },
       5000,
       "every backend's active connections back to 0",
@@ -120,7 +126,10 @@ Deno.test("proxy returns lb_active_connections to 0 after 1,000 clients abort mi
     const m = await scrape(lb);
     const total = [0, 1, 2].reduce(
       (n, i) =>
-        n + (m.get(`lb_requests_total{backend="b${i}",strategy="round_robin",method="GET",code="200"}`) ?? 0),
+        n +
+        (m.get(
+          `lb_requests_total{service="default",backend="b${i}",strategy="round_robin",method="GET",code="200"}`,
+        ) ?? 0),
       0,
     );
     assert.equal(total, 1000);

@@ -33,8 +33,12 @@ Deno.test("admin /api/config redacts the token and answers in snake_case", async
     const text = await (await fetch(`${lb.adminUrl}/api/config`)).text();
     assert.ok(!text.includes("t0ps3cret"));
     assert.equal(JSON.parse(text).admin.token, "<redacted>");
-    assert.equal(JSON.parse(text).strategy, "round_robin");
-    assert.equal(JSON.parse(text).health_check.interval_ms, 100, "snake_case, like the config file");
+    assert.equal(JSON.parse(text).defaults.strategy, "round_robin");
+    assert.equal(
+      JSON.parse(text).services[0].health_check.interval_ms,
+      100,
+      "snake_case, like the config file",
+    );
     assert.deepEqual(text.match(/"[a-z0-9]+[A-Z]\w*":/g), null, "no camelCase key anywhere");
   } finally {
     await lb.shutdown();
@@ -67,7 +71,11 @@ Deno.test("admin PUT /api/strategy needs the bearer token when one is set", asyn
     await scheme.body?.cancel();
     const good = await put("Bearer t0ps3cret");
     assert.equal(good.status, 200);
-    assert.deepEqual(await good.json(), { strategy: "round_robin", previous: "round_robin" });
+    assert.deepEqual(await good.json(), {
+      service: "default",
+      strategy: "round_robin",
+      previous: "round_robin",
+    });
     const bad = await put("Bearer t0ps3cret", '{"strategy":"fastest"}');
     assert.equal(bad.status, 400);
     assert.match((await bad.json()).error, /unknown strategy "fastest"; valid: /);

@@ -17,25 +17,28 @@ Deno.test("GET /api/stats reports per-backend window numbers that add up", async
     assert.equal(r.headers.get("cache-control"), "no-store");
     const report = await r.json() as StatusReport;
     assert.equal(report.window_seconds, 60);
-    assert.equal(report.strategy, "round_robin");
+    assert.deepEqual(report.services.map((s) => s.name), ["default"]);
+    const [svc] = report.services;
+    assert.equal(svc.strategy, "round_robin");
     assert.ok(report.available.includes("round_robin"));
     assert.equal(report.token_required, false);
-    assert.deepEqual(report.backends.map((b) => [b.name, b.state, b.requests]), [
+    assert.deepEqual(svc.backends.map((b) => [b.name, b.state, b.requests]), [
       ["b0", "healthy", 20],
       ["b1", "healthy", 20],
     ]);
-    assert.equal(report.backends[0].error_ratio, 0);
-    assert.equal(report.backends[1].error_ratio, 1);
-    assert.equal(report.backends.reduce((n, b) => n + b.share, 0), 1);
-    for (const b of report.backends) {
+    assert.equal(svc.backends[0].error_ratio, 0);
+    assert.equal(svc.backends[1].error_ratio, 1);
+    assert.equal(svc.backends.reduce((n, b) => n + b.share, 0), 1);
+    for (const b of svc.backends) {
       assert.ok(b.rate > 0 && Number.isFinite(b.rate), `${b.name} rate ${b.rate}`);
       assert.ok(b.p50 !== null && b.p99 !== null && b.p50 <= b.p99, `${b.name} ${b.p50} ${b.p99}`);
       assert.equal(b.in_flight, 0);
     }
+    assert.equal(svc.unavailable, 0);
     assert.equal(report.unrouted, 0);
     const narrow = await (await fetch(`${lb.adminUrl}/api/stats?window=5`)).json() as StatusReport;
     assert.equal(narrow.window_seconds, 5);
-    assert.equal(narrow.backends[0].per_second.length, 4);
+    assert.equal(narrow.services[0].backends[0].per_second.length, 4);
     const capped = await (await fetch(`${lb.adminUrl}/api/stats?window=600`)).json() as StatusReport;
     assert.equal(capped.window_seconds, 60);
     for (const bad of ["0", "-1", "soon"]) {
@@ -49,7 +52,7 @@ Deno.test("GET /api/stats reports per-backend window numbers that add up", async
   }
 });
 
-Deno.test("GET /api/stats counts requests that found no eligible backend as unrouted", async () => {
+Deno.test("GET /api/stats counts requests that found no eligible backend as the service's unavailable", async () => {
   const be = startBackend();
   be.healthy = false;
   const lb = await startLb([be.url]);
@@ -58,8 +61,13 @@ Deno.test("GET /api/stats counts requests that found no eligible backend as unro
       assert.equal((await fetch(lb.url).then(async (r) => (await r.body?.cancel(), r))).status, 503);
     }
     const report = await (await fetch(`${lb.adminUrl}/api/stats`)).json() as StatusReport;
-    assert.equal(report.unrouted, 3);
-    assert.deepEqual(report.backends.map((b) => [b.state, b.requests, b.share]), [["unhealthy", 0, 0]]);
+    assert.equal(report.services[0].unavailable, 3);
+    assert.equal(report.unrouted, 0, "they matched a route");
+    assert.deepEqual(report.services[0].backends.map((b) => [b.state, b.requests, b.share]), [[
+      "unhealthy",
+      0,
+      0,
+    ]]);
   } finally {
     await lb.shutdown();
     await be.close();

@@ -5,7 +5,7 @@ import { sleep, steadyLoad } from "../../_util/load.ts";
 function strategyInfo(metrics: Map<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [key, value] of metrics) {
-    const m = /^lb_strategy_info\{strategy="([^"]+)"\}$/.exec(key);
+    const m = /^lb_strategy_info\{service="default",strategy="([^"]+)"\}$/.exec(key);
     if (m) out[m[1]] = value;
   }
   return out;
@@ -82,7 +82,7 @@ Deno.test("PUT /api/strategy needs the bearer token when admin.token is set", as
     }
     const ok = await put({ strategy }, "Bearer t0ken");
     assert.equal(ok.status, 200);
-    assert.deepEqual(await ok.json(), { strategy, previous: strategy });
+    assert.deepEqual(await ok.json(), { service: "default", strategy, previous: strategy });
     const unknown = await put({ strategy: "fastest" }, "Bearer t0ken");
     assert.equal(unknown.status, 400);
     assert.match((await unknown.json()).error, /unknown strategy "fastest"; valid: .*round_robin/);

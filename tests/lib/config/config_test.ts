@@ -19,10 +19,14 @@ Deno.test("parseConfig() applies documented defaults when only backends are give
   const c = configOf(B);
   assert.deepEqual(c.listen, { hostname: "0.0.0.0", port: 8080 });
   assert.deepEqual(c.admin, { listen: { hostname: "127.0.0.1", port: 8081 }, token: "" });
-  assert.equal(c.strategy, "round_robin");
+  assert.equal(c.services[0].strategy, "round_robin");
   assert.equal(c.exposeBackendHeader, false);
-  assert.deepEqual(c.backends, [{ name: "127.0.0.1_9001", url: "http://127.0.0.1:9001", weight: 1 }]);
-  assert.deepEqual(c.healthCheck, {
+  assert.deepEqual(c.services[0].backends, [{
+    name: "127.0.0.1_9001",
+    url: "http://127.0.0.1:9001",
+    weight: 1,
+  }]);
+  assert.deepEqual(c.services[0].healthCheck, {
     path: "/health",
     intervalMs: 5000,
     timeoutMs: 2000,
@@ -37,9 +41,9 @@ Deno.test("parseConfig() applies documented defaults when only backends are give
     clientIdleMs: 60000,
   });
   assert.equal(c.shutdownTimeoutMs, 10000);
-  assert.deepEqual(c.hash, { key: "client_ip" });
+  assert.deepEqual(c.services[0].hash, { key: "client_ip" });
   assert.deepEqual(c.trustedProxies, []);
-  assert.deepEqual(c.tuning, {});
+  assert.deepEqual(c.services[0].tuning, {});
 });
 
 Deno.test("parseConfig() reads hash, trusted_proxies and strategy tuning", () => {
@@ -49,16 +53,21 @@ trusted_proxies: ["10.0.0.0/8", "::1"]
 peak_ewma: {decay: 2s}
 least_resources: {cpu_weight: 0.5, memory_weight: 0.5, max_age: 3s}
 ${B}`);
-  assert.equal(c.strategy, "ip_hash");
-  assert.deepEqual(c.hash, { key: "cookie:session" });
+  assert.equal(c.services[0].strategy, "ip_hash");
+  assert.deepEqual(c.services[0].hash, { key: "cookie:session" });
   assert.deepEqual(c.trustedProxies, ["10.0.0.0/8", "::1"]);
-  assert.deepEqual(c.tuning, { ewmaDecayMs: 2000, cpuWeight: 0.5, memoryWeight: 0.5, statsMaxAgeMs: 3000 });
+  assert.deepEqual(c.services[0].tuning, {
+    ewmaDecayMs: 2000,
+    cpuWeight: 0.5,
+    memoryWeight: 0.5,
+    statsMaxAgeMs: 3000,
+  });
 });
 
 Deno.test("parseConfig() reads every key of the documented example", async () => {
   const r = await loadConfig(new URL("../../../config.yml", import.meta.url).pathname, () => undefined);
   assert.ok(r.ok, r.ok ? "" : r.errors.join("\n"));
-  assert.equal(r.config.backends.length, 3);
+  assert.equal(r.config.services[0].backends.length, 3);
   const c = configOf(`
 listen: "[::1]:9000"
 admin: {listen: ":9100", token: s3cret}
@@ -73,11 +82,11 @@ shutdown_timeout: 0
 `);
   assert.deepEqual(c.listen, { hostname: "::1", port: 9000 });
   assert.deepEqual(c.admin, { listen: { hostname: "0.0.0.0", port: 9100 }, token: "s3cret" });
-  assert.equal(c.strategy, "round_robin", "Go alias resolved");
+  assert.equal(c.services[0].strategy, "round_robin", "Go alias resolved");
   assert.equal(c.exposeBackendHeader, true);
-  assert.deepEqual(c.backends, [{ name: "web-1", url: "https://example.test:8443", weight: 3 }]);
-  assert.equal(c.healthCheck.intervalMs, 90000);
-  assert.deepEqual(c.healthCheck.expectedStatus, [[200, 200], [204, 204], [300, 302]]);
+  assert.deepEqual(c.services[0].backends, [{ name: "web-1", url: "https://example.test:8443", weight: 3 }]);
+  assert.equal(c.services[0].healthCheck.intervalMs, 90000);
+  assert.deepEqual(c.services[0].healthCheck.expectedStatus, [[200, 200], [204, 204], [300, 302]]);
   assert.deepEqual(c.timeouts, {
     requestMs: 2000,
     connectMs: 100,
@@ -93,8 +102,8 @@ Deno.test("parseConfig() expands ${VAR} and ${VAR:-default} in strings", () => {
     { TOKEN: "abc", PORT: "7000", W: "4" },
   );
   assert.equal(c.admin.token, "abc");
-  assert.equal(c.backends[0].url, "http://localhost:7000");
-  assert.equal(c.backends[0].weight, 4);
+  assert.equal(c.services[0].backends[0].url, "http://localhost:7000");
+  assert.equal(c.services[0].backends[0].weight, 4);
   const [e] = errorsOf(`admin: {token: "\${MISSING}"}\n${B}`);
   assert.match(e, /^config\.yml:1: admin\.token: environment variable MISSING is not set/);
 });
@@ -198,7 +207,11 @@ const INVALID: [string, string, RegExp][] = [
   ["admin not a map", `admin: yes\n${B}`, /admin: must be a mapping/],
   ["top not a map", "- a\n- b\n", /must be a mapping, got a list/],
   ["syntax error", "backends: [\n", /^config\.yml:\d+: YAML syntax error: /],
-  ["duplicate keys", `strategy: a\nstrategy: b\n${B}`, /YAML syntax error: Map keys must be unique/],
+  [
+    "duplicate keys",
+    `strategy: a\nstrategy: b\n${B}`,
+    /^config\.yml:2: strategy: duplicate key \(first given at config\.yml:1\)/,
+  ],
   ["binary garbage", "\0\x01\x02\xff", /not a text file/],
   ["bad hash key", `hash: {key: "ip"}\n${B}`, /^config\.yml:1: hash\.key: /],
   ["bad trusted proxy", `trusted_proxies: ["10.0.0.0/33"]\n${B}`, /^config\.yml:1: trusted_proxies\[0\]: /],

@@ -22,15 +22,17 @@ Deno.test("parseConfig() leaves Docker discovery off by default and never needs 
     socket: "/var/run/docker.sock",
     label: "lb.enable",
     portLabel: "lb.port",
+    serviceLabel: "lb.service",
     network: "",
   });
-  assert.equal(c.backends[0].container, undefined);
+  assert.equal(c.services[0].backends[0].container, undefined);
   assert.equal(needsDocker(c), false);
 });
 
 Deno.test("parseConfig() reads discovery.docker and backends[].container", () => {
   const c = configOf(`discovery:
-  docker: {enabled: true, socket: /run/docker.sock, label: "team=web", port_label: web.port, network: front}
+  docker: {enabled: true, socket: /run/docker.sock, label: "team=web", port_label: web.port, service_label: web.svc,
+    network: front}
 backends:
   - {name: a, url: "http://10.0.0.1:80", container: web-1}
   - {name: b, url: "http://10.0.0.2:80", container: 3f2a9c0d1e4b}
@@ -40,9 +42,10 @@ backends:
     socket: "/run/docker.sock",
     label: "team=web",
     portLabel: "web.port",
+    serviceLabel: "web.svc",
     network: "front",
   });
-  assert.deepEqual(c.backends.map((b) => b.container), ["web-1", "3f2a9c0d1e4b"]);
+  assert.deepEqual(c.services[0].backends.map((b) => b.container), ["web-1", "3f2a9c0d1e4b"]);
   assert.equal(needsDocker(c), true);
 });
 
@@ -54,9 +57,12 @@ Deno.test("parseConfig() needs Docker when only a backend names a container", ()
 
 Deno.test("parseConfig() treats an empty container (an unset ${VAR:-}) as none", () => {
   const text = `${B}    container: "\${LB_CONTAINER1:-}"\n`;
-  assert.equal(configOf(text).backends[0].container, undefined);
+  assert.equal(configOf(text).services[0].backends[0].container, undefined);
   assert.equal(needsDocker(configOf(text)), false);
-  assert.equal(configOf(text, { LB_CONTAINER1: "stack-backend1" }).backends[0].container, "stack-backend1");
+  assert.equal(
+    configOf(text, { LB_CONTAINER1: "stack-backend1" }).services[0].backends[0].container,
+    "stack-backend1",
+  );
 });
 
 Deno.test("parseConfig() turns discovery on from an environment string", () => {
@@ -67,8 +73,8 @@ Deno.test("parseConfig() turns discovery on from an environment string", () => {
 
 Deno.test("parseConfig() accepts empty or absent backends only with discovery enabled", () => {
   const on = "discovery: {docker: {enabled: true}}\n";
-  assert.deepEqual(configOf(`${on}backends: []\n`).backends, []);
-  assert.deepEqual(configOf(on).backends, []);
+  assert.deepEqual(configOf(`${on}backends: []\n`).services[0].backends, []);
+  assert.deepEqual(configOf(on).services[0].backends, []);
   const off = parse("discovery: {docker: {enabled: false}}\nbackends: []\n");
   assert.equal(off.ok, false);
   assert.match(

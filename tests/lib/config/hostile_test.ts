@@ -95,7 +95,7 @@ const CASES: [string, string, RegExp][] = [
   ["multiple documents", `${B}---\n${B}`, /YAML syntax error|Source contains multiple documents/],
   ["tagged value", `backends: !!binary aGVsbG8=\n`, /backends: must be a list/],
   ["custom tag", `backends: !evil [1]\n`, /YAML syntax error|backends|Unresolved tag/],
-  ["duplicate keys", `${B}${B}`, /Map keys must be unique/],
+  ["duplicate keys", `${B}${B}`, /backends: duplicate key/],
 ];
 
 Deno.test("parseConfig() answers every hostile config with one-line errors within a time bound", async () => {

@@ -31,23 +31,23 @@ Deno.test("parseSize() reads integers and binary units; formatSize() prints them
 
 Deno.test("parseConfig() applies the resilience defaults", () => {
   const c = configOf(B);
-  assert.deepEqual(c.retries, {
+  assert.deepEqual(c.services[0].retries, {
     attempts: 2,
     budget: 0.2,
     minPerSecond: 10,
     on: ["connect_failure", "reset", "502", "503", "504"],
     maxBodyBytes: 65536,
   });
-  assert.deepEqual(c.passive, {
+  assert.deepEqual(c.services[0].passive, {
     consecutiveFailures: 5,
     baseEjectionMs: 30000,
     maxEjectionMs: 300000,
     maxEjectedPercent: 50,
     on: ["connect_failure", "reset", "timeout", "5xx"],
   });
-  assert.equal(c.slowStartMs, 30000);
-  assert.deepEqual(c.queue, { max: 1000, timeoutMs: 5000 });
-  assert.equal(c.backends[0].maxConnections, undefined);
+  assert.equal(c.services[0].slowStartMs, 30000);
+  assert.deepEqual(c.services[0].queue, { max: 1000, timeoutMs: 5000 });
+  assert.equal(c.services[0].backends[0].maxConnections, undefined);
 });
 
 Deno.test("parseConfig() reads every resilience key", () => {
@@ -59,20 +59,20 @@ queue: {max: 0, timeout: 250ms}
 backends:
   - {url: "http://127.0.0.1:9001", max_connections: 64}
 `);
-  assert.deepEqual(c.retries, {
+  assert.deepEqual(c.services[0].retries, {
     attempts: 3,
     budget: 0.5,
     minPerSecond: 0,
     on: ["timeout", "5xx"],
     maxBodyBytes: 1 << 20,
   });
-  assert.deepEqual(c.passive.on, ["reset"]);
-  assert.equal(c.passive.baseEjectionMs, 1000);
-  assert.equal(c.slowStartMs, 0);
-  assert.deepEqual(c.queue, { max: 0, timeoutMs: 250 });
-  assert.equal(c.backends[0].maxConnections, 64);
-  assert.equal(configOf(`retries: {max_body: 4096}\n${B}`).retries.maxBodyBytes, 4096);
-  assert.deepEqual(configOf(`retries: {on: [502, "503", 502]}\n${B}`).retries.on, ["502", "503"]);
+  assert.deepEqual(c.services[0].passive.on, ["reset"]);
+  assert.equal(c.services[0].passive.baseEjectionMs, 1000);
+  assert.equal(c.services[0].slowStartMs, 0);
+  assert.deepEqual(c.services[0].queue, { max: 0, timeoutMs: 250 });
+  assert.equal(c.services[0].backends[0].maxConnections, 64);
+  assert.equal(configOf(`retries: {max_body: 4096}\n${B}`).services[0].retries.maxBodyBytes, 4096);
+  assert.deepEqual(configOf(`retries: {on: [502, "503", 502]}\n${B}`).services[0].retries.on, ["502", "503"]);
 });
 
 const INVALID: [string, string, RegExp][] = [

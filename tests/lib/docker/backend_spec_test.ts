@@ -11,6 +11,7 @@ const rules: SpecRules = {
   label: "lb.enable",
   portLabel: "lb.port",
   weightLabel: "lb.weight",
+  serviceLabel: "lb.service",
   defaultPort: 80,
   network: "",
 };
@@ -42,7 +43,7 @@ Deno.test("labelFilter() reads a bare key as key=true", () => {
 Deno.test("backendSpec() builds name, url, weight and container from labels and network", () => {
   assert.deepEqual(backendSpec(container(), rules), {
     ok: true,
-    spec: { name: "web-1", url: "http://172.17.0.5:80", weight: 1, container: "web-1" },
+    spec: { service: "default", name: "web-1", url: "http://172.17.0.5:80", weight: 1, container: "web-1" },
   });
   const labelled = container({ labels: { "lb.enable": "true", "lb.port": "8080", "lb.weight": "2.5" } });
   const result = backendSpec(labelled, rules);

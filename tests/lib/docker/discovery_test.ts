@@ -20,9 +20,9 @@ function recordingSink() {
       backends.set(spec.name, spec);
       calls.push({ op: "upsert", name: spec.name, at: performance.now() });
     },
-    remove(name) {
-      backends.delete(name);
-      calls.push({ op: "remove", name, at: performance.now() });
+    remove(spec) {
+      backends.delete(spec.name);
+      calls.push({ op: "remove", name: spec.name, at: performance.now() });
     },
   };
   return { sink, backends, calls };
@@ -52,6 +52,7 @@ dockerTest(
     discover(scope, { sink, label: enable, log });
     await waitFor("the early container", () => backends.get(early), 5_000);
     assert.deepEqual(backends.get(early), {
+      service: "default",
       name: early,
       url: `http://${await containerIp(early)}:8080`,
       weight: 1,

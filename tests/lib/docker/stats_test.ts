@@ -71,8 +71,8 @@ dockerTest(
     const registry = new Registry();
     registerResourceGauges(registry, stats);
     const text = await registry.metrics();
-    assert.match(text, /lb_backend_cpu_ratio\{backend="busy"\} 0\.\d+/);
-    assert.match(text, /lb_backend_memory_ratio\{backend="idle"\} \d/);
+    assert.match(text, /lb_backend_cpu_ratio\{service="default",backend="busy"\} 0\.\d+/);
+    assert.match(text, /lb_backend_memory_ratio\{service="default",backend="idle"\} \d/);
   },
 );
 

@@ -22,15 +22,22 @@ Deno.test("metrics count known traffic exactly, per backend, method and code", a
     const m0 = await scrape(lb);
     // Every configured backend is present from start, healthy or not.
     for (const b of ["b0", "b1"]) {
-      assert.equal(m0.get(`lb_active_connections{backend="${b}"}`), 0);
-      assert.equal(m0.get(`lb_upstream_errors_total{backend="${b}",kind="connect"}`), 0);
-      assert.equal(m0.get(`lb_request_duration_seconds_count{backend="${b}",strategy="round_robin"}`), 0);
-      assert.ok(m0.has(`lb_health_checks_total{backend="${b}",result="failure"}`));
-      assert.ok(m0.has(`lb_requests_total{backend="${b}",strategy="round_robin",method="GET",code="200"}`));
+      assert.equal(m0.get(`lb_active_connections{service="default",backend="${b}"}`), 0);
+      assert.equal(m0.get(`lb_upstream_errors_total{service="default",backend="${b}",kind="connect"}`), 0);
+      assert.equal(
+        m0.get(`lb_request_duration_seconds_count{service="default",backend="${b}",strategy="round_robin"}`),
+        0,
+      );
+      assert.ok(m0.has(`lb_health_checks_total{service="default",backend="${b}",result="failure"}`));
+      assert.ok(
+        m0.has(
+          `lb_requests_total{service="default",backend="${b}",strategy="round_robin",method="GET",code="200"}`,
+        ),
+      );
     }
-    assert.equal(m0.get('lb_backend_up{backend="b0"}'), 1);
-    assert.equal(m0.get('lb_backend_up{backend="b1"}'), 0);
-    assert.equal(m0.get('lb_strategy_info{strategy="round_robin"}'), 1);
+    assert.equal(m0.get('lb_backend_up{service="default",backend="b0"}'), 1);
+    assert.equal(m0.get('lb_backend_up{service="default",backend="b1"}'), 0);
+    assert.equal(m0.get('lb_strategy_info{service="default",strategy="round_robin"}'), 1);
 
     for (let i = 0; i < 7; i++) await nodeRequest(`${lb.url}/`);
     for (let i = 0; i < 3; i++) await nodeRequest(`${lb.url}/missing`);
@@ -39,19 +46,32 @@ Deno.test("metrics count known traffic exactly, per backend, method and code", a
 
     const m = await scrape(lb);
     const key = (method: string, code: number) =>
-      `lb_requests_total{backend="b0",strategy="round_robin",method="${method}",code="${code}"}`;
+      `lb_requests_total{service="default",backend="b0",strategy="round_robin",method="${method}",code="${code}"}`;
     assert.equal(m.get(key("GET", 200)), 7);
     assert.equal(m.get(key("GET", 404)), 3);
     assert.equal(m.get(key("POST", 200)), 1);
     assert.equal(m.get(key("OTHER", 200)), 1);
-    assert.equal(m.get('lb_request_duration_seconds_count{backend="b0",strategy="round_robin"}'), 12);
     assert.equal(
-      m.get('lb_request_duration_seconds_bucket{le="+Inf",backend="b0",strategy="round_robin"}'),
+      m.get('lb_request_duration_seconds_count{service="default",backend="b0",strategy="round_robin"}'),
       12,
     );
-    assert.ok((m.get('lb_request_duration_seconds_sum{backend="b0",strategy="round_robin"}') ?? 0) > 0);
-    assert.equal(m.get('lb_requests_total{backend="b1",strategy="round_robin",method="GET",code="200"}'), 0);
-    assert.ok((m.get('lb_health_checks_total{backend="b1",result="failure"}') ?? 0) >= 1);
+    assert.equal(
+      m.get(
+        'lb_request_duration_seconds_bucket{le="+Inf",service="default",backend="b0",strategy="round_robin"}',
+      ),
+      12,
+    );
+    assert.ok(
+      (m.get('lb_request_duration_seconds_sum{service="default",backend="b0",strategy="round_robin"}') ?? 0) >
+        0,
+    );
+    assert.equal(
+      m.get(
+        'lb_requests_total{service="default",backend="b1",strategy="round_robin",method="GET",code="200"}',
+      ),
+      0,
+    );
+    assert.ok((m.get('lb_health_checks_total{service="default",backend="b1",result="failure"}') ?? 0) >= 1);
   } finally {
     await lb.shutdown();
     await ok.close();

@@ -85,11 +85,11 @@ Deno.test("StatsWindow rejects a window shorter than two seconds", () => {
   assert.throws(() => new StatsWindow({ now: () => 0, seconds: 1 }), RangeError);
 });
 
-Deno.test("Metrics.removeBackend() makes the stats window forget the backend", async () => {
+Deno.test("ServiceMetrics.removeBackend() makes the stats window forget the backend", async () => {
   const { Registry } = await import("prom-client");
   const { Metrics } = await import("../../../lib/metrics/proxy_metrics.ts");
   const { clock, w } = windowAt();
-  const metrics = new Metrics(new Registry(), false);
+  const metrics = new Metrics(new Registry(), false).service("default", () => []);
   metrics.addObserver(w);
   metrics.addBackend("gone", "round_robin");
   metrics.addBackend("kept", "round_robin");

@@ -19,7 +19,11 @@ function setup() {
   const pool = new Pool([{ name: "a", url: "http://127.0.0.1:1", weight: 1 }]);
   const changes: string[] = [];
   pool.onStateChange((b, from, to) => changes.push(`${b.name}:${from}->${to}`));
-  const checker = new HealthChecker(pool, CONFIG, new Metrics(new Registry(), false));
+  const checker = new HealthChecker(
+    pool,
+    CONFIG,
+    new Metrics(new Registry(), false).service("default", () => []),
+  );
   return { pool, b: pool.get("a")!, changes, checker };
 }
 
@@ -65,7 +69,11 @@ Deno.test("HealthChecker.probe() checks status ranges and times out", async () =
     return new Response(null, { status });
   });
   const pool = new Pool([{ name: "a", url: `http://127.0.0.1:${server.addr.port}`, weight: 1 }]);
-  const checker = new HealthChecker(pool, CONFIG, new Metrics(new Registry(), false));
+  const checker = new HealthChecker(
+    pool,
+    CONFIG,
+    new Metrics(new Registry(), false).service("default", () => []),
+  );
   try {
     assert.deepEqual(await checker.probe(pool.get("a")!), ok);
     status = 302;
@@ -125,7 +133,11 @@ Deno.test("HealthChecker.probe() says what failed and where when nothing listens
   const port = closed.addr.port;
   closed.close();
   const pool = new Pool([{ name: "a", url: `http://127.0.0.1:${port}`, weight: 1 }]);
-  const checker = new HealthChecker(pool, CONFIG, new Metrics(new Registry(), false));
+  const checker = new HealthChecker(
+    pool,
+    CONFIG,
+    new Metrics(new Registry(), false).service("default", () => []),
+  );
   try {
     assert.deepEqual(await checker.probe(pool.get("a")!), {
       ok: false,

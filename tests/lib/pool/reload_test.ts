@@ -94,7 +94,7 @@ Deno.test("POST /api/reload keeps kept backends' objects, drains removed ones an
     assert.deepEqual([...seen].sort(), ["a", "c"]);
 
     // The removed backend's request finishes; then its series go away.
-    assert.equal((await scrape(lb)).get('lb_active_connections{backend="b1"}'), 1);
+    assert.equal((await scrape(lb)).get('lb_active_connections{service="default",backend="b1"}'), 1);
     release();
     assert.equal(await hanging, "b finished");
     await waitFor(

@@ -15,7 +15,7 @@ Deno.test("admit() queues requests FIFO while every backend is at max_connection
   const { be, gates } = gatedBackend();
   const lb2 = await startLbWithLimit(be.url, 2, "queue: {max: 2, timeout: 2s}\n");
   try {
-    const queued = async () => (await scrape(lb2)).get("lb_queued_requests");
+    const queued = async () => (await scrape(lb2)).get(`lb_queued_requests{service="default"}`);
     const pending = [];
     for (const p of ["/1", "/2", "/3", "/4", "/5"]) {
       pending.push(nodeRequest(`${lb2.url}${p}`));
@@ -28,7 +28,7 @@ Deno.test("admit() queues requests FIFO while every backend is at max_connection
     const full = await pending[4];
     assert.equal(full.status, 503, "third waiter: queue full");
     assert.match(new TextDecoder().decode(full.body), /connection limit/);
-    assert.equal((await scrape(lb2)).get("lb_queued_requests"), 2);
+    assert.equal((await scrape(lb2)).get(`lb_queued_requests{service="default"}`), 2);
     gates.shift()!();
     await waitFor(() => gates.length === 2 && be.seen.length === 3, 2000, "oldest waiter admitted");
     assert.equal(new URL(be.seen[2].url).pathname, "/3", "FIFO");
@@ -39,8 +39,8 @@ Deno.test("admit() queues requests FIFO while every backend is at max_connection
     const statuses = (await Promise.all(pending.slice(0, 4))).map((r) => r.status);
     assert.deepEqual(statuses, [200, 200, 200, 200]);
     const m = await scrape(lb2);
-    assert.equal(m.get('lb_queue_rejected_total{reason="full"}'), 1);
-    assert.equal(m.get('lb_active_connections{backend="b0"}'), 0);
+    assert.equal(m.get('lb_queue_rejected_total{service="default",reason="full"}'), 1);
+    assert.equal(m.get('lb_active_connections{service="default",backend="b0"}'), 0);
   } finally {
     for (const g of gates) g();
     await lb2.shutdown();
@@ -60,7 +60,7 @@ Deno.test("admit() answers 503 when a queued request waits longer than queue.tim
     assert.ok(performance.now() - t0 >= 90);
     gates.shift()!();
     assert.equal((await first).status, 200);
-    assert.equal((await scrape(lb)).get('lb_queue_rejected_total{reason="timeout"}'), 1);
+    assert.equal((await scrape(lb)).get('lb_queue_rejected_total{service="default",reason="timeout"}'), 1);
   } finally {
     for (const g of gates) g();
     await lb.shutdown();

@@ -14,7 +14,9 @@ Deno.test("proxy answers 503 with Retry-After when no backend is eligible", asyn
     assert.match(text(r), /no healthy backend/);
     const m = await scrape(lb);
     assert.equal(
-      m.get('lb_requests_total{backend="none",strategy="round_robin",method="GET",code="503"}'),
+      m.get(
+        'lb_requests_total{service="default",backend="none",strategy="round_robin",method="GET",code="503"}',
+      ),
       1,
     );
   } finally {
@@ -47,9 +49,14 @@ Deno.test("proxy answers 502 when the backend resets the connection", async () =
     assert.equal(r.status, 502);
     assert.match(text(r), /^502 Bad Gateway: upstream reset failed/);
     const m = await scrape(lb);
-    assert.equal(m.get('lb_upstream_errors_total{backend="b0",kind="reset"}'), 1);
-    assert.equal(m.get('lb_requests_total{backend="b0",strategy="round_robin",method="GET",code="502"}'), 1);
-    assert.equal(m.get('lb_active_connections{backend="b0"}'), 0);
+    assert.equal(m.get('lb_upstream_errors_total{service="default",backend="b0",kind="reset"}'), 1);
+    assert.equal(
+      m.get(
+        'lb_requests_total{service="default",backend="b0",strategy="round_robin",method="GET",code="502"}',
+      ),
+      1,
+    );
+    assert.equal(m.get('lb_active_connections{service="default",backend="b0"}'), 0);
   } finally {
     await lb.shutdown();
     listener.close();
@@ -66,7 +73,7 @@ Deno.test("proxy answers 502 when the backend refuses connections", async () => 
     assert.equal(r.status, 502);
     assert.match(text(r), /upstream connect failed/);
     const m = await scrape(lb);
-    assert.equal(m.get('lb_upstream_errors_total{backend="b0",kind="connect"}'), 1);
+    assert.equal(m.get('lb_upstream_errors_total{service="default",backend="b0",kind="connect"}'), 1);
   } finally {
     await lb.shutdown();
   }
@@ -87,8 +94,8 @@ Deno.test("proxy answers 504 when no response headers arrive within timeouts.req
     assert.equal(r.status, 504);
     assert.ok(took >= 190 && took < 2000, `took ${took}ms`);
     const m = await scrape(lb);
-    assert.equal(m.get('lb_upstream_errors_total{backend="b0",kind="timeout"}'), 1);
-    assert.equal(m.get('lb_active_connections{backend="b0"}'), 0);
+    assert.equal(m.get('lb_upstream_errors_total{service="default",backend="b0",kind="timeout"}'), 1);
+    assert.equal(m.get('lb_active_connections{service="default",backend="b0"}'), 0);
   } finally {
     release();
     await lb.shutdown();
@@ -113,12 +120,12 @@ Deno.test("proxy aborts the upstream request when the client disconnects, and in
     const ac = new AbortController();
     const pending = fetch(`${lb.url}/hang`, { signal: ac.signal }).catch((e) => e);
     await waitFor(() => arrived === 1, 2000, "request to reach the backend");
-    assert.equal((await scrape(lb)).get('lb_active_connections{backend="b0"}'), 1);
+    assert.equal((await scrape(lb)).get('lb_active_connections{service="default",backend="b0"}'), 1);
     ac.abort();
     await pending;
     await waitFor(() => upstreamAborted === 1, 2000, "upstream abort");
     await waitFor(
-      async () => (await scrape(lb)).get('lb_active_connections{backend="b0"}') === 0,
+      async () => (await scrape(lb)).get('lb_active_connections{service="default",backend="b0"}') === 0,
       2000,
       "in-flight 0",
     );

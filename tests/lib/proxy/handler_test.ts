@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { targetOf } from "../../../lib/proxy/handler.ts";
+import { targetOf } from "../../../lib/proxy/target.ts";
 import { nodeRequest, rawRequest, startBackend, startLb } from "../../_util/harness.ts";
 
 const echo = async (req: Request) =>

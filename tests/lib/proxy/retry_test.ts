@@ -38,10 +38,15 @@ Deno.test("proxy retries an idempotent request on another backend and discards t
     assert.equal(p.state.streamed, 1);
     await waitFor(() => p.state.cancelled === 1, 2000, "the failed attempt's body to be cancelled");
     const m = await scrape(lb);
-    assert.equal(m.get('lb_retries_total{backend="b0",reason="503"}'), 1);
-    assert.equal(m.get('lb_active_connections{backend="b0"}'), 0);
-    assert.equal(m.get('lb_active_connections{backend="b1"}'), 0);
-    assert.equal(m.get('lb_requests_total{backend="b1",strategy="round_robin",method="GET",code="200"}'), 1);
+    assert.equal(m.get('lb_retries_total{service="default",backend="b0",reason="503"}'), 1);
+    assert.equal(m.get('lb_active_connections{service="default",backend="b0"}'), 0);
+    assert.equal(m.get('lb_active_connections{service="default",backend="b1"}'), 0);
+    assert.equal(
+      m.get(
+        'lb_requests_total{service="default",backend="b1",strategy="round_robin",method="GET",code="200"}',
+      ),
+      1,
+    );
   } finally {
     await lb.shutdown();
     await p.close();
@@ -65,7 +70,7 @@ Deno.test("proxy replays a small PUT body and never retries POST or bodies over 
     const large = await nodeRequest(`${lb.url}/d`, { method: "PUT", body: big });
     assert.equal(large.status, 503, "a body over max_body was streamed once and is not replayed");
     const m = await scrape(lb);
-    assert.equal(m.get('lb_retries_total{backend="b0",reason="503"}'), 1);
+    assert.equal(m.get('lb_retries_total{service="default",backend="b0",reason="503"}'), 1);
   } finally {
     await lb.shutdown();
     await p.close();
@@ -85,11 +90,11 @@ Deno.test("proxy retries a connection failure on another backend", async () => {
     }
     const m = await scrape(lb);
     assert.equal(
-      m.get('lb_retries_total{backend="b0",reason="connect_failure"}'),
+      m.get('lb_retries_total{service="default",backend="b0",reason="connect_failure"}'),
       4,
       "round robin resumes after b1: b0 first every time",
     );
-    assert.equal(m.get('lb_upstream_errors_total{backend="b0",kind="connect"}'), 4);
+    assert.equal(m.get('lb_upstream_errors_total{service="default",backend="b0",kind="connect"}'), 4);
   } finally {
     await lb.shutdown();
     await good.close();
@@ -104,8 +109,8 @@ Deno.test("proxy stops retrying when the budget is spent and counts it", async (
     assert.equal(r.status, 503, "no budget: the backend's answer goes to the client");
     assert.equal(r.body.length, 50 * 16 * 1024, "and its body is relayed whole");
     const m = await scrape(lb);
-    assert.equal(m.get("lb_retry_budget_exhausted_total"), 1);
-    assert.equal(m.get('lb_retries_total{backend="b0",reason="503"}'), undefined);
+    assert.equal(m.get(`lb_retry_budget_exhausted_total{service="default"}`), 1);
+    assert.equal(m.get('lb_retries_total{service="default",backend="b0",reason="503"}'), undefined);
   } finally {
     await lb.shutdown();
     await p.close();

@@ -39,7 +39,13 @@ async function answers(lb: TestLb, count: number): Promise<Map<string, number>> 
   return seen;
 }
 
-const spec = (name: string, be: TestBackend, weight = 1) => ({ name, url: be.url, weight, container: name });
+const spec = (name: string, be: TestBackend, weight = 1) => ({
+  service: "default",
+  name,
+  url: be.url,
+  weight,
+  container: name,
+});
 
 Deno.test("LoadBalancer.sink probes a discovered backend before traffic and drains it on remove", async () => {
   const a = startBackend(() => new Response("a"));
@@ -58,7 +64,7 @@ Deno.test("LoadBalancer.sink probes a discovered backend before traffic and drai
     assert.equal(added.state, "unknown", "not eligible before its first probe");
     await waitFor(() => added.state === "unhealthy", 2000, "first probe of web-1");
     assert.deepEqual([...(await answers(lb, 4)).keys()], ["a"], "no traffic while failing its check");
-    assert.equal((await scrape(lb)).get('lb_backend_up{backend="web-1"}'), 0);
+    assert.equal((await scrape(lb)).get('lb_backend_up{service="default",backend="web-1"}'), 0);
 
     d.healthy = true;
     await waitFor(() => added.state === "healthy", 2000, "web-1 healthy");
@@ -77,7 +83,7 @@ Deno.test("LoadBalancer.sink probes a discovered backend before traffic and drai
       return "never reached d";
     })();
     await waitFor(() => added.inFlight === 1, 2000, "a request in flight on web-1");
-    lb.sink.remove("web-1");
+    lb.sink.remove(spec("web-1", d));
     assert.equal(lb.pool.get("web-1"), undefined);
     assert.equal(added.state, "draining");
     assert.deepEqual([...(await answers(lb, 3)).keys()], ["a"]);
@@ -123,7 +129,7 @@ Deno.test("POST /api/reload keeps discovered backends, and a file that claims th
     assert.equal(claimed.url, b.url);
     // Discovery may no longer replace or remove it.
     lb.sink.upsert(spec("web-1", d));
-    lb.sink.remove("web-1");
+    lb.sink.remove(spec("web-1", d));
     assert.equal(lb.pool.get("web-1"), claimed);
     assert.ok(
       lb.logLines.some((l) => l.startsWith("warn docker discovery: container skipped, a configured backend")),

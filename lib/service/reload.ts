@@ -1,0 +1,123 @@
+/**
+ * Hot reload of the whole proxy: read and validate the config file, then apply it. An invalid
+ * file changes nothing. A valid one is applied in two steps:
+ *
+ * 1. services the file adds are built and get their first health round, while nothing routes to
+ *    them yet (bounded by their health check timeout), so a new route never meets an unprobed
+ *    pool;
+ * 2. then, in one synchronous step, kept services take their new settings (lib/pool/reload.ts),
+ *    the new route table and config replace the old ones, and removed services retire: they
+ *    take no new request and finish the ones in flight.
+ *
+ * Listener addresses and discovery settings cannot change without a restart: a change is
+ * reported, not applied.
+ *
+ * @module
+ */
+
+import type { Logger } from "../base/mod.ts";
+import type { Config, ConfigResult } from "../config/mod.ts";
+import type { ResilienceMetrics } from "../metrics/mod.ts";
+import type { PoolReport } from "../pool/mod.ts";
+import type { ServiceSet } from "./services.ts";
+
+/** What a reload changed. */
+export interface ReloadReport {
+  /**
+   * Backends added, removed and updated, by name; qualified as `service/backend` when the config
+   * has several services.
+   */
+  readonly added: string[];
+  readonly removed: string[];
+  readonly updated: string[];
+  readonly servicesAdded: readonly string[];
+  readonly servicesRemoved: readonly string[];
+  /** Per kept service: its strategy after the reload, before it when changed, and a retune. */
+  readonly strategies: ReadonlyMap<string, PoolReport["strategy"]>;
+  /** Keys that changed but only take effect after a restart (listener addresses, discovery). */
+  readonly restartRequired: string[];
+}
+
+/** Outcome of {@linkcode reloadFrom}. */
+export type ReloadResult = { ok: true; report: ReloadReport } | { ok: false; errors: string[] };
+
+/** A running proxy's reload entry point: where the config comes from and what it changes. */
+export interface Reloader {
+  readonly services: ServiceSet;
+  readonly resilience: ResilienceMetrics;
+  readonly log: Logger;
+  /** Reads and validates the config file. */
+  readonly source: () => Promise<ConfigResult>;
+  readonly current: () => Config;
+  /** Swap in the new config (and with it the route table); called in the synchronous step. */
+  readonly swap: (config: Config) => void;
+}
+
+const sameListen = (a: Config["listen"], b: Config["listen"]) =>
+  a.hostname === b.hostname && a.port === b.port;
+
+/**
+ * Read, validate and apply the config file. On any error the running config stays as it is,
+ * the errors are logged and returned, and `lb_config_reloads_total{result="failure"}` counts it.
+ */
+export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
+  let result: ConfigResult;
+  try {
+    result = await r.source();
+  } catch (e) {
+    result = { ok: false, errors: [`cannot read config: ${(e as Error).message}`] };
+  }
+  const counter = r.resilience.reloads;
+  if (!result.ok) {
+    counter.inc({ result: "failure" });
+    r.log("error", "config reload failed; keeping the running config", { errors: result.errors });
+    return { ok: false, errors: result.errors };
+  }
+  const next = result.config;
+  const plan = r.services.plan(next);
+  await Promise.all(plan.added.map((s) => s.health.firstRound()));
+
+  // From here on, synchronous: no request sees half of the new config.
+  const prev = r.current();
+  const done = r.services.commit(plan, next.services.map((s) => s.name));
+  r.swap({
+    ...next,
+    listen: prev.listen,
+    admin: { ...next.admin, listen: prev.admin.listen },
+    discovery: prev.discovery,
+  });
+  const qualify = next.services.length > 1 || prev.services.length > 1;
+  const names = (pick: (p: PoolReport) => string[]) =>
+    [...done.pools].flatMap(([service, p]) => pick(p).map((b) => qualify ? `${service}/${b}` : b));
+  const restartRequired: string[] = [];
+  if (!sameListen(prev.listen, next.listen)) restartRequired.push("listen");
+  if (!sameListen(prev.admin.listen, next.admin.listen)) restartRequired.push("admin.listen");
+  if (JSON.stringify(prev.discovery) !== JSON.stringify(next.discovery)) restartRequired.push("discovery");
+  const report: ReloadReport = {
+    added: names((p) => p.added),
+    removed: names((p) => p.removed),
+    updated: names((p) => p.updated),
+    servicesAdded: done.added,
+    servicesRemoved: done.removed,
+    strategies: new Map([...done.pools].map(([s, p]) => [s, p.strategy])),
+    restartRequired,
+  };
+  counter.inc({ result: "success" });
+  r.log("info", "config reloaded", {
+    added: report.added,
+    removed: report.removed,
+    updated: report.updated,
+    services_added: done.added.length ? done.added : undefined,
+    services_removed: done.removed.length ? done.removed : undefined,
+  });
+  const listeners = restartRequired.filter((k) => k !== "discovery");
+  if (listeners.length > 0) {
+    r.log("warn", "listener address changes need a restart; still listening on the old addresses", {
+      keys: listeners,
+    });
+  }
+  if (listeners.length < restartRequired.length) {
+    r.log("warn", "discovery changes need a restart; discovery keeps its old settings");
+  }
+  return { ok: true, report };
+}
