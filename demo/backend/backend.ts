@@ -15,7 +15,8 @@
 
 import { createSemaphore, processCpuMs, processEnv, randomSeed, seededRandom } from "../shared/mod.ts";
 import { BACKEND_DEFAULTS, BACKEND_USAGE, type BackendOptions, parseBackendArgs } from "./config.ts";
-import { type BackendState, createBackendHandler } from "./handler.ts";
+import type { BackendState } from "./context.ts";
+import { createBackendHandler } from "./handler.ts";
 import { activate, type Profile } from "./profile.ts";
 
 /** A running backend. */

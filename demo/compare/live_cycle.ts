@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util";
 import { formatDuration, parseDuration } from "../../lib/config/mod.ts";
 import type { StatusReport } from "../../lib/admin/mod.ts";
+import type { CyclePeriod } from "./cycle_period.ts";
 import { formatComparison, formatPeriod } from "./cycle_table.ts";
 
 /** Options for {@linkcode runLiveCycle}. */
@@ -36,12 +37,6 @@ export interface LiveCycleOptions {
   restore?: boolean;
   /** Receives progress lines. @default console.log */
   print?: (line: string) => void;
-}
-
-/** One finished period: a strategy and the stats over the time it was active. */
-export interface CyclePeriod {
-  readonly strategy: string;
-  readonly report: StatusReport;
 }
 
 /** Outcome of {@linkcode runLiveCycle}: errors are values, so the CLI decides the exit code. */

@@ -16,42 +16,14 @@
 
 import { processEnv, randomSeed, seededRandom } from "../shared/mod.ts";
 import { LOAD_DEFAULTS, LOAD_USAGE, type LoadOptions, parseLoadArgs } from "./config.ts";
-import { type Counts, createRecorder } from "./recorder.ts";
+import { createRecorder } from "./recorder.ts";
 import { dispatch } from "./dispatch.ts";
 import { type Progress, startProgress } from "./progress.ts";
 import { planClients } from "./schedule.ts";
 import { formatProgress, formatSummary } from "./report.ts";
+import type { Summary } from "./summary.ts";
 
 export type { Progress } from "./progress.ts";
-
-/** What a run did. Latencies in milliseconds, rates per second. */
-export interface Summary extends Counts {
-  readonly url: string;
-  readonly method: string;
-  readonly clients: number;
-  /** Requested rate per client. */
-  readonly ratePerClient: number;
-  /** Requested rate over all clients. */
-  readonly targetRate: number;
-  /** Seed of this run: pass it back with `--seed` to repeat the same schedule and addresses. */
-  readonly seed: number;
-  /** Requested sending window in milliseconds; null when only a request count bounded the run. */
-  readonly durationMs: number | null;
-  /** From start until the last due request was dispatched (or the run stopped). */
-  readonly windowMs: number;
-  /** From start until every request had finished. */
-  readonly elapsedMs: number;
-  /** Requests whose due time came inside the window. */
-  readonly scheduled: number;
-  /** Scheduled requests never sent because the client's in-flight limit stayed full. */
-  readonly unsent: number;
-  /** Requests sent per second of the window. */
-  readonly sendRate: number;
-  /** Responses per second of the whole run. */
-  readonly achievedRate: number;
-  /** (failed + 5xx + unsent) / scheduled; 0 when nothing was scheduled. */
-  readonly errorRate: number;
-}
 
 /** Cancellation and progress reporting for {@linkcode runLoad}. */
 export interface RunHooks {

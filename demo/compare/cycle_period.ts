@@ -1,0 +1,16 @@
+/**
+ * One period of the strategy cycle: what `live_cycle.ts` measures and `cycle_table.ts` prints.
+ *
+ * Kept apart from `live_cycle.ts` so the table, which the cycle calls, can name the type without
+ * importing the cycle back (an import cycle).
+ *
+ * @module
+ */
+
+import type { StatusReport } from "../../lib/admin/mod.ts";
+
+/** One finished period: a strategy and the stats over the time it was active. */
+export interface CyclePeriod {
+  readonly strategy: string;
+  readonly report: StatusReport;
+}
