@@ -14,7 +14,7 @@
  * @module
  */
 
-import { processEnv, randomSeed, seededRandom } from "../shared/mod.ts";
+import { randomSeed, runCli, seededRandom } from "../shared/mod.ts";
 import { LOAD_DEFAULTS, LOAD_USAGE, type LoadOptions, parseLoadArgs } from "./config.ts";
 import { createRecorder } from "./recorder.ts";
 import { dispatch } from "./dispatch.ts";
@@ -109,17 +109,11 @@ export async function runLoad(
 
 /** Command-line entry: parse, run with live progress on stderr, print the summary, exit 1 over `--max-errors`. */
 export async function main(args: string[] = Deno.args): Promise<number> {
-  const parsed = parseLoadArgs(args, processEnv);
-  if (!parsed.ok) {
-    for (const error of parsed.errors) console.error(error);
-    console.error(LOAD_USAGE);
-    return 2;
-  }
-  if (parsed.value === "help") {
-    console.log(LOAD_USAGE);
-    return 0;
-  }
-  const options = parsed.value;
+  return await runCli(args, { usage: LOAD_USAGE, parse: parseLoadArgs, run: loadWithProgress });
+}
+
+/** Run with live progress on stderr and print the summary; 1 over `--max-errors`. */
+async function loadWithProgress(options: LoadOptions): Promise<number> {
   const encoder = new TextEncoder();
   const write = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
   // On a terminal one line is redrawn in place; in logs a plain line per interval is kept.
