@@ -149,10 +149,14 @@ async function compareAndReport(options: CompareOptions, command: string): Promi
   });
   progress.clear();
   const written = options.out === null ? [] : await writeReports(result, options.out);
-  if (options.json) console.log(JSON.stringify(result, null, 2));
-  else {
+  const where = `reports: ${written.filter((p) => p.endsWith(".md")).join(", ")}`;
+  if (options.json) {
+    console.log(JSON.stringify(result, null, 2));
+    // stdout is the JSON alone, so it can be piped; where the reports went goes to stderr.
+    if (written.length) console.error(where);
+  } else {
     console.log(result.scenarios.map(formatScenario).join("\n\n"));
-    if (written.length) console.log(`\nreports: ${written.filter((p) => p.endsWith(".md")).join(", ")}`);
+    if (written.length) console.log(`\n${where}`);
   }
   return 0;
 }
