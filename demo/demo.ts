@@ -16,7 +16,7 @@
 
 import { consoleLogger } from "../lib/base/mod.ts";
 import { type LoadBalancer, startLoadBalancer } from "../lib/server/mod.ts";
-import { buildProxyConfig, runCli } from "./shared/mod.ts";
+import { buildProxyConfig, runCli, stopSignal } from "./shared/mod.ts";
 import { type RunningBackend, startSpecBackend } from "./backend/mod.ts";
 import { DEMO_BACKENDS, DEMO_USAGE, type DemoOptions, parseDemoArgs } from "./demo_config.ts";
 import { formatProgress, runLoad, type Summary } from "./load/mod.ts";
@@ -135,11 +135,7 @@ async function runDemo(options: DemoOptions): Promise<number> {
     return 1;
   }
   console.log(banner(demo, options));
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
-  await stopped.promise;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
+  await stopSignal();
   console.error("stopping: load, proxy, backends");
   await demo.stop();
   return 0;

@@ -13,7 +13,14 @@
  * @module
  */
 
-import { createSemaphore, processCpuMs, randomSeed, runCli, seededRandom } from "../shared/mod.ts";
+import {
+  createSemaphore,
+  processCpuMs,
+  randomSeed,
+  runCli,
+  seededRandom,
+  stopSignal,
+} from "../shared/mod.ts";
 import { BACKEND_DEFAULTS, BACKEND_USAGE, type BackendOptions, parseBackendArgs } from "./config.ts";
 import type { BackendState } from "./context.ts";
 import { createBackendHandler } from "./handler.ts";
@@ -128,11 +135,7 @@ async function serve(options: BackendOptions): Promise<number> {
     return 1;
   }
   console.log(`backend ${backend.name} listening on ${options.host}:${backend.port} (seed ${backend.seed})`);
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
-  await stopped.promise;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
+  await stopSignal();
   await backend.close();
   return 0;
 }

@@ -120,13 +120,13 @@ async function loadWithProgress(options: LoadOptions): Promise<number> {
   const tty = Deno.stderr.isTerminal();
   const stop = new AbortController();
   const interrupt = () => stop.abort(new Error("interrupted"));
+  // Never removed: under `deno task` one Ctrl-C arrives twice (see stopSignal in demo/shared/).
   Deno.addSignalListener("SIGINT", interrupt);
   const summary = await runLoad(options, {
     signal: stop.signal,
     progressIntervalMs: tty ? 250 : 1_000,
     onProgress: (p) => write(tty ? `\r\x1b[2K${formatProgress(p)}` : `${formatProgress(p)}\n`),
   });
-  Deno.removeSignalListener("SIGINT", interrupt);
   if (tty) write("\r\x1b[2K");
   console.log(options.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
   if (options.maxErrors !== undefined && summary.errorRate > options.maxErrors) {

@@ -1,6 +1,6 @@
 /**
  * What the demo tools share: flags and the command-line prologue, seeded randomness, a semaphore,
- * event-loop lag and the proxy config they start.
+ * event-loop lag, stopping on a signal and the proxy config they start.
  *
  * @module
  */
@@ -17,3 +17,4 @@ export { buildProxyConfig, proxyConfigYaml } from "./proxy_config.ts";
 export { randomSeed, seededRandom } from "./random.ts";
 export { createSemaphore } from "./semaphore.ts";
 export type { Semaphore } from "./semaphore.ts";
+export { stopSignal } from "./signals.ts";
