@@ -16,7 +16,7 @@
 
 import { consoleLogger } from "../lib/base/mod.ts";
 import { type LoadBalancer, startLoadBalancer } from "../lib/server/mod.ts";
-import { buildProxyConfig, processEnv } from "./shared/mod.ts";
+import { buildProxyConfig, runCli, stopSignal } from "./shared/mod.ts";
 import { type RunningBackend, startSpecBackend } from "./backend/mod.ts";
 import { DEMO_BACKENDS, DEMO_USAGE, type DemoOptions, parseDemoArgs } from "./demo_config.ts";
 import { formatProgress, runLoad, type Summary } from "./load/mod.ts";
@@ -118,17 +118,11 @@ export function banner(demo: Demo, options: DemoOptions): string {
 
 /** Command-line entry; returns the exit code once stopped by SIGINT or SIGTERM. */
 export async function main(args: string[] = Deno.args): Promise<number> {
-  const parsed = parseDemoArgs(args, processEnv);
-  if (!parsed.ok) {
-    for (const error of parsed.errors) console.error(error);
-    console.error(DEMO_USAGE);
-    return 2;
-  }
-  if (parsed.value === "help") {
-    console.log(DEMO_USAGE);
-    return 0;
-  }
-  const options = parsed.value;
+  return await runCli(args, { usage: DEMO_USAGE, parse: parseDemoArgs, run: runDemo });
+}
+
+/** Start the demo, print the banner, stop on SIGINT or SIGTERM; 1 when a port is taken. */
+async function runDemo(options: DemoOptions): Promise<number> {
   let demo: Demo;
   try {
     demo = await startDemo(options, (line) => console.error(line));
@@ -141,11 +135,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     return 1;
   }
   console.log(banner(demo, options));
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
-  await stopped.promise;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
+  await stopSignal();
   console.error("stopping: load, proxy, backends");
   await demo.stop();
   return 0;

@@ -14,7 +14,7 @@
 
 import { parseDuration } from "../../lib/config/mod.ts";
 import { json } from "../shared/mod.ts";
-import type { HandlerContext } from "./handler.ts";
+import type { HandlerContext } from "./context.ts";
 import { activate, profileToJson, updateProfile } from "./profile.ts";
 
 /** Handle a request under `/admin/`. */

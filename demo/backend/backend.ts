@@ -13,9 +13,17 @@
  * @module
  */
 
-import { createSemaphore, processCpuMs, processEnv, randomSeed, seededRandom } from "../shared/mod.ts";
+import {
+  createSemaphore,
+  processCpuMs,
+  randomSeed,
+  runCli,
+  seededRandom,
+  stopSignal,
+} from "../shared/mod.ts";
 import { BACKEND_DEFAULTS, BACKEND_USAGE, type BackendOptions, parseBackendArgs } from "./config.ts";
-import { type BackendState, createBackendHandler } from "./handler.ts";
+import type { BackendState } from "./context.ts";
+import { createBackendHandler } from "./handler.ts";
 import { activate, type Profile } from "./profile.ts";
 
 /** A running backend. */
@@ -113,32 +121,21 @@ function hostName(): string {
 
 /** Command-line entry: parse flags and environment, start, stop cleanly on SIGINT/SIGTERM. */
 export async function main(args: string[] = Deno.args): Promise<number> {
-  const parsed = parseBackendArgs(args, processEnv);
-  if (!parsed.ok) {
-    for (const error of parsed.errors) console.error(error);
-    console.error(BACKEND_USAGE);
-    return 2;
-  }
-  if (parsed.value === "help") {
-    console.log(BACKEND_USAGE);
-    return 0;
-  }
+  return await runCli(args, { usage: BACKEND_USAGE, parse: parseBackendArgs, run: serve });
+}
+
+/** Serve until SIGINT or SIGTERM; 1 when the port cannot be bound. */
+async function serve(options: BackendOptions): Promise<number> {
   let backend: RunningBackend;
   try {
-    backend = startBackend(parsed.value);
+    backend = startBackend(options);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    console.error(`Cannot listen on ${parsed.value.host}:${parsed.value.port}: ${reason}`);
+    console.error(`Cannot listen on ${options.host}:${options.port}: ${reason}`);
     return 1;
   }
-  console.log(
-    `backend ${backend.name} listening on ${parsed.value.host}:${backend.port} (seed ${backend.seed})`,
-  );
-  const stopped = Promise.withResolvers<void>();
-  const stop = () => stopped.resolve();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
-  await stopped.promise;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
+  console.log(`backend ${backend.name} listening on ${options.host}:${backend.port} (seed ${backend.seed})`);
+  await stopSignal();
   await backend.close();
   return 0;
 }

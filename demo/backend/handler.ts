@@ -8,42 +8,10 @@
  * @module
  */
 
-import { burnCpu, json, type Semaphore, sleep } from "../shared/mod.ts";
+import { burnCpu, json, sleep } from "../shared/mod.ts";
 import { handleAdmin } from "./admin.ts";
-import type { ActiveProfile } from "./profile.ts";
+import type { HandlerContext } from "./context.ts";
 import { echo, streamBytes } from "./routes.ts";
-
-/** Mutable state of one running backend, shared by the handler and its admin endpoints. */
-export interface BackendState {
-  /** Whether `/health` answers 200 (true) or 503. */
-  healthy: boolean;
-  /** Responses are held until this time (clock of `now`); 0 when not paused. */
-  pausedUntil: number;
-  /** Latency, CPU and error settings in force. */
-  active: ActiveProfile;
-}
-
-/** What the handler needs from the backend it serves. */
-export interface HandlerContext {
-  /** Name reported in responses. */
-  readonly name: string;
-  /** Port the backend listens on. */
-  readonly port: number;
-  /** Host name of the machine or container. */
-  readonly hostname: string;
-  /** Concurrency limit for served endpoints. */
-  readonly slots: Semaphore;
-  /** Uniform random source (seeded). */
-  readonly random: () => number;
-  /** Monotonic clock in milliseconds. */
-  readonly now: () => number;
-  /** CPU time used by the process in milliseconds; the `cpu` cost is measured on it. */
-  readonly cpuTime: () => number;
-  /** Aborts when the backend closes, releasing every waiting request. */
-  readonly closing: AbortSignal;
-  /** Runtime state. */
-  readonly state: BackendState;
-}
 
 /** Build the `Deno.serve` handler for a backend. */
 export function createBackendHandler(ctx: HandlerContext): (request: Request) => Promise<Response> {

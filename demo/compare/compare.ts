@@ -14,7 +14,7 @@
  * @module
  */
 
-import { processEnv } from "../shared/mod.ts";
+import { runCli } from "../shared/mod.ts";
 import { COMPARE_USAGE, type CompareOptions, parseCompareArgs } from "./config.ts";
 import { formatPercent } from "./figures.ts";
 import { machineFacts } from "./machine.ts";
@@ -137,27 +137,26 @@ function commandLine(args: readonly string[]): string {
 /** Command-line entry; returns the exit code. */
 export async function main(args: string[] = Deno.args): Promise<number> {
   if (args.some((a) => a === "--live" || a.startsWith("--live="))) return await liveCycle(args);
-  const parsed = parseCompareArgs(args, processEnv);
-  if (!parsed.ok) {
-    for (const error of parsed.errors) console.error(error);
-    console.error(COMPARE_USAGE);
-    return 2;
-  }
-  if (parsed.value === "help") {
-    console.log(COMPARE_USAGE);
-    return 0;
-  }
-  const options = parsed.value;
+  const run = (options: CompareOptions) => compareAndReport(options, commandLine(args));
+  return await runCli(args, { usage: COMPARE_USAGE, parse: parseCompareArgs, run });
+}
+
+/** Run with a progress bar on stderr, write the reports, print the tables or the JSON. */
+async function compareAndReport(options: CompareOptions, command: string): Promise<number> {
   const progress = progressWriter(Deno.stderr);
-  const result = await runCompare(options, commandLine(args), {
+  const result = await runCompare(options, command, {
     onStep: (step, finished) => (finished ? progress.runDone(step) : progress.update(step)),
   });
   progress.clear();
   const written = options.out === null ? [] : await writeReports(result, options.out);
-  if (options.json) console.log(JSON.stringify(result, null, 2));
-  else {
+  const where = `reports: ${written.filter((p) => p.endsWith(".md")).join(", ")}`;
+  if (options.json) {
+    console.log(JSON.stringify(result, null, 2));
+    // stdout is the JSON alone, so it can be piped; where the reports went goes to stderr.
+    if (written.length) console.error(where);
+  } else {
     console.log(result.scenarios.map(formatScenario).join("\n\n"));
-    if (written.length) console.log(`\nreports: ${written.filter((p) => p.endsWith(".md")).join(", ")}`);
+    if (written.length) console.log(`\n${where}`);
   }
   return 0;
 }

@@ -26,7 +26,11 @@ export interface CompareOptions {
   readonly note?: string;
 }
 
-/** Defaults: every scenario and strategy once, seed 1, 500 ms warm-up, 2.5 s measured, 2 s timeout. */
+/**
+ * Defaults: every scenario and strategy once, seed 1, 500 ms warm-up, 2.5 s measured, 2 s timeout.
+ * Reports go to `reports/local/`, which git ignores, so a run never changes the committed ones in
+ * `reports/` (`--out reports` regenerates those).
+ */
 export const COMPARE_DEFAULTS: CompareOptions = {
   scenarios: DEFAULT_SCENARIOS,
   strategies: STRATEGY_NAMES,
@@ -35,7 +39,7 @@ export const COMPARE_DEFAULTS: CompareOptions = {
   durationMs: 2_500,
   timeoutMs: 2_000,
   repeat: 1,
-  out: "reports",
+  out: "reports/local",
   json: false,
 };
 
@@ -60,8 +64,9 @@ export const COMPARE_USAGE = `Usage: deno task compare [flags]
        deno task compare --live ADMIN_URL [--every 60s] [--strategies a,b] [--rounds N] [--token T]
 
 Runs each strategy against each scenario on fresh in-process backends and a fresh proxy, under the
-same seeded open-loop load, prints a table per scenario and writes reports/compare-<scenario>.md
-with two SVG charts. With --live, cycles the strategies of a running proxy instead (deno task cycle).
+same seeded open-loop load, prints a table per scenario and writes compare-<scenario>.md with two
+SVG charts into the --out directory. With --live, cycles the strategies of a running proxy instead
+(deno task cycle).
 
   --scenario NAMES    scenario, repeatable or comma-separated (default: all)
                       ${Object.keys(SCENARIOS).join(", ")}
@@ -71,7 +76,8 @@ with two SVG charts. With --live, cycles the strategies of a running proxy inste
   --duration D        measured window per strategy (default 2.5s)
   --timeout D         per-request timeout (default 2s)
   --repeat N          run every strategy N times, in rounds, and report the median p99 run (default 1)
-  --out DIR           report directory (default reports)
+  --out DIR           report directory (default reports/local, which git ignores;
+                      --out reports regenerates the committed reports)
   --no-report         write no report files
   --json              print the result as JSON instead of tables
   --note TEXT         a line added to every report (e.g. where it ran)

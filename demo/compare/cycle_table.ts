@@ -6,7 +6,7 @@
  */
 
 import type { BackendStatus } from "../../lib/admin/mod.ts";
-import type { CyclePeriod } from "./live_cycle.ts";
+import type { CyclePeriod } from "./cycle_period.ts";
 
 function ms(v: number | null): string {
   return v === null ? "-" : v < 10 ? `${v.toFixed(2)}ms` : `${v.toFixed(0)}ms`;

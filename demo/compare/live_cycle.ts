@@ -13,9 +13,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { formatDuration, parseDuration } from "../../lib/config/mod.ts";
-import type { BackendStatus, StatusReport } from "../../lib/admin/mod.ts";
+import { formatDuration } from "../../lib/config/mod.ts";
+import type { StatusReport } from "../../lib/admin/mod.ts";
+import { runCli } from "../shared/mod.ts";
+import { CYCLE_USAGE, type CycleOptions, parseCycleArgs } from "./cycle_config.ts";
+import type { CyclePeriod } from "./cycle_period.ts";
 import { formatComparison, formatPeriod } from "./cycle_table.ts";
 
 /** Options for {@linkcode runLiveCycle}. */
@@ -36,13 +38,6 @@ export interface LiveCycleOptions {
   restore?: boolean;
   /** Receives progress lines. @default console.log */
   print?: (line: string) => void;
-}
-
-/** One finished period: a strategy and the stats over the time it was active. */
-export interface CyclePeriod {
-  readonly strategy: string;
-  /** The cycled service's backends over the period (the proxy's only service). */
-  readonly report: { readonly window_seconds: number; readonly backends: readonly BackendStatus[] };
 }
 
 /** Outcome of {@linkcode runLiveCycle}: errors are values, so the CLI decides the exit code. */
@@ -152,58 +147,18 @@ export async function runLiveCycle(options: LiveCycleOptions): Promise<LiveCycle
   return error ? { ok: false, error, periods, restored } : { ok: true, periods, restored };
 }
 
-const HELP = `Cycle a running proxy through its strategies for a side-by-side view.
-
-Usage: deno task cycle ADMIN_URL [--every 60s] [--strategies a,b] [--rounds N] [--token T]
-       deno task cycle --live ADMIN_URL ...
-
-  ADMIN_URL        the proxy's admin listener, e.g. http://localhost:8081
-  --every D        how long each strategy stays active (default 60s)
-  --strategies L   comma-separated strategies (default: all the proxy lists)
-  --rounds N       stop after N periods (default: until Ctrl-C)
-  --token T        admin bearer token (default: env LB_ADMIN_TOKEN)
-  --no-restore     leave the last strategy active instead of the starting one
-`;
-
 /** CLI entry point; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      live: { type: "string" },
-      every: { type: "string", default: "60s" },
-      strategies: { type: "string" },
-      rounds: { type: "string" },
-      token: { type: "string" },
-      "no-restore": { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  const adminUrl = values.live ?? positionals[0];
-  if (values.help || !adminUrl) {
-    console.log(HELP);
-    return values.help ? 0 : 2;
-  }
-  const every = parseDuration(values.every);
-  const rounds = values.rounds === undefined ? Infinity : Number(values.rounds);
-  if (every === undefined || !(rounds >= 1)) {
-    console.error(`invalid --every ${values.every} or --rounds ${values.rounds}\n\n${HELP}`);
-    return 2;
-  }
+export async function main(args: string[] = Deno.args): Promise<number> {
+  return await runCli(args, { usage: CYCLE_USAGE, parse: parseCycleArgs, run: cycle });
+}
+
+/** Cycle until `--rounds` or Ctrl-C, then report what was restored; 1 on any error. */
+async function cycle(options: CycleOptions): Promise<number> {
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   Deno.addSignalListener("SIGINT", onSignal);
   try {
-    const result = await runLiveCycle({
-      adminUrl,
-      every,
-      rounds,
-      strategies: values.strategies?.split(",").map((s) => s.trim()).filter(Boolean),
-      token: values.token ?? Deno.env.get("LB_ADMIN_TOKEN"),
-      restore: !values["no-restore"],
-      signal: stop.signal,
-    });
+    const result = await runLiveCycle({ ...options, signal: stop.signal });
     if (result.restored) console.log(`restored strategy ${result.restored}`);
     if (!result.ok) console.error(`error: ${result.error}`);
     return result.ok ? 0 : 1;
@@ -212,4 +167,4 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) Deno.exit(await main());

@@ -14,44 +14,16 @@
  * @module
  */
 
-import { processEnv, randomSeed, seededRandom } from "../shared/mod.ts";
+import { randomSeed, runCli, seededRandom } from "../shared/mod.ts";
 import { LOAD_DEFAULTS, LOAD_USAGE, type LoadOptions, parseLoadArgs } from "./config.ts";
-import { type Counts, createRecorder } from "./recorder.ts";
+import { createRecorder } from "./recorder.ts";
 import { dispatch } from "./dispatch.ts";
 import { type Progress, startProgress } from "./progress.ts";
 import { planClients } from "./schedule.ts";
 import { formatProgress, formatSummary } from "./report.ts";
+import type { Summary } from "./summary.ts";
 
 export type { Progress } from "./progress.ts";
-
-/** What a run did. Latencies in milliseconds, rates per second. */
-export interface Summary extends Counts {
-  readonly url: string;
-  readonly method: string;
-  readonly clients: number;
-  /** Requested rate per client. */
-  readonly ratePerClient: number;
-  /** Requested rate over all clients. */
-  readonly targetRate: number;
-  /** Seed of this run: pass it back with `--seed` to repeat the same schedule and addresses. */
-  readonly seed: number;
-  /** Requested sending window in milliseconds; null when only a request count bounded the run. */
-  readonly durationMs: number | null;
-  /** From start until the last due request was dispatched (or the run stopped). */
-  readonly windowMs: number;
-  /** From start until every request had finished. */
-  readonly elapsedMs: number;
-  /** Requests whose due time came inside the window. */
-  readonly scheduled: number;
-  /** Scheduled requests never sent because the client's in-flight limit stayed full. */
-  readonly unsent: number;
-  /** Requests sent per second of the window. */
-  readonly sendRate: number;
-  /** Responses per second of the whole run. */
-  readonly achievedRate: number;
-  /** (failed + 5xx + unsent) / scheduled; 0 when nothing was scheduled. */
-  readonly errorRate: number;
-}
 
 /** Cancellation and progress reporting for {@linkcode runLoad}. */
 export interface RunHooks {
@@ -137,30 +109,24 @@ export async function runLoad(
 
 /** Command-line entry: parse, run with live progress on stderr, print the summary, exit 1 over `--max-errors`. */
 export async function main(args: string[] = Deno.args): Promise<number> {
-  const parsed = parseLoadArgs(args, processEnv);
-  if (!parsed.ok) {
-    for (const error of parsed.errors) console.error(error);
-    console.error(LOAD_USAGE);
-    return 2;
-  }
-  if (parsed.value === "help") {
-    console.log(LOAD_USAGE);
-    return 0;
-  }
-  const options = parsed.value;
+  return await runCli(args, { usage: LOAD_USAGE, parse: parseLoadArgs, run: loadWithProgress });
+}
+
+/** Run with live progress on stderr and print the summary; 1 over `--max-errors`. */
+async function loadWithProgress(options: LoadOptions): Promise<number> {
   const encoder = new TextEncoder();
   const write = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
   // On a terminal one line is redrawn in place; in logs a plain line per interval is kept.
   const tty = Deno.stderr.isTerminal();
   const stop = new AbortController();
   const interrupt = () => stop.abort(new Error("interrupted"));
+  // Never removed: under `deno task` one Ctrl-C arrives twice (see stopSignal in demo/shared/).
   Deno.addSignalListener("SIGINT", interrupt);
   const summary = await runLoad(options, {
     signal: stop.signal,
     progressIntervalMs: tty ? 250 : 1_000,
     onProgress: (p) => write(tty ? `\r\x1b[2K${formatProgress(p)}` : `${formatProgress(p)}\n`),
   });
-  Deno.removeSignalListener("SIGINT", interrupt);
   if (tty) write("\r\x1b[2K");
   console.log(options.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
   if (options.maxErrors !== undefined && summary.errorRate > options.maxErrors) {

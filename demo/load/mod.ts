@@ -5,5 +5,6 @@
  */
 
 export { runLoad } from "./load.ts";
-export type { Progress, Summary } from "./load.ts";
+export type { Progress } from "./load.ts";
 export { formatProgress } from "./report.ts";
+export type { Summary } from "./summary.ts";

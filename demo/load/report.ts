@@ -5,7 +5,7 @@
  */
 
 import { formatDuration } from "../../lib/config/mod.ts";
-import type { Summary } from "./load.ts";
+import type { Summary } from "./summary.ts";
 import type { Progress } from "./progress.ts";
 import { ERROR_KINDS } from "./errors.ts";
 

@@ -1,11 +1,13 @@
 /**
- * What the demo tools share: flags, seeded randomness, a semaphore, event-loop lag and the proxy
- * config they start.
+ * What the demo tools share: flags and the command-line prologue, seeded randomness, a semaphore,
+ * event-loop lag, stopping on a signal and the proxy config they start.
  *
  * @module
  */
 
 export { burnCpu, processCpuMs, sleep } from "./async.ts";
+export { runCli } from "./cli.ts";
+export type { Cli } from "./cli.ts";
 export { choiceFlag, durationFlag, numberFlag, processEnv, readFlags } from "./flags.ts";
 export type { FlagSpec, Parsed } from "./flags.ts";
 export { json } from "./http.ts";
@@ -15,3 +17,4 @@ export { buildProxyConfig, proxyConfigYaml } from "./proxy_config.ts";
 export { randomSeed, seededRandom } from "./random.ts";
 export { createSemaphore } from "./semaphore.ts";
 export type { Semaphore } from "./semaphore.ts";
+export { stopSignal } from "./signals.ts";

@@ -6,7 +6,7 @@
 
 import type { StrategyResult } from "../../demo/compare/run.ts";
 import { createRecorder } from "../../demo/load/recorder.ts";
-import type { Summary } from "../../demo/load/load.ts";
+import type { Summary } from "../../demo/load/summary.ts";
 
 /** What a test chooses about a run; the rest follows. */
 export interface RunFigures {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { settingsFrom } from "../../tools/bench/main.ts";
 import { parseReport } from "../../tools/bench/report.ts";
 import { gatedTest, needs } from "../_util/tools.ts";
 
@@ -8,6 +9,11 @@ const num = (cell: string) => {
   assert.ok(cell !== "" && Number.isFinite(n), `not a number: "${cell}"`);
   return n;
 };
+
+Deno.test("settingsFrom() writes the report to reports/local/bench.md unless --out names a file", () => {
+  assert.equal(settingsFrom([], "/checkout").out, "/checkout/reports/local/bench.md");
+  assert.equal(settingsFrom(["--out", "reports/bench.md"], "/checkout").out, "reports/bench.md");
+});
 
 gatedTest(
   "bench:proxy --quick measures every target and writes every report section",
@@ -23,6 +29,8 @@ gatedTest(
       }).output();
       const stderr = new TextDecoder().decode(run.stderr);
       assert.ok(run.success, `harness failed:\n${stderr}`);
+      const stdout = new TextDecoder().decode(run.stdout);
+      assert.ok(stdout.trimEnd().endsWith(`report: ${out}`), "ends naming where the report went");
       const sections = parseReport(await Deno.readTextFile(out));
 
       const throughput = sections.get("Throughput")!;

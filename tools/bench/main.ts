@@ -1,7 +1,8 @@
 /**
  * Proxy overhead benchmark: this proxy against direct access, NGINX, HAProxy, Caddy and node's
  * http-proxy, all in front of one NGINX backend on loopback, measured interleaved in rounds so
- * background load on the machine hits every target alike. Writes `reports/bench.md`.
+ * background load on the machine hits every target alike. Writes `reports/local/bench.md`, which
+ * git ignores; `--out reports/bench.md` regenerates the committed report.
  *
  * ```
  * deno task bench:proxy [--quick] [--rounds N] [--seconds N] [--out PATH] [--only a,b] [--baseline DIR]
@@ -50,7 +51,13 @@ export interface BenchSettings {
   readonly baseline?: string;
 }
 
-/** Settings from the command line. */
+/**
+ * Settings from the command line.
+ *
+ * @param args The command-line arguments.
+ * @param root The checkout to measure; the report goes to `<root>/reports/local/bench.md` unless
+ *   `--out` names another file.
+ */
 export function settingsFrom(args: string[], root: string): BenchSettings {
   const { values } = parseArgs({
     args,
@@ -74,7 +81,8 @@ export function settingsFrom(args: string[], root: string): BenchSettings {
     latencySeconds: quick ? 1 : 5,
     memoryConnections: 1000,
     streamBytes: quick ? 64 * 1024 ** 2 : 1024 ** 3,
-    out: values.out ?? `${root}/reports/bench.md`,
+    // Not reports/bench.md: a run must not change the committed report unless asked to.
+    out: values.out ?? `${root}/reports/local/bench.md`,
     only: values.only ? values.only.split(",") : [],
     baseline: values.baseline,
   };
@@ -255,4 +263,5 @@ if (import.meta.main) {
   const s = settingsFrom(Deno.args, root);
   await bench(s, root);
   console.log(await Deno.readTextFile(s.out));
+  console.log(`report: ${s.out}`);
 }

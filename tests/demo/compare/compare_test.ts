@@ -3,12 +3,19 @@ import type { CompareResult } from "../../../demo/compare/result.ts";
 import { freePort } from "../../_util/prometheus.ts";
 import { taskPermissions } from "../../_util/task.ts";
 
-const COMPARE = new URL("../../../demo/compare/compare.ts", import.meta.url).pathname;
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const COMPARE = `${ROOT}demo/compare/compare.ts`;
 
 async function compare(args: string[], out: string) {
   const perms = await taskPermissions("compare", { "--allow-write": `--allow-write=${out}` });
+  return await run(args, perms);
+}
+
+/** Run compare.ts with `perms`, in `cwd` (default: this process's). */
+async function run(args: string[], perms: string[], cwd?: string) {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...perms, COMPARE, ...args],
+    cwd,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -51,6 +58,7 @@ Deno.test("deno task compare writes a report whose figures match its JSON output
     ], out);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /\[#+\] +2\/2 +uniform +power_of_two/, "progress on stderr");
+    assert.ok(r.stderr.includes(`reports: ${out}/compare-uniform.md`), "with --json, where the reports went");
     const result = JSON.parse(r.stdout) as CompareResult;
     assert.equal(result.settings.seed, 7);
     assert.equal(result.scenarios.length, 1);
@@ -141,5 +149,45 @@ Deno.test("deno task compare rejects unknown names and dispatches --live to the 
     );
   } finally {
     await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("deno task compare writes into reports/local by default, as the task may, and says where", async () => {
+  // A scratch working directory stands in for the checkout, so its own reports/local stays untouched.
+  const cwd = await Deno.makeTempDir();
+  try {
+    const read = ["demo", "lib", "algorithms", "node_modules"].map((dir) => `${ROOT}${dir}`).join(",");
+    // The task's own --allow-write=reports, relative to the working directory as under `deno task`.
+    const perms = await taskPermissions("compare", { "--allow-read": `--allow-read=${read}` });
+    const args = [
+      "--scenario",
+      "uniform",
+      "--strategies",
+      "round_robin",
+      "--duration",
+      "100ms",
+      "--warmup",
+      "0s",
+    ];
+    const r = await run(args, perms, cwd);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.trimEnd().endsWith("reports: reports/local/compare-uniform.md"), r.stdout);
+    const files = [];
+    for await (const e of Deno.readDir(`${cwd}/reports/local`)) files.push(e.name);
+    assert.deepEqual(files.sort(), [
+      "compare-uniform-latency.svg",
+      "compare-uniform-share.svg",
+      "compare-uniform.md",
+    ]);
+    const top = [];
+    for await (const e of Deno.readDir(`${cwd}/reports`)) top.push(e.name);
+    assert.deepEqual(top, ["local"], "nothing written beside the committed reports");
+
+    const json = await run([...args, "--json", "--no-report"], perms, cwd);
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal((JSON.parse(json.stdout) as CompareResult).scenarios.length, 1, "stdout is the JSON alone");
+    assert.doesNotMatch(json.stderr, /reports:/, "--no-report writes and names no report");
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
   }
 });

@@ -43,3 +43,15 @@ Deno.test("parseCompareArgs() reports every bad value", () => {
   assert.match(bad.errors.join("\n"), /--timeout: expected a duration/);
   assert.match(bad.errors.join("\n"), /--duration: it must be at least 100ms/);
 });
+
+Deno.test("parseCompareArgs() writes reports to reports/local unless --out or --no-report says otherwise", () => {
+  const out = (args: string[], env: Record<string, string> = {}) => {
+    const parsed = parseCompareArgs(args, (name) => env[name]);
+    assert.ok(parsed.ok && parsed.value !== "help");
+    return parsed.value.out;
+  };
+  assert.equal(out([]), "reports/local");
+  assert.equal(out(["--out", "reports"]), "reports", "the committed reports, on request");
+  assert.equal(out([], { COMPARE_OUT: "/tmp/x" }), "/tmp/x");
+  assert.equal(out(["--no-report", "--out", "reports"]), null);
+});
