@@ -161,6 +161,7 @@ export class Metrics {
       ) {
         registry.removeSingleMetric(name);
       }
+      replaceProcFsMetrics(registry);
     }
   }
 
@@ -304,4 +305,39 @@ export class ServiceMetrics {
   healthCheck(backend: string, ok: boolean): void {
     this.#m.healthChecks.inc({ service: this.service, backend, result: ok ? "success" : "failure" });
   }
+}
+
+/**
+ * prom-client reads memory and file descriptors from /proc/self, which Deno lets a program read
+ * only with every permission granted (--allow-all): with the proxy's named permissions those
+ * gauges read 0, and a dashboard would show a proxy using no memory. Resident memory and the heap
+ * come from `Deno.memoryUsage()` instead; the ones nothing else can tell (virtual memory, open
+ * and maximum descriptors) are removed rather than left at a false 0.
+ */
+function replaceProcFsMetrics(registry: Registry): void {
+  for (
+    const name of [
+      "process_resident_memory_bytes",
+      "process_virtual_memory_bytes",
+      "process_heap_bytes",
+      "process_open_fds",
+      "process_max_fds",
+    ]
+  ) registry.removeSingleMetric(name);
+  new Gauge({
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes (Deno.memoryUsage().rss).",
+    registers: [registry],
+    collect() {
+      this.set(Deno.memoryUsage().rss);
+    },
+  });
+  new Gauge({
+    name: "process_heap_bytes",
+    help: "V8 heap size in bytes (Deno.memoryUsage().heapTotal).",
+    registers: [registry],
+    collect() {
+      this.set(Deno.memoryUsage().heapTotal);
+    },
+  });
 }

@@ -105,3 +105,17 @@ gatedTest("metrics output passes promtool check metrics", needs("promtool"), asy
     await be.close();
   }
 });
+
+Deno.test("process metrics report real memory under the proxy's permissions, and no false zeros", async () => {
+  const { Registry } = await import("prom-client");
+  const { Metrics } = await import("../../../lib/metrics/proxy_metrics.ts");
+  const metrics = new Metrics(new Registry(), true);
+  const text = await metrics.registry.metrics();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]);
+  assert.ok(value("process_resident_memory_bytes") > 10 * 1024 * 1024, "rss of a running Deno is tens of MB");
+  assert.ok(value("process_heap_bytes") > 1024 * 1024);
+  assert.ok(value("process_cpu_seconds_total") > 0);
+  for (const name of ["process_open_fds", "process_max_fds", "process_virtual_memory_bytes"]) {
+    assert.ok(!new RegExp(`^${name} `, "m").test(text), `${name} is not exported as a false 0`);
+  }
+});
