@@ -170,7 +170,7 @@ Starts two services of demo backends on loopback and the proxy in front of them.
 everything.
   web   four backends: two fast, one slow with low capacity, one failing 5% of requests
   api   two backends: one steady, one with a long latency tail
-Requests with Host: api.localhost, or under /api/ (the prefix stripped), go to api; the rest to web.
+Requests under /api/ (the prefix stripped) or with Host: api.localhost go to api; the rest to web.
 
   --port N            proxy port on 127.0.0.1 (LB_DEMO_PORT, default 8080; 0 = any free port)
   --admin-port N      status page, metrics and API port (LB_DEMO_ADMIN_PORT, default 8081)
