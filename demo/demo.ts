@@ -1,7 +1,8 @@
 /**
- * `deno task demo`: the whole thing in one command, without Docker. Four demo backends with
- * different profiles on loopback, the proxy in front of them with its status page, and
- * optionally steady background load so the numbers move.
+ * `deno task demo`: the whole thing in one command, without Docker. Two services of demo backends
+ * with different profiles on loopback (`web` with four, `api` with two), the proxy in front of
+ * them routing by host and path, its status page, and optionally steady background load to both
+ * services so the numbers move.
  *
  * ```
  * deno task demo [--port 8080] [--admin-port 8081] [--strategy NAME] [--load] [--rate 100]
@@ -17,38 +18,69 @@
 import { consoleLogger } from "../lib/base/mod.ts";
 import { type LoadBalancer, startLoadBalancer } from "../lib/server/mod.ts";
 import { buildProxyConfig, runCli, stopSignal } from "./shared/mod.ts";
-import { type RunningBackend, startSpecBackend } from "./backend/mod.ts";
-import { DEMO_BACKENDS, DEMO_USAGE, type DemoOptions, parseDemoArgs } from "./demo_config.ts";
+import { type BackendSpec, type RunningBackend, startSpecBackend } from "./backend/mod.ts";
+import {
+  DEMO_ROUTES,
+  DEMO_SERVICES,
+  DEMO_USAGE,
+  type DemoOptions,
+  parseDemoArgs,
+  routeRequest,
+} from "./demo_config.ts";
 import { formatProgress, runLoad, type Summary } from "./load/mod.ts";
 
 /** Longest the background load runs: a bound, not a plan; Ctrl-C normally ends it first. */
 const LOAD_LIMIT_MS = 24 * 3_600_000;
-/** Clients of the background load, each with its own X-Forwarded-For address. */
+/** Clients of the background load per service, each with its own X-Forwarded-For address. */
 const LOAD_CLIENTS = 10;
+
+/** One running service of the demo: its backends, each beside the profile it was started with. */
+export interface DemoServiceRun {
+  readonly name: string;
+  readonly backends: readonly { readonly spec: BackendSpec; readonly running: RunningBackend }[];
+  /** Where the background load of this service goes: a route that needs no `Host` header. */
+  readonly loadUrl: string;
+}
 
 /** A running demo. */
 export interface Demo {
   readonly proxyUrl: string;
   readonly adminUrl: string;
-  readonly backends: readonly RunningBackend[];
+  /** The services in the order of {@linkcode DEMO_SERVICES}. */
+  readonly services: readonly DemoServiceRun[];
   readonly lb: LoadBalancer;
   /** Stop the load (if any), the proxy and the backends. */
   stop(): Promise<void>;
 }
 
 /**
- * Start the backends, the proxy and, with `options.load`, the background load.
+ * Start the backends, the proxy and, with `options.load`, the background load (to every service).
  *
+ * @param options Ports, starting strategy and load.
+ * @param onLoadLine Receives the load's progress lines (every 10 s per service).
+ * @returns The running demo.
  * @throws When a listener cannot bind (port taken); the backends started so far are closed.
  */
 export async function startDemo(options: DemoOptions, onLoadLine: (line: string) => void): Promise<Demo> {
-  const backends = DEMO_BACKENDS.map((spec, i) => startSpecBackend(spec, i + 1));
-  const closeBackends = () => Promise.all(backends.map((b) => b.close()));
+  let seed = 0;
+  const started = DEMO_SERVICES.map((service) => ({
+    name: service.name,
+    backends: service.backends.map((spec) => ({ spec, running: startSpecBackend(spec, ++seed) })),
+  }));
+  const closeBackends = () => Promise.all(started.flatMap((s) => s.backends.map((b) => b.running.close())));
   const built = buildProxyConfig({
     listen: `127.0.0.1:${options.port}`,
     adminListen: `127.0.0.1:${options.adminPort}`,
     strategy: options.strategy,
-    backends: backends.map((b, i) => ({ name: b.name, url: b.url, weight: DEMO_BACKENDS[i].weight })),
+    services: started.map((s) => ({
+      name: s.name,
+      backends: s.backends.map(({ spec, running }) => ({
+        name: spec.name,
+        url: running.url,
+        weight: spec.weight,
+      })),
+    })),
+    routes: DEMO_ROUTES,
     healthInterval: "2s",
     shutdownTimeout: "5s",
   });
@@ -64,55 +96,94 @@ export async function startDemo(options: DemoOptions, onLoadLine: (line: string)
     throw error;
   }
   const proxyUrl = `http://127.0.0.1:${lb.proxyAddr.port}/`;
+  const services = started.map((s) => ({ ...s, loadUrl: loadUrl(s.name, proxyUrl) }));
   const stopLoad = new AbortController();
-  let load: Promise<Summary> | undefined;
-  if (options.load) {
-    load = runLoad({
-      url: proxyUrl,
-      clients: LOAD_CLIENTS,
-      rate: options.rate / LOAD_CLIENTS,
-      durationMs: LOAD_LIMIT_MS,
-      timeoutMs: 5_000,
-    }, {
-      signal: stopLoad.signal,
-      progressIntervalMs: 10_000,
-      onProgress: (p) => onLoadLine(`load: ${formatProgress(p)}`),
-    });
-  }
+  const loads: Promise<Summary>[] = options.load
+    ? services.map((s) =>
+      runLoad({
+        url: s.loadUrl,
+        clients: LOAD_CLIENTS,
+        rate: options.rate / LOAD_CLIENTS,
+        durationMs: LOAD_LIMIT_MS,
+        timeoutMs: 5_000,
+      }, {
+        signal: stopLoad.signal,
+        progressIntervalMs: 10_000,
+        onProgress: (p) => onLoadLine(`load ${s.name}: ${formatProgress(p)}`),
+      })
+    )
+    : [];
   return {
     proxyUrl,
     adminUrl: `http://127.0.0.1:${lb.adminAddr.port}`,
-    backends,
+    services,
     lb,
     async stop() {
       stopLoad.abort(new Error("demo stopping"));
-      await load;
+      await Promise.all(loads);
       await lb.shutdown();
       await closeBackends();
     },
   };
 }
 
-/** What the demo prints once it is up: where everything is and what to try. */
+/** The URL of the first route to `service` that needs no `Host` header: load cannot set one. */
+function loadUrl(service: string, proxyUrl: string): string {
+  const route = DEMO_ROUTES.find((r) => r.service === service && r.host === undefined);
+  if (!route) throw new Error(`the demo's routes reach service ${service} by host only: no URL to load`);
+  return routeRequest(route, proxyUrl).url;
+}
+
+/** `curl` for a request a route matches. */
+function curlLine(request: { url: string; host?: string }): string {
+  return `curl -i ${request.host === undefined ? "" : `-H 'Host: ${request.host}' `}${request.url}`;
+}
+
+/** `label` in the banner's first column, or as many spaces when `first` is false. */
+function column(label: string, first: boolean): string {
+  return `  ${(first ? label : "").padEnd(13)}`;
+}
+
+/**
+ * What the demo prints once it is up: where everything is, then per service its strategy, its
+ * backends, the `curl` lines its routes answer and how to switch its strategy.
+ *
+ * @param demo The running demo.
+ * @param options The options it was started with (for the load).
+ * @returns The banner, lines joined with `\n`; its last line is `Ctrl-C stops everything.`
+ */
 export function banner(demo: Demo, options: DemoOptions): string {
-  const load = options.load ? `, background load ${options.rate} req/s` : "";
+  const load = options.load ? `, background load ${options.rate} req/s per service` : "";
+  const count = demo.services.reduce((n, s) => n + s.backends.length, 0);
   const lines = [
-    `lb demo: ${demo.backends.length} backends on loopback, strategy ${options.strategy}${load}`,
+    `lb demo: ${demo.services.length} services, ${count} backends on loopback${load}`,
     `  proxy        ${demo.proxyUrl}`,
     `  status page  ${demo.adminUrl}/`,
     `  metrics      ${demo.adminUrl}/metrics`,
     `  stats        ${demo.adminUrl}/api/stats`,
-    ...demo.backends.map((b, i) => {
-      const s = DEMO_BACKENDS[i];
-      const errors = s.errorRate ? `, ${s.errorRate * 100}% errors` : "";
-      return `  ${i === 0 ? "backends" : "        "}     ${
-        b.name.padEnd(7)
-      } ${b.url}  ${s.latencyMs} ms, ${s.capacity} at once${errors}`;
-    }),
-    `  try          curl -i ${demo.proxyUrl}`,
-    `  switch       curl -X PUT -d '{"strategy":"peak_ewma"}' ${demo.adminUrl}/api/strategy`,
-    "Ctrl-C stops everything.",
   ];
+  for (const service of demo.services) {
+    const strategy = demo.lb.service(service.name).balancer.strategy;
+    lines.push(`service ${service.name}: strategy ${strategy}`);
+    service.backends.forEach(({ spec, running }, i) => {
+      const errors = spec.errorRate ? `, ${spec.errorRate * 100}% errors` : "";
+      const tail = spec.jitterMs > spec.latencyMs ? `, long tail (sd ${spec.jitterMs} ms)` : "";
+      lines.push(
+        `${column("backends", i === 0)}${
+          spec.name.padEnd(7)
+        } ${running.url}  ${spec.latencyMs} ms${tail}, ${spec.capacity} at once${errors}`,
+      );
+    });
+    DEMO_ROUTES.filter((r) => r.service === service.name).forEach((route, i) => {
+      lines.push(`${column("try", i === 0)}${curlLine(routeRequest(route, demo.proxyUrl))}`);
+    });
+    lines.push(
+      `${
+        column("switch", true)
+      }curl -X PUT -d '{"strategy":"peak_ewma"}' ${demo.adminUrl}/api/services/${service.name}/strategy`,
+    );
+  }
+  lines.push("Ctrl-C stops everything.");
   return lines.join("\n");
 }
 

@@ -1,11 +1,11 @@
 /**
- * Options of `deno task demo` and the demo's built-in backends.
+ * Options of `deno task demo`, and the demo's built-in services, backends and routes.
  *
  * @module
  */
 
 import { resolveStrategyName, STRATEGY_NAMES } from "../algorithms/mod.ts";
-import { type FlagSpec, numberFlag, type Parsed, readFlags } from "./shared/mod.ts";
+import { type FlagSpec, numberFlag, type Parsed, type ProxyRouteInput, readFlags } from "./shared/mod.ts";
 import type { BackendSpec } from "./backend/mod.ts";
 
 /** What the demo starts. */
@@ -14,15 +14,15 @@ export interface DemoOptions {
   readonly port: number;
   /** Admin port on 127.0.0.1 (status page, metrics, API); 0 picks a free one. */
   readonly adminPort: number;
-  /** Canonical strategy name. */
+  /** Canonical strategy name every service starts with. */
   readonly strategy: string;
-  /** Drive steady background load through the proxy until stopped. */
+  /** Drive steady background load through the proxy, to every service, until stopped. */
   readonly load: boolean;
-  /** Background load in requests per second over all clients. */
+  /** Background load in requests per second to each service. */
   readonly rate: number;
 }
 
-/** Defaults: the proxy on 8080, admin on 8081, round robin, no load, 100 req/s when `--load`. */
+/** Defaults: the proxy on 8080, admin on 8081, round robin, no load, 100 req/s per service when `--load`. */
 export const DEMO_DEFAULTS: DemoOptions = {
   port: 8080,
   adminPort: 8081,
@@ -32,11 +32,12 @@ export const DEMO_DEFAULTS: DemoOptions = {
 };
 
 /**
- * Four backends that differ the way real ones do: two fast ones with room to spare, one slow with
- * little capacity (120 ms, 4 at once: 33 req/s), and one that fails 5% of its requests. Under
- * round robin the slow one's queue shows in p99; latency-aware strategies move traffic off it.
+ * The `web` service's four backends, which differ the way real ones do: two fast ones with room
+ * to spare, one slow with little capacity (120 ms, 4 at once: 33 req/s), and one that fails 5% of
+ * its requests. Under round robin the slow one's queue shows in p99; latency-aware strategies
+ * move traffic off it.
  */
-export const DEMO_BACKENDS: readonly BackendSpec[] = [
+export const WEB_BACKENDS: readonly BackendSpec[] = [
   {
     name: "fast-1",
     latencyMs: 10,
@@ -75,6 +76,83 @@ export const DEMO_BACKENDS: readonly BackendSpec[] = [
   },
 ];
 
+/**
+ * The `api` service's two backends: both serve 8 requests at once and answer half their requests
+ * in about 20 ms, but `spiky` has a long latency tail (mean 40 ms, standard deviation 60 ms: one
+ * request in a hundred takes over a quarter of a second) where `steady` stays near 20 ms. Round robin splits them evenly whatever
+ * the tail; `peak_ewma` and `least_connections` lean on `steady`.
+ */
+export const API_BACKENDS: readonly BackendSpec[] = [
+  {
+    name: "steady",
+    latencyMs: 20,
+    jitterMs: 5,
+    distribution: "lognormal",
+    capacity: 8,
+    errorRate: 0,
+    weight: 1,
+  },
+  {
+    name: "spiky",
+    latencyMs: 40,
+    jitterMs: 60,
+    distribution: "lognormal",
+    capacity: 8,
+    errorRate: 0,
+    weight: 1,
+  },
+];
+
+/** One service of the demo: a name and its backends. */
+export interface DemoService {
+  /** Service name in the config, the metrics label and the admin API paths. */
+  readonly name: string;
+  readonly backends: readonly BackendSpec[];
+}
+
+/** The demo's services, in the order the banner lists them. */
+export const DEMO_SERVICES: readonly DemoService[] = [
+  { name: "web", backends: WEB_BACKENDS },
+  { name: "api", backends: API_BACKENDS },
+];
+
+/**
+ * How requests reach the services, first match wins: a path under `/api` (which the backend
+ * sees without the prefix: `/api/echo` arrives as `/echo`), or `Host: api.localhost`, goes to
+ * `api`; everything else goes to `web`.
+ */
+export const DEMO_ROUTES: readonly ProxyRouteInput[] = [
+  { pathPrefix: "/api", stripPrefix: true, service: "api" },
+  { host: "api.localhost", service: "api" },
+  { service: "web" },
+];
+
+/** A request that a route sends to its service: the URL, and the `Host` header when the route needs one. */
+export interface RouteRequest {
+  readonly url: string;
+  readonly host?: string;
+}
+
+/**
+ * A request `route` matches, on the proxy at `proxyUrl`.
+ *
+ * @param route A route without methods or headers (the demo's have none).
+ * @param proxyUrl The proxy's base URL, ending in `/`.
+ * @returns The URL to ask (the route's path prefix with a trailing `/`), and the host to send.
+ *
+ * @example Usage
+ * ```ts
+ * import { routeRequest } from "./demo_config.ts";
+ * routeRequest({ pathPrefix: "/api", service: "api" }, "http://127.0.0.1:8080/");
+ * // { url: "http://127.0.0.1:8080/api/" }
+ * ```
+ */
+export function routeRequest(route: ProxyRouteInput, proxyUrl: string): RouteRequest {
+  const path = route.pathPrefix === undefined ? "" : `${route.pathPrefix.replace(/^\/+|\/+$/g, "")}/`;
+  const url = new URL(path, proxyUrl).href;
+  return route.host === undefined ? { url } : { url, host: route.host };
+}
+
 /** Accepted flags; each also reads `LB_DEMO_<NAME>` (`LB_DEMO_PORT`, `LB_DEMO_ADMIN_PORT`, ...). */
 export const DEMO_FLAGS: FlagSpec = {
   port: { type: "string" },
@@ -88,15 +166,19 @@ export const DEMO_FLAGS: FlagSpec = {
 /** Usage text for `--help`. */
 export const DEMO_USAGE = `Usage: deno task demo [flags]
 
-Starts four demo backends on loopback (two fast, one slow with low capacity, one failing 5% of
-requests) and the proxy in front of them. Ctrl-C stops everything.
+Starts two services of demo backends on loopback and the proxy in front of them. Ctrl-C stops
+everything.
+  web   four backends: two fast, one slow with low capacity, one failing 5% of requests
+  api   two backends: one steady, one with a long latency tail
+Requests under /api/ (the prefix stripped) or with Host: api.localhost go to api; the rest to web.
 
   --port N            proxy port on 127.0.0.1 (LB_DEMO_PORT, default 8080; 0 = any free port)
   --admin-port N      status page, metrics and API port (LB_DEMO_ADMIN_PORT, default 8081)
-  --strategy NAME     ${STRATEGY_NAMES.join(", ")}
-                      (LB_DEMO_STRATEGY, default round_robin)
-  --load              also send steady open-loop load through the proxy (LB_DEMO_LOAD=1)
-  --rate R            that load in requests per second (LB_DEMO_RATE, default 100)
+  --strategy NAME     the strategy both services start with; switch each one live with
+                      PUT /api/services/{service}/strategy (LB_DEMO_STRATEGY, default round_robin):
+                      ${STRATEGY_NAMES.join(", ")}
+  --load              also send steady open-loop load to both services (LB_DEMO_LOAD=1)
+  --rate R            that load in requests per second to each service (LB_DEMO_RATE, default 100)
 `;
 
 /**

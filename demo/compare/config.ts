@@ -61,7 +61,8 @@ export const COMPARE_FLAGS: FlagSpec = {
 
 /** Usage text for `--help`. */
 export const COMPARE_USAGE = `Usage: deno task compare [flags]
-       deno task compare --live ADMIN_URL [--every 60s] [--strategies a,b] [--rounds N] [--token T]
+       deno task compare --live ADMIN_URL [--service NAME] [--every 60s] [--strategies a,b]
+                         [--rounds N] [--token T]
 
 Runs each strategy against each scenario on fresh in-process backends and a fresh proxy, under the
 same seeded open-loop load, prints a table per scenario and writes compare-<scenario>.md with two

@@ -18,6 +18,8 @@ export interface CycleOptions {
   readonly rounds: number;
   /** Strategies to cycle through; undefined for all the proxy lists. */
   readonly strategies?: readonly string[];
+  /** The service to cycle; undefined for the proxy's only one. */
+  readonly service?: string;
   /** Admin bearer token: `--token`, else `LB_ADMIN_TOKEN`. */
   readonly token?: string;
   /** Put the starting strategy back at the end. */
@@ -27,10 +29,12 @@ export interface CycleOptions {
 /** Usage text for `--help`. */
 export const CYCLE_USAGE = `Cycle a running proxy through its strategies for a side-by-side view.
 
-Usage: deno task cycle ADMIN_URL [--every 60s] [--strategies a,b] [--rounds N] [--token T]
+Usage: deno task cycle ADMIN_URL [--service NAME] [--every 60s] [--strategies a,b] [--rounds N]
+                       [--token T]
        deno task cycle --live ADMIN_URL ...
 
   ADMIN_URL        the proxy's admin listener, e.g. http://localhost:8081
+  --service NAME   the service to cycle (default: the proxy's only one; required with several)
   --every D        how long each strategy stays active (default 60s)
   --strategies L   comma-separated strategies (default: all the proxy lists)
   --rounds N       stop after N periods (default: until Ctrl-C)
@@ -65,6 +69,7 @@ export function parseCycleArgs(
         live: { type: "string" },
         every: { type: "string", default: "60s" },
         strategies: { type: "string" },
+        service: { type: "string" },
         rounds: { type: "string" },
         token: { type: "string" },
         "no-restore": { type: "boolean", default: false },
@@ -85,6 +90,12 @@ export function parseCycleArgs(
   if (every === undefined || !(rounds >= 1)) {
     return { ok: false, errors: [`invalid --every ${values.every} or --rounds ${values.rounds}`] };
   }
+  if (values.service !== undefined && !/^[a-z0-9_.-]{1,64}$/.test(values.service)) {
+    return {
+      ok: false,
+      errors: [`Cannot use --service: expected a service name ([a-z0-9_.-]{1,64}), got "${values.service}"`],
+    };
+  }
   return {
     ok: true,
     value: {
@@ -92,6 +103,7 @@ export function parseCycleArgs(
       every,
       rounds,
       strategies: values.strategies?.split(",").map((s) => s.trim()).filter(Boolean),
+      service: values.service,
       token: values.token ?? env("LB_ADMIN_TOKEN"),
       restore: !values["no-restore"],
     },

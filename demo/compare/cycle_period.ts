@@ -9,8 +9,10 @@
 
 import type { BackendStatus } from "../../lib/admin/mod.ts";
 
-/** One finished period: a strategy and the stats over the time it was active. */
+/** One finished period: a service's strategy and the stats over the time it was active. */
 export interface CyclePeriod {
+  /** The service cycled. */
+  readonly service: string;
   readonly strategy: string;
   /** The cycled service's backends over the period. */
   readonly report: { readonly window_seconds: number; readonly backends: readonly BackendStatus[] };

@@ -29,7 +29,7 @@ function totals(backends: readonly BackendStatus[]): { rate: number; errorRatio:
  *
  * @example
  * ```ts ignore
- * console.log(formatPeriod({ strategy: "round_robin", report }));
+ * console.log(formatPeriod({ service: "web", strategy: "round_robin", report }));
  * ```
  */
 export function formatPeriod(period: CyclePeriod): string {
@@ -50,7 +50,8 @@ export function formatPeriod(period: CyclePeriod): string {
 }
 
 /**
- * The last period of each strategy as one row: totals, then share and p99 of every backend.
+ * The last period of each strategy as one row: totals, then share and p99 of every backend. The
+ * heading names the service (the periods' first; a cycle runs on one).
  *
  * @example
  * ```ts ignore
@@ -73,5 +74,6 @@ export function formatComparison(periods: readonly CyclePeriod[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  return ["side by side (last period of each strategy):", line(header), ...rows.map(line)].join("\n");
+  const heading = `${periods[0]?.service ?? "?"}: side by side (last period of each strategy):`;
+  return [heading, line(header), ...rows.map(line)].join("\n");
 }

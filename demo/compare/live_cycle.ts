@@ -1,14 +1,18 @@
 /**
- * Cycle a running proxy through its strategies, so dashboards (and this command's own table)
- * show them side by side under the same live load.
+ * Cycle one service of a running proxy through its strategies, so dashboards (and this command's
+ * own table) show them side by side under the same live load.
  *
  * ```
- * deno task cycle http://localhost:8081 --every 60s [--strategies a,b] [--rounds N] [--token T]
+ * deno task cycle http://localhost:8081 [--service NAME] --every 60s [--strategies a,b] [--rounds N]
+ *                 [--token T]
  * ```
  *
- * Each period: `PUT /api/strategy`, wait `every`, then read `GET /api/stats?window=<every>` and
- * print that strategy's per-backend numbers. On Ctrl-C or after `--rounds` it restores the
- * strategy that was active at the start and prints one comparison table.
+ * The service is `--service`, or the proxy's only one (`GET /api/services`); with several and no
+ * `--service` it stops at once with an error listing them. Each period switches that service
+ * (`PUT /api/services/{service}/strategy`), waits `every`, then reads the service's section of
+ * `GET /api/stats?window=<every>` and prints that strategy's per-backend numbers. On Ctrl-C or
+ * after `--rounds` it restores the strategy that was active at the start and prints one
+ * comparison table.
  *
  * @module
  */
@@ -28,6 +32,8 @@ export interface LiveCycleOptions {
   every: number;
   /** Strategies to cycle through, in order. @default every strategy the proxy lists */
   strategies?: readonly string[];
+  /** The service to cycle. @default the proxy's only service (an error when it has several) */
+  service?: string;
   /** Admin bearer token, when `admin.token` is set. */
   token?: string;
   /** Stop (then restore and summarise) when aborted. */
@@ -40,10 +46,13 @@ export interface LiveCycleOptions {
   print?: (line: string) => void;
 }
 
-/** Outcome of {@linkcode runLiveCycle}: errors are values, so the CLI decides the exit code. */
+/**
+ * Outcome of {@linkcode runLiveCycle}: errors are values (one line each), so the CLI decides the
+ * exit code. `service` is the service cycled, once it is known.
+ */
 export type LiveCycleResult =
-  | { ok: true; periods: CyclePeriod[]; restored?: string }
-  | { ok: false; error: string; periods: CyclePeriod[]; restored?: string };
+  | { ok: true; service: string; periods: CyclePeriod[]; restored?: string }
+  | { ok: false; error: string; service?: string; periods: CyclePeriod[]; restored?: string };
 
 /** Resolve after `ms`, or early (false) when `signal` aborts. */
 function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
@@ -60,13 +69,50 @@ function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
   });
 }
 
+/** A JSON (or, failing that, text) answer of the admin API. */
+type Call = (path: string, init?: RequestInit) => Promise<{ status: number; body: unknown }>;
+
 /**
- * Cycle strategies on a running proxy until `rounds` periods have run or `signal` aborts.
+ * The service to cycle: `wanted` when the proxy has it, else its only service.
+ *
+ * @returns the name, or a one-line error naming the services there are
+ */
+async function chooseService(
+  call: Call,
+  wanted: string | undefined,
+): Promise<{ name: string } | { error: string }> {
+  const r = await call("/api/services");
+  if (r.status !== 200 || !Array.isArray(r.body)) {
+    return { error: `GET /api/services answered HTTP ${r.status}: is this the lb admin listener?` };
+  }
+  const names = (r.body as { name: string }[]).map((s) => s.name);
+  if (wanted !== undefined) {
+    return names.includes(wanted)
+      ? { name: wanted }
+      : { error: `no service named ${JSON.stringify(wanted)}; services: ${names.join(", ")}` };
+  }
+  if (names.length === 1) return { name: names[0] };
+  return {
+    error: `the proxy has ${names.length} services (${names.join(", ")}): pick one with --service NAME`,
+  };
+}
+
+/**
+ * Cycle one service's strategies on a running proxy until `rounds` periods have run or `signal`
+ * aborts.
+ *
+ * @param options The admin URL, the period, and optionally the service, strategies and token.
+ * @returns The periods measured and the strategy restored, or the error that stopped the cycle.
  *
  * @example
  * ```ts ignore
  * const stop = new AbortController();
- * const result = await runLiveCycle({ adminUrl: "http://localhost:8081", every: 60_000, signal: stop.signal });
+ * const result = await runLiveCycle({
+ *   adminUrl: "http://localhost:8081",
+ *   service: "api",
+ *   every: 60_000,
+ *   signal: stop.signal,
+ * });
  * ```
  */
 export async function runLiveCycle(options: LiveCycleOptions): Promise<LiveCycleResult> {
@@ -75,10 +121,11 @@ export async function runLiveCycle(options: LiveCycleOptions): Promise<LiveCycle
   const periods: CyclePeriod[] = [];
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const fail = (error: string): LiveCycleResult => ({ ok: false, error, periods });
+  let service: string | undefined;
+  const fail = (error: string): LiveCycleResult => ({ ok: false, error, service, periods });
   if (!(options.every >= 1000)) return fail(`every must be at least 1s, got ${options.every}ms`);
 
-  const call = async (path: string, init?: RequestInit): Promise<{ status: number; body: unknown }> => {
+  const call: Call = async (path, init) => {
     const r = await fetch(base + path, init);
     const text = await r.text();
     try {
@@ -87,20 +134,28 @@ export async function runLiveCycle(options: LiveCycleOptions): Promise<LiveCycle
       return { status: r.status, body: text.trim() };
     }
   };
-  const setStrategy = async (strategy: string): Promise<string | undefined> => {
-    const r = await call("/api/strategy", { method: "PUT", headers, body: JSON.stringify({ strategy }) });
-    if (r.status === 401) return "the proxy wants the admin token (--token or LB_ADMIN_TOKEN)";
-    if (r.status !== 200) return `cannot switch to ${strategy}: HTTP ${r.status} ${JSON.stringify(r.body)}`;
-  };
 
   let initial: { strategy: string; available: string[] };
+  let strategyPath: string;
   try {
-    const r = await call("/api/strategy");
-    if (r.status !== 200) return fail(`GET ${base}/api/strategy answered HTTP ${r.status}`);
+    const chosen = await chooseService(call, options.service);
+    if ("error" in chosen) return fail(chosen.error);
+    service = chosen.name;
+    strategyPath = `/api/services/${encodeURIComponent(service)}/strategy`;
+    const r = await call(strategyPath);
+    if (r.status !== 200) return fail(`GET ${base}${strategyPath} answered HTTP ${r.status}`);
     initial = r.body as typeof initial;
   } catch (e) {
     return fail(`cannot reach the admin API at ${base}: ${(e as Error).message}`);
   }
+  const name = service;
+  const setStrategy = async (strategy: string): Promise<string | undefined> => {
+    const r = await call(strategyPath, { method: "PUT", headers, body: JSON.stringify({ strategy }) });
+    if (r.status === 401) return "the proxy wants the admin token (--token or LB_ADMIN_TOKEN)";
+    if (r.status !== 200) {
+      return `cannot switch ${name} to ${strategy}: HTTP ${r.status} ${JSON.stringify(r.body)}`;
+    }
+  };
   const strategies = options.strategies?.length ? options.strategies : initial.available;
   const unknown = strategies.filter((s) => !initial.available.includes(s));
   if (unknown.length) {
@@ -119,7 +174,9 @@ export async function runLiveCycle(options: LiveCycleOptions): Promise<LiveCycle
       const strategy = strategies[i % strategies.length];
       error = await setStrategy(strategy);
       if (error) break;
-      print(`${new Date().toISOString()} strategy -> ${strategy} for ${formatDuration(options.every)}`);
+      print(
+        `${new Date().toISOString()} ${name}: strategy -> ${strategy} for ${formatDuration(options.every)}`,
+      );
       if (!(await pause(options.every, options.signal))) break;
       const r = await call(`/api/stats?window=${window}`);
       if (r.status !== 200) {
@@ -127,9 +184,15 @@ export async function runLiveCycle(options: LiveCycleOptions): Promise<LiveCycle
         break;
       }
       const stats = r.body as StatusReport;
+      const section = stats.services?.find((s) => s.name === name);
+      if (!section) {
+        error = `service ${name} is no longer in /api/stats (a reload removed it?)`;
+        break;
+      }
       const period = {
+        service: name,
         strategy,
-        report: { window_seconds: stats.window_seconds, backends: stats.services[0]?.backends ?? [] },
+        report: { window_seconds: stats.window_seconds, backends: section.backends },
       };
       periods.push(period);
       print(formatPeriod(period));
@@ -144,7 +207,9 @@ export async function runLiveCycle(options: LiveCycleOptions): Promise<LiveCycle
     else restored = initial.strategy;
   }
   if (periods.length) print(formatComparison(periods));
-  return error ? { ok: false, error, periods, restored } : { ok: true, periods, restored };
+  return error
+    ? { ok: false, error, service: name, periods, restored }
+    : { ok: true, service: name, periods, restored };
 }
 
 /** CLI entry point; returns the exit code. */
@@ -159,7 +224,7 @@ async function cycle(options: CycleOptions): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   try {
     const result = await runLiveCycle({ ...options, signal: stop.signal });
-    if (result.restored) console.log(`restored strategy ${result.restored}`);
+    if (result.restored) console.log(`restored strategy ${result.restored} of ${result.service}`);
     if (!result.ok) console.error(`error: ${result.error}`);
     return result.ok ? 0 : 1;
   } finally {

@@ -14,6 +14,12 @@ export { json } from "./http.ts";
 export { startLagMonitor } from "./lag.ts";
 export type { LagStats } from "./lag.ts";
 export { buildProxyConfig, proxyConfigYaml } from "./proxy_config.ts";
+export type {
+  ProxyBackendInput,
+  ProxyConfigInput,
+  ProxyRouteInput,
+  ProxyServiceInput,
+} from "./proxy_config.ts";
 export { randomSeed, seededRandom } from "./random.ts";
 export { createSemaphore } from "./semaphore.ts";
 export type { Semaphore } from "./semaphore.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseDemoArgs } from "../../demo/demo_config.ts";
-import { parseMetrics, waitFor } from "../_util/harness.ts";
+import { DEMO_ROUTES, DEMO_SERVICES, parseDemoArgs, routeRequest } from "../../demo/demo_config.ts";
+import { nodeRequest, parseMetrics, waitFor } from "../_util/harness.ts";
 import { freePort } from "../_util/prometheus.ts";
 import { taskPermissions } from "../_util/task.ts";
 
@@ -16,11 +16,62 @@ function released(port: number): boolean {
   }
 }
 
-Deno.test("deno task demo serves through the proxy at once, moves under --load and stops cleanly on SIGINT", async () => {
+/** One service's block of the banner: its strategy, backends, curl lines and switch line. */
+interface BannerService {
+  readonly name: string;
+  readonly strategy: string;
+  readonly backends: { name: string; port: number }[];
+  readonly tries: { url: string; host?: string }[];
+  switchUrl: string;
+}
+
+/** The service blocks of a demo banner, parsed strictly: a line that fits no shape is an error. */
+function bannerServices(banner: string): BannerService[] {
+  const blocks = banner.split(/^(?=service )/m).slice(1);
+  return blocks.map((block) => {
+    const [head, ...rest] = block.trimEnd().split("\n").filter((l) => l !== "Ctrl-C stops everything.");
+    const m = /^service (\S+): strategy (\S+)$/.exec(head);
+    assert.ok(m, `service line: ${head}`);
+    const service: BannerService = { name: m[1], strategy: m[2], backends: [], tries: [], switchUrl: "" };
+    let label = "";
+    for (const line of rest) {
+      const cols = /^ {2}(\S*) +(.*)$/.exec(line);
+      assert.ok(cols, `banner line: ${line}`);
+      label = cols[1] || label;
+      const value = cols[2];
+      if (label === "backends") {
+        const b = /^(\S+) +http:\/\/127\.0\.0\.1:(\d+) /.exec(value);
+        assert.ok(b, `backend line: ${line}`);
+        service.backends.push({ name: b[1], port: Number(b[2]) });
+      } else if (label === "try") {
+        const c = /^curl -i (?:-H 'Host: ([^']+)' )?(http:\/\/\S+)$/.exec(value);
+        assert.ok(c, `curl line: ${line}`);
+        service.tries.push(c[1] === undefined ? { url: c[2] } : { url: c[2], host: c[1] });
+      } else if (label === "switch") {
+        const c = /^curl -X PUT -d '(\{"strategy":"peak_ewma"\})' (http:\/\/\S+)$/.exec(value);
+        assert.ok(c, `switch line: ${line}`);
+        service.switchUrl = c[2];
+      } else assert.fail(`unexpected banner line: ${line}`);
+    }
+    return service;
+  });
+}
+
+/** Requests answered in `/api/stats`' window, per service. */
+async function servedPerService(adminUrl: string): Promise<Record<string, number>> {
+  const stats = await (await fetch(`${adminUrl}/api/stats`)).json() as {
+    services: { name: string; strategy: string; backends: { requests: number }[] }[];
+  };
+  return Object.fromEntries(
+    stats.services.map((s) => [s.name, s.backends.reduce((n, b) => n + b.requests, 0)]),
+  );
+}
+
+Deno.test("deno task demo serves two services at once, each reached by its banner's curl lines, moves both under --load and stops cleanly on SIGINT", async () => {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...await taskPermissions("demo"), DEMO, "--admin-port", "0", "--load", "--rate", "40"],
-    env: { LB_DEMO_PORT: String(port), LB_DEMO_STRATEGY: "peak_ewma" },
+    env: { LB_DEMO_PORT: String(port), LB_DEMO_STRATEGY: "LeastConnections" },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -33,14 +84,24 @@ Deno.test("deno task demo serves through the proxy at once, moves under --load a
       if (done) throw new Error(`demo exited early:\n${out}\n${await stderr}`);
       out += value;
     }
-    assert.match(out, /strategy peak_ewma, background load 40 req\/s/);
+    assert.match(
+      out,
+      /^lb demo: 2 services, 6 backends on loopback, background load 40 req\/s per service$/m,
+    );
     const proxy = /proxy +(http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(out);
     const status = /status page +(http:\/\/127\.0\.0\.1:(\d+))\//.exec(out);
     assert.ok(proxy && status, out);
     assert.equal(Number(proxy[2]), port, "LB_DEMO_PORT is the proxy port");
-    const backendPorts = [...out.matchAll(/ (fast-1|fast-2|slow|flaky) +http:\/\/127\.0\.0\.1:(\d+)/g)];
-    assert.equal(backendPorts.length, 4, out);
-    assert.match(out, new RegExp(`curl -i ${proxy[1]}`));
+    const admin = status[1];
+    const services = bannerServices(out);
+    assert.deepEqual(
+      services.map((s) => [s.name, s.strategy, s.backends.map((b) => b.name)]),
+      [
+        ["web", "least_connections", ["fast-1", "fast-2", "slow", "flaky"]],
+        ["api", "least_connections", ["steady", "spiky"]],
+      ],
+      "--strategy (here LB_DEMO_STRATEGY, as a Go alias) sets both services",
+    );
 
     // The first request after the banner is answered by a backend: the first health round is done.
     const first = await fetch(proxy[1]);
@@ -48,32 +109,56 @@ Deno.test("deno task demo serves through the proxy at once, moves under --load a
     assert.match(first.headers.get("x-lb-backend") ?? "", /^(fast-1|fast-2|slow|flaky)$/);
     assert.equal((await first.json()).backend, first.headers.get("x-lb-backend"));
 
-    const page = await fetch(`${status[1]}/`);
-    assert.equal(page.status, 200);
-    assert.match(page.headers.get("content-type") ?? "", /text\/html/);
-    assert.match(await page.text(), /<html/i);
-
-    // The background load shows in the metrics without any request of ours.
+    // The background load reaches both services, without any request of ours.
     await waitFor(
-      async () => {
-        const metrics = parseMetrics(await (await fetch(`${status[1]}/metrics`)).text());
-        const total = [...metrics].filter(([k]) => k.startsWith("lb_requests_total{")).reduce(
-          (n, [, v]) => n + v,
-          0,
-        );
-        return total >= 20;
-      },
+      async () => Object.values(await servedPerService(admin)).every((n) => n >= 20),
       8_000,
-      "background load in lb_requests_total",
+      "background load in both services' /api/stats",
     );
+    const metrics = parseMetrics(await (await fetch(`${admin}/metrics`)).text());
+    for (const name of ["web", "api"]) {
+      const total = [...metrics].filter(([k]) =>
+        k.startsWith("lb_requests_total{") && k.includes(`service="${name}"`)
+      ).reduce((n, [, v]) => n + v, 0);
+      assert.ok(total >= 20, `lb_requests_total{service="${name}"} is ${total}`);
+    }
+
+    // Every curl line of a service reaches that service's backends, and only them (the load's
+    // clients cannot send Host, so the host route is checked here). node:http keeps our Host.
+    for (const service of services) {
+      assert.ok(service.tries.length >= 1, `${service.name} has a curl line`);
+      const names = service.backends.map((b) => b.name);
+      for (const t of service.tries) {
+        for (let i = 0; i < 4; i++) {
+          const r = await nodeRequest(t.url, t.host === undefined ? {} : { headers: { host: t.host } });
+          assert.ok(
+            names.includes(r.header("x-lb-backend") ?? ""),
+            `${t.host ?? ""} ${t.url} -> ${r.header("x-lb-backend")}, not one of ${service.name}'s ${names}`,
+          );
+        }
+      }
+    }
+    assert.ok(services[1].tries.some((t) => t.host), "api is also reached by host");
+    const stripped = await (await fetch(`${proxy[1]}api/echo?x=1`)).json();
+    assert.deepEqual([stripped.path, stripped.query], ["/echo", { x: "1" }], "/api is stripped for api");
+
+    // The api switch line switches api alone.
+    const switched = await fetch(services[1].switchUrl, { method: "PUT", body: '{"strategy":"peak_ewma"}' });
+    assert.deepEqual(await switched.json(), {
+      service: "api",
+      strategy: "peak_ewma",
+      previous: "least_connections",
+    });
+    const stats = await (await fetch(`${admin}/api/stats`)).json() as { services: { strategy: string }[] };
+    assert.deepEqual(stats.services.map((s) => s.strategy), ["least_connections", "peak_ewma"]);
 
     child.kill("SIGINT");
     const { code } = await child.status;
     assert.equal(code, 0, await stderr);
-    for (const p of [port, Number(status[2]), ...backendPorts.map((m) => Number(m[2]))]) {
-      assert.ok(released(p), `port ${p} is released`);
-    }
-    assert.match(await stderr, /stopping: load, proxy, backends/);
+    const ports = services.flatMap((s) => s.backends.map((b) => b.port));
+    for (const p of [port, Number(status[2]), ...ports]) assert.ok(released(p), `port ${p} is released`);
+    const log = await stderr;
+    assert.match(log, /stopping: load, proxy, backends/);
   } finally {
     try {
       child.kill();
@@ -182,4 +267,20 @@ Deno.test("parseDemoArgs() reads flags over LB_DEMO_* variables and reports ever
   assert.match(all, /--rate: expected a number in \[1, 2000\], got "0"/);
   const same = parseDemoArgs(["--port", "8080", "--admin-port", "8080"], () => undefined);
   assert.ok(!same.ok && /must differ/.test(same.errors[0]));
+});
+
+Deno.test("DEMO_ROUTES reach every demo service by a path the load can use, and routeRequest() builds the URL", () => {
+  const proxy = "http://127.0.0.1:8080/";
+  for (const service of DEMO_SERVICES) {
+    const byPath = DEMO_ROUTES.filter((r) => r.service === service.name && r.host === undefined);
+    assert.ok(byPath.length >= 1, `${service.name} has a route without host`);
+  }
+  assert.deepEqual(DEMO_ROUTES.map((r) => routeRequest(r, proxy)), [
+    { url: "http://127.0.0.1:8080/api/" },
+    { url: "http://127.0.0.1:8080/", host: "api.localhost" },
+    { url: "http://127.0.0.1:8080/" },
+  ]);
+  assert.deepEqual(routeRequest({ pathPrefix: "/v1/x/", service: "s" }, proxy), {
+    url: "http://127.0.0.1:8080/v1/x/",
+  });
 });

@@ -120,6 +120,16 @@ Deno.test("deno task compare writes a report whose figures match its JSON output
     }
     // Round robin over identical backends: a quarter each, as measured by the proxy.
     for (const b of ["a", "b", "c", "d"]) assert.ok(Math.abs(outcome.rows[0].shares[b] - 0.25) < 0.01);
+    // What the proxy says it routed (GET /api/backends) is what the load saw answered, give or take
+    // the requests in flight at the window's edges: the admin API's per-backend counts still add up.
+    const rr = outcome.runs.find((run) => run.strategy === "round_robin")!;
+    assert.deepEqual(Object.keys(rr.summary.backends).sort(), ["a", "b", "c", "d"]);
+    for (const [b, answered] of Object.entries(rr.summary.backends)) {
+      assert.ok(
+        Math.abs((rr.routed[b] ?? 0) - answered) <= Math.max(5, answered * 0.05),
+        `${b}: routed ${rr.routed[b]} vs answered ${answered}`,
+      );
+    }
 
     const conclusions = markdown.split("## Conclusions")[1].split("## How")[0];
     assert.deepEqual(conclusions.trim().split("\n").map((l) => l.slice(2)), outcome.conclusions);

@@ -9,6 +9,7 @@ Deno.test("parseCycleArgs() reads the admin URL from a positional or --live, wit
     every: 60_000,
     rounds: Infinity,
     strategies: undefined,
+    service: undefined,
     token: undefined,
     restore: true,
   };
@@ -18,7 +19,18 @@ Deno.test("parseCycleArgs() reads the admin URL from a positional or --live, wit
 
 Deno.test("parseCycleArgs() reads every flag, and --token wins over LB_ADMIN_TOKEN", () => {
   const env = (name: string) => (name === "LB_ADMIN_TOKEN" ? "from-env" : undefined);
-  const args = ["u", "--every", "2s", "--rounds", "3", "--strategies", "a, b,,c", "--no-restore"];
+  const args = [
+    "u",
+    "--every",
+    "2s",
+    "--rounds",
+    "3",
+    "--strategies",
+    "a, b,,c",
+    "--service",
+    "api",
+    "--no-restore",
+  ];
   assert.deepEqual(parseCycleArgs(args, env), {
     ok: true,
     value: {
@@ -26,6 +38,7 @@ Deno.test("parseCycleArgs() reads every flag, and --token wins over LB_ADMIN_TOK
       every: 2_000,
       rounds: 3,
       strategies: ["a", "b", "c"],
+      service: "api",
       token: "from-env",
       restore: false,
     },
@@ -47,6 +60,10 @@ Deno.test("parseCycleArgs() returns help, and one error for a missing URL, a bad
   assert.deepEqual(parseCycleArgs(["u", "--rounds", "0"], noEnv), {
     ok: false,
     errors: ["invalid --every 60s or --rounds 0"],
+  });
+  assert.deepEqual(parseCycleArgs(["u", "--service", "Web Site"], noEnv), {
+    ok: false,
+    errors: ['Cannot use --service: expected a service name ([a-z0-9_.-]{1,64}), got "Web Site"'],
   });
   const unknown = parseCycleArgs(["u", "--fast"], noEnv);
   assert.ok(!unknown.ok && unknown.errors.length === 1 && /Unknown option '--fast'/.test(unknown.errors[0]));
