@@ -186,32 +186,26 @@ function readRouteTable(
   return undefined;
 }
 
-const TIMEOUT_KEYS = ["request", "connect", "client_header", "client_idle"] as const;
+/** `timeouts`: key, field, default. Every one is a duration of at least 1 ms. */
+const TIMEOUTS = [
+  ["request", "requestMs", 30_000],
+  ["connect", "connectMs", 5_000],
+  ["client_header", "clientHeaderMs", 10_000],
+  ["client_idle", "clientIdleMs", 60_000],
+  ["tunnel_idle", "tunnelIdleMs", 3_600_000],
+] as const;
 
 function readTimeouts(r: Reader, node: Node | undefined): Config["timeouts"] | undefined {
-  const out = { requestMs: 30_000, connectMs: 5_000, clientHeaderMs: 10_000, clientIdleMs: 60_000 } as {
-    -readonly [K in keyof Config["timeouts"]]: number | undefined;
-  };
-  if (node !== undefined) {
-    const t = r.map(node, "timeouts", TIMEOUT_KEYS);
-    if (!t) return undefined;
-    if (t.has("request")) out.requestMs = readDuration(r, t.get("request"), "timeouts.request", 1);
-    if (t.has("connect")) out.connectMs = readDuration(r, t.get("connect"), "timeouts.connect", 1);
-    if (t.has("client_header")) {
-      out.clientHeaderMs = readDuration(r, t.get("client_header"), "timeouts.client_header", 1);
-    }
-    if (t.has("client_idle")) {
-      out.clientIdleMs = readDuration(r, t.get("client_idle"), "timeouts.client_idle", 1);
-    }
+  const out: Record<string, number | undefined> = {};
+  const t = node === undefined
+    ? new Map<string, Node>()
+    : r.map(node, "timeouts", TIMEOUTS.map(([key]) => key));
+  if (!t) return undefined;
+  for (const [key, field, fallback] of TIMEOUTS) {
+    out[field] = t.has(key) ? readDuration(r, t.get(key), `timeouts.${key}`, 1) : fallback;
   }
-  const { requestMs, connectMs, clientHeaderMs, clientIdleMs } = out;
-  if (
-    requestMs === undefined || connectMs === undefined || clientHeaderMs === undefined ||
-    clientIdleMs === undefined
-  ) {
-    return undefined;
-  }
-  return { requestMs, connectMs, clientHeaderMs, clientIdleMs };
+  if (Object.values(out).some((v) => v === undefined)) return undefined;
+  return out as unknown as Config["timeouts"];
 }
 
 /** Sort messages by their line number so they read top to bottom; unlocated ones go last. */

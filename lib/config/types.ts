@@ -108,6 +108,8 @@ export interface Config {
     readonly clientHeaderMs: number;
     /** A keep-alive client connection with no request in progress is closed after this. */
     readonly clientIdleMs: number;
+    /** A tunnel (WebSocket or another upgrade) with no bytes either way is closed after this. */
+    readonly tunnelIdleMs: number;
   };
   readonly shutdownTimeoutMs: number;
   /** CIDRs whose `X-Forwarded-*` headers are believed. */

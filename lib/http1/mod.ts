@@ -10,6 +10,8 @@ export type { BodyOutcome } from "./body_stream.ts";
 export { BufferedConn, CHUNK_BYTES, ConnectionClosed, ProtocolError } from "./buffered_conn.ts";
 export { encodeChunk, LAST_CHUNK, parseChunkSize } from "./framing.ts";
 export type { BodyFraming } from "./framing.ts";
+export { tunnel } from "./tunnel.ts";
+export type { TunnelOptions, TunnelResult } from "./tunnel.ts";
 export {
   connectionTokens,
   headLines,

@@ -19,6 +19,7 @@ export interface HeadLimits {
   readonly maxHeaders: number;
   readonly headerTimeoutMs: () => number;
   readonly idleTimeoutMs: () => number;
+  readonly tunnelIdleMs: () => number;
   readonly deadlines: Deadlines;
   readonly now: () => number;
 }

@@ -6,6 +6,6 @@
  */
 
 export { textResponse } from "./response_writer.ts";
-export type { ServerResponse } from "./response_writer.ts";
+export type { ServerResponse, ServerTunnel } from "./response_writer.ts";
 export { serveHttp1 } from "./server.ts";
 export type { Http1Handler, Http1Server, ServerRequest } from "./server.ts";

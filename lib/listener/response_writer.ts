@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type BufferedConn, encodeChunk, LAST_CHUNK, STATUS_TEXT } from "../http1/mod.ts";
+import { type BufferedConn, encodeChunk, LAST_CHUNK, STATUS_TEXT, type TunnelResult } from "../http1/mod.ts";
 
 /** What a handler answers. */
 export interface ServerResponse {
@@ -27,6 +27,19 @@ export interface ServerResponse {
    * not sent. Ignored for bytes and strings, which carry their own.
    */
   readonly length?: number;
+  /**
+   * With status 101: the other end of the tunnel the client's connection becomes once the head
+   * is written (an `Upgrade`, such as a WebSocket).
+   */
+  readonly tunnel?: ServerTunnel;
+}
+
+/** The backend side of a tunnel, and who to tell when it is over. */
+export interface ServerTunnel {
+  /** The backend connection, with any bytes it sent after its 101 still buffered. */
+  readonly conn: BufferedConn;
+  /** Called once when the tunnel has closed, with how and what crossed it. */
+  readonly closed: (result: TunnelResult) => void;
 }
 
 /**
@@ -55,7 +68,7 @@ export interface ResponseContext {
  * How writing a response went: the connection may carry another request, it must close as
  * planned (the client asked, or the framing needs it), or the write failed (the client is gone).
  */
-export type WriteOutcome = "keep-alive" | "close" | "failed";
+export type WriteOutcome = "keep-alive" | "close" | "failed" | "switched";
 
 const ENCODER = new TextEncoder();
 /** Framing and connection fields are the server's to write, never the handler's. */
@@ -110,6 +123,11 @@ export async function writeResponse(
   }
   if (length !== undefined && Number.isSafeInteger(length)) s += `content-length: ${length}\r\n`;
   if (chunked) s += "transfer-encoding: chunked\r\n";
+  if (status === 101 && res.tunnel) {
+    // The connection switches protocols: it carries the tunnel, never another request.
+    await conn.writeLatin1(`${s}connection: upgrade\r\n\r\n`);
+    return "switched";
+  }
   if (!keepAlive) s += "connection: close\r\n";
   else if (ctx.version === "HTTP/1.0") s += "connection: keep-alive\r\n";
   s += "\r\n";

@@ -26,7 +26,7 @@ import { ClientConn, type HeadLimits } from "./client_conn.ts";
 import { Exchange, type ServerRequest } from "./exchange.ts";
 import type { Rejection } from "./request_head.ts";
 import { type ServerResponse, textResponse, type WriteOutcome, writeResponse } from "./response_writer.ts";
-import { ProtocolError, STATUS_TEXT } from "../http1/mod.ts";
+import { ProtocolError, STATUS_TEXT, tunnel } from "../http1/mod.ts";
 
 export type { ServerRequest, ServerResponse };
 
@@ -41,6 +41,8 @@ export interface Http1ServerOptions {
   readonly headerTimeoutMs?: () => number;
   /** Time a keep-alive connection may wait for its next request. @default 60 s */
   readonly idleTimeoutMs?: () => number;
+  /** Time a tunnel (after a 101) may carry no bytes either way before it is closed. @default 1 h */
+  readonly tunnelIdleMs?: () => number;
   /** Largest request head (request line and fields); larger gets 431. @default 64 KiB */
   readonly maxHeadBytes?: number;
   /** Most header fields in a request; more gets 431. @default 100 */
@@ -71,6 +73,7 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
     maxHeaders: options.maxHeaders ?? 100,
     headerTimeoutMs: options.headerTimeoutMs ?? (() => 10_000),
     idleTimeoutMs: options.idleTimeoutMs ?? (() => 60_000),
+    tunnelIdleMs: options.tunnelIdleMs ?? (() => 3_600_000),
     deadlines: new Deadlines(now),
     now,
   };
@@ -117,7 +120,21 @@ export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): 
         } catch {
           written = "failed";
         }
+        // A tunnel whose 101 never reached the client: its backend side ends here.
+        if (written !== "switched" && res.tunnel) {
+          res.tunnel.closed({ outcome: "reset", bytesUp: 0, bytesDown: 0 });
+        }
         ex.done = true;
+        if (written === "switched" && res.tunnel) {
+          // The connection is a tunnel now; it stays active (shutdown waits for it up to its timeout).
+          const result = await tunnel(c, res.tunnel.conn, {
+            idleMs: limits.tunnelIdleMs(),
+            deadlines: limits.deadlines,
+            now,
+          });
+          res.tunnel.closed(result);
+          break;
+        }
         c.active = false;
         if (written === "failed") ex.abort();
         if (written !== "keep-alive" || c.closed) break;

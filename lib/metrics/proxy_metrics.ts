@@ -67,6 +67,7 @@ export class Metrics {
   readonly healthChecks: Counter<"service" | "backend" | "result">;
   readonly upstreamErrors: Counter<"service" | "backend" | "kind">;
   readonly strategyInfo: Gauge<"service" | "strategy">;
+  readonly tunnels: Gauge<"service" | "backend">;
   #pools = new Map<string, PoolView>();
   #unrouted = new Map<string, { inc(): void }>();
   #unroutedObservers: RequestObserver[] = [];
@@ -139,6 +140,12 @@ export class Metrics {
       name: "lb_strategy_info",
       help: "The current balancing strategy of each service (value 1).",
       labelNames: ["service", "strategy"],
+      registers,
+    });
+    this.tunnels = new Gauge({
+      name: "lb_open_tunnels",
+      help: "Tunnels open to each backend (WebSockets and other upgrades, after a 101).",
+      labelNames: ["service", "backend"],
       registers,
     });
     new Gauge({
@@ -234,6 +241,7 @@ export class ServiceMetrics {
     this.#gone.delete(backend);
     for (const result of ["success", "failure"]) m.healthChecks.inc({ service, backend, result }, 0);
     for (const kind of ERROR_KINDS) m.upstreamErrors.inc({ service, backend, kind }, 0);
+    m.tunnels.set({ service, backend }, 0);
     m.requests.inc({ service, backend, strategy, method: "GET", code: "200" }, 0);
     m.duration.zero({ service, backend, strategy });
   }
@@ -250,7 +258,7 @@ export class ServiceMetrics {
       for (const key of cache.keys()) if (key.startsWith(`${backend}\0`)) cache.delete(key);
     }
     const m = this.#m;
-    for (const metric of [m.requests, m.duration, m.healthChecks, m.upstreamErrors]) {
+    for (const metric of [m.requests, m.duration, m.healthChecks, m.upstreamErrors, m.tunnels]) {
       await removeSeries(metric, { service: this.service, backend });
     }
   }
@@ -299,6 +307,11 @@ export class ServiceMetrics {
   /** Count one upstream failure. */
   upstreamError(backend: string, kind: UpstreamErrorKind): void {
     this.#m.upstreamErrors.inc({ service: this.service, backend, kind });
+  }
+
+  /** A tunnel to `backend` opened (`+1`) or closed (`-1`); a removed backend's is not brought back. */
+  tunnel(backend: string, delta: 1 | -1): void {
+    if (!this.#gone.has(backend)) this.#m.tunnels.inc({ service: this.service, backend }, delta);
   }
 
   /** Count one active health check result. */

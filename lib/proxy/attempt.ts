@@ -104,7 +104,7 @@ export async function attempt(
     settle(outcome);
     return { ...result, backend, outcome };
   }
-  if (result.status < 200 || result.status > 599) {
+  if ((result.status < 200 && !result.upgraded) || result.status > 599) {
     // 1xx finals and out-of-range codes cannot be relayed faithfully: a broken upstream.
     if (result.body instanceof ReadableStream) await result.body.cancel();
     settle(RESET);

@@ -17,12 +17,12 @@ import { admit } from "./admit.ts";
 import type { Backend } from "../pool/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { conditionOf, matches } from "../resilience/mod.ts";
-import { downstreamHeaders, requestIdOf, upstreamHeaders } from "./headers.ts";
+import { downstreamHeaders, requestIdOf, upgradeOf, upstreamHeaders } from "./headers.ts";
 import type { Metrics } from "../metrics/mod.ts";
 import { prepareBody, type PreparedBody } from "./replay.ts";
-import type { UpstreamClient } from "../upstream/mod.ts";
+import type { UpstreamClient, UpstreamTunnel } from "../upstream/mod.ts";
 import { ProtocolError } from "../http1/mod.ts";
-import { type ServerRequest, type ServerResponse, textResponse } from "../listener/mod.ts";
+import { type ServerRequest, type ServerResponse, type ServerTunnel, textResponse } from "../listener/mod.ts";
 import type { Router } from "../routing/mod.ts";
 import type { Service } from "../service/mod.ts";
 import { targetOf } from "./target.ts";
@@ -142,11 +142,13 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     if (!("backend" in admitted)) return finish("none", admitted);
     budget.recordRequest();
     const requestId = requestIdOf(req.headers);
+    const upgrade = upgradeOf(req.version, req.headers);
     const upstream = {
       method: req.method,
       target,
-      headers: upstreamHeaders(req.headers.raw, { clientIp, proto: "http", requestId }),
+      headers: upstreamHeaders(req.headers.raw, { clientIp, proto: "http", requestId, upgrade }),
       body: body.body,
+      upgrade: upgrade !== undefined,
       // A getter: the signal is created on first read, which the client does only for responses
       // that take a while.
       get signal() {
@@ -186,11 +188,35 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         (result.kind === "timeout" ? "upstream timed out" : `upstream ${result.kind} failed`);
       return finish(backend.name, errorResponse(code, reason, backend, requestId, expose));
     }
-    const headers = downstreamHeaders(result.headers);
+    const upgraded = result.upgraded;
+    const headers = downstreamHeaders(result.headers, upgraded !== undefined);
     setHeader(headers, "x-request-id", requestId);
     if (expose) setHeader(headers, "x-lb-backend", backend.name);
+    if (upgraded) {
+      return finish(backend.name, {
+        status: 101,
+        headers,
+        body: null,
+        tunnel: tunnelOf(svc, backend, upgraded),
+      });
+    }
     return finish(backend.name, { status: result.status, headers, body: result.body, length: result.length });
   }
+}
+
+/**
+ * The client side of a backend's 101: the tunnel counts as the attempt's body (the backend stays
+ * in flight, so `least_connections` sees it) and in `lb_open_tunnels` until it closes.
+ */
+function tunnelOf(svc: Service, backend: Backend, upgraded: UpstreamTunnel): ServerTunnel {
+  svc.metrics.tunnel(backend.name, 1);
+  return {
+    conn: upgraded.conn,
+    closed: (result) => {
+      svc.metrics.tunnel(backend.name, -1);
+      upgraded.end(result.outcome === "reset" ? "reset" : "complete");
+    },
+  };
 }
 
 /** The 404 for a request no route matched, naming what was looked at (shortened, as text). */

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { connectionTokens } from "../http1/mod.ts";
 import type { HeaderReader } from "../net/mod.ts";
 
 /** Hop-by-hop header names, lower case. */
@@ -26,24 +27,13 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 /** A request id we pass on unchanged: printable ASCII without spaces, at most 200 bytes. */
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
-/** Names listed in a `Connection` header, lower case. */
-function connectionTokens(value: string | null): Set<string> | undefined {
-  if (!value) return undefined;
-  const out = new Set<string>();
-  for (const t of value.split(",")) {
-    const name = t.trim().toLowerCase();
-    if (name) out.add(name);
-  }
-  return out;
-}
-
 /** Names listed by every `Connection` field in flat header pairs (lower case); undefined when none. */
 function namedByConnection(raw: readonly string[]): Set<string> | undefined {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") {
       named ??= new Set();
-      for (const t of connectionTokens(raw[i + 1]) ?? []) named.add(t);
+      for (const t of connectionTokens(raw[i + 1])) named.add(t);
     }
   }
   return named;
@@ -57,6 +47,25 @@ export interface ForwardInfo {
   readonly proto: string;
   /** The request id to send (see {@linkcode requestIdOf}). */
   readonly requestId: string;
+  /**
+   * The protocols of an upgrade request (see {@linkcode upgradeOf}): `Upgrade` and
+   * `Connection: upgrade` are then the two hop-by-hop fields forwarded, so the backend can
+   * answer 101.
+   */
+  readonly upgrade?: string;
+}
+
+/**
+ * The `Upgrade` value of a request that asks to switch protocols (RFC 9110 section 7.8): an
+ * HTTP/1.1 request whose `Connection` names `upgrade`; undefined otherwise (HTTP/1.0 cannot
+ * upgrade, and an `Upgrade` field without the connection option is only a hop-by-hop leftover).
+ */
+export function upgradeOf(version: string, headers: HeaderReader): string | undefined {
+  if (version !== "HTTP/1.1") return undefined;
+  const upgrade = headers.get("upgrade");
+  if (!upgrade) return undefined;
+  const connection = headers.get("connection");
+  return connection && connectionTokens(connection).includes("upgrade") ? upgrade : undefined;
 }
 
 /**
@@ -99,6 +108,7 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardInfo): stri
   out.push("x-forwarded-proto", info.proto);
   if (host !== undefined) out.push("x-forwarded-host", host);
   out.push("x-request-id", info.requestId);
+  if (info.upgrade !== undefined) out.push("connection", "upgrade", "upgrade", info.upgrade);
   return out;
 }
 
@@ -110,7 +120,8 @@ export function requestIdOf(incoming: HeaderReader): string {
 
 /**
  * Response headers for the client from the backend's raw header pairs, without hop-by-hop ones,
- * as flat pairs again. Repeated headers stay repeated (each `Set-Cookie` separate).
+ * as flat pairs again. Repeated headers stay repeated (each `Set-Cookie` separate). For a 101
+ * (`switching`), `Upgrade` is kept.
  *
  * @example
  * ```ts
@@ -118,11 +129,16 @@ export function requestIdOf(incoming: HeaderReader): string {
  * downstreamHeaders(["Content-Type", "text/plain", "Connection", "close"]); // ["Content-Type", "text/plain"]
  * ```
  */
-export function downstreamHeaders(raw: readonly string[]): string[] {
+export function downstreamHeaders(raw: readonly string[], switching = false): string[] {
   const named = namedByConnection(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
+    // A 101 keeps `Upgrade`: it names the protocol the tunnel now speaks (RFC 9110 section 7.8).
+    if (switching && name === "upgrade") {
+      out.push(raw[i], raw[i + 1]);
+      continue;
+    }
     if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
     out.push(raw[i], raw[i + 1]);
   }

@@ -67,6 +67,7 @@ export function listenAdmin(
 export interface PublicTimeouts {
   readonly headerTimeoutMs: () => number;
   readonly idleTimeoutMs: () => number;
+  readonly tunnelIdleMs: () => number;
 }
 
 /** The public listener (our own HTTP/1.1 server). */
@@ -83,6 +84,7 @@ export function listenPublic(
       port: addr.port,
       headerTimeoutMs: options.headerTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs,
+      tunnelIdleMs: options.tunnelIdleMs,
       now: options.now,
       onError: (error) => {
         report(error);

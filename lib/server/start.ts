@@ -171,6 +171,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     proxy = listenPublic(config.listen, handler, {
       headerTimeoutMs: () => current.timeouts.clientHeaderMs,
       idleTimeoutMs: () => current.timeouts.clientIdleMs,
+      tunnelIdleMs: () => current.timeouts.tunnelIdleMs,
       log,
       now,
     });

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type BodyOutcome, bodyStream, encodeChunk, LAST_CHUNK } from "../http1/mod.ts";
+import { type BodyOutcome, bodyStream, type BufferedConn, encodeChunk, LAST_CHUNK } from "../http1/mod.ts";
 import { requestHead } from "./request_head.ts";
 import { declaredLength, framingOf, type ResponseHead } from "./response_head.ts";
 import { ConnectionClosed, ProtocolError, UpstreamConn } from "./conn.ts";
@@ -50,6 +50,19 @@ export interface UpstreamRequest {
    * creates a request's signal on its first read).
    */
   readonly signal: AbortSignal;
+  /**
+   * The request asks to switch protocols (`Connection: upgrade` with `Upgrade`): a 101 answer
+   * hands the connection over as {@linkcode UpstreamResponse.upgraded} instead of failing.
+   */
+  readonly upgrade?: boolean;
+}
+
+/** A backend connection that switched protocols: the bytes after the 101 are the tunnel's. */
+export interface UpstreamTunnel {
+  /** The connection, with any bytes the backend sent after its 101 still buffered. */
+  readonly conn: BufferedConn;
+  /** The tunnel is over: close the connection and end the exchange's accounting (`onEnd`). */
+  end(outcome: BodyOutcome): void;
 }
 
 export type { BodyOutcome };
@@ -72,6 +85,8 @@ export interface UpstreamResponse {
    * bodies. The client's response is framed by this, never by re-reading a header string.
    */
   readonly length: number | undefined;
+  /** For a 101 to an upgrade request: the connection that now carries the new protocol. */
+  readonly upgraded?: UpstreamTunnel;
 }
 
 /** The request failed before response headers. */
@@ -271,8 +286,20 @@ export class UpstreamClient {
     }
     done();
     if (head.status === 101) {
-      conn.close();
-      return { ok: false, kind: "reset", message: "unexpected 101 Switching Protocols" };
+      if (!r.upgrade) {
+        conn.close();
+        return { ok: false, kind: "reset", message: "unexpected 101 Switching Protocols" };
+      }
+      // The connection is the tunnel's now: never pooled again, ended when the tunnel ends.
+      await writing;
+      const upgraded: UpstreamTunnel = {
+        conn,
+        end: (outcome) => {
+          conn.close();
+          onEnd(outcome);
+        },
+      };
+      return { ok: true, status: 101, headers: head.headers, body: null, length: undefined, upgraded };
     }
     const framing = framingOf(r.method, head);
     const length = declaredLength(framing, head);

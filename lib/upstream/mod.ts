@@ -12,6 +12,7 @@ export type {
   UpstreamRequest,
   UpstreamResponse,
   UpstreamTimeouts,
+  UpstreamTunnel,
 } from "./client.ts";
 export { UpstreamConn } from "./conn.ts";
 export { framingOf, headEnd, MAX_HEAD_BYTES, parseResponseHead } from "./response_head.ts";

@@ -244,6 +244,36 @@ export class RawConn {
     return rest;
   }
 
+  /** Read until `marker` has arrived, without reading further; returns everything up to it, consumed. */
+  async readUntil(marker: string, timeoutMs = 2000): Promise<string> {
+    const deadline = performance.now() + timeoutMs;
+    while (true) {
+      const text = latin1(this.#buf);
+      const at = text.indexOf(marker);
+      if (at !== -1) {
+        this.#buf = this.#buf.slice(at + marker.length);
+        return text.slice(0, at + marker.length);
+      }
+      if (this.#eof) throw new Error(`closed before ${JSON.stringify(marker)}; got ${JSON.stringify(text)}`);
+      if (await this.#fill(deadline - performance.now()) === "timeout") {
+        throw new Error(`no ${JSON.stringify(marker)} within ${timeoutMs} ms; got ${JSON.stringify(text)}`);
+      }
+    }
+  }
+
+  /** Read and discard until `bytes` have arrived (buffered ones count) or `timeoutMs`; the count. */
+  async drain(bytes: number, timeoutMs = 2000): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    let count = this.#buf.length;
+    this.#buf = new Uint8Array(0);
+    while (count < bytes && !this.#eof) {
+      if (await this.#fill(deadline - performance.now()) === "timeout") break;
+      count += this.#buf.length;
+      this.#buf = new Uint8Array(0);
+    }
+    return count;
+  }
+
   /** Bytes that arrive within `ms` (without consuming them), "" when the line stayed quiet. */
   async peek(ms: number): Promise<string> {
     const deadline = performance.now() + ms;

@@ -39,6 +39,7 @@ Deno.test("parseConfig() applies documented defaults when only backends are give
     connectMs: 5000,
     clientHeaderMs: 10000,
     clientIdleMs: 60000,
+    tunnelIdleMs: 3600000,
   });
   assert.equal(c.shutdownTimeoutMs, 10000);
   assert.deepEqual(c.services[0].hash, { key: "client_ip" });
@@ -77,7 +78,7 @@ backends:
   - {name: web-1, url: "https://example.test:8443/", weight: 3}
 health_check: {path: /ready, interval: 1m30s, timeout: 250ms, healthy_threshold: 4, unhealthy_threshold: 5,
   expected_status: "200,204,300-302"}
-timeouts: {request: 2s, connect: 100ms, client_header: 3s, client_idle: 90s}
+timeouts: {request: 2s, connect: 100ms, client_header: 3s, client_idle: 90s, tunnel_idle: 5m}
 shutdown_timeout: 0
 `);
   assert.deepEqual(c.listen, { hostname: "::1", port: 9000 });
@@ -92,6 +93,7 @@ shutdown_timeout: 0
     connectMs: 100,
     clientHeaderMs: 3000,
     clientIdleMs: 90000,
+    tunnelIdleMs: 300000,
   });
   assert.equal(c.shutdownTimeoutMs, 0);
 });

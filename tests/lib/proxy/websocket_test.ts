@@ -1,0 +1,235 @@
+/**
+ * WebSockets through the proxy with a real client and server (the npm `ws` package on both ends):
+ * the Upgrade is forwarded, the 101 turns both connections into a byte tunnel, and everything a
+ * WebSocket does crosses it unchanged.
+ */
+import assert from "node:assert/strict";
+import { scrape, startLb, type TestLb, waitFor } from "../../_util/harness.ts";
+import { closed, nextMessage, openClient, startWsBackend, type WsBackend } from "../../_util/ws.ts";
+
+async function setup(extra = ""): Promise<{ lb: TestLb; be: WsBackend; ws: string; close(): Promise<void> }> {
+  const be = await startWsBackend();
+  const lb = await startLb([be.url], extra);
+  return {
+    lb,
+    be,
+    ws: `ws://127.0.0.1:${lb.proxyAddr.port}`,
+    close: async () => {
+      await lb.shutdown();
+      await be.close();
+    },
+  };
+}
+
+Deno.test("WebSocket echo of text, binary and 1 MB messages through the proxy", async () => {
+  const { lb, be, ws: url, close } = await setup();
+  try {
+    const ws = await openClient(`${url}/chat?room=1`);
+    assert.equal(be.upgrades[0]["x-forwarded-for"], "127.0.0.1");
+    assert.equal(be.upgrades[0]["upgrade"], "websocket");
+    ws.send("hello");
+    assert.deepEqual((await nextMessage(ws)).map(String), ["hello", "false"]);
+    const bytes = new Uint8Array([0, 1, 2, 255, 254]);
+    ws.send(bytes);
+    const [echo, binary] = await nextMessage(ws);
+    assert.equal(binary, true);
+    assert.deepEqual([...echo], [...bytes]);
+    const big = new Uint8Array(1024 * 1024).map((_, i) => (i * 31) & 0xff);
+    ws.send(big);
+    const [back] = await nextMessage(ws);
+    assert.equal(back.length, big.length);
+    assert.ok(back.equals(big), "1 MB arrives byte for byte");
+    const m = await scrape(lb);
+    assert.equal(m.get('lb_open_tunnels{service="default",backend="b0"}'), 1);
+    assert.equal(m.get('lb_active_connections{service="default",backend="b0"}'), 1, "a tunnel is in flight");
+    ws.close(1000, "done");
+    assert.deepEqual(await closed(ws), [1000, "done"]);
+    await waitFor(async () =>
+      (await scrape(lb)).get('lb_open_tunnels{service="default",backend="b0"}') === 0
+    );
+    assert.equal((await scrape(lb)).get('lb_active_connections{service="default",backend="b0"}'), 0);
+    assert.equal(
+      (await scrape(lb)).get(
+        'lb_requests_total{service="default",backend="b0",strategy="round_robin",method="GET",code="101"}',
+      ),
+      1,
+    );
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("WebSocket ping/pong and close codes cross the tunnel both ways", async () => {
+  const { be, ws: url, close } = await setup();
+  try {
+    const ws = await openClient(url);
+    const pong = new Promise<string>((r) => ws.once("pong", (data: Buffer) => r(data.toString())));
+    ws.ping("are you there");
+    assert.equal(await pong, "are you there", "the backend's pong answers the client's ping");
+    const serverPing = new Promise<string>((r) => ws.once("ping", (data: Buffer) => r(data.toString())));
+    be.sockets[0].ping("and you?");
+    assert.equal(await serverPing, "and you?");
+    const seen = new Promise<[number, string]>((r) =>
+      be.sockets[0].once("close", (code: number, reason: Buffer) => r([code, reason.toString()]))
+    );
+    ws.close(4001, "client leaving");
+    assert.deepEqual(await seen, [4001, "client leaving"], "the backend sees the client's close code");
+    const ws2 = await openClient(url);
+    be.sockets[1].close(4002, "server says bye");
+    assert.deepEqual(
+      await closed(ws2),
+      [4002, "server says bye"],
+      "the client sees the backend's close code",
+    );
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("a backend killed mid-stream closes the client's socket at once", async () => {
+  const { lb, be, ws: url, close } = await setup();
+  try {
+    const ws = await openClient(url);
+    ws.send("x");
+    await nextMessage(ws);
+    const t0 = performance.now();
+    be.sockets[0].terminate(); // a reset, no close frame
+    const [code] = await closed(ws, 2000);
+    assert.equal(code, 1006, "abnormal closure: the tunnel ended with the backend's connection");
+    assert.ok(performance.now() - t0 < 1000);
+    await waitFor(async () =>
+      (await scrape(lb)).get('lb_open_tunnels{service="default",backend="b0"}') === 0
+    );
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("1,000 concurrent WebSockets through one proxy, each echoing its own messages", async () => {
+  const { lb, ws: url, close } = await setup();
+  try {
+    const sockets = [];
+    for (let batch = 0; batch < 10; batch++) {
+      sockets.push(...await Promise.all(Array.from({ length: 100 }, () => openClient(url))));
+    }
+    assert.equal((await scrape(lb)).get('lb_open_tunnels{service="default",backend="b0"}'), 1000);
+    const replies = await Promise.all(sockets.map(async (ws, i) => {
+      const next = nextMessage(ws, 10_000);
+      ws.send(`m${i}`);
+      return String((await next)[0]);
+    }));
+    assert.deepEqual(replies, sockets.map((_, i) => `m${i}`));
+    await Promise.all(sockets.map((ws) => {
+      const done = closed(ws, 10_000);
+      ws.close(1000);
+      return done;
+    }));
+    await waitFor(
+      async () => (await scrape(lb)).get('lb_open_tunnels{service="default",backend="b0"}') === 0,
+      10_000,
+    );
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("a non-101 answer to an upgrade request is an ordinary response", async () => {
+  const { startBackend } = await import("../../_util/harness.ts");
+  const plain = startBackend((req) =>
+    new Response(`no upgrade for ${req.headers.get("upgrade")}`, { status: 426 })
+  );
+  const lb = await startLb([plain.url]);
+  try {
+    const r = await fetch(lb.url, { headers: { connection: "upgrade", upgrade: "websocket" } });
+    assert.equal(r.status, 426);
+    assert.equal(await r.text(), "no upgrade for websocket", "the Upgrade reached the backend");
+    assert.equal((await fetch(lb.url)).status, 426, "the connection carries on as HTTP");
+  } finally {
+    await lb.shutdown();
+    await plain.close();
+  }
+});
+
+Deno.test("a client that stops reading stalls the backend instead of growing the proxy's buffers", async () => {
+  const { RawConn } = await import("../../_util/raw_http.ts");
+  let flood!: (socket: import("../../_util/ws.ts").WebSocket) => Promise<number>;
+  const floodDone = new Promise<number>((resolve) => {
+    flood = async (socket) => {
+      // 1 MB messages until the backend itself holds 32 MB it cannot send: the proxy stopped
+      // reading. Bounded: at most 256 MB or 10 s.
+      const chunk = new Uint8Array(1024 * 1024);
+      const started = performance.now();
+      let sent = 0;
+      while (socket.bufferedAmount < 32 * 1024 * 1024 && sent < 256 && performance.now() - started < 10_000) {
+        socket.send(chunk);
+        sent++;
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      resolve(sent);
+      return sent;
+    };
+  });
+  const be = await startWsBackend((socket) => void flood(socket));
+  const lb = await startLb([be.url]);
+  const conn = await RawConn.open(lb.proxyAddr.port);
+  try {
+    await conn.write(
+      "GET /flood HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    );
+    const head = await conn.readUntil("\r\n\r\n");
+    assert.match(head, /^HTTP\/1\.1 101 /);
+    const sent = await floodDone; // the client has read nothing but the head
+    console.log(`backend stalled after ${sent} MB with 32 MB of its own unsent`);
+    assert.ok(sent < 256, `backpressure reached the backend after ${sent} MB (it never filled)`);
+    assert.ok(be.sockets[0].bufferedAmount >= 32 * 1024 * 1024);
+    // Reading again drains it all: nothing was dropped.
+    const total = sent * (1024 * 1024 + 10); // each 1 MB binary frame has a 10-byte header
+    const received = await conn.drain(total, 20_000);
+    assert.ok(received >= total, `received ${received} of ${total} bytes`);
+  } finally {
+    await conn.close();
+    await lb.shutdown();
+    await be.close();
+  }
+});
+
+Deno.test("timeouts.tunnel_idle closes a tunnel with no bytes either way, and only that one", async () => {
+  const { lb, ws: url, close } = await setup("timeouts: {tunnel_idle: 300ms}");
+  try {
+    const idle = await openClient(url);
+    const chatty = await openClient(url);
+    const t0 = performance.now();
+    const idleClosed = closed(idle, 3000);
+    const timer = setInterval(() => chatty.send("tick"), 50);
+    const [code] = await idleClosed;
+    clearInterval(timer);
+    const after = performance.now() - t0;
+    assert.equal(code, 1006);
+    assert.ok(after >= 250, `closed after ${after.toFixed(0)} ms, not before the idle time`);
+    assert.equal(chatty.readyState, 1, "the tunnel that carried bytes is still open");
+    assert.equal((await scrape(lb)).get('lb_open_tunnels{service="default",backend="b0"}'), 1);
+    chatty.close();
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("graceful shutdown keeps tunnels working until shutdown_timeout, then closes them", async () => {
+  const { lb, ws: url, close } = await setup("shutdown_timeout: 600ms");
+  try {
+    const ws = await openClient(url);
+    const t0 = performance.now();
+    const stopped = lb.shutdown();
+    await new Promise((r) => setTimeout(r, 200));
+    ws.send("still there?");
+    assert.equal(String((await nextMessage(ws))[0]), "still there?", "open during the drain");
+    const [code] = await closed(ws, 3000);
+    await stopped;
+    const after = performance.now() - t0;
+    assert.equal(code, 1006);
+    assert.ok(after >= 550, `tunnel closed after ${after.toFixed(0)} ms: at shutdown_timeout, not before`);
+  } finally {
+    await close();
+  }
+});
