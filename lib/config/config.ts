@@ -17,6 +17,7 @@ import { readDiscovery } from "./docker.ts";
 import { catchAll, readRoutes } from "./routes.ts";
 import { DEFAULT_SERVICE, readServices, readSettings, SETTINGS_DEFAULTS, SETTINGS_KEYS } from "./services.ts";
 import { readTrustedProxies } from "./strategy.ts";
+import { readTls } from "./tls.ts";
 import type {
   Config,
   ConfigResult,
@@ -47,6 +48,7 @@ const TOP_KEYS = [
   "shutdown_timeout",
   "trusted_proxies",
   "discovery",
+  "tls",
   ...SETTINGS_KEYS,
 ] as const;
 
@@ -110,6 +112,7 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
     ? readDuration(r, top.get("shutdown_timeout"), "shutdown_timeout", 0)
     : 10_000;
   const trustedProxies = readTrustedProxies(r, top.get("trusted_proxies"));
+  const tls = readTls(r, top.get("tls"));
   // Discovery first: with it on, backend lists may be empty or absent.
   const discovery = readDiscovery(r, top.get("discovery"));
   const defaults = readSettings(r, top, SETTINGS_DEFAULTS, "");
@@ -119,8 +122,20 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
 
   if (
     !listen || !adminListen || token === undefined || expose === undefined || !timeouts ||
-    shutdownTimeoutMs === undefined || !trustedProxies || !discovery || !defaults || !services || !routes
+    shutdownTimeoutMs === undefined || !trustedProxies || !discovery || !defaults || !services || !routes ||
+    tls === undefined
   ) return undefined;
+  const taken = [["listen", listen], ["admin.listen", adminListen]] as const;
+  for (const [key, addr] of tls ? taken : []) {
+    if (tls && addr.port !== 0 && addr.port === tls.listen.port && addr.hostname === tls.listen.hostname) {
+      r.fail(
+        r.nodeOf(top.get("tls")),
+        "tls.listen",
+        `must differ from ${key} (${addr.hostname}:${addr.port})`,
+      );
+      return undefined;
+    }
+  }
   if (listen.port !== 0 && listen.port === adminListen.port && listen.hostname === adminListen.hostname) {
     r.fail(
       r.nodeOf(top.get("admin")),
@@ -136,6 +151,7 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
     timeouts,
     shutdownTimeoutMs,
     trustedProxies,
+    tls,
     discovery: { docker: discovery },
     defaults,
     services,
@@ -193,6 +209,7 @@ const TIMEOUTS = [
   ["client_header", "clientHeaderMs", 10_000],
   ["client_idle", "clientIdleMs", 60_000],
   ["tunnel_idle", "tunnelIdleMs", 3_600_000],
+  ["tls_handshake", "tlsHandshakeMs", 10_000],
 ] as const;
 
 function readTimeouts(r: Reader, node: Node | undefined): Config["timeouts"] | undefined {

@@ -20,6 +20,7 @@ export type {
   ServiceConfig,
   ServiceSettings,
   SplitTarget,
+  TlsConfig,
 } from "./types.ts";
 export { DEFAULT_SERVICE } from "./services.ts";
 export { needsDocker } from "./docker.ts";

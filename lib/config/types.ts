@@ -96,6 +96,19 @@ export interface RouteConfig {
   readonly stripPrefix: boolean;
 }
 
+/** `tls`: a TLS listener of its own, HTTP/1.1 and (by ALPN) HTTP/2. */
+export interface TlsConfig {
+  readonly listen: ListenAddress;
+  /** PEM certificate chain file, read at start and on every reload. */
+  readonly certFile: string;
+  /** PEM private key file, read with the certificate. */
+  readonly keyFile: string;
+  /** Offer h2 by ALPN. */
+  readonly http2: boolean;
+  /** The plain listener answers every request with a 308 to the https URL. */
+  readonly redirectHttp: boolean;
+}
+
 /** The validated, defaulted configuration. */
 export interface Config {
   readonly listen: ListenAddress;
@@ -110,7 +123,11 @@ export interface Config {
     readonly clientIdleMs: number;
     /** A tunnel (WebSocket or another upgrade) with no bytes either way is closed after this. */
     readonly tunnelIdleMs: number;
+    /** A TLS client that has not finished its handshake by then is cut off. */
+    readonly tlsHandshakeMs: number;
   };
+  /** The TLS listener, or null without one. */
+  readonly tls: TlsConfig | null;
   readonly shutdownTimeoutMs: number;
   /** CIDRs whose `X-Forwarded-*` headers are believed. */
   readonly trustedProxies: readonly string[];

@@ -118,6 +118,11 @@ export class BufferedConn {
     }
   }
 
+  /** The next `n` buffered bytes (`n` at most {@linkcode buffered}), left buffered; valid until the next read. */
+  peek(n: number): Uint8Array {
+    return this.buf.subarray(this.start, this.start + n);
+  }
+
   /** A copy of the next `n` buffered bytes (`n` at most {@linkcode buffered}), consumed. */
   take(n: number): Uint8Array<ArrayBuffer> {
     const out = this.buf.slice(this.start, this.start + n);

@@ -18,7 +18,7 @@ export interface ServerRequest {
   readonly method: string;
   /** The request-target exactly as sent (origin-form `/a?b`, or absolute-form). */
   readonly target: string;
-  readonly version: "HTTP/1.0" | "HTTP/1.1";
+  readonly version: "HTTP/1.0" | "HTTP/1.1" | "HTTP/2";
   readonly headers: RequestHeaders;
   /**
    * Null without a body; bytes when the whole body arrived with the head; otherwise a stream
@@ -26,6 +26,8 @@ export interface ServerRequest {
    */
   readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
   readonly remoteAddr: Deno.NetAddr;
+  /** The request came over TLS (`X-Forwarded-Proto: https`). */
+  readonly secure: boolean;
   /** Aborts when the client closes before its response is written, or a write to it fails. */
   readonly signal: AbortSignal;
 }
@@ -42,6 +44,7 @@ export class Exchange implements ServerRequest {
   readonly headers: RequestHeaders;
   readonly body: Uint8Array | ReadableStream<Uint8Array> | null;
   readonly remoteAddr: Deno.NetAddr;
+  readonly secure: boolean;
   /** How the body ended; undefined while it is still being read. */
   bodyOutcome: BodyOutcome | undefined;
   /** The response is written; a late EOF no longer aborts. */
@@ -51,8 +54,9 @@ export class Exchange implements ServerRequest {
   #controller: AbortController | undefined;
   #aborted = false;
 
-  constructor(conn: BufferedConn, head: RequestHead, remoteAddr: Deno.NetAddr) {
+  constructor(conn: BufferedConn, head: RequestHead, remoteAddr: Deno.NetAddr, secure = false) {
     this.#conn = conn;
+    this.secure = secure;
     this.method = head.method;
     this.target = head.target;
     this.version = head.version;

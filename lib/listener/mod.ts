@@ -7,5 +7,9 @@
 
 export { textResponse } from "./response_writer.ts";
 export type { ServerResponse, ServerTunnel } from "./response_writer.ts";
-export { serveHttp1 } from "./server.ts";
+export { createConnections } from "./connections.ts";
+export type { ConnectionOptions, Connections } from "./connections.ts";
+export { listenOn, serveHttp1 } from "./server.ts";
 export type { Http1Handler, Http1Server, ServerRequest } from "./server.ts";
+export { serveTls } from "./tls.ts";
+export type { HandshakeFailure, TlsServer } from "./tls.ts";

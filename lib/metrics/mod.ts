@@ -5,7 +5,7 @@
  * @module
  */
 
-export { Metrics, NONE, ServiceMetrics } from "./proxy_metrics.ts";
+export { Metrics, NONE, protocolLabel, ServiceMetrics } from "./proxy_metrics.ts";
 export type { PoolView, RequestObserver, UpstreamErrorKind } from "./proxy_metrics.ts";
 export { ResilienceMetrics, ServiceResilienceMetrics } from "./resilience_metrics.ts";
 export { StatsWindow } from "./stats_window.ts";

@@ -35,6 +35,11 @@ const KNOWN_METHODS = new Set([
   "PATCH",
 ]);
 
+/** The `protocol` label of a request's HTTP version: `http/1.0`, `http/1.1` or `h2` (ALPN's names). */
+export function protocolLabel(version: string): string {
+  return version === "HTTP/2" ? "h2" : version === "HTTP/1.0" ? "http/1.0" : "http/1.1";
+}
+
 /** The `method` label: a known method or `OTHER`, so clients cannot grow label cardinality. */
 export function methodLabel(method: string): string {
   return KNOWN_METHODS.has(method) ? method : "OTHER";
@@ -60,7 +65,7 @@ export interface PoolView {
 /** All metrics of one proxy instance, registered on the registry passed in. */
 export class Metrics {
   readonly registry: Registry;
-  readonly requests: Counter<"service" | "backend" | "strategy" | "method" | "code">;
+  readonly requests: Counter<"service" | "backend" | "strategy" | "method" | "code" | "protocol">;
   readonly duration: Histogram<"service" | "backend" | "strategy">;
   readonly active: Gauge<"service" | "backend">;
   readonly up: Gauge<"service" | "backend">;
@@ -68,6 +73,7 @@ export class Metrics {
   readonly upstreamErrors: Counter<"service" | "backend" | "kind">;
   readonly strategyInfo: Gauge<"service" | "strategy">;
   readonly tunnels: Gauge<"service" | "backend">;
+  readonly tlsHandshakeFailures: Counter<"reason">;
   #pools = new Map<string, PoolView>();
   #unrouted = new Map<string, { inc(): void }>();
   #unroutedObservers: RequestObserver[] = [];
@@ -84,8 +90,8 @@ export class Metrics {
     this.requests = new Counter({
       name: "lb_requests_total",
       help:
-        "Requests answered, by service and backend (none when no route matched or no backend was eligible), strategy, method and status code.",
-      labelNames: ["service", "backend", "strategy", "method", "code"],
+        "Requests answered, by service and backend (none when no route matched or no backend was eligible), strategy, method, status code and protocol (http/1.0, http/1.1, h2).",
+      labelNames: ["service", "backend", "strategy", "method", "code", "protocol"],
       registers,
     });
     this.duration = new Histogram({
@@ -148,6 +154,13 @@ export class Metrics {
       labelNames: ["service", "backend"],
       registers,
     });
+    this.tlsHandshakeFailures = new Counter({
+      name: "lb_tls_handshake_failures_total",
+      help:
+        "TLS handshakes that failed on the TLS listener: timeout, protocol (not TLS, or no common protocol), certificate (the client refused ours), other.",
+      labelNames: ["reason"],
+      registers,
+    });
     new Gauge({
       name: "lb_build_info",
       help: "Build information (value 1).",
@@ -194,9 +207,9 @@ export class Metrics {
   }
 
   /** Count a request no route matched (`service="none"`, `backend="none"`). */
-  countUnrouted(method: string, code: number): void {
+  countUnrouted(method: string, code: number, protocol = "http/1.1"): void {
     const m = methodLabel(method);
-    const key = `${m}\0${code}`;
+    const key = `${m}\0${code}\0${protocol}`;
     let child = this.#unrouted.get(key);
     if (!child) {
       child = this.requests.labels({
@@ -205,6 +218,7 @@ export class Metrics {
         strategy: NONE,
         method: m,
         code: String(code),
+        protocol,
       });
       this.#unrouted.set(key, child);
     }
@@ -242,7 +256,7 @@ export class ServiceMetrics {
     for (const result of ["success", "failure"]) m.healthChecks.inc({ service, backend, result }, 0);
     for (const kind of ERROR_KINDS) m.upstreamErrors.inc({ service, backend, kind }, 0);
     m.tunnels.set({ service, backend }, 0);
-    m.requests.inc({ service, backend, strategy, method: "GET", code: "200" }, 0);
+    m.requests.inc({ service, backend, strategy, method: "GET", code: "200", protocol: "http/1.1" }, 0);
     m.duration.zero({ service, backend, strategy });
   }
 
@@ -272,9 +286,9 @@ export class ServiceMetrics {
   }
 
   /** Count one answered request (`backend` is "none" when no backend was eligible). */
-  countRequest(backend: string, strategy: string, method: string, code: number): void {
+  countRequest(backend: string, strategy: string, method: string, code: number, protocol = "http/1.1"): void {
     const m = methodLabel(method);
-    const key = `${backend}\0${strategy}\0${m}\0${code}`;
+    const key = `${backend}\0${strategy}\0${m}\0${code}\0${protocol}`;
     let child = this.#requestChildren.get(key);
     if (!child) {
       if (this.#gone.has(backend)) return;
@@ -284,6 +298,7 @@ export class ServiceMetrics {
         strategy,
         method: m,
         code: String(code),
+        protocol,
       });
       this.#requestChildren.set(key, child);
     }

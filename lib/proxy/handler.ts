@@ -18,7 +18,7 @@ import type { Backend } from "../pool/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { conditionOf, matches } from "../resilience/mod.ts";
 import { downstreamHeaders, requestIdOf, upgradeOf, upstreamHeaders } from "./headers.ts";
-import type { Metrics } from "../metrics/mod.ts";
+import { type Metrics, protocolLabel } from "../metrics/mod.ts";
 import { prepareBody, type PreparedBody } from "./replay.ts";
 import type { UpstreamClient, UpstreamTunnel } from "../upstream/mod.ts";
 import { ProtocolError } from "../http1/mod.ts";
@@ -88,7 +88,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const target = targetOf(req.target);
     const choice = deps.router().match({ method: req.method, target, headers: req.headers });
     if (!choice) {
-      deps.metrics.countUnrouted(req.method, 404);
+      deps.metrics.countUnrouted(req.method, 404, protocolLabel(req.version));
       return notFound(req, target);
     }
     return await forward(choice.service, choice.target ?? target, req, config);
@@ -105,8 +105,9 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const clientIp = req.remoteAddr.hostname;
     const strategy = balancer.strategy;
     /** The one place a request is counted: its backend (or "none") and the status it got. */
+    const protocol = protocolLabel(req.version);
     const finish = (backend: string, res: ServerResponse): Finished => {
-      svc.metrics.countRequest(backend, strategy, req.method, res.status);
+      svc.metrics.countRequest(backend, strategy, req.method, res.status, protocol);
       return res as Finished;
     };
     const key = svc.hashKey;
@@ -146,7 +147,12 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const upstream = {
       method: req.method,
       target,
-      headers: upstreamHeaders(req.headers.raw, { clientIp, proto: "http", requestId, upgrade }),
+      headers: upstreamHeaders(req.headers.raw, {
+        clientIp,
+        proto: req.secure ? "https" : "http",
+        requestId,
+        upgrade,
+      }),
       body: body.body,
       upgrade: upgrade !== undefined,
       // A getter: the signal is created on first read, which the client does only for responses

@@ -34,9 +34,20 @@ export function listenOrExplain<T>(key: string, addr: ListenAddress, bind: () =>
   try {
     return bind();
   } catch (e) {
-    const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-    throw new ListenError(`${key}: cannot listen on ${host}:${addr.port}: ${why(e as Error)}`);
+    throw explainListen(key, addr, e as Error);
   }
+}
+
+/** The {@linkcode ListenError} for a bind of `addr` (config key `key`) that failed with `e`. */
+export function explainListen(key: string, addr: ListenAddress, e: Error): ListenError {
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return new ListenError(`${key}: cannot listen on ${host}:${addr.port}: ${why(e)}`);
+}
+
+/** True when `e` is about the address (in use, not local, not allowed), not what was served on it. */
+export function isBindError(e: unknown): boolean {
+  return e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.PermissionDenied ||
+    e instanceof Deno.errors.AddrNotAvailable || e instanceof Deno.errors.NotCapable;
 }
 
 /** Log an error a handler let through; the listener answers 500. */

@@ -28,6 +28,7 @@ import { Router } from "../routing/mod.ts";
 import { type Reloader, reloadFrom, type ReloadResult, type Service, ServiceSet } from "../service/mod.ts";
 import { UpstreamClient } from "../upstream/mod.ts";
 import { listenAdmin, listenPublic } from "./listen.ts";
+import { listenTls, redirectToHttps, type TlsListener } from "./tls.ts";
 
 /** Options for {@linkcode startLoadBalancer}; all optional. */
 export interface StartOptions {
@@ -61,6 +62,8 @@ export interface StartOptions {
 export interface LoadBalancer {
   readonly proxyAddr: Deno.NetAddr;
   readonly adminAddr: Deno.NetAddr;
+  /** The TLS listener's address, when `tls` is configured. */
+  readonly tlsAddr?: Deno.NetAddr;
   readonly metrics: Metrics;
   /** The running services (a reload adds, changes and retires them). */
   readonly services: ServiceSet;
@@ -139,6 +142,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   if (needsDocker(config)) docker.connect();
   const route = (c: Config) => new Router(c.routes, (name) => services.get(name)!);
   let router = route(config);
+  let tls: TlsListener | undefined;
   const reload = serializeReloads({
     services,
     resilience,
@@ -149,6 +153,10 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     swap: (next: Config) => {
       current = next;
       router = route(next);
+    },
+    prepare: async (next) => {
+      const error = next.tls && tls ? await tls.rotate(next.tls) : undefined;
+      return error ? [error] : [];
     },
   });
 
@@ -168,7 +176,8 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   try {
     await warmUp(services, docker, config, options.discoveryWaitMs ?? 2_000, log);
     const handler = createProxyHandler({ config: () => current, router: () => router, client, metrics, now });
-    proxy = listenPublic(config.listen, handler, {
+    if (config.tls) tls = await listenTls(config.tls, { current: () => current, handler, metrics, log, now });
+    proxy = listenPublic(config.listen, redirectToHttps(handler, () => current.tls, metrics), {
       headerTimeoutMs: () => current.timeouts.clientHeaderMs,
       idleTimeoutMs: () => current.timeouts.clientIdleMs,
       tunnelIdleMs: () => current.timeouts.tunnelIdleMs,
@@ -176,6 +185,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       now,
     });
   } catch (e) {
+    tls?.server.close();
     services.stop();
     client.close();
     await docker.close();
@@ -188,10 +198,16 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     ...current,
     listen: { ...current.listen, port: proxy.addr.port },
     admin: { ...current.admin, listen: { ...current.admin.listen, port: admin.addr.port } },
+    tls: current.tls && tls
+      ? { ...current.tls, listen: { ...current.tls.listen, port: tls.server.addr.port } }
+      : null,
   };
   log("info", "listening", {
     proxy: `${proxy.addr.hostname}:${proxy.addr.port}`,
     admin: `${admin.addr.hostname}:${admin.addr.port}`,
+    tls: tls
+      ? `${tls.server.addr.hostname}:${tls.server.addr.port}${current.tls?.http2 ? " (h2, http/1.1)" : ""}`
+      : undefined,
     services: services.all().map((s) => `${s.name}:${s.balancer.strategy}`).join(","),
   });
 
@@ -203,7 +219,10 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
         0,
       );
       log("info", "shutting down", { in_flight: inFlight });
-      await drain(proxy, current.shutdownTimeoutMs, log);
+      await Promise.all([
+        drain(proxy, current.shutdownTimeoutMs, log),
+        tls && drain(tls.server, current.shutdownTimeoutMs, log),
+      ]);
       services.stop();
       client.close();
       await docker.close();
@@ -222,6 +241,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   return {
     proxyAddr: proxy.addr,
     adminAddr: admin.addr,
+    tlsAddr: tls?.server.addr,
     metrics,
     services,
     service,

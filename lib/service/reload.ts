@@ -51,6 +51,11 @@ export interface Reloader {
   readonly current: () => Config;
   /** Swap in the new config (and with it the route table); called in the synchronous step. */
   readonly swap: (config: Config) => void;
+  /**
+   * Read what the new config names outside itself (the TLS certificate) and take it into use;
+   * errors fail the reload before anything else changes.
+   */
+  readonly prepare?: (next: Config) => Promise<string[]>;
 }
 
 const sameListen = (a: Config["listen"], b: Config["listen"]) =>
@@ -74,6 +79,12 @@ export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
     return { ok: false, errors: result.errors };
   }
   const next = result.config;
+  const prepared = (await r.prepare?.(next)) ?? [];
+  if (prepared.length > 0) {
+    counter.inc({ result: "failure" });
+    r.log("error", "config reload failed; keeping the running config", { errors: prepared });
+    return { ok: false, errors: prepared };
+  }
   const plan = r.services.plan(next);
   await Promise.all(plan.added.map((s) => s.health.firstRound()));
 
@@ -85,6 +96,8 @@ export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
     listen: prev.listen,
     admin: { ...next.admin, listen: prev.admin.listen },
     discovery: prev.discovery,
+    // The TLS listener keeps its address and ALPN; its certificate and redirect follow the file.
+    tls: prev.tls && next.tls ? { ...next.tls, listen: prev.tls.listen, http2: prev.tls.http2 } : prev.tls,
   });
   const qualify = next.services.length > 1 || prev.services.length > 1;
   const names = (pick: (p: PoolReport) => string[]) =>
@@ -93,6 +106,8 @@ export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
   if (!sameListen(prev.listen, next.listen)) restartRequired.push("listen");
   if (!sameListen(prev.admin.listen, next.admin.listen)) restartRequired.push("admin.listen");
   if (JSON.stringify(prev.discovery) !== JSON.stringify(next.discovery)) restartRequired.push("discovery");
+  const tlsShape = (c: Config) => c.tls && JSON.stringify([c.tls.listen, c.tls.http2]);
+  if (tlsShape(prev) !== tlsShape(next)) restartRequired.push("tls.listen");
   const report: ReloadReport = {
     added: names((p) => p.added),
     removed: names((p) => p.removed),

@@ -128,7 +128,7 @@ Deno.test("proxy returns lb_active_connections to 0 after 1,000 clients abort mi
       (n, i) =>
         n +
         (m.get(
-          `lb_requests_total{service="default",backend="b${i}",strategy="round_robin",method="GET",code="200"}`,
+          `lb_requests_total{service="default",backend="b${i}",strategy="round_robin",method="GET",code="200",protocol="http/1.1"}`,
         ) ?? 0),
       0,
     );

@@ -40,6 +40,7 @@ Deno.test("parseConfig() applies documented defaults when only backends are give
     clientHeaderMs: 10000,
     clientIdleMs: 60000,
     tunnelIdleMs: 3600000,
+    tlsHandshakeMs: 10000,
   });
   assert.equal(c.shutdownTimeoutMs, 10000);
   assert.deepEqual(c.services[0].hash, { key: "client_ip" });
@@ -94,6 +95,7 @@ shutdown_timeout: 0
     clientHeaderMs: 3000,
     clientIdleMs: 90000,
     tunnelIdleMs: 300000,
+    tlsHandshakeMs: 10000,
   });
   assert.equal(c.shutdownTimeoutMs, 0);
 });
@@ -255,4 +257,33 @@ Deno.test("loadConfig() turns a missing file into an error value", async () => {
   const r = await loadConfig("/nonexistent/lb.yml");
   assert.equal(r.ok, false);
   assert.match(r.ok ? "" : r.errors[0], /^\/nonexistent\/lb\.yml: cannot read config: file not found$/);
+});
+
+Deno.test("parseConfig() reads tls and refuses it without a certificate or on a taken address", () => {
+  const c = configOf(
+    `tls: {listen: "127.0.0.1:8443", cert: /etc/lb/c.pem, key: /etc/lb/k.pem, redirect_http: true}
+timeouts: {tls_handshake: 2s}
+backends: [{url: "http://127.0.0.1:9001"}]
+`,
+  );
+  assert.deepEqual(c.tls, {
+    listen: { hostname: "127.0.0.1", port: 8443 },
+    certFile: "/etc/lb/c.pem",
+    keyFile: "/etc/lb/k.pem",
+    http2: true,
+    redirectHttp: true,
+  });
+  assert.equal(c.timeouts.tlsHandshakeMs, 2000);
+  assert.equal(configOf(`backends: [{url: "http://127.0.0.1:9001"}]`).tls, null);
+  const missing = parseConfig(`tls: {cert: /c.pem}\nbackends: [{url: "http://127.0.0.1:9001"}]\n`);
+  assert.deepEqual(missing.ok ? [] : missing.errors, [
+    "config.yml:1: tls.key: is required: the path of the PEM private key",
+  ]);
+  const taken = parseConfig(
+    `listen: "0.0.0.0:8080"\ntls: {listen: "0.0.0.0:8080", cert: /c.pem, key: /k.pem}\nbackends: [{url: "http://127.0.0.1:9001"}]\n`,
+  );
+  assert.match(
+    taken.ok ? "" : taken.errors[0],
+    /^config\.yml:2: tls\.listen: must differ from listen \(0\.0\.0\.0:8080\)$/,
+  );
 });

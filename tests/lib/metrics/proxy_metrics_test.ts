@@ -31,7 +31,7 @@ Deno.test("metrics count known traffic exactly, per backend, method and code", a
       assert.ok(m0.has(`lb_health_checks_total{service="default",backend="${b}",result="failure"}`));
       assert.ok(
         m0.has(
-          `lb_requests_total{service="default",backend="${b}",strategy="round_robin",method="GET",code="200"}`,
+          `lb_requests_total{service="default",backend="${b}",strategy="round_robin",method="GET",code="200",protocol="http/1.1"}`,
         ),
       );
     }
@@ -46,7 +46,7 @@ Deno.test("metrics count known traffic exactly, per backend, method and code", a
 
     const m = await scrape(lb);
     const key = (method: string, code: number) =>
-      `lb_requests_total{service="default",backend="b0",strategy="round_robin",method="${method}",code="${code}"}`;
+      `lb_requests_total{service="default",backend="b0",strategy="round_robin",method="${method}",code="${code}",protocol="http/1.1"}`;
     assert.equal(m.get(key("GET", 200)), 7);
     assert.equal(m.get(key("GET", 404)), 3);
     assert.equal(m.get(key("POST", 200)), 1);
@@ -67,7 +67,7 @@ Deno.test("metrics count known traffic exactly, per backend, method and code", a
     );
     assert.equal(
       m.get(
-        'lb_requests_total{service="default",backend="b1",strategy="round_robin",method="GET",code="200"}',
+        'lb_requests_total{service="default",backend="b1",strategy="round_robin",method="GET",code="200",protocol="http/1.1"}',
       ),
       0,
     );

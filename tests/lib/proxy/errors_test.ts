@@ -15,7 +15,7 @@ Deno.test("proxy answers 503 with Retry-After when no backend is eligible", asyn
     const m = await scrape(lb);
     assert.equal(
       m.get(
-        'lb_requests_total{service="default",backend="none",strategy="round_robin",method="GET",code="503"}',
+        'lb_requests_total{service="default",backend="none",strategy="round_robin",method="GET",code="503",protocol="http/1.1"}',
       ),
       1,
     );
@@ -52,7 +52,7 @@ Deno.test("proxy answers 502 when the backend resets the connection", async () =
     assert.equal(m.get('lb_upstream_errors_total{service="default",backend="b0",kind="reset"}'), 1);
     assert.equal(
       m.get(
-        'lb_requests_total{service="default",backend="b0",strategy="round_robin",method="GET",code="502"}',
+        'lb_requests_total{service="default",backend="b0",strategy="round_robin",method="GET",code="502",protocol="http/1.1"}',
       ),
       1,
     );

@@ -43,7 +43,7 @@ Deno.test("proxy retries an idempotent request on another backend and discards t
     assert.equal(m.get('lb_active_connections{service="default",backend="b1"}'), 0);
     assert.equal(
       m.get(
-        'lb_requests_total{service="default",backend="b1",strategy="round_robin",method="GET",code="200"}',
+        'lb_requests_total{service="default",backend="b1",strategy="round_robin",method="GET",code="200",protocol="http/1.1"}',
       ),
       1,
     );

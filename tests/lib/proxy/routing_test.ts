@@ -61,22 +61,22 @@ routes:
     const m = await scrape(lb);
     assert.equal(
       m.get(
-        'lb_requests_total{service="api",backend="a1",strategy="least_connections",method="GET",code="200"}',
+        'lb_requests_total{service="api",backend="a1",strategy="least_connections",method="GET",code="200",protocol="http/1.1"}',
       ),
       2,
     );
     assert.equal(
       m.get(
-        'lb_requests_total{service="api",backend="a1",strategy="least_connections",method="POST",code="200"}',
+        'lb_requests_total{service="api",backend="a1",strategy="least_connections",method="POST",code="200",protocol="http/1.1"}',
       ),
       1,
     );
     assert.equal(
-      m.get('lb_requests_total{service="web",backend="w1",strategy="round_robin",method="GET",code="200"}'),
+      m.get('lb_requests_total{service="web",backend="w1",strategy="round_robin",method="GET",code="200",protocol="http/1.1"}'),
       1,
     );
     assert.equal(
-      m.get('lb_requests_total{service="none",backend="none",strategy="none",method="GET",code="404"}'),
+      m.get('lb_requests_total{service="none",backend="none",strategy="none",method="GET",code="404",protocol="http/1.1"}'),
       1,
     );
     assert.equal(m.get('lb_strategy_info{service="web",strategy="round_robin"}'), 1);
@@ -130,7 +130,7 @@ routes:
     const m = await scrape(lb);
     assert.equal(
       m.get(
-        'lb_requests_total{service="down",backend="none",strategy="round_robin",method="GET",code="503"}',
+        'lb_requests_total{service="down",backend="none",strategy="round_robin",method="GET",code="503",protocol="http/1.1"}',
       ),
       1,
     );

@@ -50,7 +50,7 @@ Deno.test("WebSocket echo of text, binary and 1 MB messages through the proxy", 
     assert.equal((await scrape(lb)).get('lb_active_connections{service="default",backend="b0"}'), 0);
     assert.equal(
       (await scrape(lb)).get(
-        'lb_requests_total{service="default",backend="b0",strategy="round_robin",method="GET",code="101"}',
+        'lb_requests_total{service="default",backend="b0",strategy="round_robin",method="GET",code="101",protocol="http/1.1"}',
       ),
       1,
     );

@@ -1,0 +1,259 @@
+/**
+ * The TLS listener. It accepts plain TCP, reads the client's ClientHello itself (within
+ * `tls_handshake`), and relays the connection by ALPN to one of two loopback terminators that
+ * hold the certificate: `Deno.serve` for `h2` (lib/listener/h2.ts), and `Deno.listenTls` for
+ * HTTP/1.1, whose connections the proxy's own request loop serves (lib/listener/connections.ts:
+ * the same header and idle timeouts as the plain listener, WebSocket tunnels over `wss://`).
+ *
+ * Why not `Deno.listenTls` on the public port: closing a Deno TLS connection whose handshake is
+ * still pending does not close its socket (checked with Deno 2.9.6: the client saw no FIN 8 s
+ * after the close), so a handshake timeout could not free a silent client's socket. Closing the
+ * plain public connection always does, and it takes the loopback side down with it. The relay
+ * also makes rotation gapless: a new certificate gets new loopback terminators and new
+ * connections go to them, while the public port never closes and open connections keep theirs.
+ *
+ * One certificate: Deno's terminators take a single certificate and key, so several names go into
+ * one certificate's subjectAltName.
+ *
+ * @module
+ */
+
+import { BufferedConn, tunnel } from "../http1/mod.ts";
+import { helloRecordLength, parseClientHello } from "./client_hello.ts";
+import type { Connections, Http1Handler } from "./connections.ts";
+import { serveH2 } from "./h2.ts";
+import type { Http1Server } from "./server.ts";
+
+/** Why a handshake failed, as `lb_tls_handshake_failures_total{reason}` counts it. */
+export type HandshakeFailure = "timeout" | "protocol" | "certificate" | "other";
+
+/** Options for {@linkcode serveTls}. */
+export interface TlsListenerOptions {
+  readonly hostname: string;
+  readonly port: number;
+  /** PEM certificate chain and private key. */
+  readonly cert: string;
+  readonly key: string;
+  /** Offer `h2`. */
+  readonly http2: boolean;
+  /** A client that has not finished its handshake by then is cut off. */
+  readonly handshakeTimeoutMs: () => number;
+  /** Called once per failed handshake. */
+  readonly onHandshakeFailure?: (reason: HandshakeFailure, error: string) => void;
+  /** Errors of the HTTP/2 terminator's handler. */
+  readonly onError: (e: unknown) => void;
+}
+
+/** A running TLS listener. */
+export interface TlsServer extends Http1Server {
+  /**
+   * Serve new connections with another certificate and key; open connections keep theirs.
+   *
+   * @throws {Error} when the pair does not load; the running certificate stays
+   */
+  rotate(cert: string, key: string): Promise<void>;
+}
+
+/** Classify a handshake error for the failure metric. */
+export function handshakeFailure(e: Error): HandshakeFailure {
+  const m = e.message;
+  if (/corrupt message|InvalidContentType|InvalidMessage|peer is incompatible|no.*protocol/i.test(m)) {
+    return "protocol";
+  }
+  if (/alert: (CertificateUnknown|BadCertificate|UnknownCA|CertificateExpired|AccessDenied)/i.test(m)) {
+    return "certificate";
+  }
+  return "other";
+}
+
+/** The loopback terminators for one certificate, and the relays using them. */
+interface Terminators {
+  readonly h1: Deno.TlsListener;
+  readonly h2: Deno.HttpServer<Deno.NetAddr> | undefined;
+  /** Relays routed here and not ended; retired terminators close when the last one ends. */
+  relays: number;
+  retired: boolean;
+}
+
+/** A relayed connection, by the port its loopback side comes from. */
+interface Relay {
+  readonly client: Deno.NetAddr;
+  close(): void;
+}
+
+/** Listen on `hostname:port` over TLS; see the module documentation. */
+export function serveTls(options: TlsListenerOptions, conns: Connections, handler: Http1Handler): TlsServer {
+  const { limits } = conns;
+  const relays = new Map<number, Relay>();
+  const fail = (reason: HandshakeFailure, why: string) => options.onHandshakeFailure?.(reason, why);
+
+  const serveH1 = async (conn: Deno.TlsConn) => {
+    const port = conn.remoteAddr.port;
+    // The relay is known once bytes flow, and the handshake needs bytes: look it up after.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      relays.get(port)?.close(); // closing the TLS side alone would not free its socket
+      conn.close();
+    }, options.handshakeTimeoutMs());
+    try {
+      await conn.handshake();
+    } catch (e) {
+      fail(timedOut ? "timeout" : handshakeFailure(e as Error), (e as Error).message);
+      relays.get(port)?.close();
+      if (!timedOut) conn.close();
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    const relay = relays.get(port);
+    if (!relay) return conn.close(); // not a relay of this listener
+    conns.serve(conn, relay.client, true);
+  };
+  const open = (cert: string, key: string): Terminators => {
+    const h1 = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key, alpnProtocols: ["http/1.1"] });
+    let h2: Deno.HttpServer<Deno.NetAddr> | undefined;
+    try {
+      h2 = options.http2
+        ? serveH2({ cert, key }, handler, (p) => relays.get(p)?.client, options.onError)
+        : undefined;
+    } catch (e) {
+      h1.close();
+      throw e;
+    }
+    void (async () => {
+      try {
+        for await (const conn of h1) void serveH1(conn);
+      } catch { /* closed by a rotation or shutdown */ }
+    })();
+    return { h1, h2, relays: 0, retired: false };
+  };
+  let current = open(options.cert, options.key);
+
+  const relay = async (public_: Deno.TcpConn) => {
+    public_.setNoDelay(true);
+    const client = new BufferedConn(public_, 20 * 1024, 2 * 1024);
+    const deadline = limits.now() + options.handshakeTimeoutMs();
+    const timer = setTimeout(() => client.close(), options.handshakeTimeoutMs());
+    let alpn: readonly string[];
+    try {
+      alpn = await readHello(client);
+    } catch (e) {
+      clearTimeout(timer);
+      client.close();
+      return fail(limits.now() >= deadline ? "timeout" : "protocol", (e as Error).message);
+    }
+    const to = current;
+    to.relays++;
+    try {
+      await pass(client, to, alpn.includes("h2"), timer);
+    } finally {
+      if (--to.relays === 0 && to.retired) shut(to);
+    }
+  };
+
+  /** Relay `client` (its ClientHello buffered) to `to`'s terminator for the protocol asked. */
+  const pass = async (
+    client: BufferedConn,
+    to: Terminators,
+    h2: boolean,
+    timer: ReturnType<typeof setTimeout>,
+  ) => {
+    const public_ = client.conn;
+    let inner: Deno.TcpConn;
+    try {
+      inner = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: h2 && to.h2 ? to.h2.addr.port : to.h1.addr.port,
+      });
+    } catch (e) {
+      clearTimeout(timer);
+      client.close();
+      return fail("other", (e as Error).message);
+    }
+    clearTimeout(timer);
+    inner.setNoDelay(true);
+    const port = inner.localAddr.port;
+    const back = new BufferedConn(inner, 16 * 1024, 2 * 1024);
+    const close = () => (client.close(), back.close());
+    relays.set(port, { client: public_.remoteAddr as Deno.NetAddr, close });
+    const done = conns.adopt({ active: true, close });
+    try {
+      await tunnel(client, back, {
+        idleMs: limits.idleTimeoutMs(),
+        deadlines: limits.deadlines,
+        now: limits.now,
+      });
+    } finally {
+      relays.delete(port);
+      done();
+    }
+  };
+
+  const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+  void (async () => {
+    try {
+      for await (const conn of listener) {
+        if (conns.stopping) conn.close();
+        else void relay(conn);
+      }
+    } catch { /* closed */ }
+  })();
+
+  const retiring = new Set<Promise<void>>();
+  /** Close a terminator nobody is routed to any more. */
+  const shut = (t: Terminators) => {
+    try {
+      t.h1.close();
+    } catch { /* closed already */ }
+    if (!t.h2) return;
+    const done: Promise<void> = t.h2.shutdown().catch(() => {}).finally(() => retiring.delete(done));
+    retiring.add(done);
+  };
+  /** No new connection goes to `t`; it closes once the connections relayed to it have ended. */
+  const retire = (t: Terminators) => {
+    t.retired = true;
+    if (t.relays === 0) shut(t);
+  };
+  return {
+    addr: listener.addr,
+    rotate(cert, key) {
+      const next = open(cert, key);
+      const old = current;
+      current = next;
+      retire(old);
+      return Promise.resolve();
+    },
+    async shutdown() {
+      try {
+        listener.close();
+      } catch { /* closed already */ }
+      // Shutting down: the h2 terminator stops now (gracefully), not after its relays.
+      shut(current);
+      await Promise.all([...retiring, conns.shutdown()]);
+    },
+    close() {
+      try {
+        listener.close();
+      } catch { /* closed already */ }
+      shut(current);
+      conns.close();
+    },
+  };
+}
+
+/**
+ * Read the first TLS record into `c`'s buffer (left there for the relay to pass on) and return
+ * the ALPN protocols its ClientHello offers.
+ *
+ * @throws {Error} when the bytes are not a TLS ClientHello, or the connection ends first
+ */
+async function readHello(c: BufferedConn): Promise<readonly string[]> {
+  while (c.buffered < 5) if (!(await c.readAhead())) throw new Error("closed before a ClientHello");
+  const length = helloRecordLength(c.peek(5));
+  if (length === "not tls") throw new Error("not a TLS ClientHello");
+  while (c.buffered < length) if (!(await c.readAhead())) throw new Error("closed inside the ClientHello");
+  const hello = parseClientHello(c.peek(length));
+  if (!hello) throw new Error("malformed ClientHello");
+  return hello.alpn;
+}

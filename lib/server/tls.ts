@@ -1,0 +1,144 @@
+/**
+ * The TLS side of the server: reading the certificate and key the config names, opening the TLS
+ * listener with its HTTP/2 bridge, rotating the certificate on reload, and the plain listener's
+ * redirect to https.
+ *
+ * @module
+ */
+
+import type { Logger } from "../base/mod.ts";
+import type { Config, TlsConfig } from "../config/mod.ts";
+import {
+  createConnections,
+  type Http1Handler,
+  serveTls,
+  textResponse,
+  type TlsServer,
+} from "../listener/mod.ts";
+import { type Metrics, protocolLabel } from "../metrics/mod.ts";
+import { explainListen, isBindError, ListenError, unexpected } from "./listen.ts";
+
+/** A certificate chain and key as read from their files. */
+export interface TlsPair {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/**
+ * Read the files `tls.cert` and `tls.key` name.
+ *
+ * @returns the pair, or one error line naming the key and the file
+ */
+export async function readTlsPair(tls: TlsConfig): Promise<TlsPair | string> {
+  const read = async (key: string, path: string) => {
+    try {
+      const text = await Deno.readTextFile(path);
+      if (!text.includes("-----BEGIN ")) return `tls.${key}: ${path} is not PEM (no -----BEGIN line)`;
+      return { text };
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound ? "file not found" : (e as Error).message;
+      return `tls.${key}: cannot read ${path}: ${why}`;
+    }
+  };
+  const cert = await read("cert", tls.certFile);
+  const key = await read("key", tls.keyFile);
+  if (typeof cert === "string") return cert;
+  if (typeof key === "string") return key;
+  return { cert: cert.text, key: key.text };
+}
+
+/** What the TLS listener needs from the running proxy. */
+export interface TlsDeps {
+  readonly current: () => Config;
+  readonly handler: Http1Handler;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+/** The TLS listener and the pair it serves now. */
+export interface TlsListener {
+  readonly server: TlsServer;
+  /**
+   * Re-read the files of `next.tls` and serve new connections with them when they changed.
+   *
+   * @returns an error line (the running certificate stays), or undefined
+   */
+  rotate(next: TlsConfig): Promise<string | undefined>;
+}
+
+/**
+ * Open the TLS listener of `tls`.
+ *
+ * @throws {ListenError} when the files cannot be read, the pair does not load, or the address is taken
+ */
+export async function listenTls(tls: TlsConfig, deps: TlsDeps): Promise<TlsListener> {
+  const pair = await readTlsPair(tls);
+  if (typeof pair === "string") throw new ListenError(pair);
+  const { current, metrics, log } = deps;
+  const report = unexpected(log);
+  const conns = createConnections({
+    headerTimeoutMs: () => current().timeouts.clientHeaderMs,
+    idleTimeoutMs: () => current().timeouts.clientIdleMs,
+    tunnelIdleMs: () => current().timeouts.tunnelIdleMs,
+    now: deps.now,
+    onError: (e) => (report(e), textResponse(500, "Internal Server Error")),
+  }, deps.handler);
+  const options = {
+    onError: report,
+    hostname: tls.listen.hostname,
+    port: tls.listen.port,
+    http2: tls.http2,
+    handshakeTimeoutMs: () => current().timeouts.tlsHandshakeMs,
+    onHandshakeFailure: (reason: string) => metrics.tlsHandshakeFailures.inc({ reason }),
+  };
+  let served = pair;
+  let server: TlsServer;
+  try {
+    server = serveTls({ ...options, ...pair }, conns, deps.handler);
+  } catch (e) {
+    if (isBindError(e)) throw explainListen("tls.listen", tls.listen, e as Error);
+    throw new ListenError(
+      `tls: ${tls.certFile} and ${tls.keyFile} do not load as a pair: ${(e as Error).message}`,
+    );
+  }
+  return {
+    server,
+    async rotate(next) {
+      const fresh = await readTlsPair(next);
+      if (typeof fresh === "string") return fresh;
+      if (fresh.cert === served.cert && fresh.key === served.key) return undefined;
+      try {
+        await server.rotate(fresh.cert, fresh.key);
+      } catch (e) {
+        return `tls: ${next.certFile} and ${next.keyFile} do not load as a pair: ${(e as Error).message}`;
+      }
+      served = fresh;
+      log("info", "tls certificate rotated", { cert: next.certFile });
+      return undefined;
+    },
+  };
+}
+
+/**
+ * The plain listener's answer with `tls.redirect_http`: 308 (method and body kept, RFC 9110
+ * section 15.4.9) to the same host and target on the TLS port. ACME HTTP-01 challenges
+ * (`/.well-known/acme-challenge/`) are not redirected: a certificate authority asks for them over
+ * plain HTTP.
+ */
+export function redirectToHttps(
+  handler: Http1Handler,
+  tls: () => TlsConfig | null,
+  metrics: Metrics,
+): Http1Handler {
+  return (req) => {
+    const t = tls();
+    if (!t?.redirectHttp || req.target.startsWith("/.well-known/acme-challenge/")) return handler(req);
+    metrics.countUnrouted(req.method, 308, protocolLabel(req.version));
+    const host = (req.headers.get("host") ?? "").replace(/:\d+$/, "") || "localhost";
+    const port = t.listen.port === 443 ? "" : `:${t.listen.port}`;
+    const target = req.target.startsWith("/") ? req.target : "/";
+    const location = `https://${host}${port}${target}`;
+    return textResponse(308, `Permanent Redirect: ${location}`, ["location", location]);
+  };
+}

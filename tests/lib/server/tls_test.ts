@@ -1,0 +1,325 @@
+/**
+ * TLS termination with real clients: curl over HTTP/1.1 and HTTP/2 (ALPN), h2load, a `ws` client
+ * over wss://, plaintext and silent clients on the TLS port, the redirect from http, and
+ * certificate rotation (also under load).
+ */
+import assert from "node:assert/strict";
+import { loadConfig } from "../../../lib/config/config.ts";
+import { createTestCa, type TestCa } from "../../_util/certs.ts";
+import {
+  scrape,
+  startBackend,
+  startLb,
+  type TestBackend,
+  type TestLb,
+  waitFor,
+} from "../../_util/harness.ts";
+import { RawConn } from "../../_util/raw_http.ts";
+import { gatedTest, which } from "../../_util/tools.ts";
+import { closed, nextMessage, openClient, startWsBackend } from "../../_util/ws.ts";
+
+const needs = (...tools: string[]) => () => {
+  const missing = tools.filter((t) => !which(t));
+  return missing.length ? `${missing.join(", ")} not installed` : undefined;
+};
+
+async function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command("curl", {
+    args: ["-sS", "-m", "5", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+interface Setup {
+  readonly ca: TestCa;
+  readonly lb: TestLb;
+  readonly be: TestBackend;
+  readonly https: string;
+  readonly configPath: string;
+  writeConfig(certFile: string, keyFile: string, extra?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function setup(extra = ""): Promise<Setup> {
+  const ca = await createTestCa();
+  const first = await ca.issue(["localhost", "127.0.0.1"]);
+  const be = startBackend((req) =>
+    new Response(`proto=${req.headers.get("x-forwarded-proto")} path=${new URL(req.url).pathname}`)
+  );
+  const configPath = `${ca.dir}/lb.yml`;
+  const tls = (cert: string, key: string, more = "") =>
+    `tls: {listen: "127.0.0.1:0", cert: "${cert}", key: "${key}"${more}}\n${extra}`;
+  const lb = await startLb([be.url], tls(first.certFile, first.keyFile), {
+    configSource: () => loadConfig(configPath, () => undefined),
+  });
+  const health =
+    "health_check: {interval: 100ms, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 1}";
+  const writeConfig = (cert: string, key: string, more = "") =>
+    Deno.writeTextFile(
+      configPath,
+      `listen: "127.0.0.1:${lb.proxyAddr.port}"\nadmin: {listen: "127.0.0.1:${lb.adminAddr.port}"}\n${health}\n` +
+        `tls: {listen: "127.0.0.1:${lb.tlsAddr!.port}", cert: "${cert}", key: "${key}"${more}}\n${extra}\n` +
+        `backends:\n  - {name: b0, url: "${be.url}"}\n`,
+    );
+  await writeConfig(first.certFile, first.keyFile);
+  return {
+    ca,
+    lb,
+    be,
+    https: `https://localhost:${lb.tlsAddr!.port}`,
+    configPath,
+    writeConfig,
+    close: async () => {
+      await lb.shutdown();
+      await be.close();
+      await ca.remove();
+    },
+  };
+}
+
+gatedTest(
+  "TLS listener serves HTTP/1.1 and, by ALPN, HTTP/2 to curl, with X-Forwarded-Proto https",
+  needs("openssl", "curl"),
+  async () => {
+    const s = await setup();
+    try {
+      const h2 = await curl(["--http2", "--cacert", s.ca.certFile, "-w", "%{http_version}", `${s.https}/a`]);
+      assert.equal(h2.code, 0, h2.stderr);
+      assert.equal(h2.stdout, "proto=https path=/a2");
+      const h1 = await curl([
+        "--http1.1",
+        "--cacert",
+        s.ca.certFile,
+        "-w",
+        "%{http_version}",
+        `${s.https}/b`,
+      ]);
+      assert.equal(h1.stdout, "proto=https path=/b1.1");
+      const m = await scrape(s.lb);
+      const key = (p: string) =>
+        `lb_requests_total{service="default",backend="b0",strategy="round_robin",method="GET",code="200",protocol="${p}"}`;
+      assert.equal(m.get(key("h2")), 1);
+      assert.equal(m.get(key("http/1.1")), 1);
+    } finally {
+      await s.close();
+    }
+  },
+);
+
+gatedTest("h2load completes a run over the TLS listener", needs("openssl", "h2load"), async () => {
+  const s = await setup();
+  try {
+    const out = await new Deno.Command("h2load", {
+      args: ["-n", "2000", "-c", "4", "-m", "10", "-t", "1", `https://127.0.0.1:${s.lb.tlsAddr!.port}/`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.match(text, /2000 succeeded, 0 failed, 0 errored/, text);
+    assert.match(text, /Application protocol: h2/);
+  } finally {
+    await s.close();
+  }
+});
+
+gatedTest("wss:// carries a WebSocket through the TLS listener", needs("openssl"), async () => {
+  const ca = await createTestCa();
+  const pair = await ca.issue(["localhost"]);
+  const be = await startWsBackend();
+  const lb = await startLb(
+    [be.url],
+    `tls: {listen: "127.0.0.1:0", cert: "${pair.certFile}", key: "${pair.keyFile}"}`,
+  );
+  try {
+    const ws = await openClient(`wss://localhost:${lb.tlsAddr!.port}/chat`, { ca: ca.cert });
+    assert.equal(be.upgrades[0]["x-forwarded-proto"], "https");
+    ws.send("over tls");
+    assert.equal(String((await nextMessage(ws))[0]), "over tls");
+    ws.close(1000, "bye");
+    assert.deepEqual(await closed(ws), [1000, "bye"]);
+  } finally {
+    await lb.shutdown();
+    await be.close();
+    await ca.remove();
+  }
+});
+
+gatedTest(
+  "plaintext and silent clients on the TLS port are closed and counted; others are unaffected",
+  needs("openssl", "curl"),
+  async () => {
+    const s = await setup("timeouts: {tls_handshake: 300ms, client_header: 400ms}");
+    try {
+      const plain = await RawConn.open(s.lb.tlsAddr!.port);
+      await plain.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      await plain.readToEnd(2000); // a TLS alert at most, then the close
+      const silent = await RawConn.open(s.lb.tlsAddr!.port);
+      const t0 = performance.now();
+      await silent.readToEnd(2000);
+      const waited = performance.now() - t0;
+      assert.ok(waited >= 250 && waited < 1500, `silent client cut off after ${waited.toFixed(0)} ms`);
+      await waitFor(
+        async () => {
+          const m = await scrape(s.lb);
+          return m.get('lb_tls_handshake_failures_total{reason="protocol"}') === 1 &&
+            m.get('lb_tls_handshake_failures_total{reason="timeout"}') === 1;
+        },
+        2000,
+        "both failures counted",
+      );
+      const ok = await curl(["--cacert", s.ca.certFile, `${s.https}/still`]);
+      assert.equal(ok.stdout, "proto=https path=/still");
+    } finally {
+      await s.close();
+    }
+  },
+);
+
+gatedTest("the header timeout holds on TLS connections as on plain ones", needs("openssl"), async () => {
+  const s = await setup("timeouts: {client_header: 300ms}");
+  try {
+    const conn = await Deno.connectTls({
+      hostname: "localhost",
+      port: s.lb.tlsAddr!.port,
+      caCerts: [s.ca.cert],
+    });
+    await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n")); // never finished
+    const buf = new Uint8Array(1024);
+    const n = await conn.read(buf);
+    assert.match(new TextDecoder().decode(buf.subarray(0, n ?? 0)), /^HTTP\/1\.1 408 /);
+    conn.close();
+  } finally {
+    await s.close();
+  }
+});
+
+gatedTest(
+  "tls.redirect_http: the plain listener answers 308 to the https URL",
+  needs("openssl"),
+  async () => {
+    const ca = await createTestCa();
+    const pair = await ca.issue(["localhost"]);
+    const be = startBackend();
+    const lb = await startLb(
+      [be.url],
+      `tls: {listen: "127.0.0.1:0", cert: "${pair.certFile}", key: "${pair.keyFile}", redirect_http: true}`,
+    );
+    try {
+      for (const method of ["GET", "POST"]) {
+        const r = await fetch(`${lb.url}/a/b?c=1`, { method, redirect: "manual" });
+        assert.equal(r.status, 308, method);
+        assert.equal(r.headers.get("location"), `https://127.0.0.1:${lb.tlsAddr!.port}/a/b?c=1`);
+        await r.body?.cancel();
+      }
+      const acme = await fetch(`${lb.url}/.well-known/acme-challenge/token`, { redirect: "manual" });
+      assert.equal(acme.status, 200, "ACME HTTP-01 challenges are served over plain HTTP");
+      await acme.body?.cancel();
+      assert.equal(be.seen.length, 1);
+    } finally {
+      await lb.shutdown();
+      await be.close();
+      await ca.remove();
+    }
+  },
+);
+
+/** The subject CN of the certificate the TLS listener presents to a new connection. */
+async function servedCn(port: number): Promise<string> {
+  const out = await new Deno.Command("openssl", {
+    args: ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", "localhost"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return /subject=.*CN\s*=\s*([\w.-]+)/.exec(new TextDecoder().decode(out.stdout))?.[1] ?? "";
+}
+
+gatedTest(
+  "reload rotates the certificate: new connections get it, open ones keep working, a bad pair is refused",
+  needs("openssl"),
+  async () => {
+    const s = await setup();
+    try {
+      assert.equal(await servedCn(s.lb.tlsAddr!.port), "server1");
+      const client = Deno.createHttpClient({ caCerts: [s.ca.cert], poolMaxIdlePerHost: 1 });
+      assert.equal(await (await fetch(`${s.https}/before`, { client })).text(), "proto=https path=/before");
+      const next = await s.ca.issue(["localhost", "127.0.0.1"], "rotated");
+      await s.writeConfig(next.certFile, next.keyFile);
+      const r = await fetch(`${s.lb.adminUrl}/api/reload`, { method: "POST" });
+      assert.equal(r.status, 200, await r.text());
+      assert.equal(await servedCn(s.lb.tlsAddr!.port), "rotated");
+      assert.equal(
+        await (await fetch(`${s.https}/kept`, { client })).text(),
+        "proto=https path=/kept",
+        "open connection",
+      );
+      // A key that does not match the certificate: refused, naming the files; the running pair stays.
+      const other = await s.ca.issue(["localhost"], "other");
+      await s.writeConfig(next.certFile, other.keyFile);
+      const bad = await fetch(`${s.lb.adminUrl}/api/reload`, { method: "POST" });
+      assert.equal(bad.status, 422);
+      const errors = (await bad.json()).errors as string[];
+      assert.equal(errors.length, 1);
+      assert.match(
+        errors[0],
+        new RegExp(`^tls: ${next.certFile} and ${other.keyFile} do not load as a pair: `),
+      );
+      assert.equal(await servedCn(s.lb.tlsAddr!.port), "rotated");
+      await s.writeConfig(`${s.ca.dir}/missing.pem`, next.keyFile);
+      const missing = await (await fetch(`${s.lb.adminUrl}/api/reload`, { method: "POST" })).json();
+      assert.deepEqual(missing.errors, [`tls.cert: cannot read ${s.ca.dir}/missing.pem: file not found`]);
+      client.close();
+    } finally {
+      await s.close();
+    }
+  },
+);
+
+gatedTest("certificate rotation under load refuses no connection", needs("openssl"), async () => {
+  const s = await setup();
+  try {
+    const pairs = [await s.ca.issue(["localhost"], "r1"), await s.ca.issue(["localhost"], "r2")];
+    // A new connection per request: each one meets whichever listener accepts at that moment.
+    const failures: string[] = [];
+    let sent = 0;
+    const started = performance.now();
+    const pending: Promise<void>[] = [];
+    const load = (async () => {
+      while (performance.now() - started < 3000 && sent < 3000) {
+        sent++;
+        pending.push((async () => {
+          const client = Deno.createHttpClient({ caCerts: [s.ca.cert], poolMaxIdlePerHost: 0 });
+          try {
+            const r = await fetch(`${s.https}/load`, { client, signal: AbortSignal.timeout(5000) });
+            if ((await r.text()) !== "proto=https path=/load") failures.push(`status ${r.status}`);
+          } catch (e) {
+            failures.push(String((e as Error).cause ?? (e as Error).message));
+          } finally {
+            client.close();
+          }
+        })());
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 400));
+      const p = pairs[i % 2];
+      await s.writeConfig(p.certFile, p.keyFile);
+      const r = await fetch(`${s.lb.adminUrl}/api/reload`, { method: "POST" });
+      assert.equal(r.status, 200, await r.text());
+    }
+    await load;
+    await Promise.all(pending);
+    console.log(
+      `rotation under load: ${sent} connections, 6 rotations, ${failures.length} failed`,
+      [...new Set(failures)].slice(0, 5),
+    );
+    assert.deepEqual(failures, [], `${failures.length} of ${sent} connections failed`);
+  } finally {
+    await s.close();
+  }
+});
