@@ -18,6 +18,7 @@ const STYLE = `
 @media (prefers-color-scheme: dark) { :root { --fg: #e4e7ec; --muted: #98a2b3; --bg: #10131a; --card: #1a1f2b;
   --line: #344054; --grid: #262d3b; } }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; padding: 12px 24px; font: 14px/1.4 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
 header { display: flex; flex-wrap: wrap; gap: 8px 24px; align-items: center; }
 h1 { font-size: 18px; margin: 0; }

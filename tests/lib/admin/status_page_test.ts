@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Browser, launchChromium, type Page } from "../../_util/cdp.ts";
-import { startBackend, startLbFrom, type TestLb, waitFor } from "../../_util/harness.ts";
+import { startBackend, startLb, startLbFrom, type TestLb, waitFor } from "../../_util/harness.ts";
 import { sleep, steadyLoad } from "../../_util/load.ts";
 import { clickIn, readChart, readLegend, readSections, switchStrategy } from "../../_util/status_page.ts";
 import { gatedTest, needs } from "../../_util/tools.ts";
@@ -20,6 +20,8 @@ interface Ctx {
 
 const section = async (ctx: Ctx, name: string) =>
   (await readSections(ctx.page)).find((s) => s.service === name)!;
+const tokenFieldShown = (page: Page) =>
+  page.evaluate<boolean>(`document.getElementById("token").offsetParent !== null`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function sectionPerService(ctx: Ctx) {
@@ -42,11 +44,7 @@ async function sectionPerService(ctx: Ctx) {
     assert.match(r.share, /^\d+\.\d %$/, name);
   }
   assert.ok(Number.parseFloat(all[0].rows[1][1].p50) >= 100, "slow answers after 100 ms");
-  assert.equal(
-    await ctx.page.evaluate(`document.getElementById("token-field").hidden`),
-    false,
-    "token asked",
-  );
+  assert.equal(await tokenFieldShown(ctx.page), true, "the token is asked for");
 }
 
 async function legend(ctx: Ctx) {
@@ -253,6 +251,36 @@ routes:
       await lb.shutdown();
       await Promise.all(Object.values(backends).map((b) => b.close()));
       assert.deepEqual(result.failures, []);
+    }
+  },
+);
+
+gatedTest(
+  "status page without admin.token: no token field, and its buttons need none",
+  needs("chromium"),
+  async () => {
+    const be = startBackend();
+    const lb = await startLb([be.url]);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.open(`${lb.adminUrl}/`);
+      await waitFor(async () => (await readSections(page)).length === 1, 5_000, "the section");
+      const [only] = await readSections(page);
+      assert.deepEqual([only.service, only.rows.map(([b]) => b)], ["default", ["b0"]]);
+      assert.equal(await tokenFieldShown(page), false);
+      await clickIn(page, "default", 'tr[data-backend="b0"] button');
+      await waitFor(
+        async () => (await readSections(page))[0].message === "b0 is now draining",
+        5_000,
+        "the drain",
+      );
+      const [b0] = await (await fetch(`${lb.adminUrl}/api/backends`)).json();
+      assert.equal(b0.state, "draining");
+      assert.deepEqual(page.errors, []);
+    } finally {
+      await browser.close();
+      await lb.shutdown();
+      await be.close();
     }
   },
 );
