@@ -5,4 +5,4 @@
  */
 
 export { createAdminHandler } from "./api.ts";
-export type { BackendStatus, StatusReport } from "./status_report.ts";
+export type { BackendStatus, ServiceStatus, StatusReport, StrategyChangeStatus } from "./status_report.ts";

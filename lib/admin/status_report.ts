@@ -35,10 +35,20 @@ export interface BackendStatus {
   readonly share: number;
 }
 
+/** A live strategy switch of one service, within the report's window. */
+export interface StrategyChangeStatus {
+  readonly from: string;
+  readonly to: string;
+  /** Seconds before the report was made (ms precision). */
+  readonly seconds_ago: number;
+}
+
 /** One service of {@linkcode StatusReport}. */
 export interface ServiceStatus {
   readonly name: string;
   readonly strategy: string;
+  /** Strategy switches within the window (API or reload), oldest first; the page marks them. */
+  readonly strategy_changes: readonly StrategyChangeStatus[];
   readonly backends: readonly BackendStatus[];
   /** Requests of this service answered 503 because no backend was eligible, in the window. */
   readonly unavailable: number;
@@ -99,6 +109,11 @@ function serviceStatus(s: Service, seconds: number): ServiceStatus {
   return {
     name: s.name,
     strategy: s.balancer.strategy,
+    strategy_changes: s.balancer.recentChanges(seconds * 1000).map(({ from, to, agoMs }) => ({
+      from,
+      to,
+      seconds_ago: Math.round(agoMs) / 1000,
+    })),
     backends: backends.map((b) => {
       const w = window.get(b.name) ?? IDLE;
       return {

@@ -21,12 +21,25 @@ import type { Backend } from "./backend.ts";
 import type { ServiceMetrics } from "../metrics/mod.ts";
 import type { Pool } from "./pool.ts";
 
+/** One live strategy switch, as {@linkcode Balancer.recentChanges} reports it. */
+export interface StrategyChange {
+  readonly from: string;
+  readonly to: string;
+  /** How long ago it happened, in milliseconds. */
+  readonly agoMs: number;
+}
+
+/** Switches kept for {@linkcode Balancer.recentChanges}: enough for a minute of manual switching. */
+const KEPT_CHANGES = 16;
+
 /** Owns the current strategy and per-request accounting. */
 export class Balancer {
   readonly pool: Pool;
   #metrics: ServiceMetrics;
   #options: StrategyOptions;
   #strategy: Strategy;
+  /** The last switches, oldest first, stamped with the injected clock. */
+  #changes: { from: string; to: string; at: number }[] = [];
 
   constructor(pool: Pool, metrics: ServiceMetrics, strategy: string, options: StrategyOptions) {
     this.pool = pool;
@@ -53,10 +66,23 @@ export class Balancer {
    */
   setStrategy(name: string): void {
     if (name === this.#strategy.name) return;
+    const from = this.#strategy.name;
     this.#strategy = this.#build(name);
+    this.#changes.push({ from, to: name, at: this.#options.now() });
+    if (this.#changes.length > KEPT_CHANGES) this.#changes.shift();
     this.#metrics.setStrategy(name);
     // Series for the new strategy exist from the switch on, so per-strategy panels show it at once.
     for (const b of this.pool.all()) this.#metrics.addBackend(b.name, name);
+  }
+
+  /**
+   * The switches of the last `withinMs` milliseconds (at most the last 16), oldest first: the
+   * status page marks them on its charts.
+   */
+  recentChanges(withinMs: number): StrategyChange[] {
+    const now = this.#options.now();
+    return this.#changes.filter((c) => now - c.at <= withinMs)
+      .map(({ from, to, at }) => ({ from, to, agoMs: now - at }));
   }
 
   /** The strategy tuning in force (`peak_ewma`, `least_resources` sections). */

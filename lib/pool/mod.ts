@@ -7,6 +7,7 @@
 
 export type { Backend, BackendSource } from "./backend.ts";
 export { Balancer } from "./balancer.ts";
+export type { StrategyChange } from "./balancer.ts";
 export { HealthChecker } from "./health.ts";
 export type { HealthStatus } from "./health.ts";
 export { differs, joinBackend, leaveBackend, updateBackend } from "./membership.ts";

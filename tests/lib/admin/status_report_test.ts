@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { StatusReport } from "../../../lib/admin/status_report.ts";
-import { startBackend, startLb } from "../../_util/harness.ts";
+import { startBackend, startLb, startLbFrom } from "../../_util/harness.ts";
 
 Deno.test("GET /api/stats reports per-backend window numbers that add up", async () => {
   const ok = startBackend();
@@ -71,6 +71,42 @@ Deno.test("GET /api/stats counts requests that found no eligible backend as the 
   } finally {
     await lb.shutdown();
     await be.close();
+  }
+});
+
+Deno.test("GET /api/stats lists each service's strategy switches within the window, with their age", async () => {
+  const backends = [startBackend(), startBackend()];
+  const lb = await startLbFrom(`
+services:
+  web: {backends: [{name: w1, url: "${backends[0].url}"}]}
+  api: {strategy: peak_ewma, backends: [{name: a1, url: "${backends[1].url}"}]}
+routes:
+  - {match: {path_prefix: /api}, service: api}
+  - service: web
+`);
+  const stats = async (window = 60) =>
+    await (await fetch(`${lb.adminUrl}/api/stats?window=${window}`)).json() as StatusReport;
+  try {
+    assert.deepEqual((await stats()).services.map((s) => s.strategy_changes), [[], []]);
+    const put = await fetch(`${lb.adminUrl}/api/services/web/strategy`, {
+      method: "PUT",
+      body: JSON.stringify({ strategy: "least_connections" }),
+    });
+    assert.equal(put.status, 200);
+    await put.body?.cancel();
+    const before = performance.now();
+    const [web, api] = (await stats()).services;
+    assert.equal(api.strategy_changes.length, 0, "the other service did not switch");
+    assert.equal(web.strategy_changes.length, 1);
+    const [change] = web.strategy_changes;
+    assert.deepEqual([change.from, change.to], ["round_robin", "least_connections"]);
+    assert.ok(change.seconds_ago >= 0 && change.seconds_ago < 1, `${change.seconds_ago} s ago`);
+    await new Promise((r) => setTimeout(r, 1100 - (performance.now() - before)));
+    assert.deepEqual((await stats(1)).services[0].strategy_changes, [], "older than a 1 s window");
+    assert.equal((await stats(2)).services[0].strategy_changes.length, 1);
+  } finally {
+    await lb.shutdown();
+    await Promise.all(backends.map((b) => b.close()));
   }
 });
 

@@ -185,3 +185,23 @@ Deno.test("POST /api/reload applies new strategy tuning by rebuilding the strate
     await cleanup();
   }
 });
+
+Deno.test("POST /api/reload that changes the strategy shows in /api/stats' strategy_changes", async () => {
+  const be = startBackend();
+  const { lb, reload, cleanup } = await setup([be]);
+  try {
+    const r = await reload(fileFor(lb, [["b0", be]], "strategy: random"));
+    assert.deepEqual([r.status, r.body.previous_strategy, r.body.strategy], [200, "round_robin", "random"]);
+    const stats = await (await fetch(`${lb.adminUrl}/api/stats`)).json();
+    const changes = stats.services[0].strategy_changes;
+    assert.deepEqual(changes.map((c: { from: string; to: string }) => [c.from, c.to]), [[
+      "round_robin",
+      "random",
+    ]]);
+    assert.ok(changes[0].seconds_ago < 5, `${changes[0].seconds_ago} s ago`);
+  } finally {
+    await lb.shutdown();
+    await be.close();
+    await cleanup();
+  }
+});
