@@ -72,11 +72,15 @@ routes:
       1,
     );
     assert.equal(
-      m.get('lb_requests_total{service="web",backend="w1",strategy="round_robin",method="GET",code="200",protocol="http/1.1"}'),
+      m.get(
+        'lb_requests_total{service="web",backend="w1",strategy="round_robin",method="GET",code="200",protocol="http/1.1"}',
+      ),
       1,
     );
     assert.equal(
-      m.get('lb_requests_total{service="none",backend="none",strategy="none",method="GET",code="404",protocol="http/1.1"}'),
+      m.get(
+        'lb_requests_total{service="none",backend="none",strategy="none",method="GET",code="404",protocol="http/1.1"}',
+      ),
       1,
     );
     assert.equal(m.get('lb_strategy_info{service="web",strategy="round_robin"}'), 1);
