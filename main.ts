@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { STRATEGY_NAMES } from "./algorithms/mod.ts";
 import {
+  type BackendConfig,
   type Config,
   type ConfigResult,
   formatDuration,
@@ -78,11 +79,19 @@ function serviceSummary(s: ServiceConfig): string[] {
     ...s.backends.slice(0, 20).map((b) =>
       `      ${b.name.padEnd(24)} ${b.url}  weight ${b.weight}${
         b.container ? `  container ${b.container}` : ""
-      }`
+      }${tlsSummary(b)}`
     ),
   ];
   if (s.backends.length > 20) lines.push(`      ... and ${s.backends.length - 20} more`);
   return lines;
+}
+
+/** A backend's `tls`, as `--check` shows it: what its certificate is checked for and against. */
+function tlsSummary(b: BackendConfig): string {
+  const t = b.tls;
+  if (!t) return "";
+  const ca = t.ca === undefined ? "" : `  ca ${t.ca} (${t.caCount} certificate${t.caCount === 1 ? "" : "s"})`;
+  return `${t.serverName === undefined ? "" : `  server_name ${t.serverName}`}${ca}`;
 }
 
 function describeMatch(m: RouteMatch): string {

@@ -3,6 +3,7 @@ import { VERSION } from "../lib/base/version.ts";
 import { billionLaughs } from "./_util/hostile.ts";
 import { parseMetrics, startBackend, waitFor } from "./_util/harness.ts";
 import { runMain, spawnLb } from "./_util/process.ts";
+import { FIXED_CA_PEM } from "./_util/tls.ts";
 import { gatedTest, which } from "./_util/tools.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -44,6 +45,28 @@ Deno.test("main --check exits 1 with one line per error and no stack trace", asy
   assert.equal(
     r.stderr.trim(),
     `${path}:3: backends[0].weight: must be a positive integer (1..10000), got -2`,
+  );
+});
+
+Deno.test("main --check reads backends[].tls.ca next to the config and names a missing one", async () => {
+  const path = await tempConfig(
+    "backends:\n  - {name: api, url: https://10.0.0.5:8443, tls: {ca: ca.pem, server_name: api.internal}}\n",
+  );
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  const missing = await run(["--check", "--config", path]);
+  assert.equal(missing.code, 1);
+  assert.equal(
+    missing.stderr.trim(),
+    `${path}:2: backends[0].tls.ca: cannot read "${dir}/ca.pem": file not found`,
+  );
+  await Deno.writeTextFile(`${dir}/ca.pem`, FIXED_CA_PEM);
+  const ok = await run(["--check", "--config", path]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(
+    ok.stdout,
+    new RegExp(
+      `api +https://10\\.0\\.0\\.5:8443  weight 1  server_name api\\.internal  ca ${dir}/ca\\.pem \\(1 certificate\\)`,
+    ),
   );
 });
 

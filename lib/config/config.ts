@@ -7,9 +7,19 @@
  * its `backends`) and `routes`; backend lists may be empty or absent when `discovery.docker` is
  * enabled. Every other key has a default documented in README.md.
  *
+ * Files the config names (`backends[].tls.ca`) are read by {@linkcode parseConfig} itself,
+ * synchronously, through {@linkcode ParseOptions.readFile}: a config is then valid or not in one
+ * place, whoever parses it. `--check`, start and every reload (all through
+ * {@linkcode loadConfig}) and tests with inline YAML see the same checks, and a reload whose CA
+ * file is missing or broken keeps the running config. CA files are small (a few KiB; more than
+ * 1 MiB is refused), so reading them synchronously costs nothing worth an asynchronous second
+ * pass. Relative paths are the config file's directory's, so a config and its CA can move
+ * together (`/etc/lb/config.yml` with `ca: ca.pem` reads `/etc/lb/ca.pem`).
+ *
  * @module
  */
 
+import { dirname, resolve } from "node:path";
 import { LineCounter, type Node, parseDocument } from "yaml";
 import { Reader } from "./reader.ts";
 import { readBackends, readDuration, readListen } from "./fields.ts";
@@ -35,6 +45,12 @@ export interface ParseOptions {
   file?: string;
   /** Environment lookup for `${VAR}` references. @default Deno.env.get */
   env?: (name: string) => string | undefined;
+  /**
+   * Reads a file the config names (`backends[].tls.ca`), by absolute path; relative paths in the
+   * config are resolved against the directory of `file` first. Throws when it cannot read.
+   * @default a regular file of at most 1 MiB, read with `Deno.readFileSync`
+   */
+  readFile?: (path: string) => Uint8Array;
 }
 
 const TOP_KEYS = [
@@ -85,7 +101,10 @@ export function parseConfig(text: string, options: ParseOptions = {}): ConfigRes
     };
   }
   if (doc.contents === null) return { ok: false, errors: [`${file}: file is empty; backends: is required`] };
-  const r = new Reader(doc, lines, file, options.env ?? ((n) => Deno.env.get(n)));
+  const r = new Reader(doc, lines, file, options.env ?? ((n) => Deno.env.get(n)), {
+    resolve: (path) => resolve(dirname(file), path),
+    read: options.readFile ?? readSmallFile,
+  });
   const top = r.map(doc.contents, "", TOP_KEYS);
   if (!top) return { ok: false, errors: r.errors };
   const config = readTop(r, top);
@@ -231,8 +250,16 @@ function byLine(errors: string[]): string[] {
   return [...errors].sort((a, b) => line(a) - line(b));
 }
 
+/** A file the config names: a regular file of at most 1 MiB. */
+function readSmallFile(path: string): Uint8Array {
+  const info = Deno.statSync(path);
+  if (!info.isFile) throw new Error(info.isDirectory ? "is a directory" : "not a regular file");
+  if (info.size > MAX_BYTES) throw new Error("file is larger than 1 MiB");
+  return Deno.readFileSync(path);
+}
+
 /**
- * Read and validate a config file.
+ * Read and validate a config file; relative paths in it are resolved against its directory.
  *
  * @returns the result; a missing or unreadable file is an error value, not an exception.
  */

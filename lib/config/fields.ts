@@ -9,6 +9,7 @@ import type { BackendConfig, ListenAddress } from "./types.ts";
 import type { Reader } from "./reader.ts";
 import { readContainer } from "./docker.ts";
 import { parseDuration } from "./duration.ts";
+import { readBackendTls } from "./backend_tls.ts";
 
 /** Longest duration accepted anywhere: timers beyond ~24 days overflow in JS runtimes. */
 const MAX_DURATION_MS = 24 * 3_600_000;
@@ -48,11 +49,12 @@ export function readListen(r: Reader, node: Node | undefined, path: string): Lis
 }
 
 const NAME = /^[a-z0-9_.-]{1,64}$/;
-const BACKEND_KEYS = ["name", "url", "weight", "max_connections", "container"] as const;
+const BACKEND_KEYS = ["name", "url", "weight", "max_connections", "container", "tls"] as const;
 
 /**
  * Read the `backends` list: names unique, URLs plain origins, weights and connection limits
- * positive integers, containers valid Docker names.
+ * positive integers, containers valid Docker names, `tls` on `https://` URLs only (its CA file
+ * read and parsed now, see lib/config/backend_tls.ts).
  *
  * @param allowEmpty an empty list is valid (Docker discovery supplies the backends).
  */
@@ -107,9 +109,10 @@ export function readBackends(
       ? r.integer(m.get("max_connections"), `${path}.max_connections`, 1, 1_000_000, "a positive integer")
       : null;
     const container = m.has("container") ? readContainer(r, m.get("container"), `${path}.container`) : null;
+    const tls = m.has("tls") ? readBackendTls(r, m.get("tls"), `${path}.tls`, url) : null;
     if (
       name === undefined || url === undefined || weight === undefined || maxConnections === undefined ||
-      container === undefined
+      container === undefined || tls === undefined
     ) {
       return void (ok = false);
     }
@@ -120,6 +123,7 @@ export function readBackends(
       weight,
       ...(maxConnections === null ? {} : { maxConnections }),
       ...(container === null ? {} : { container }),
+      ...(tls === null ? {} : { tls }),
     });
   });
   return ok ? out : undefined;

@@ -8,6 +8,7 @@
 export { loadConfig, parseConfig } from "./config.ts";
 export type {
   BackendConfig,
+  BackendTlsConfig,
   Config,
   ConfigResult,
   DockerDiscoveryConfig,

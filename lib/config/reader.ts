@@ -13,19 +13,55 @@ import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node 
 /** A node as it appears in the tree, before alias resolution. */
 type AnyNode = Node | null | undefined;
 
-/** Collects errors and resolves positions and environment references. */
+/** How a config reads the files it names (`backends[].tls.ca`). */
+export interface ConfigFiles {
+  /** Absolute path of a path as written in the config (relative ones are the config file's). */
+  readonly resolve: (path: string) => string;
+  /** A file's bytes; throws (as `Deno.readFileSync` does) when it cannot. */
+  readonly read: (path: string) => Uint8Array;
+}
+
+/** Collects errors and resolves positions, environment references and file paths. */
 export class Reader {
   readonly errors: string[] = [];
   #doc: Document;
   #lines: LineCounter;
   #file: string;
   #env: (name: string) => string | undefined;
+  #files: ConfigFiles;
 
-  constructor(doc: Document, lines: LineCounter, file: string, env: (name: string) => string | undefined) {
+  constructor(
+    doc: Document,
+    lines: LineCounter,
+    file: string,
+    env: (name: string) => string | undefined,
+    files: ConfigFiles,
+  ) {
     this.#doc = doc;
     this.#lines = lines;
     this.#file = file;
     this.#env = env;
+    this.#files = files;
+  }
+
+  /**
+   * Read the file a value names: its absolute path and bytes, or undefined with an error naming
+   * the file (`cannot read "/etc/lb/ca.pem": file not found`).
+   */
+  readFile(node: AnyNode, path: string, given: string): { file: string; bytes: Uint8Array } | undefined {
+    let file = given;
+    try {
+      file = this.#files.resolve(given);
+      return { file, bytes: this.#files.read(file) };
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound
+        ? "file not found"
+        : e instanceof Deno.errors.PermissionDenied
+        ? "permission denied"
+        : (e as Error).message;
+      this.fail(this.deref(node) ?? node, path, `cannot read ${JSON.stringify(file)}: ${why}`);
+      return undefined;
+    }
   }
 
   /** Record an error at `node` for `path`. */

@@ -28,6 +28,23 @@ export interface BackendConfig {
   readonly maxConnections?: number;
   /** Docker container name or id whose resource stats `least_resources` reads; absent: none. */
   readonly container?: string;
+  /** `tls`: certificate checks of an `https://` backend; absent: default roots, URL's host name. */
+  readonly tls?: BackendTlsConfig;
+}
+
+/**
+ * `backends[].tls`: how an `https://` backend's certificate is checked. At least one key is set
+ * (an empty `tls` is no settings at all, and reads as absent).
+ */
+export interface BackendTlsConfig {
+  /** `tls.ca`, resolved against the config file's directory; absent: default roots only. */
+  readonly ca?: string;
+  /** The certificates of that file (PEM), read when the config was loaded; set whenever `ca` is. */
+  readonly caPem?: string;
+  /** How many certificates `caPem` holds (for the `--check` summary). */
+  readonly caCount?: number;
+  /** `tls.server_name`, lower case: sent as SNI and verified instead of the URL's host. */
+  readonly serverName?: string;
 }
 
 /** Active health check settings. */

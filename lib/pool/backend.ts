@@ -6,15 +6,19 @@
  * the balancer the request counters; health-check counters belong to the health checker and
  * passive-failure history to the outlier detector, each keyed by this object. All mutation
  * happens in synchronous code on one thread, so a pick and its in-flight increment can never
- * interleave with another pick. A reload keeps the object of a backend whose name and URL stay
- * the same, so its in-flight count, health, passive failure history and every strategy's state
- * survive the reload.
+ * interleave with another pick. A reload keeps the object of a backend whose name, URL and TLS
+ * settings stay the same, so its in-flight count, health, passive failure history and every
+ * strategy's state survive the reload. The object is also the upstream client's
+ * {@linkcode Origin}: idle connections are pooled per object, so a backend replaced for new TLS
+ * settings never reuses a connection made under the old ones.
  *
  * @module
  */
 
 import type { Candidate } from "../../algorithms/mod.ts";
+import type { BackendTlsConfig } from "../config/mod.ts";
 import { rampFactor, type SlowStartClock } from "../resilience/mod.ts";
+import type { Origin, OriginTls } from "../upstream/mod.ts";
 
 /**
  * Lifecycle states. `unknown` until the first health check answers; only `healthy` backends
@@ -40,10 +44,12 @@ export interface BackendOptions {
   maxConnections?: number;
   /** Clock for slow start. @default slow start off */
   slowStart?: SlowStartClock;
+  /** `backends[].tls` of an `https://` backend. @default default roots, verified as the URL's host */
+  tls?: BackendTlsConfig;
 }
 
 /** A backend as the pool holds it. */
-export class Backend implements Candidate {
+export class Backend implements Candidate, Origin {
   readonly id: number;
   readonly name: string;
   /** Origin, e.g. `http://127.0.0.1:9001`. */
@@ -51,6 +57,8 @@ export class Backend implements Candidate {
   readonly hostname: string;
   readonly port: number;
   readonly secure: boolean;
+  /** CA and server name the upstream client checks the certificate with; undefined: defaults. */
+  readonly tls: OriginTls | undefined;
   readonly source: BackendSource;
   /** Container name or id for resource stats; undefined when none. */
   container: string | undefined;
@@ -81,6 +89,20 @@ export class Backend implements Candidate {
     this.#slowStart = options.slowStart;
     this.source = options.source ?? "config";
     this.container = options.container;
+    const tls = options.tls;
+    this.tls = tls && {
+      ...(tls.caPem === undefined ? {} : { caCerts: [tls.caPem] }),
+      ...(tls.serverName === undefined ? {} : { serverName: tls.serverName }),
+    };
+  }
+
+  /**
+   * True when `tls` (a backend's config) asks for exactly the certificate checks this backend
+   * makes: same server name, same CA certificates (by content, so a CA file rewritten in place is
+   * a change).
+   */
+  sameTls(tls: BackendTlsConfig | undefined): boolean {
+    return this.tls?.serverName === tls?.serverName && this.tls?.caCerts?.[0] === tls?.caPem;
   }
 
   /**

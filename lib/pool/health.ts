@@ -10,7 +10,8 @@
  * beside the backend and written by the checker alone; others read them through
  * {@linkcode HealthChecker.status}. Probes go through an upstream client of their own, the one the
  * proxy uses for requests: the same dialling, framing and error messages, with connections kept
- * apart from the request path's pool.
+ * apart from the request path's pool. A backend's TLS settings (`backends[].tls`) travel with it
+ * as the origin, so probes check its certificate exactly as requests do.
  *
  * @module
  */
@@ -91,10 +92,15 @@ export class HealthChecker {
     return this.#counts.get(backend) ?? NONE;
   }
 
-  /** Probe one backend once, bounded by `timeout` (connect and response headers together). */
+  /**
+   * Probe one backend once, bounded by `timeout` (connect and response headers together). The
+   * probe's `Host` is the name the backend's certificate is checked for (`tls.server_name`)
+   * when there is one, else the URL's host: a virtual-hosted TLS backend answers for that name.
+   */
   async probe(backend: Backend): Promise<ProbeResult> {
     const { path, timeoutMs, expectedStatus } = this.#config;
-    const host = backend.hostname.includes(":") ? `[${backend.hostname}]` : backend.hostname;
+    const host = backend.tls?.serverName ??
+      (backend.hostname.includes(":") ? `[${backend.hostname}]` : backend.hostname);
     const request = {
       method: "GET",
       target: path,

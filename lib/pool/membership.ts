@@ -60,7 +60,16 @@ export function updateBackend(t: MembershipTarget, backend: Backend, spec: Backe
   else t.containers?.track(backend.name, backend.container);
 }
 
-/** True when `spec` would change anything on `backend` (same URL assumed). */
+/**
+ * True when `spec` names the same origin as `backend`: same URL and same TLS settings. Anything
+ * else replaces the backend (leave, then join under the same name): a new origin is probed
+ * before it takes traffic, and connections pooled for the old one are never reused.
+ */
+export function sameOrigin(backend: Backend, spec: BackendConfig): boolean {
+  return backend.url === spec.url && backend.sameTls(spec.tls);
+}
+
+/** True when `spec` would change anything on `backend` (same origin assumed, see {@linkcode sameOrigin}). */
 export function differs(backend: Backend, spec: BackendConfig): boolean {
   return backend.configuredWeight !== spec.weight ||
     backend.maxConnections !== (spec.maxConnections ?? Infinity) || backend.container !== spec.container;

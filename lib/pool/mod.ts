@@ -10,7 +10,7 @@ export { Balancer } from "./balancer.ts";
 export type { StrategyChange } from "./balancer.ts";
 export { HealthChecker } from "./health.ts";
 export type { HealthStatus } from "./health.ts";
-export { differs, joinBackend, leaveBackend, updateBackend } from "./membership.ts";
+export { differs, joinBackend, leaveBackend, sameOrigin, updateBackend } from "./membership.ts";
 export type { ContainerTracker, MembershipTarget } from "./membership.ts";
 export { ejectionTarget, Pool } from "./pool.ts";
 export { applyServiceConfig } from "./reload.ts";

@@ -76,6 +76,7 @@ export class Pool {
       slowStart: this.#slowStart,
       source,
       container: spec.container,
+      tls: spec.tls,
     });
     this.#byName.set(b.name, b);
     this.#all.push(b);

@@ -5,10 +5,12 @@
  * The file is parsed and validated before anything changes; an invalid file changes nothing.
  * A valid one is applied without an `await`, so no request ever sees half of it:
  *
- * - a backend kept under the same name and URL keeps its object, hence its in-flight count,
- *   health, passive-failure history and every strategy's state for it; weight and
- *   `max_connections` changes apply to it in place;
- * - a backend whose URL changed is removed and added again under its name;
+ * - a backend kept under the same name, URL and TLS settings keeps its object, hence its
+ *   in-flight count, health, passive-failure history and every strategy's state for it; weight
+ *   and `max_connections` changes apply to it in place;
+ * - a backend whose URL or TLS settings changed (a CA file whose content changed too) is removed
+ *   and added again under its name: probed with the new settings before it takes traffic, and
+ *   never handed a connection made under the old ones;
  * - a removed backend takes no new request but finishes the ones in flight; its metric series
  *   disappear when the last one ends;
  * - a new backend starts `unknown` and is probed at once: it gets traffic only after its first
@@ -26,7 +28,14 @@
 import type { ServiceConfig } from "../config/mod.ts";
 import type { RetryBudget, SlowStartClock, WaitQueue } from "../resilience/mod.ts";
 import type { Balancer } from "./balancer.ts";
-import { differs, joinBackend, leaveBackend, type MembershipTarget, updateBackend } from "./membership.ts";
+import {
+  differs,
+  joinBackend,
+  leaveBackend,
+  type MembershipTarget,
+  sameOrigin,
+  updateBackend,
+} from "./membership.ts";
 
 /** The parts of a running pool a reload changes. */
 export interface ReloadTarget extends MembershipTarget {
@@ -60,7 +69,7 @@ export function applyServiceConfig(t: ReloadTarget, prev: ServiceConfig, next: S
   for (const b of [...pool.all()]) {
     const spec = wanted.get(b.name);
     // Discovered backends belong to discovery, unless the file now claims the name.
-    if (b.source === "discovery" ? !spec : spec && spec.url === b.url) continue;
+    if (b.source === "discovery" ? !spec : spec && sameOrigin(b, spec)) continue;
     leaveBackend(t, b.name);
     removed.push(b.name);
   }

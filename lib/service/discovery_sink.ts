@@ -13,7 +13,14 @@
 
 import type { Logger } from "../base/mod.ts";
 import type { BackendSpec, DiscoverySink } from "../docker/mod.ts";
-import { differs, joinBackend, leaveBackend, type MembershipTarget, updateBackend } from "../pool/mod.ts";
+import {
+  differs,
+  joinBackend,
+  leaveBackend,
+  type MembershipTarget,
+  sameOrigin,
+  updateBackend,
+} from "../pool/mod.ts";
 
 /**
  * A sink over the services `lookup` finds by name.
@@ -52,7 +59,7 @@ export function serviceSink(
         });
         return;
       }
-      if (existing && existing.url === spec.url) {
+      if (existing && sameOrigin(existing, spec)) {
         if (differs(existing, spec)) updateBackend(t, existing, spec);
         return;
       }

@@ -1,5 +1,6 @@
 /**
- * The HTTP/1.1 client that talks to backends: pooled keep-alive connections on `Deno.connect`.
+ * The HTTP/1.1 client that talks to backends: pooled keep-alive connections on `Deno.connect`,
+ * with TLS started on them by `Deno.startTls` for `https://` origins.
  *
  * It must not do what a browser-style `fetch` does: no redirect following, no transparent
  * decompression, no added headers, and the client's `Host` preserved. Writing the request and
@@ -16,14 +17,34 @@ import { ConnectionClosed, ProtocolError, UpstreamConn } from "./conn.ts";
 import { Deadlines } from "../base/mod.ts";
 
 /**
+ * How a secure origin's certificate is checked (`backends[].tls`). Read only when the origin is
+ * `secure`.
+ */
+export interface OriginTls {
+  /**
+   * PEM CA certificates trusted for this origin, in addition to the runtime's default roots (as
+   * `Deno.startTls` takes them). @default the default roots only
+   */
+  readonly caCerts?: readonly string[];
+  /**
+   * Name sent as SNI and verified against the certificate, when it differs from the address
+   * dialled. @default the origin's `hostname` (an IP address gets no SNI and is verified as one)
+   */
+  readonly serverName?: string;
+}
+
+/**
  * Where a backend listens: what the client dials. The pool's backends are origins; idle
- * connections are kept per origin object.
+ * connections are kept per origin object, so an origin with other TLS settings is another
+ * object and never gets a connection made under the old ones.
  */
 export interface Origin {
   readonly hostname: string;
   readonly port: number;
   /** Dial TLS (`https://` backends). */
   readonly secure: boolean;
+  /** Certificate checks for a secure origin. @default the default roots, verified as `hostname` */
+  readonly tls?: OriginTls;
 }
 
 /** Options for {@linkcode UpstreamClient}. */
@@ -94,6 +115,12 @@ export interface UpstreamFailure {
   readonly ok: false;
   readonly kind: FailureKind;
   readonly message: string;
+  /**
+   * What the client's error page says, when the kind alone says too little: a failed TLS
+   * handshake (`upstream tls handshake with ... failed: ...`), a misconfiguration the client
+   * cannot fix by retrying and an operator reading the 502 needs to see.
+   */
+  readonly reason?: string;
 }
 
 /** Timeouts applied per attempt. */
@@ -130,11 +157,42 @@ export class UpstreamClient {
     this.#deadlines = new Deadlines(this.#now);
   }
 
+  /**
+   * Dial, and for a secure origin finish the TLS handshake, within `timeouts.connectMs`. TLS is
+   * started on the TCP connection (`Deno.startTls`) rather than dialled with `Deno.connectTls`
+   * so that the name verified and sent as SNI can differ from the address (`tls.server_name`),
+   * and so TLS connections get `TCP_NODELAY` too. The handshake is awaited here: a certificate
+   * problem is then a connect failure that names itself, not a reset on the first read.
+   */
   async #connect(backend: Origin, timeouts: UpstreamTimeouts, signal: AbortSignal): Promise<UpstreamConn> {
     const limit = AbortSignal.any([signal, AbortSignal.timeout(timeouts.connectMs)]);
-    const opts = { hostname: backend.hostname, port: backend.port, signal: limit };
-    const conn = backend.secure ? await Deno.connectTls(opts) : await Deno.connect(opts);
-    if (!backend.secure) (conn as Deno.TcpConn).setNoDelay(true);
+    const tcp = await Deno.connect({ hostname: backend.hostname, port: backend.port, signal: limit });
+    tcp.setNoDelay(true);
+    if (!backend.secure) return new UpstreamConn(tcp);
+    const tls = backend.tls;
+    let conn: Deno.TlsConn;
+    try {
+      conn = await Deno.startTls(tcp, {
+        hostname: tls?.serverName ?? backend.hostname,
+        caCerts: tls?.caCerts ? [...tls.caCerts] : undefined,
+      });
+    } catch (e) {
+      tcp.close();
+      throw new TlsHandshakeError(e as Error);
+    }
+    // Closing the connection is the only way to stop a handshake the peer never answers.
+    const stop = () => conn.close();
+    if (limit.aborted) stop();
+    else limit.addEventListener("abort", stop, { once: true });
+    try {
+      await conn.handshake();
+    } catch (e) {
+      // Aborted: stop() closed it, and the limit's reason (a timeout, the client) is the cause.
+      if (!limit.aborted) conn.close();
+      throw new TlsHandshakeError(limit.aborted ? limit.reason as Error : e as Error);
+    } finally {
+      limit.removeEventListener("abort", stop);
+    }
     return new UpstreamConn(conn);
   }
 
@@ -221,11 +279,11 @@ export class UpstreamClient {
         c = await this.#connect(backend, timeouts, r.signal);
       } catch (e) {
         if (r.signal.aborted) return { ok: false, kind: "cancelled", message: "client went away" };
-        return {
-          ok: false,
-          kind: "connect",
-          message: connectFailure(e as Error, backend, timeouts.connectMs),
-        };
+        const message = connectFailure(e as Error, backend, timeouts.connectMs);
+        // Nothing was sent, so a handshake failure is a connect failure (retried like one).
+        return e instanceof TlsHandshakeError
+          ? { ok: false, kind: "connect", message, reason: `upstream ${message}` }
+          : { ok: false, kind: "connect", message };
       }
     }
     const conn = c;
@@ -391,13 +449,54 @@ function withoutLength(headers: readonly string[]): string[] {
   return out;
 }
 
+/** A TLS handshake with a backend failed; `failure` is the runtime's error. */
+class TlsHandshakeError extends Error {
+  constructor(readonly failure: Error) {
+    super(failure.message);
+    this.name = "TlsHandshakeError";
+  }
+}
+
+/**
+ * What the runtime's (rustls') terse handshake errors mean for whoever configures
+ * `backends[].tls`; its own text is kept in front of each. Errors that explain themselves
+ * (`certificate not valid for name ...`, `certificate expired: ...`) get no hint.
+ */
+const TLS_HINTS: readonly (readonly [RegExp, string])[] = [
+  [/UnknownIssuer/, "not issued by a trusted CA: set tls.ca to the CA that signed it"],
+  [/CaUsedAsEndEntity/, "the backend presents a CA certificate as its own: give it one the CA issued"],
+  [/InvalidContentType|corrupt message/, "is it a TLS server? (an http:// backend behind an https:// URL)"],
+];
+
 /**
  * What failed and where, as a connect error is usually written (`connect ECONNREFUSED
- * 127.0.0.1:9001`): the error code when the runtime gives one, else its message.
+ * 127.0.0.1:9001`): the error code when the runtime gives one, else its message. A failed TLS
+ * handshake says so, with the name it verified when that is not the address
+ * (`tls handshake with 127.0.0.1:9443 (server_name backend.test) failed: ...`).
+ *
+ * @param e what `Deno.connect` or the handshake threw
+ * @param origin the origin dialled
+ * @param connectMs the connect limit, for a timeout's message
+ * @returns one line, without a trailing period
+ * @example Connection refused
+ * ```ts
+ * import { connectFailure } from "./client.ts";
+ * const e = Object.assign(new Error("Connection refused"), { code: "ECONNREFUSED" });
+ * connectFailure(e, { hostname: "127.0.0.1", port: 9001, secure: false }, 5000);
+ * // "connect ECONNREFUSED 127.0.0.1:9001"
+ * ```
  */
 export function connectFailure(e: Error, origin: Origin, connectMs: number): string {
   const host = origin.hostname.includes(":") ? `[${origin.hostname}]` : origin.hostname;
   const where = `${host}:${origin.port}`;
+  if (e instanceof TlsHandshakeError) {
+    const name = origin.tls?.serverName;
+    const what = `tls handshake with ${where}${name ? ` (server_name ${name})` : ""}`;
+    const cause = e.failure;
+    if (cause.name === "TimeoutError") return `${what} timed out (no handshake within ${connectMs}ms)`;
+    const hint = TLS_HINTS.find(([pattern]) => pattern.test(cause.message))?.[1];
+    return `${what} failed: ${cause.message}${hint ? ` (${hint})` : ""}`;
+  }
   if (e.name === "TimeoutError") return `connect ETIMEDOUT ${where} (no answer within ${connectMs}ms)`;
   const code = (e as { code?: unknown }).code;
   return typeof code === "string" && code !== ""

@@ -8,6 +8,8 @@
 export { UpstreamClient } from "./client.ts";
 export type {
   BodyOutcome,
+  Origin,
+  OriginTls,
   UpstreamFailure,
   UpstreamRequest,
   UpstreamResponse,

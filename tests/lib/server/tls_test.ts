@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../../../lib/config/config.ts";
-import { createTestCa, type TestCa } from "../../_util/certs.ts";
+import { type IssuedCert, makeCa, type TestCa } from "../../_util/tls.ts";
 import {
   scrape,
   startBackend,
@@ -38,6 +38,8 @@ interface Setup {
   readonly ca: TestCa;
   readonly lb: TestLb;
   readonly be: TestBackend;
+  /** The pair the listener starts with. */
+  readonly first: IssuedCert;
   readonly https: string;
   readonly configPath: string;
   writeConfig(certFile: string, keyFile: string, extra?: string): Promise<void>;
@@ -45,8 +47,8 @@ interface Setup {
 }
 
 async function setup(extra = ""): Promise<Setup> {
-  const ca = await createTestCa();
-  const first = await ca.issue(["localhost", "127.0.0.1"]);
+  const ca = await makeCa();
+  const first = await ca.issue("localhost", "127.0.0.1");
   const be = startBackend((req) =>
     new Response(`proto=${req.headers.get("x-forwarded-proto")} path=${new URL(req.url).pathname}`)
   );
@@ -70,13 +72,14 @@ async function setup(extra = ""): Promise<Setup> {
     ca,
     lb,
     be,
+    first,
     https: `https://localhost:${lb.tlsAddr!.port}`,
     configPath,
     writeConfig,
     close: async () => {
       await lb.shutdown();
       await be.close();
-      await ca.remove();
+      await ca.cleanup();
     },
   };
 }
@@ -87,13 +90,13 @@ gatedTest(
   async () => {
     const s = await setup();
     try {
-      const h2 = await curl(["--http2", "--cacert", s.ca.certFile, "-w", "%{http_version}", `${s.https}/a`]);
+      const h2 = await curl(["--http2", "--cacert", s.ca.caFile, "-w", "%{http_version}", `${s.https}/a`]);
       assert.equal(h2.code, 0, h2.stderr);
       assert.equal(h2.stdout, "proto=https path=/a2");
       const h1 = await curl([
         "--http1.1",
         "--cacert",
-        s.ca.certFile,
+        s.ca.caFile,
         "-w",
         "%{http_version}",
         `${s.https}/b`,
@@ -127,15 +130,15 @@ gatedTest("h2load completes a run over the TLS listener", needs("openssl", "h2lo
 });
 
 gatedTest("wss:// carries a WebSocket through the TLS listener", needs("openssl"), async () => {
-  const ca = await createTestCa();
-  const pair = await ca.issue(["localhost"]);
+  const ca = await makeCa();
+  const pair = await ca.issue("localhost");
   const be = await startWsBackend();
   const lb = await startLb(
     [be.url],
     `tls: {listen: "127.0.0.1:0", cert: "${pair.certFile}", key: "${pair.keyFile}"}`,
   );
   try {
-    const ws = await openClient(`wss://localhost:${lb.tlsAddr!.port}/chat`, { ca: ca.cert });
+    const ws = await openClient(`wss://localhost:${lb.tlsAddr!.port}/chat`, { ca: ca.caPem });
     assert.equal(be.upgrades[0]["x-forwarded-proto"], "https");
     ws.send("over tls");
     assert.equal(String((await nextMessage(ws))[0]), "over tls");
@@ -144,7 +147,7 @@ gatedTest("wss:// carries a WebSocket through the TLS listener", needs("openssl"
   } finally {
     await lb.shutdown();
     await be.close();
-    await ca.remove();
+    await ca.cleanup();
   }
 });
 
@@ -171,7 +174,7 @@ gatedTest(
         2000,
         "both failures counted",
       );
-      const ok = await curl(["--cacert", s.ca.certFile, `${s.https}/still`]);
+      const ok = await curl(["--cacert", s.ca.caFile, `${s.https}/still`]);
       assert.equal(ok.stdout, "proto=https path=/still");
     } finally {
       await s.close();
@@ -185,7 +188,7 @@ gatedTest("the header timeout holds on TLS connections as on plain ones", needs(
     const conn = await Deno.connectTls({
       hostname: "localhost",
       port: s.lb.tlsAddr!.port,
-      caCerts: [s.ca.cert],
+      caCerts: [s.ca.caPem],
     });
     await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n")); // never finished
     const buf = new Uint8Array(1024);
@@ -201,8 +204,8 @@ gatedTest(
   "tls.redirect_http: the plain listener answers 308 to the https URL",
   needs("openssl"),
   async () => {
-    const ca = await createTestCa();
-    const pair = await ca.issue(["localhost"]);
+    const ca = await makeCa();
+    const pair = await ca.issue("localhost");
     const be = startBackend();
     const lb = await startLb(
       [be.url],
@@ -222,20 +225,21 @@ gatedTest(
     } finally {
       await lb.shutdown();
       await be.close();
-      await ca.remove();
+      await ca.cleanup();
     }
   },
 );
 
-/** The subject CN of the certificate the TLS listener presents to a new connection. */
-async function servedCn(port: number): Promise<string> {
+/** The certificate (PEM) the TLS listener presents to a new connection. */
+async function servedCert(port: number): Promise<string> {
   const out = await new Deno.Command("openssl", {
     args: ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", "localhost"],
     stdin: "null",
     stdout: "piped",
     stderr: "null",
   }).output();
-  return /subject=.*CN\s*=\s*([\w.-]+)/.exec(new TextDecoder().decode(out.stdout))?.[1] ?? "";
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/;
+  return pem.exec(new TextDecoder().decode(out.stdout))?.[0] ?? "";
 }
 
 gatedTest(
@@ -244,21 +248,21 @@ gatedTest(
   async () => {
     const s = await setup();
     try {
-      assert.equal(await servedCn(s.lb.tlsAddr!.port), "server1");
-      const client = Deno.createHttpClient({ caCerts: [s.ca.cert], poolMaxIdlePerHost: 1 });
+      assert.equal(await servedCert(s.lb.tlsAddr!.port), s.first.cert.trim());
+      const client = Deno.createHttpClient({ caCerts: [s.ca.caPem], poolMaxIdlePerHost: 1 });
       assert.equal(await (await fetch(`${s.https}/before`, { client })).text(), "proto=https path=/before");
-      const next = await s.ca.issue(["localhost", "127.0.0.1"], "rotated");
+      const next = await s.ca.issue("localhost", "127.0.0.1");
       await s.writeConfig(next.certFile, next.keyFile);
       const r = await fetch(`${s.lb.adminUrl}/api/reload`, { method: "POST" });
       assert.equal(r.status, 200, await r.text());
-      assert.equal(await servedCn(s.lb.tlsAddr!.port), "rotated");
+      assert.equal(await servedCert(s.lb.tlsAddr!.port), next.cert.trim());
       assert.equal(
         await (await fetch(`${s.https}/kept`, { client })).text(),
         "proto=https path=/kept",
         "open connection",
       );
       // A key that does not match the certificate: refused, naming the files; the running pair stays.
-      const other = await s.ca.issue(["localhost"], "other");
+      const other = await s.ca.issue("localhost");
       await s.writeConfig(next.certFile, other.keyFile);
       const bad = await fetch(`${s.lb.adminUrl}/api/reload`, { method: "POST" });
       assert.equal(bad.status, 422);
@@ -268,7 +272,7 @@ gatedTest(
         errors[0],
         new RegExp(`^tls: ${next.certFile} and ${other.keyFile} do not load as a pair: `),
       );
-      assert.equal(await servedCn(s.lb.tlsAddr!.port), "rotated");
+      assert.equal(await servedCert(s.lb.tlsAddr!.port), next.cert.trim());
       await s.writeConfig(`${s.ca.dir}/missing.pem`, next.keyFile);
       const missing = await (await fetch(`${s.lb.adminUrl}/api/reload`, { method: "POST" })).json();
       assert.deepEqual(missing.errors, [`tls.cert: cannot read ${s.ca.dir}/missing.pem: file not found`]);
@@ -282,7 +286,7 @@ gatedTest(
 gatedTest("certificate rotation under load refuses no connection", needs("openssl"), async () => {
   const s = await setup();
   try {
-    const pairs = [await s.ca.issue(["localhost"], "r1"), await s.ca.issue(["localhost"], "r2")];
+    const pairs = [await s.ca.issue("localhost"), await s.ca.issue("localhost")];
     // A new connection per request: each one meets whichever listener accepts at that moment.
     const failures: string[] = [];
     let sent = 0;
@@ -292,7 +296,7 @@ gatedTest("certificate rotation under load refuses no connection", needs("openss
       while (performance.now() - started < 3000 && sent < 3000) {
         sent++;
         pending.push((async () => {
-          const client = Deno.createHttpClient({ caCerts: [s.ca.cert], poolMaxIdlePerHost: 0 });
+          const client = Deno.createHttpClient({ caCerts: [s.ca.caPem], poolMaxIdlePerHost: 0 });
           try {
             const r = await fetch(`${s.https}/load`, { client, signal: AbortSignal.timeout(5000) });
             if ((await r.text()) !== "proto=https path=/load") failures.push(`status ${r.status}`);
