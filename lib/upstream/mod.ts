@@ -1,6 +1,7 @@
 /**
  * The client to backends: pooled keep-alive HTTP/1.1 connections that keep the client's `Host`,
- * add no headers, never decompress and never follow redirects.
+ * add no headers, never decompress and never follow redirects; and the load reports (ORCA) backends
+ * send in response headers.
  *
  * @module
  */
@@ -19,3 +20,12 @@ export type {
 export { UpstreamConn } from "./conn.ts";
 export { framingOf, headEnd, MAX_HEAD_BYTES, parseResponseHead } from "./response_head.ts";
 export type { ResponseHead } from "./response_head.ts";
+export {
+  formatLoadReport,
+  LOAD_REPORT_BIN_HEADER,
+  LOAD_REPORT_HEADER,
+  loadReportHeader,
+  parseLoadReport,
+  reportedUtilization,
+} from "./orca.ts";
+export type { LoadReport, LoadReportResult } from "./orca.ts";
