@@ -25,6 +25,26 @@ export interface Candidate {
   readonly weight: number;
   /** Requests currently in flight to this backend, counted by the shell. */
   readonly inFlight: number;
+  /**
+   * The backend's live entry in the shell's probe pool, for strategies that ask for probes
+   * ({@linkcode Strategy.probing}): undefined when the pool holds no usable answer from it (never
+   * probed, expired, or used up). The shell probes, ages and counts uses; strategies only read.
+   */
+  readonly probe?: ProbeSample;
+}
+
+/**
+ * One probe answer as a strategy sees it (Prequal, Wydrowski et al., NSDI 2024): the backend's
+ * requests in flight and its latency, as the backend reported them or as the shell measured.
+ */
+export interface ProbeSample {
+  /**
+   * Requests in flight at the backend when it answered (from every client, when the backend
+   * reports it), plus one for each request the shell has sent it on this answer since.
+   */
+  readonly rif: number;
+  /** The backend's latency estimate for a request arriving now, in milliseconds. */
+  readonly latencyMs: number;
 }
 
 /** Per-request inputs a strategy may use to choose. */
@@ -70,6 +90,8 @@ export interface StrategyTuning {
   readonly memoryWeight?: number;
   /** least_resources: samples older than this many milliseconds are stale (default 10 000). */
   readonly statsMaxAgeMs?: number;
+  /** prequal: the quantile of the probed RIFs above which a backend is hot (default 0.84). */
+  readonly qRif?: number;
 }
 
 /** Everything a strategy factory receives. */
@@ -100,6 +122,11 @@ export interface Strategy {
   observe?(backend: Candidate, feedback: Feedback): void;
   /** Called when a backend leaves the pool for good, so per-backend state can be dropped. */
   forget?(name: string): void;
+  /**
+   * True when the strategy reads {@linkcode Candidate.probe}: while it is the current strategy,
+   * the shell probes backends and keeps the probe pool (lib/pool/prober.ts). Default false.
+   */
+  readonly probing?: boolean;
 }
 
 /** A function that builds a strategy; one per file in `algorithms/`. */
