@@ -1,5 +1,5 @@
 /**
- * Field readers shared by the config sections: durations, listen addresses and backends.
+ * Field readers shared by the config sections: request paths, durations, listen addresses and backends.
  *
  * @module
  */
@@ -13,6 +13,17 @@ import { readBackendTls } from "./backend_tls.ts";
 
 /** Longest duration accepted anywhere: timers beyond ~24 days overflow in JS runtimes. */
 const MAX_DURATION_MS = 24 * 3_600_000;
+
+/**
+ * Read the target of a check's `GET` (`health_check.path`, `prequal.probe_path`): origin-form, so it
+ * starts with `/`, and printable ASCII without spaces, so it can go on a request line as it is.
+ */
+export function readRequestPath(r: Reader, node: Node | undefined, path: string): string | undefined {
+  const text = r.string(node, path);
+  if (text === undefined || /^\/[\x21-\x7e]*$/.test(text)) return text;
+  r.fail(r.nodeOf(node), path, `must start with / and contain no spaces, got "${text}"`);
+  return undefined;
+}
 
 /** Read a Go-style duration of at least `minMs` milliseconds. */
 export function readDuration(

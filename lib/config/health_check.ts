@@ -6,7 +6,7 @@
  */
 
 import type { Node } from "yaml";
-import { readDuration } from "./fields.ts";
+import { readDuration, readRequestPath } from "./fields.ts";
 import type { Reader } from "./reader.ts";
 import type { HealthCheckConfig } from "./types.ts";
 
@@ -43,17 +43,7 @@ export function readHealthCheck(
   if (node !== undefined) {
     const m = r.map(node, `${at}health_check`, HEALTH_KEYS);
     if (!m) return undefined;
-    if (m.has("path")) {
-      out.path = r.string(m.get("path"), `${at}health_check.path`);
-      if (out.path !== undefined && !/^\/[\x21-\x7e]*$/.test(out.path)) {
-        r.fail(
-          r.nodeOf(m.get("path")),
-          `${at}health_check.path`,
-          `must start with / and contain no spaces, got "${out.path}"`,
-        );
-        out.path = undefined;
-      }
-    }
+    if (m.has("path")) out.path = readRequestPath(r, m.get("path"), `${at}health_check.path`);
     if (m.has("interval")) {
       out.intervalMs = readDuration(r, m.get("interval"), `${at}health_check.interval`, 10);
     }

@@ -16,6 +16,7 @@ export type {
   HealthCheckConfig,
   ListenAddress,
   PassiveConfig,
+  PrequalConfig,
   RouteConfig,
   RouteMatch,
   ServiceConfig,

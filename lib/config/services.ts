@@ -14,6 +14,7 @@ import { readBackends } from "./fields.ts";
 import { HEALTH_CHECK_DEFAULTS, readHealthCheck } from "./health_check.ts";
 import type { Reader } from "./reader.ts";
 import { readPassive, readQueue, readRetries, readSlowStart, RESILIENCE_DEFAULTS } from "./resilience.ts";
+import { PREQUAL_DEFAULTS, readPrequal } from "./prequal.ts";
 import { readHashKey, readStrategy, readTuning } from "./strategy.ts";
 import type { ServiceConfig, ServiceSettings } from "./types.ts";
 
@@ -30,6 +31,7 @@ export const SETTINGS_DEFAULTS: ServiceSettings = Object.freeze({
   queue: RESILIENCE_DEFAULTS.queue,
   hash: Object.freeze({ key: "client_ip" }),
   tuning: Object.freeze({}),
+  prequal: PREQUAL_DEFAULTS,
 });
 
 /** The keys of a service's settings, at the top level and in each service. */
@@ -43,6 +45,7 @@ export const SETTINGS_KEYS = [
   "hash",
   "peak_ewma",
   "least_resources",
+  "prequal",
 ] as const;
 
 const SERVICE_KEYS = [...SETTINGS_KEYS, "backends"] as const;
@@ -68,11 +71,14 @@ export function readSettings(
   const slowStartMs = readSlowStart(r, m.get("slow_start"), base.slowStartMs, at);
   const queue = readQueue(r, m.get("queue"), base.queue, at);
   const key = readHashKey(r, m.get("hash"), base.hash.key, at);
-  const tuning = readTuning(r, m.get("peak_ewma"), m.get("least_resources"), base.tuning, at);
+  let tuning = readTuning(r, m.get("peak_ewma"), m.get("least_resources"), base.tuning, at);
+  const prequal = readPrequal(r, m.get("prequal"), base.prequal, at);
   if (
     strategy === undefined || !healthCheck || !retries || !passive || slowStartMs === undefined || !queue ||
-    key === undefined || !tuning
+    key === undefined || !tuning || !prequal
   ) return undefined;
+  // The strategy reads q_rif from its tuning; set only once a config sets it, so tuning stays {}.
+  if (prequal.qRif !== (tuning.qRif ?? PREQUAL_DEFAULTS.qRif)) tuning = { ...tuning, qRif: prequal.qRif };
   return {
     strategy,
     healthCheck,
@@ -82,6 +88,7 @@ export function readSettings(
     queue,
     hash: key === base.hash.key ? base.hash : { key },
     tuning,
+    prequal,
   };
 }
 

@@ -73,8 +73,26 @@ export interface ServiceSettings {
   readonly queue: QueueConfig;
   /** Affinity key for `ip_hash`: `client_ip`, `header:<Name>` or `cookie:<name>`. */
   readonly hash: { readonly key: string };
-  /** Strategy tuning (`peak_ewma`, `least_resources` sections). */
+  /** Strategy tuning (`peak_ewma`, `least_resources` sections, and `prequal.q_rif`). */
   readonly tuning: StrategyTuning;
+  /** How the shell probes backends for `prequal`. */
+  readonly prequal: PrequalConfig;
+}
+
+/** `prequal`: probing for the `prequal` strategy (see lib/config/prequal.ts). */
+export interface PrequalConfig {
+  /** `GET` target of probes; absent: the service's `health_check.path`. */
+  readonly probePath?: string;
+  /** Probes sent per request routed, fractions spread evenly. */
+  readonly probeRate: number;
+  /** Probes never exceed this share of the requests and probes backends receive, 0..1. */
+  readonly maxProbeShare: number;
+  /** Most probe answers kept. */
+  readonly poolSize: number;
+  /** The quantile of the pool's RIFs above which a backend is hot (also in `tuning.qRif`). */
+  readonly qRif: number;
+  /** Probe answers older than this are dropped, ms. */
+  readonly maxAgeMs: number;
 }
 
 /** One service: a named pool of backends with its settings (`services.<name>`). */
