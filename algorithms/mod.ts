@@ -10,6 +10,7 @@ import { createLeastConnections } from "./least_connections.ts";
 import { createLeastResources } from "./least_resources.ts";
 import { createPeakEwma } from "./peak_ewma.ts";
 import { createPowerOfTwo } from "./power_of_two.ts";
+import { createPrequal } from "./prequal.ts";
 import { createRandom } from "./random.ts";
 import { createRoundRobin } from "./round_robin.ts";
 import type { StrategyFactory } from "./types.ts";
@@ -26,6 +27,7 @@ export const STRATEGIES: Readonly<Record<string, StrategyFactory>> = Object.free
   power_of_two: createPowerOfTwo,
   peak_ewma: createPeakEwma,
   least_resources: createLeastResources,
+  prequal: createPrequal,
   ip_hash: createIpHash,
 });
 

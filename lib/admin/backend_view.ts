@@ -28,6 +28,37 @@ export function backendView(service: Service, b: Backend): Record<string, unknow
     consecutive_failures: passive.consecutiveFailures,
     ejections: passive.ejections,
     last_health_error: service.health.status(b).lastError || undefined,
+    load_report: loadReportView(service, b),
+    probe: probeView(service, b),
+  };
+}
+
+/** The backend's latest `Endpoint-Load-Metrics` report in its ORCA names, with its age; or undefined. */
+function loadReportView(service: Service, b: Backend): Record<string, unknown> | undefined {
+  const latest = service.loads.get(b);
+  if (!latest) return undefined;
+  const r = latest.report;
+  return {
+    cpu_utilization: r.cpuUtilization,
+    mem_utilization: r.memUtilization,
+    application_utilization: r.applicationUtilization,
+    rps_fractional: r.rpsFractional,
+    eps: r.eps,
+    named_metrics: r.namedMetrics,
+    utilization: Object.keys(r.utilization).length > 0 ? r.utilization : undefined,
+    age_ms: Math.round(service.loads.ageOf(b) ?? 0),
+  };
+}
+
+/** The backend's answer in the `prequal` probe pool, or undefined when it has none. */
+function probeView(service: Service, b: Backend): Record<string, unknown> | undefined {
+  const entry = service.probes.entry(b);
+  if (!entry) return undefined;
+  return {
+    rif: entry.rif,
+    latency_ms: +entry.latencyMs.toFixed(3),
+    uses_left: entry.usesLeft,
+    age_ms: Math.round(service.probes.ageOf(b) ?? 0),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * The Prometheus metrics of the proxy on the process's one registry, each service's views of
- * them, and the one-minute window of per-backend stats behind the status page.
+ * The Prometheus metrics of the proxy on the process's one registry (requests, resilience, reported
+ * load and probes), each service's views of them, and the one-minute window of per-backend stats
+ * behind the status page.
  *
  * @module
  */
@@ -8,5 +9,7 @@
 export { Metrics, NONE, protocolLabel, ServiceMetrics } from "./proxy_metrics.ts";
 export type { PoolView, RequestObserver, UpstreamErrorKind } from "./proxy_metrics.ts";
 export { ResilienceMetrics, ServiceResilienceMetrics } from "./resilience_metrics.ts";
+export { LoadMetrics, ServiceLoadMetrics } from "./load_metrics.ts";
+export type { ProbeSkip, ReportedRow } from "./load_metrics.ts";
 export { StatsWindow } from "./stats_window.ts";
 export type { WindowStats } from "./stats_window.ts";

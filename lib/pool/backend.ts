@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { Candidate } from "../../algorithms/mod.ts";
+import type { Candidate, ProbeSample } from "../../algorithms/mod.ts";
 import type { BackendTlsConfig } from "../config/mod.ts";
 import { rampFactor, type SlowStartClock } from "../resilience/mod.ts";
 import type { Origin, OriginTls } from "../upstream/mod.ts";
@@ -74,6 +74,11 @@ export class Backend implements Candidate, Origin {
   errors = 0;
   /** When the slow-start ramp began, or undefined when the weight is full. */
   rampStart: number | undefined;
+  /**
+   * The backend's answer in the service's probe pool (`prequal`), or undefined: set and cleared by
+   * the pool alone (lib/pool/probe_pool.ts).
+   */
+  probe: ProbeSample | undefined = undefined;
   #slowStart: SlowStartClock | undefined;
 
   constructor(id: number, name: string, url: string, weight: number, options: BackendOptions = {}) {

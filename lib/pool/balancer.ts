@@ -29,6 +29,17 @@ export interface StrategyChange {
   readonly agoMs: number;
 }
 
+/**
+ * What the shell does around each pick while the strategy reads probes ({@linkcode Strategy.probing}):
+ * the prober (lib/pool/prober.ts) ages the probe pool before the pick, counts the pick on the chosen
+ * backend's answer and sends the probes due after it, and forgets the pool when the strategy changes.
+ */
+export interface PickHooks {
+  beforePick(): void;
+  afterPick(backend: Backend): void;
+  reset(): void;
+}
+
 /** Switches kept for {@linkcode Balancer.recentChanges}: enough for a minute of manual switching. */
 const KEPT_CHANGES = 16;
 
@@ -40,6 +51,7 @@ export class Balancer {
   #strategy: Strategy;
   /** The last switches, oldest first, stamped with the injected clock. */
   #changes: { from: string; to: string; at: number }[] = [];
+  #hooks: PickHooks | undefined;
 
   constructor(pool: Pool, metrics: ServiceMetrics, strategy: string, options: StrategyOptions) {
     this.pool = pool;
@@ -55,6 +67,11 @@ export class Balancer {
     return factory(this.#options);
   }
 
+  /** Run `hooks` around every pick of a strategy that reads probes (the service's prober). */
+  useProbes(hooks: PickHooks): void {
+    this.#hooks = hooks;
+  }
+
   /** The current strategy's name (a label on every request metric). */
   get strategy(): string {
     return this.#strategy.name;
@@ -67,6 +84,7 @@ export class Balancer {
   setStrategy(name: string): void {
     if (name === this.#strategy.name) return;
     const from = this.#strategy.name;
+    if (this.#strategy.probing) this.#hooks?.reset();
     this.#strategy = this.#build(name);
     this.#changes.push({ from, to: name, at: this.#options.now() });
     if (this.#changes.length > KEPT_CHANGES) this.#changes.shift();
@@ -115,8 +133,13 @@ export class Balancer {
       const others = candidates.filter((b) => !exclude.includes(b));
       if (others.length > 0) candidates = others;
     }
+    const hooks = this.#strategy.probing ? this.#hooks : undefined;
+    hooks?.beforePick();
     const b = this.#strategy.pick(candidates, ctx) as Backend | undefined;
-    if (b) this.pool.take(b);
+    if (b) {
+      this.pool.take(b);
+      hooks?.afterPick(b);
+    }
     return b;
   }
 

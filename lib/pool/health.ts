@@ -11,16 +11,19 @@
  * {@linkcode HealthChecker.status}. Probes go through an upstream client of their own, the one the
  * proxy uses for requests: the same dialling, framing and error messages, with connections kept
  * apart from the request path's pool. A backend's TLS settings (`backends[].tls`) travel with it
- * as the origin, so probes check its certificate exactly as requests do.
+ * as the origin, so probes check its certificate exactly as requests do. A load report in an answer
+ * (`Endpoint-Load-Metrics`) is kept like one in a response to a request.
  *
  * @module
  */
 
 import type { HealthCheckConfig } from "../config/mod.ts";
 import type { ServiceMetrics } from "../metrics/mod.ts";
-import { UpstreamClient } from "../upstream/mod.ts";
+import { loadReportHeader, UpstreamClient } from "../upstream/mod.ts";
 import type { Backend } from "./backend.ts";
+import type { LoadReports } from "./load_reports.ts";
 import type { Pool } from "./pool.ts";
+import { probeRequest } from "./probe_request.ts";
 
 /** Outcome of one probe. */
 export interface ProbeResult {
@@ -43,6 +46,8 @@ export interface HealthStatus {
 export interface HealthCheckerOptions {
   /** Monotonic clock in ms, for the probe client's deadlines. @default performance.now */
   readonly now?: () => number;
+  /** Where a load report (`Endpoint-Load-Metrics`) in a check's answer goes. @default dropped */
+  readonly loads?: LoadReports;
 }
 
 interface Counts {
@@ -52,7 +57,6 @@ interface Counts {
 }
 
 const NONE: HealthStatus = Object.freeze({ successes: 0, failures: 0, lastError: "" });
-const PROBE_HEADERS = ["user-agent", "lb-health-check", "accept", "*/*"];
 
 /** Runs the probes and applies their results to the pool. */
 export class HealthChecker {
@@ -64,6 +68,7 @@ export class HealthChecker {
   #counts = new WeakMap<Backend, Counts>();
   #client: UpstreamClient;
   #stopped = false;
+  #loads: LoadReports | undefined;
 
   constructor(
     pool: Pool,
@@ -75,6 +80,7 @@ export class HealthChecker {
     this.#config = config;
     this.#metrics = metrics;
     this.#client = new UpstreamClient({ now: options.now });
+    this.#loads = options.loads;
   }
 
   /** Use new settings (reload); the next probe of each backend uses them. */
@@ -93,25 +99,18 @@ export class HealthChecker {
   }
 
   /**
-   * Probe one backend once, bounded by `timeout` (connect and response headers together). The
-   * probe's `Host` is the name the backend's certificate is checked for (`tls.server_name`)
-   * when there is one, else the URL's host: a virtual-hosted TLS backend answers for that name.
+   * Probe one backend once, bounded by `timeout` (connect and response headers together), with
+   * the `Host` of {@linkcode probeRequest}.
    */
   async probe(backend: Backend): Promise<ProbeResult> {
     const { path, timeoutMs, expectedStatus } = this.#config;
-    const host = backend.tls?.serverName ??
-      (backend.hostname.includes(":") ? `[${backend.hostname}]` : backend.hostname);
-    const request = {
-      method: "GET",
-      target: path,
-      headers: ["host", `${host}:${backend.port}`, ...PROBE_HEADERS],
-      body: null,
-      signal: new AbortController().signal,
-    };
+    const request = probeRequest(backend, path, "lb-health-check");
     const timeouts = { connectMs: timeoutMs, requestMs: timeoutMs };
     const r = await this.#client.send(backend, request, timeouts, () => {});
     if (!r.ok) return { ok: false, reason: r.kind === "timeout" ? "timeout" : r.message };
     if (r.body instanceof ReadableStream) await r.body.cancel().catch(() => {});
+    const report = loadReportHeader(r.headers);
+    if (report !== undefined) this.#loads?.record(backend, report);
     const ok = expectedStatus.some(([lo, hi]) => r.status >= lo && r.status <= hi);
     return { ok, reason: ok ? "" : `status ${r.status}` };
   }

@@ -15,8 +15,9 @@ import type { Backend, BackendSource } from "./backend.ts";
 import type { Balancer } from "./balancer.ts";
 import type { BackendConfig } from "../config/mod.ts";
 import type { HealthChecker } from "./health.ts";
-import type { ServiceMetrics, ServiceResilienceMetrics } from "../metrics/mod.ts";
+import type { ServiceLoadMetrics, ServiceMetrics, ServiceResilienceMetrics } from "../metrics/mod.ts";
 import type { Pool } from "./pool.ts";
+import type { ProbePool } from "./probe_pool.ts";
 
 /** Follows container resource stats per backend (the Docker stats collector). */
 export interface ContainerTracker {
@@ -35,6 +36,10 @@ export interface MembershipTarget {
   readonly resilience: ServiceResilienceMetrics;
   /** Where container stats are followed; absent: nothing is tracked. */
   readonly containers?: ContainerTracker;
+  /** Load-report and probe metrics; absent: none are kept. */
+  readonly loadMetrics?: ServiceLoadMetrics;
+  /** The probe pool (`prequal`); a backend that leaves loses its answer. */
+  readonly probes?: ProbePool;
 }
 
 /**
@@ -46,6 +51,7 @@ export function joinBackend(t: MembershipTarget, spec: BackendConfig, source: Ba
   const b = t.pool.add(spec, source);
   t.metrics.addBackend(b.name, t.balancer.strategy);
   t.resilience.addBackend(b.name);
+  t.loadMetrics?.addBackend(b.name);
   if (b.container !== undefined) t.containers?.track(b.name, b.container);
   t.health.watch(b, 0);
   return b;
@@ -80,6 +86,7 @@ export function leaveBackend(t: MembershipTarget, name: string): boolean {
   const b = t.pool.remove(name);
   if (!b) return false;
   t.balancer.forget(name);
+  t.probes?.drop(b);
   if (b.container !== undefined) t.containers?.untrack(name);
   return true;
 }

@@ -1,14 +1,21 @@
 /**
  * Backends and who may take a request: the pool, the balancer around the strategy, active health
- * checks, membership changes and the hot reload of one pool.
+ * checks, the load backends report and `prequal`'s probes, membership changes and the hot reload of
+ * one pool.
  *
  * @module
  */
 
 export type { Backend, BackendSource } from "./backend.ts";
 export { Balancer } from "./balancer.ts";
-export type { StrategyChange } from "./balancer.ts";
+export type { PickHooks, StrategyChange } from "./balancer.ts";
 export { HealthChecker } from "./health.ts";
+export { LoadReports } from "./load_reports.ts";
+export type { ReportedLoad } from "./load_reports.ts";
+export { ProbePool } from "./probe_pool.ts";
+export type { ProbeEntry } from "./probe_pool.ts";
+export { Prober, probesPerRequest, reuseLimit } from "./prober.ts";
+export type { ProbeCounters, ProbeTotals } from "./prober.ts";
 export type { HealthStatus } from "./health.ts";
 export { differs, joinBackend, leaveBackend, sameOrigin, updateBackend } from "./membership.ts";
 export type { ContainerTracker, MembershipTarget } from "./membership.ts";

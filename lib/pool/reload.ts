@@ -28,6 +28,7 @@
 import type { ServiceConfig } from "../config/mod.ts";
 import type { RetryBudget, SlowStartClock, WaitQueue } from "../resilience/mod.ts";
 import type { Balancer } from "./balancer.ts";
+import type { Prober } from "./prober.ts";
 import {
   differs,
   joinBackend,
@@ -43,6 +44,8 @@ export interface ReloadTarget extends MembershipTarget {
   readonly budget: RetryBudget;
   readonly queue: WaitQueue;
   readonly slowStart: SlowStartClock;
+  /** Probes for `prequal`; absent: nothing to configure. */
+  readonly prober?: Prober;
 }
 
 /** What a reload changed in one pool. */
@@ -51,7 +54,7 @@ export interface PoolReport {
   readonly removed: string[];
   readonly updated: string[];
   /** Strategy after the reload, and before when it changed. */
-  /** `retuned`: new `peak_ewma` / `least_resources` tuning rebuilt the current strategy. */
+  /** `retuned`: new `peak_ewma`, `least_resources` or `prequal.q_rif` tuning rebuilt the current strategy. */
   readonly strategy: { readonly current: string; readonly previous?: string; readonly retuned: boolean };
 }
 
@@ -93,6 +96,7 @@ export function applyServiceConfig(t: ReloadTarget, prev: ServiceConfig, next: S
   }
   const retuned = balancer.retune(next.tuning);
   t.health.configure(next.healthCheck);
+  t.prober?.configure(next.prequal, next.healthCheck);
   t.budget.configure(next.retries.budget, next.retries.minPerSecond);
   t.queue.max = next.queue.max;
   t.slowStart.windowMs = next.slowStartMs;

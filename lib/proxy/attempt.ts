@@ -1,6 +1,6 @@
 /**
  * One attempt of a request against one backend, with its accounting: in-flight release, latency
- * feedback to the strategy, upstream error metrics and passive health.
+ * feedback to the strategy, upstream error metrics, passive health and the backend's load report.
  *
  * The forwarder may make several attempts per request (retries); each one is accounted here on
  * its own, exactly once, whether its response is relayed, discarded for a retry, or cut short.
@@ -8,16 +8,17 @@
  * @module
  */
 
-import type { Backend, Balancer } from "../pool/mod.ts";
+import type { Backend, Balancer, LoadReports } from "../pool/mod.ts";
 import type { AttemptOutcome, OutlierDetector } from "../resilience/mod.ts";
 import type { ServiceMetrics } from "../metrics/mod.ts";
-import type {
-  BodyOutcome,
-  UpstreamClient,
-  UpstreamFailure,
-  UpstreamRequest,
-  UpstreamResponse,
-  UpstreamTimeouts,
+import {
+  type BodyOutcome,
+  loadReportHeader,
+  type UpstreamClient,
+  type UpstreamFailure,
+  type UpstreamRequest,
+  type UpstreamResponse,
+  type UpstreamTimeouts,
 } from "../upstream/mod.ts";
 
 /** What every attempt of one request shares. */
@@ -30,6 +31,8 @@ export interface AttemptDeps {
   /** Strategy label for the duration metric. */
   readonly strategy: string;
   readonly timeouts: UpstreamTimeouts;
+  /** Where a response's load report (`Endpoint-Load-Metrics`) goes. */
+  readonly loads: LoadReports;
 }
 
 /** An attempt's result: a response to relay or discard, or a failure before headers. */
@@ -94,6 +97,10 @@ export async function attempt(
   };
   const result = await deps.client.send(backend, request, deps.timeouts, onEnd);
   headersMs = now() - started;
+  if (result.ok) {
+    const report = loadReportHeader(result.headers);
+    if (report !== undefined) deps.loads.record(backend, report);
+  }
 
   if (!result.ok) {
     if (result.kind === "cancelled") {

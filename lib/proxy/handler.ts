@@ -77,6 +77,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         now: deps.now,
         strategy,
         timeouts: config.timeouts,
+        loads: svc.loads,
       };
       shared.set(svc, d);
     }

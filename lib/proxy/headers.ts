@@ -12,6 +12,7 @@
 
 import { connectionTokens } from "../http1/mod.ts";
 import type { HeaderReader } from "../net/mod.ts";
+import { LOAD_REPORT_BIN_HEADER, LOAD_REPORT_HEADER } from "../upstream/mod.ts";
 
 /** Hop-by-hop header names, lower case. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -23,6 +24,13 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "transfer-encoding",
   "upgrade",
 ]);
+
+/**
+ * Response headers meant for the proxy alone, removed like hop-by-hop ones: a backend's ORCA load
+ * report (`Endpoint-Load-Metrics`, and its binary twin) describes the backend to its balancer, not
+ * the response to the client, and would tell clients how loaded each server is.
+ */
+export const FOR_THE_PROXY: ReadonlySet<string> = new Set([LOAD_REPORT_HEADER, LOAD_REPORT_BIN_HEADER]);
 
 /** A request id we pass on unchanged: printable ASCII without spaces, at most 200 bytes. */
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
@@ -119,9 +127,9 @@ export function requestIdOf(incoming: HeaderReader): string {
 }
 
 /**
- * Response headers for the client from the backend's raw header pairs, without hop-by-hop ones,
- * as flat pairs again. Repeated headers stay repeated (each `Set-Cookie` separate). For a 101
- * (`switching`), `Upgrade` is kept.
+ * Response headers for the client from the backend's raw header pairs, without hop-by-hop ones
+ * and without those meant for the proxy ({@linkcode FOR_THE_PROXY}), as flat pairs again. Repeated
+ * headers stay repeated (each `Set-Cookie` separate). For a 101 (`switching`), `Upgrade` is kept.
  *
  * @example
  * ```ts
@@ -139,7 +147,7 @@ export function downstreamHeaders(raw: readonly string[], switching = false): st
       out.push(raw[i], raw[i + 1]);
       continue;
     }
-    if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || named?.has(name) || FOR_THE_PROXY.has(name)) continue;
     out.push(raw[i], raw[i + 1]);
   }
   return out;

@@ -20,7 +20,7 @@ import {
   warnIfBlind,
 } from "../docker/mod.ts";
 import type { Http1Server } from "../listener/mod.ts";
-import { Metrics, ResilienceMetrics, StatsWindow } from "../metrics/mod.ts";
+import { LoadMetrics, Metrics, ResilienceMetrics, StatsWindow } from "../metrics/mod.ts";
 import type { Backend, Balancer, HealthChecker, Pool } from "../pool/mod.ts";
 import { createProxyHandler } from "../proxy/mod.ts";
 import type { OutlierDetector } from "../resilience/mod.ts";
@@ -135,6 +135,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     random: options.random ?? Math.random,
     metrics,
     resilience,
+    loads: new LoadMetrics(registry),
     client,
     containers: { track: docker.track, untrack: docker.untrack, stats },
     trustedProxies: () => current.trustedProxies,

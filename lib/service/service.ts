@@ -1,7 +1,8 @@
 /**
  * A service: one named pool of backends and everything that decides and accounts for its
- * traffic (balancer, health checks, passive health, retry budget, wait queue, slow start), wired
- * to each other and to the process's metrics under the service's label.
+ * traffic (balancer, health checks, passive health, retry budget, wait queue, slow start, reported
+ * load and `prequal`'s probes), wired to each other and to the process's metrics under the
+ * service's label.
  *
  * Services share only the upstream client (idle connections are kept per backend anyway), the
  * metrics registry and the Docker link; everything with state is the service's own, so one
@@ -14,8 +15,10 @@ import type { ResourceStats } from "../../algorithms/mod.ts";
 import type { Logger } from "../base/mod.ts";
 import { formatDuration, type ServiceConfig } from "../config/mod.ts";
 import {
+  type LoadMetrics,
   type Metrics,
   type ResilienceMetrics,
+  type ServiceLoadMetrics,
   type ServiceMetrics,
   type ServiceResilienceMetrics,
   StatsWindow,
@@ -29,12 +32,17 @@ import {
   ejectionTarget,
   HealthChecker,
   leaveBackend,
+  LoadReports,
   Pool,
   type PoolReport,
+  ProbePool,
+  Prober,
   type ReloadTarget,
+  reuseLimit,
 } from "../pool/mod.ts";
 import { OutlierDetector, RetryBudget, type SlowStartClock, WaitQueue } from "../resilience/mod.ts";
 import type { UpstreamClient } from "../upstream/mod.ts";
+import { reportedLoad } from "./reported_load.ts";
 
 /** What every service shares: the clock, randomness, the log, the metrics and the client. */
 export interface ServiceRuntime {
@@ -43,6 +51,8 @@ export interface ServiceRuntime {
   readonly random: () => number;
   readonly metrics: Metrics;
   readonly resilience: ResilienceMetrics;
+  /** Reported-load and probe metrics. */
+  readonly loads: LoadMetrics;
   readonly client: UpstreamClient;
   /** Container stats, tracked under `service/backend` keys. */
   readonly containers: ContainerTracker & { readonly stats: ResourceStats };
@@ -62,6 +72,12 @@ export class Service implements ReloadTarget {
   readonly slowStart: SlowStartClock;
   readonly metrics: ServiceMetrics;
   readonly resilience: ServiceResilienceMetrics;
+  readonly loadMetrics: ServiceLoadMetrics;
+  /** The latest load report (`Endpoint-Load-Metrics`) of each backend. */
+  readonly loads: LoadReports;
+  /** `prequal`'s probe answers, and the prober that sends the probes. */
+  readonly probes: ProbePool;
+  readonly prober: Prober;
   /** The last minute per backend, for the status page and `/api/stats`. */
   readonly stats: StatsWindow;
   readonly containers: ContainerTracker;
@@ -81,6 +97,11 @@ export class Service implements ReloadTarget {
     const pool = this.pool = new Pool(config.backends, { slowStart: this.slowStart });
     this.metrics = rt.metrics.service(name, () => [...pool.all(), ...pool.retiring()]);
     this.resilience = rt.resilience.service(name, () => this.queue.length);
+    const reported = reportedLoad(pool, config, rt);
+    this.loads = reported.loads;
+    this.loadMetrics = reported.loadMetrics;
+    this.probes = reported.probes;
+    this.prober = reported.prober;
     this.stats = new StatsWindow({ now });
     this.metrics.addObserver(this.stats);
     const key = (backend: string) => `${name}/${backend}`;
@@ -97,9 +118,11 @@ export class Service implements ReloadTarget {
     for (const b of pool.all()) {
       this.metrics.addBackend(b.name, this.balancer.strategy);
       this.resilience.addBackend(b.name);
+      this.loadMetrics.addBackend(b.name);
       if (b.container !== undefined) this.containers.track(b.name, b.container);
     }
-    this.health = new HealthChecker(pool, config.healthCheck, this.metrics, { now });
+    this.health = new HealthChecker(pool, config.healthCheck, this.metrics, { now, loads: this.loads });
+    this.balancer.useProbes(this.prober);
     this.outliers = new OutlierDetector<Backend>({
       target: ejectionTarget(pool),
       config: () => this.#config.passive,
@@ -141,6 +164,7 @@ export class Service implements ReloadTarget {
       if (pool.get(b.name)) return;
       void this.metrics.removeBackend(b.name);
       void this.resilience.removeBackend(b.name);
+      void this.loadMetrics.removeBackend(b.name);
       rt.client.forget(b);
       log("info", "backend removed", { service: name, backend: b.name });
     });
@@ -179,6 +203,7 @@ export class Service implements ReloadTarget {
       if (this.pool.retiring().length > 0) return;
       void this.#rt.metrics.removeService(this.name);
       void this.#rt.resilience.removeService(this.name);
+      void this.#rt.loads.removeService(this.name);
     };
     this.pool.onRetired(gone);
     gone();
@@ -189,6 +214,7 @@ export class Service implements ReloadTarget {
     this.queue.clear();
     this.outliers.stop();
     this.health.stop();
+    this.prober.stop();
   }
 }
 
