@@ -24,6 +24,7 @@ import {
 import { BACKEND_DEFAULTS, BACKEND_USAGE, type BackendOptions, parseBackendArgs } from "./config.ts";
 import type { BackendState } from "./context.ts";
 import { createBackendHandler } from "./handler.ts";
+import { createLoadTracker } from "./load_report.ts";
 import { activate, type Profile } from "./profile.ts";
 
 /** A running backend. */
@@ -84,6 +85,7 @@ export function startBackend(
   }, (request) => handle(request));
   const port = server.addr.port;
   const name = o.name ?? `backend-${port}`;
+  const cpuTime = deps.cpuTime ?? processCpuMs;
   handle = createBackendHandler({
     name,
     port,
@@ -91,9 +93,10 @@ export function startBackend(
     slots: createSemaphore(o.capacity),
     random,
     now,
-    cpuTime: deps.cpuTime ?? processCpuMs,
+    cpuTime,
     closing: closing.signal,
     state,
+    load: createLoadTracker({ now, cpuTime }),
   });
   const loopback = o.host === "0.0.0.0" || o.host === "::" ? "127.0.0.1" : o.host;
   const host = loopback.includes(":") ? `[${loopback}]` : loopback;

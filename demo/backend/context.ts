@@ -9,6 +9,7 @@
  */
 
 import type { Semaphore } from "../shared/mod.ts";
+import type { LoadTracker } from "./load_report.ts";
 import type { ActiveProfile } from "./profile.ts";
 
 /** Mutable state of one running backend, shared by the handler and its admin endpoints. */
@@ -41,4 +42,6 @@ export interface HandlerContext {
   readonly closing: AbortSignal;
   /** Runtime state. */
   readonly state: BackendState;
+  /** Requests in flight, latency by in-flight count and CPU, reported in every response. */
+  readonly load: LoadTracker;
 }

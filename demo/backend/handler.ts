@@ -3,7 +3,8 @@
  *
  * Served endpoints (`/`, `/echo`, `/bytes`) go through the profile: wait for a capacity slot,
  * burn CPU, sleep the drawn latency, wait out any pause, then maybe fail with 500. `/health` and
- * `/admin/*` skip all of that so a health checker sees the switch, not the load.
+ * `/admin/*` skip all of that so a health checker sees the switch, not the load. Served endpoints
+ * and `/health` report the backend's load in `Endpoint-Load-Metrics` (see load_report.ts).
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { burnCpu, json, sleep } from "../shared/mod.ts";
 import { handleAdmin } from "./admin.ts";
 import type { HandlerContext } from "./context.ts";
 import { echo, streamBytes } from "./routes.ts";
+import { LOAD_REPORT_HEADER } from "../../lib/upstream/mod.ts";
 
 /** Build the `Deno.serve` handler for a backend. */
 export function createBackendHandler(ctx: HandlerContext): (request: Request) => Promise<Response> {
@@ -19,40 +21,58 @@ export function createBackendHandler(ctx: HandlerContext): (request: Request) =>
     const url = new URL(request.url);
     if (url.pathname === "/health") {
       const status = ctx.state.healthy ? 200 : 503;
-      return json({ backend: ctx.name, healthy: ctx.state.healthy }, status);
+      return reporting(ctx, json({ backend: ctx.name, healthy: ctx.state.healthy }, status));
     }
     if (url.pathname.startsWith("/admin/")) return handleAdmin(request, url, ctx);
     if (url.pathname !== "/" && url.pathname !== "/echo" && url.pathname !== "/bytes") {
       return json({ error: `no route for ${url.pathname}` }, 404);
     }
     const arrived = ctx.now();
+    const found = ctx.load.arrive();
+    let response: Response;
     try {
-      await ctx.slots.acquire(ctx.closing);
-    } catch {
-      return json({ error: "backend is shutting down" }, 503);
-    }
-    try {
-      const { profile, nextLatency } = ctx.state.active;
-      if (profile.cpuMs > 0) burnCpu(profile.cpuMs, ctx.cpuTime);
-      await sleep(nextLatency(), ctx.closing);
-      while (ctx.now() < ctx.state.pausedUntil) await sleep(ctx.state.pausedUntil - ctx.now(), ctx.closing);
-      if (profile.errorRate > 0 && ctx.random() < profile.errorRate) {
-        return json({ backend: ctx.name, error: "injected failure" }, 500);
-      }
-    } catch {
-      return json({ error: "backend is shutting down" }, 503);
+      response = await serve(request, url, ctx, arrived);
     } finally {
-      ctx.slots.release();
+      ctx.load.depart(found, ctx.now() - arrived);
     }
-    const latencyMs = Math.round((ctx.now() - arrived) * 1000) / 1000;
-    if (url.pathname === "/echo") return echo(request, url, ctx.name);
-    if (url.pathname === "/bytes") return streamBytes(url, ctx.closing);
-    return json({
-      backend: ctx.name,
-      port: ctx.port,
-      hostname: ctx.hostname,
-      timestamp: new Date().toISOString(),
-      latency_ms: latencyMs,
-    });
+    return reporting(ctx, response);
   };
+}
+
+/** A served endpoint: wait for a slot, burn CPU, sleep the drawn latency, maybe fail. */
+async function serve(request: Request, url: URL, ctx: HandlerContext, arrived: number): Promise<Response> {
+  try {
+    await ctx.slots.acquire(ctx.closing);
+  } catch {
+    return json({ error: "backend is shutting down" }, 503);
+  }
+  try {
+    const { profile, nextLatency } = ctx.state.active;
+    if (profile.cpuMs > 0) burnCpu(profile.cpuMs, ctx.cpuTime);
+    await sleep(nextLatency(), ctx.closing);
+    while (ctx.now() < ctx.state.pausedUntil) await sleep(ctx.state.pausedUntil - ctx.now(), ctx.closing);
+    if (profile.errorRate > 0 && ctx.random() < profile.errorRate) {
+      return json({ backend: ctx.name, error: "injected failure" }, 500);
+    }
+  } catch {
+    return json({ error: "backend is shutting down" }, 503);
+  } finally {
+    ctx.slots.release();
+  }
+  const latencyMs = Math.round((ctx.now() - arrived) * 1000) / 1000;
+  if (url.pathname === "/echo") return echo(request, url, ctx.name);
+  if (url.pathname === "/bytes") return streamBytes(url, ctx.closing);
+  return json({
+    backend: ctx.name,
+    port: ctx.port,
+    hostname: ctx.hostname,
+    timestamp: new Date().toISOString(),
+    latency_ms: latencyMs,
+  });
+}
+
+/** `response` with the backend's load report (lib/upstream/orca.ts) in `Endpoint-Load-Metrics`. */
+function reporting(ctx: HandlerContext, response: Response): Response {
+  response.headers.set(LOAD_REPORT_HEADER, ctx.load.header());
+  return response;
 }
