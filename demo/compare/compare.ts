@@ -26,6 +26,7 @@ import { runStrategy, type StrategyResult } from "./run.ts";
 import type { Progress } from "../load/mod.ts";
 import { offeredRate, SCENARIOS } from "./scenarios.ts";
 import { formatTextTable, resultTable } from "./table.ts";
+import { judgeLeaders } from "./leader.ts";
 import { main as liveCycle } from "./live_cycle.ts";
 
 /** The unrecorded first run that warms up both threads' code. */
@@ -66,16 +67,19 @@ export async function runCompare(
     timeoutMs: options.timeoutMs,
   };
   const total = options.scenarios.length * options.strategies.length * options.repeat;
-  const host = openProxyHost();
+  // One proxy thread per proxy the largest scenario runs, kept across runs.
+  const most = Math.max(1, ...options.scenarios.map((name) => SCENARIOS[name].proxies ?? 1));
+  const hosts = Array.from({ length: most }, () => openProxyHost());
   const scenarios: ScenarioOutcome[] = [];
   let done = 0;
   try {
     // The first run of a process meets cold code on both threads (its p99 came out 2-5x the
     // next runs' in the same scenario): one unrecorded run takes that cost for everyone.
-    const first = options.scenarios[0];
+    // With several proxy threads, the priming run is one that starts all of them.
+    const first = options.scenarios.find((n) => (SCENARIOS[n].proxies ?? 1) === most) ?? options.scenarios[0];
     if (first !== undefined && options.strategies[0] !== undefined) {
       hooks.onStep?.({ done, total, scenario: first, strategy: "(warming up)" }, false);
-      await runStrategy(SCENARIOS[first], options.strategies[0], { ...settings, ...PRIMING }, host);
+      await runStrategy(SCENARIOS[first], options.strategies[0], { ...settings, ...PRIMING }, hosts);
     }
     for (const name of options.scenarios) {
       const scenario = SCENARIOS[name];
@@ -88,7 +92,7 @@ export async function runCompare(
           const step = { done, total, scenario: name, strategy };
           hooks.onStep?.(step, false);
           const onProgress = (load: Progress) => hooks.onStep?.({ ...step, load }, false);
-          runs.push(await runStrategy(scenario, strategy, settings, host, onProgress));
+          runs.push(await runStrategy(scenario, strategy, settings, hosts, onProgress));
           hooks.onStep?.({ ...step, done: ++done }, true);
         }
         rounds.push(runs);
@@ -96,9 +100,17 @@ export async function runCompare(
       scenarios.push(scenarioOutcome(scenario, rounds, options.timeoutMs));
     }
   } finally {
-    host.close();
+    for (const host of hosts) host.close();
   }
-  return { command, startedAt, settings, repeat: options.repeat, machine, note: options.note, scenarios };
+  return {
+    command,
+    startedAt,
+    settings,
+    repeat: options.repeat,
+    machine,
+    note: options.note,
+    scenarios: judgeLeaders(scenarios),
+  };
 }
 
 /** Write every scenario's report into `dir`; returns the paths written. */

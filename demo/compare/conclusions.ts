@@ -15,7 +15,13 @@ import { capacityRate } from "../backend/mod.ts";
 import type { Scenario } from "./scenarios.ts";
 
 /** Strategies that react to how backends behave (in-flight counts or latency). */
-export const ADAPTIVE = ["least_connections", "power_of_two", "peak_ewma", "least_resources"] as const;
+export const ADAPTIVE = [
+  "least_connections",
+  "power_of_two",
+  "peak_ewma",
+  "least_resources",
+  "prequal",
+] as const;
 
 /**
  * A run whose event-loop lag p99 (on either thread) reaches this many milliseconds is called

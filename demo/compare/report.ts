@@ -35,6 +35,54 @@ function backendTable(outcome: ScenarioOutcome): string {
   });
 }
 
+/** The leader goal's section (leader.ts): the verdict, and the leader against the best elsewhere. */
+function leaderSection(outcome: ScenarioOutcome): string[] {
+  const leader = outcome.leader;
+  if (!leader) return [];
+  const verdict = leader.met === undefined ? "not measured" : leader.met ? "met" : "not met";
+  const who = `\`${leader.strategy}\``;
+  const pct = `${Math.round(leader.margin * 100)}%`;
+  const here = leader.lowest === undefined
+    ? `${who} did not run here.`
+    : `Here ${who} ${leader.lowest ? "had" : "did not have"} the lowest p99${
+      leader.runnerUp
+        ? ` (the best of the others: \`${leader.runnerUp.strategy}\` ${formatFigure(leader.runnerUp.p99)} ms)`
+        : ""
+    }.`;
+  return [
+    "## Goal",
+    "",
+    `${who} has the lowest p99 here, and is within ${pct} of the best in the single-proxy scenarios: ` +
+    `**${verdict}**. ${here}`,
+    "",
+    ...(leader.singles.length === 0
+      ? ["No single-proxy scenario ran with it; `deno task compare` runs them all.", ""]
+      : [
+        formatMarkdownTable({
+          header: [
+            "single-proxy scenario",
+            "best strategy",
+            "best p99 ms",
+            `${leader.strategy} p99 ms`,
+            "ratio",
+            `within ${pct}`,
+          ],
+          rows: leader.singles.map((c) => [
+            c.scenario,
+            c.best,
+            formatFigure(c.bestP99),
+            formatFigure(c.p99),
+            `${c.ratio.toFixed(2)}x`,
+            c.within ? "yes" : "no",
+          ]),
+        }),
+        "",
+        "Each single-proxy row is that scenario's report (same run, same seed and rounds).",
+        "",
+      ]),
+  ];
+}
+
 function lagTable(outcome: ScenarioOutcome): string {
   const cell = (l: { p99: number; max: number }) => `${formatMs(l.p99)} / ${formatMs(l.max)}`;
   const rounds = Object.values(outcome.p99Rounds)[0]?.length ?? 1;
@@ -67,6 +115,7 @@ export function scenarioReport(result: CompareResult, outcome: ScenarioOutcome):
   const names = scenario.backends.map((b) => b.name);
   const s = result.settings;
   const totalCapacity = Object.values(outcome.capacities).reduce((a, b) => a + b, 0);
+  const proxies = scenario.proxies ?? 1;
   const markdown = [
     `# Strategy comparison: ${scenario.name}`,
     "",
@@ -77,7 +126,11 @@ export function scenarioReport(result: CompareResult, outcome: ScenarioOutcome):
     "",
     `Offered load: ${formatRate(outcome.offeredRate)} req/s (${formatPercent(scenario.utilisation)} of ${
       formatRate(totalCapacity)
-    } req/s total capacity) from ${scenario.clients} open-loop clients.`,
+    } req/s total capacity) from ${scenario.clients} open-loop clients${
+      proxies > 1
+        ? `, taking turns between ${proxies} proxies (${scenario.clients / proxies} clients each)`
+        : ""
+    }.`,
     "",
     "## Results",
     "",
@@ -95,6 +148,7 @@ export function scenarioReport(result: CompareResult, outcome: ScenarioOutcome):
     "",
     `![Share of requests per backend](${files.share})`,
     "",
+    ...leaderSection(outcome),
     "## Conclusions",
     "",
     ...outcome.conclusions.map((c) => `- ${c}`),
@@ -108,14 +162,27 @@ export function scenarioReport(result: CompareResult, outcome: ScenarioOutcome):
       formatDuration(s.durationMs)
     } measured; the load does not pause between the two, and only requests due ` +
     `in the measured window count. Request timeout ${formatDuration(s.timeoutMs)}.`,
-    "- Backends and the load generator share one thread, the proxy has its own; everything on loopback. " +
-    "Before the first run, one unrecorded 1 s run warms up the code of both threads.",
+    proxies > 1
+      ? `- Backends and the load generator share one thread; each of the ${proxies} proxies has its own, with ` +
+        "the same config in front of the same backends, and knows nothing of the others. Shares and routed " +
+        "counts add up all proxies; the proxy lag below is the worst proxy thread's. Everything on loopback. " +
+        "Before the first run, one unrecorded 1 s run warms up the code of every thread."
+      : "- Backends and the load generator share one thread, the proxy has its own; everything on loopback. " +
+        "Before the first run, one unrecorded 1 s run warms up the code of both threads.",
     "- The proxy runs with its default resilience settings, as a user gets them: retries of connect failures, " +
     "resets and 502-504 (not of the 500s a failing backend here returns), passive health ejecting a backend " +
     "after 5 failures in a row, slow start.",
     ...(rows.some((r) => r.strategy === "least_resources")
       ? [
         "- `least_resources` gets no container stats here, so it behaves as `power_of_two` does without them.",
+      ]
+      : []),
+    ...(rows.some((r) => r.strategy === "prequal")
+      ? [
+        "- `prequal` probes the backends' `/health` with its defaults (one probe per request, never more than " +
+        "half of what backends receive); the demo backends report their requests in flight and latency " +
+        "estimate in `Endpoint-Load-Metrics` on every answer. Probes cost the backends' thread, which the " +
+        "load generator shares, as much as small requests do, and that cost is in `prequal`'s figures.",
       ]
       : []),
     `- Machine: ${formatMachine(result.machine)}.`,

@@ -8,6 +8,7 @@
 
 import { conclusions } from "./conclusions.ts";
 import { type Figure, type Row, rowOf } from "./figures.ts";
+import type { LeaderOutcome } from "./leader.ts";
 import type { MachineFacts } from "./machine.ts";
 import type { RunSettings, StrategyResult } from "./run.ts";
 import { capacityRate } from "../backend/mod.ts";
@@ -28,6 +29,8 @@ export interface ScenarioOutcome {
   readonly conclusions: readonly string[];
   /** The runs the rows came from. */
   readonly runs: readonly StrategyResult[];
+  /** The scenario's leader goal, judged against the run's single-proxy scenarios (leader.ts). */
+  readonly leader?: LeaderOutcome;
 }
 
 /** A whole comparison. */

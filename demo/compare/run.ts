@@ -13,7 +13,7 @@
 
 import { startSpecBackend } from "../backend/mod.ts";
 import { type LagStats, proxyConfigYaml, sleep, startLagMonitor } from "../shared/mod.ts";
-import type { ProxyHost } from "./proxy.ts";
+import type { HostedProxy, ProxyHost } from "./proxy.ts";
 import { offeredRate, type Scenario } from "./scenarios.ts";
 import { type Progress, runLoad, type Summary } from "../load/mod.ts";
 
@@ -36,7 +36,8 @@ export interface StrategyResult {
   readonly summary: Summary;
   /**
    * Requests the proxy sent to each backend during the measured window, answered or not (from
-   * `GET /api/backends`: attempts finished plus in flight, at the window's start and end). The
+   * `GET /api/backends`: attempts finished plus in flight, at the window's start and end; summed
+   * over the proxies when there are several). The
    * load generator's own count per backend only sees answered requests, so a backend whose
    * requests time out would look unloaded there.
    */
@@ -48,7 +49,7 @@ export interface StrategyResult {
   readonly ejections: Readonly<Record<string, number>>;
   /** Event-loop lag of the thread running the load generator and the backends (whole run). */
   readonly loadLag: LagStats;
-  /** Event-loop lag of the proxy's thread (whole run). */
+  /** Event-loop lag of the proxy's thread (whole run); with several proxies, the worst of them. */
   readonly proxyLag: LagStats;
 }
 
@@ -70,32 +71,45 @@ async function backendCounts(adminUrl: string): Promise<{
   };
 }
 
+/** The counts of several proxies in front of the same backends, summed per backend. */
+async function totalCounts(adminUrls: readonly string[]): Promise<Awaited<ReturnType<typeof backendCounts>>> {
+  const all = await Promise.all(adminUrls.map(backendCounts));
+  const sum = (pick: (c: (typeof all)[number]) => Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const c of all) for (const [name, n] of Object.entries(pick(c))) out[name] = (out[name] ?? 0) + n;
+    return out;
+  };
+  return { routed: sum((c) => c.routed), ejections: sum((c) => c.ejections) };
+}
+
 /** Seed of the i-th backend's latency and error draws: fixed per scenario position and seed. */
 function backendSeed(seed: number, index: number): number {
   return (seed * 31 + 1_000 + index) >>> 0;
 }
 
 /**
- * Run `strategy` against `scenario`: start the backends and a proxy, warm up, measure, stop.
+ * Run `strategy` against `scenario`: start the backends and its proxies, warm up, measure, stop.
  *
- * @param scenario Backends and offered load.
+ * @param scenario Backends, offered load and the number of proxies.
  * @param strategy Canonical strategy name.
  * @param settings Seed and durations.
- * @param host The thread that runs the proxy.
+ * @param hosts The threads that run the proxies, at least `scenario.proxies` of them; each runs one.
  * @param onProgress Receives the measured load's progress (about every 250 ms).
  */
 export async function runStrategy(
   scenario: Scenario,
   strategy: string,
   settings: RunSettings,
-  host: ProxyHost,
+  hosts: readonly ProxyHost[],
   onProgress?: (progress: Progress) => void,
 ): Promise<StrategyResult> {
+  const count = scenario.proxies ?? 1;
+  if (hosts.length < count) throw new RangeError(`Cannot run ${scenario.name}: needs ${count} proxy threads`);
   const backends = scenario.backends.map((spec, i) =>
     startSpecBackend(spec, backendSeed(settings.seed, i), "compare")
   );
   const lag = startLagMonitor();
-  let started = false;
+  const running: ProxyHost[] = [];
   try {
     const yaml = proxyConfigYaml({
       listen: "127.0.0.1:0",
@@ -104,10 +118,15 @@ export async function runStrategy(
       backends: backends.map((b, i) => ({ name: b.name, url: b.url, weight: scenario.backends[i].weight })),
       shutdownTimeout: "1s",
     });
-    const proxy = await host.start(yaml);
-    started = true;
+    const proxies: HostedProxy[] = [];
+    for (const host of hosts.slice(0, count)) {
+      proxies.push(await host.start(yaml));
+      running.push(host);
+    }
+    const admins = proxies.map((p) => p.adminUrl);
     const load = {
-      url: proxy.url,
+      url: proxies[0].url,
+      urls: proxies.map((p) => p.url),
       clients: scenario.clients,
       rate: offeredRate(scenario) / scenario.clients,
       timeoutMs: settings.timeoutMs,
@@ -116,22 +135,23 @@ export async function runStrategy(
       ? runLoad({ ...load, durationMs: settings.warmupMs, seed: (settings.seed ^ 0x5bd1e995) >>> 0 })
       : undefined;
     await sleep(settings.warmupMs);
-    const before = await backendCounts(proxy.adminUrl);
+    const before = await totalCounts(admins);
     const measured = runLoad(
       { ...load, durationMs: settings.durationMs, seed: settings.seed },
       { onProgress, progressIntervalMs: 250 },
     );
-    const after = sleep(settings.durationMs).then(() => backendCounts(proxy.adminUrl));
+    const after = sleep(settings.durationMs).then(() => totalCounts(admins));
     const [summary, , end] = await Promise.all([measured, warmup, after]);
-    started = false;
-    const proxyLag = await host.stop();
+    const lags = [];
+    while (running.length > 0) lags.push(await running.shift()!.stop());
+    const proxyLag = { p99: Math.max(...lags.map((l) => l.p99)), max: Math.max(...lags.map((l) => l.max)) };
     const routed = Object.fromEntries(
       Object.entries(end.routed).map(([name, n]) => [name, n - (before.routed[name] ?? 0)]),
     );
     return { strategy, summary, routed, ejections: end.ejections, loadLag: lag.stop(), proxyLag };
   } finally {
     lag.stop();
-    if (started) await host.stop().catch(() => undefined);
+    for (const host of running) await host.stop().catch(() => undefined);
     await Promise.all(backends.map((b) => b.close()));
   }
 }

@@ -27,6 +27,18 @@ export interface Scenario {
    * `baseline` strategy's. The report says whether the run met it, with the figures.
    */
   readonly goal?: { readonly baseline: string; readonly ratio: number };
+  /**
+   * Proxy instances in front of the same backends, each on its own thread with the same config;
+   * the clients take turns between them, so each proxy sees an equal share of every backend's
+   * load and nothing of the others' share. @default 1
+   */
+  readonly proxies?: number;
+  /**
+   * What this scenario must show of one strategy: the lowest p99 of all strategies here, and a
+   * p99 within `margin` (a share) of the best strategy's in every single-proxy scenario of the
+   * same run. The report says whether the run met it (see leader.ts).
+   */
+  readonly leader?: { readonly strategy: string; readonly margin: number };
 }
 
 /** Offered load of a scenario in requests per second: utilisation × total capacity. */
@@ -91,6 +103,18 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.freeze({
     backends: mixed.map((b) => ({ ...b, weight: b.capacity / 2 })),
     utilisation: 0.6,
     clients: 16,
+  },
+  "two-proxies": {
+    name: "two-proxies",
+    description:
+      "The heterogeneous backends (2, 4 and 8 at once) behind two proxies that split the clients " +
+      "50/50: each proxy sees only half of every backend's load (the situation of Netflix's and Prequal's " +
+      "balancers, many clients in front of shared servers).",
+    backends: mixed,
+    utilisation: 0.6,
+    clients: 16,
+    proxies: 2,
+    leader: { strategy: "prequal", margin: 0.1 },
   },
 });
 

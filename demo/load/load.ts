@@ -38,7 +38,8 @@ export interface RunHooks {
 /**
  * Run open-loop load against `options.url` and summarise it.
  *
- * @param options The target and any of {@linkcode LoadOptions}; the rest are the defaults.
+ * @param options The target and any of {@linkcode LoadOptions}; the rest are the defaults. `urls`,
+ *   when given, spreads the clients over several targets in turn (the summary names `url`).
  * @param hooks Optional abort signal and progress callback.
  * @returns The summary once every sent request has finished (each within its timeout).
  * @throws {RangeError} When neither a finite duration nor a request count bounds the run.
@@ -51,7 +52,7 @@ export interface RunHooks {
  * ```
  */
 export async function runLoad(
-  options: Partial<LoadOptions> & { url: string },
+  options: Partial<LoadOptions> & { url: string; urls?: readonly string[] },
   hooks: RunHooks = {},
 ): Promise<Summary> {
   const o: LoadOptions = { ...LOAD_DEFAULTS, ...options };
@@ -75,8 +76,11 @@ export async function runLoad(
   const dispatched = await Promise.all(plans.map((plan) => {
     const headers = new Headers(o.headers as [string, string][]);
     headers.set("x-forwarded-for", plan.address);
-    // One connection pool per client, as separate machines would have.
-    const spec = { ...base, headers, client: Deno.createHttpClient({}) };
+    // One connection pool per client, as separate machines would have; with several targets
+    // (`urls`, proxies in front of the same backends) the clients take turns: client i uses
+    // urls[i mod n], so each target gets an equal share of the clients and their schedule.
+    const url = options.urls?.length ? options.urls[plan.index % options.urls.length] : o.url;
+    const spec = { ...base, url, headers, client: Deno.createHttpClient({}) };
     return dispatch(plan, { spec, start, maxInFlight: o.maxInFlight, stopWaiting, recorder, now });
   }));
   const windowMs = Math.min(now() - start, o.durationMs);
