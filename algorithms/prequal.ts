@@ -24,7 +24,8 @@
  * (startup, no traffic yet, every answer used up) the pick falls back to two random choices by
  * `(inFlight + 1) / weight`, as `power_of_two` does.
  *
- * O(n) per pick: two passes over the candidates; the quantile is read from a history kept sorted.
+ * O(n) per pick: one pass over the candidates, one over the probed ones (at most the pool's size);
+ * the quantile is read from a history kept sorted.
  *
  * @module
  */
@@ -121,9 +122,8 @@ export function createPrequal(options: StrategyOptions): Strategy {
   const q = options.tuning?.qRif ?? DEFAULT_Q_RIF;
   const history = createRifHistory();
   // The answer each candidate had at the last pick: a new object is a new answer to record.
-  const seen = createAlignedState<{ probe: ProbeSample | undefined }>({
-    fresh: () => ({ probe: undefined }),
-  });
+  const seen = createAlignedState<{ probe: ProbeSample | undefined }>({ fresh: () => ({ probe: undefined }) });
+  const probed: number[] = []; // indices of the probed candidates, reused across picks
 
   return {
     name: "prequal",
@@ -132,18 +132,18 @@ export function createPrequal(options: StrategyOptions): Strategy {
       const n = candidates.length;
       if (n === 0) return undefined;
       const states = seen.align(candidates);
-      let probed = 0;
+      probed.length = 0;
       for (let i = 0; i < n; i++) {
         const probe = candidates[i].probe;
         if (probe === undefined) continue;
-        probed++;
+        probed.push(i);
         if (states[i].probe !== probe) {
           states[i].probe = probe;
           history.add(probe.rif);
         }
       }
       if (n === 1) return candidates[0];
-      if (probed === 0) {
+      if (probed.length === 0) {
         return candidates[pickOfTwo(n, random, (i) => (candidates[i].inFlight + 1) / candidates[i].weight)];
       }
       const threshold = history.quantile(q);
@@ -151,10 +151,9 @@ export function createPrequal(options: StrategyOptions): Strategy {
       let coldTies = 0;
       let hot: Candidate | undefined;
       let hotTies = 0;
-      for (let i = 0; i < n; i++) {
+      for (const i of probed) {
         const c = candidates[i];
-        const p = c.probe;
-        if (p === undefined) continue;
+        const p = c.probe!;
         if (p.rif <= threshold) {
           const order = cold === undefined ? -1 : compare(p.latencyMs, p.rif, cold.probe!);
           if (order < 0) [cold, coldTies] = [c, 1];

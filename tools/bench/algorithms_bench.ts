@@ -3,8 +3,9 @@
  * Maglev table build that ip_hash pays once per candidate set.
  *
  * Goal: <= 1 µs per pick at 100 backends (least_resources <= 2 µs). Backends have mixed weights
- * and in-flight counts, resource samples are fresh and peak EWMA has measured every backend, so
- * each strategy runs its usual path, not a shortcut for an idle pool.
+ * and in-flight counts, resource samples are fresh, peak EWMA has measured every backend and 16
+ * backends (prequal's default pool size) carry a probe answer, so each strategy runs its usual path,
+ * not a shortcut for an idle pool.
  *
  * Run: `deno task bench` (or `deno bench tools/bench/algorithms_bench.ts`).
  *
@@ -24,6 +25,11 @@ for (const n of SIZES) {
     const random = mulberry32(n);
     const list = makeBackends(Array.from({ length: n }, (_, i) => 1 + (i % 3)), "backend-");
     for (const b of list) b.inFlight = Math.floor(random() * 6);
+    // Every backend has the field, as the shell's Backend objects do (one shape for the JIT).
+    list.forEach((b, i) => {
+      const probe = i < 16 ? { rif: Math.floor(random() * 8), latencyMs: 5 + random() * 20 } : undefined;
+      Object.assign(b, { probe });
+    });
     const stats = new Map<string, ResourceSample>();
     const start = performance.now();
     for (const b of list) stats.set(b.name, { cpu: random(), memory: random(), at: start });
