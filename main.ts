@@ -75,6 +75,7 @@ function serviceSummary(s: ServiceConfig): string[] {
     `    resilience  ${s.retries.attempts} retries (budget ${s.retries.budget}), eject after ${s.passive.consecutiveFailures} failures, slow start ${
       formatDuration(s.slowStartMs)
     }`,
+    ...(s.strategy === "prequal" ? [`    probes      ${probesSummary(s)}`] : []),
     `    backends    ${s.backends.length}`,
     ...s.backends.slice(0, 20).map((b) =>
       `      ${b.name.padEnd(24)} ${b.url}  weight ${b.weight}${
@@ -84,6 +85,14 @@ function serviceSummary(s: ServiceConfig): string[] {
   ];
   if (s.backends.length > 20) lines.push(`      ... and ${s.backends.length - 20} more`);
   return lines;
+}
+
+/** `prequal`'s probing, as `--check` shows it for a service that uses it. */
+function probesSummary(s: ServiceConfig): string {
+  const p = s.prequal;
+  return `GET ${p.probePath ?? s.healthCheck.path}, ${p.probeRate} per request, at most ${
+    Math.round(p.maxProbeShare * 100)
+  }% of backend traffic, pool ${p.poolSize}, q_rif ${p.qRif}, max age ${formatDuration(p.maxAgeMs)}`;
 }
 
 /** A backend's `tls`, as `--check` shows it: what its certificate is checked for and against. */

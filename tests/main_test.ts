@@ -70,6 +70,18 @@ Deno.test("main --check reads backends[].tls.ca next to the config and names a m
   );
 });
 
+Deno.test("main --check shows how a prequal service probes", async () => {
+  const path = await tempConfig(
+    "strategy: prequal\nprequal: {probe_rate: 0.5, max_age: 500ms}\nbackends:\n  - url: http://127.0.0.1:9001\n",
+  );
+  const r = await run(["--check", "--config", path]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /probes +GET \/health, 0\.5 per request, at most 50% of backend traffic, pool 16, q_rif 0\.84, max age 500ms/,
+  );
+});
+
 Deno.test("main --strategy overrides the file and rejects unknown names", async () => {
   const path = await tempConfig("strategy: round_robin\nbackends:\n  - url: http://127.0.0.1:9001\n");
   const ok = await run(["--check", "--config", path, "--strategy", "RoundRobin"]);
