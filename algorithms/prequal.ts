@@ -122,7 +122,9 @@ export function createPrequal(options: StrategyOptions): Strategy {
   const q = options.tuning?.qRif ?? DEFAULT_Q_RIF;
   const history = createRifHistory();
   // The answer each candidate had at the last pick: a new object is a new answer to record.
-  const seen = createAlignedState<{ probe: ProbeSample | undefined }>({ fresh: () => ({ probe: undefined }) });
+  const seen = createAlignedState<{ probe: ProbeSample | undefined }>({
+    fresh: () => ({ probe: undefined }),
+  });
   const probed: number[] = []; // indices of the probed candidates, reused across picks
 
   return {
