@@ -32,13 +32,12 @@ import {
   ejectionTarget,
   HealthChecker,
   leaveBackend,
-  LoadReports,
+  type LoadReports,
   Pool,
   type PoolReport,
-  ProbePool,
-  Prober,
+  type ProbePool,
+  type Prober,
   type ReloadTarget,
-  reuseLimit,
 } from "../pool/mod.ts";
 import { OutlierDetector, RetryBudget, type SlowStartClock, WaitQueue } from "../resilience/mod.ts";
 import type { UpstreamClient } from "../upstream/mod.ts";
