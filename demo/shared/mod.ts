@@ -20,6 +20,7 @@ export type {
   ProxyConfigInput,
   ProxyRouteInput,
   ProxyServiceInput,
+  ProxyTlsInput,
 } from "./proxy_config.ts";
 export { randomSeed, seededRandom } from "./random.ts";
 export { createSemaphore } from "./semaphore.ts";
