@@ -26,6 +26,7 @@ import {
   DEMO_ROUTES,
   DEMO_SERVICES,
   DEMO_USAGE,
+  DEMO_WS_PATH,
   DEMO_WS_ROUTE,
   type DemoOptions,
   parseDemoArgs,
@@ -193,10 +194,8 @@ function column(label: string, first: boolean): string {
 export function banner(demo: Demo, options: DemoOptions): string {
   const load = options.load ? `, background load ${options.rate} req/s per service` : "";
   const count = demo.services.reduce((n, s) => n + s.backends.length, 0);
-  const wsPath = routeRequest(DEMO_WS_ROUTE, demo.proxyUrl).url.replace(/\/$/, "");
-  const ws = wsPath.replace(/^http:/, "ws:");
-  const wss = demo.httpsUrl &&
-    new URL(new URL(wsPath).pathname, demo.httpsUrl).href.replace(/^https:/, "wss:");
+  const ws = new URL(DEMO_WS_PATH, demo.proxyUrl).href.replace(/^http:/, "ws:");
+  const wss = demo.httpsUrl && new URL(DEMO_WS_PATH, demo.httpsUrl).href.replace(/^https:/, "wss:");
   const https = demo.httpsUrl && demo.cert
     ? {
       url: demo.httpsUrl,

@@ -28,7 +28,7 @@ export interface DemoOptions {
  * Defaults: the proxy on 8080, admin on 8081, HTTPS on 8443, round robin, no load, 100 req/s per
  * service when `--load`.
  */
-export const DEMO_DEFAULTS: DemoOptions = {
+export const DEMO_DEFAULTS: DemoOptions & { readonly tlsPort: number } = {
   port: 8080,
   adminPort: 8081,
   tlsPort: 8443,
@@ -133,12 +133,16 @@ export const DEMO_ROUTES: readonly ProxyRouteInput[] = [
   { service: "web" },
 ];
 
+/** The path of the demo backends' WebSocket echo. */
+export const DEMO_WS_PATH = "/ws";
+
 /**
- * The WebSocket echo: `/ws` (and below) goes to `web`, whose backends answer it with
- * `Deno.upgradeWebSocket` and echo every message. It comes before {@linkcode DEMO_ROUTES}, which
- * are the routes for plain requests (the banner's `curl` lines and the background load).
+ * The WebSocket echo: {@linkcode DEMO_WS_PATH} (and below) goes to `web`, whose backends answer
+ * it with `Deno.upgradeWebSocket` and echo every message. It comes before
+ * {@linkcode DEMO_ROUTES}, which are the routes for plain requests (the banner's `curl` lines
+ * and the background load).
  */
-export const DEMO_WS_ROUTE: ProxyRouteInput = { pathPrefix: "/ws", service: "web" };
+export const DEMO_WS_ROUTE: ProxyRouteInput = { pathPrefix: DEMO_WS_PATH, service: "web" };
 
 /** A request that a route sends to its service: the URL, and the `Host` header when the route needs one. */
 export interface RouteRequest {
@@ -236,7 +240,7 @@ export function parseDemoArgs(
   const options: DemoOptions = {
     port: numberFlag("port", raw.port, d.port, errors, port),
     adminPort: numberFlag("admin-port", raw["admin-port"], d.adminPort, errors, port),
-    tlsPort: noTls ? null : numberFlag("tls-port", raw["tls-port"], d.tlsPort ?? 8443, errors, port),
+    tlsPort: noTls ? null : numberFlag("tls-port", raw["tls-port"], d.tlsPort, errors, port),
     strategy: strategy ?? d.strategy,
     load: raw.load === true,
     rate: numberFlag("rate", raw.rate, d.rate, errors, { min: 1, max: 2_000 }),
@@ -246,9 +250,8 @@ export function parseDemoArgs(
   }
   const tls = options.tlsPort;
   if (tls !== null && tls !== 0 && (tls === options.port || tls === options.adminPort)) {
-    errors.push(
-      `Cannot use --tls-port: it must differ from --port and --admin-port, got ${tls} for two of them`,
-    );
+    const other = tls === options.port ? "--port" : "--admin-port";
+    errors.push(`Cannot use --tls-port: it must differ from ${other}, both are ${tls}`);
   }
   return errors.length ? { ok: false, errors } : { ok: true, value: options };
 }

@@ -311,7 +311,10 @@ Deno.test("parseDemoArgs() takes --tls-port or LB_DEMO_TLS_PORT, --no-tls or LB_
     "Cannot use --tls-port with --no-tls: one serves HTTPS, the other none",
   ]);
   assert.deepEqual(tlsPort(["--tls-port", "8081"]), [
-    "Cannot use --tls-port: it must differ from --port and --admin-port, got 8081 for two of them",
+    "Cannot use --tls-port: it must differ from --admin-port, both are 8081",
+  ]);
+  assert.deepEqual(tlsPort(["--port", "9000", "--tls-port", "9000"]), [
+    "Cannot use --tls-port: it must differ from --port, both are 9000",
   ]);
   assert.deepEqual(tlsPort(["--tls-port", "https"]), [
     `Cannot use --tls-port: expected an integer in [0, 65535], got "https"`,
