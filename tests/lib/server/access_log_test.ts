@@ -160,7 +160,7 @@ Deno.test("access log: 404, 503, retried 200, refused heads, in the common forma
       assert.match(l, stamp);
       return l.replace(stamp, " [T] ").replace(ids, " RID TID ").replace(
         / (\d+\.?\d*|-) \d+\.?\d*ms$/,
-        (m, up) => ` ${up === "-" ? "-" : "UP"} DURms`,
+        (_m, up) => ` ${up === "-" ? "-" : "UP"} DURms`,
       );
     });
     // Error bodies name the port, so their length varies: N.
