@@ -112,8 +112,8 @@ wait_until 60 eligible "backends eligible: $expected"
 # The proxy reaches the Docker API as its non-root user: stats for a static and a discovered backend.
 stats_flow() {
   curl -fsS "$ADMIN/metrics" | grep -q '^lb_docker_up 1' &&
-    curl -fsS "$ADMIN/metrics" | grep -q "^lb_backend_cpu_ratio{backend=\"b1\"}" &&
-    curl -fsS "$ADMIN/metrics" | grep -q "^lb_backend_cpu_ratio{backend=\"$discovered\"}"
+    curl -fsS "$ADMIN/metrics" | grep -q "^lb_backend_cpu_ratio{service=\"default\",backend=\"b1\"}" &&
+    curl -fsS "$ADMIN/metrics" | grep -q "^lb_backend_cpu_ratio{service=\"default\",backend=\"$discovered\"}"
 }
 wait_until 30 stats_flow "lb_docker_up 1, container stats for b1 and $discovered"
 
