@@ -26,7 +26,7 @@ gatedTest(
         "--flush",
         "--return",
         "--command",
-        `${deno} task demo --port 0 --admin-port 0`,
+        `${deno} task demo --port 0 --admin-port 0 --tls-port 0`,
         "/dev/null",
       ],
       cwd: ROOT,
