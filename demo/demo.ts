@@ -7,7 +7,7 @@
  *
  * ```
  * deno task demo [--port 8080] [--admin-port 8081] [--tls-port 8443 | --no-tls] [--strategy NAME]
- *                [--load] [--rate 100]
+ *                [--load] [--rate 100] [--access-log]
  * ```
  *
  * The proxy opens its public port only after the first health round, so the first `curl` is
@@ -98,6 +98,7 @@ export async function startDemo(options: DemoOptions, onLoadLine: (line: string)
     routes: [DEMO_WS_ROUTE, ...DEMO_ROUTES],
     healthInterval: "2s",
     shutdownTimeout: "5s",
+    accessLog: options.accessLog ? "common" : undefined,
     tls: cert && {
       listen: `127.0.0.1:${options.tlsPort}`,
       certFile: cert.certFile,

@@ -22,6 +22,8 @@ export interface DemoOptions {
   readonly load: boolean;
   /** Background load in requests per second to each service. */
   readonly rate: number;
+  /** Write the proxy's access log (common format) to standard output. */
+  readonly accessLog: boolean;
 }
 
 /**
@@ -35,6 +37,7 @@ export const DEMO_DEFAULTS: DemoOptions & { readonly tlsPort: number } = {
   strategy: "round_robin",
   load: false,
   rate: 100,
+  accessLog: false,
 };
 
 /**
@@ -179,6 +182,7 @@ export const DEMO_FLAGS: FlagSpec = {
   strategy: { type: "string" },
   load: { type: "boolean" },
   rate: { type: "string" },
+  "access-log": { type: "boolean" },
   help: { type: "boolean" },
 };
 
@@ -202,6 +206,8 @@ Requests under /api/ (the prefix stripped) or with Host: api.localhost go to api
                       ${STRATEGY_NAMES.join(", ")}
   --load              also send steady open-loop load to both services (LB_DEMO_LOAD=1)
   --rate R            that load in requests per second to each service (LB_DEMO_RATE, default 100)
+  --access-log        print the proxy's access log (one line per request, common format) to
+                      standard output (LB_DEMO_ACCESS_LOG=1)
 `;
 
 /**
@@ -244,6 +250,7 @@ export function parseDemoArgs(
     strategy: strategy ?? d.strategy,
     load: raw.load === true,
     rate: numberFlag("rate", raw.rate, d.rate, errors, { min: 1, max: 2_000 }),
+    accessLog: raw["access-log"] === true,
   };
   if (options.port !== 0 && options.port === options.adminPort) {
     errors.push(`Cannot use --admin-port: it must differ from --port, both are ${options.port}`);

@@ -69,6 +69,8 @@ interface CommonInput {
   readonly shutdownTimeout?: string;
   /** A TLS listener (HTTPS with h2 and HTTP/1.1, and `wss://`). @default none */
   readonly tls?: ProxyTlsInput;
+  /** The access log to standard output, in this format. @default none */
+  readonly accessLog?: "json" | "common";
 }
 
 /** What the demo tools vary in a proxy config: one pool of `backends`, or `services` and `routes`. */
@@ -160,6 +162,9 @@ export function proxyConfigYaml(input: ProxyConfigInput): string {
     `trusted_proxies: ["127.0.0.0/8", "::1/128"]`,
     `health_check: {interval: ${input.healthInterval ?? "5s"}, timeout: 1s}`,
     `shutdown_timeout: ${input.shutdownTimeout ?? "10s"}`,
+    ...(input.accessLog === undefined
+      ? []
+      : [`access_log: {enabled: true, path: "-", format: ${input.accessLog}}`]),
     ...(input.tls === undefined ? [] : [
       `tls: {listen: ${q(input.tls.listen)}, cert: ${q(input.tls.certFile)}, key: ${q(input.tls.keyFile)}}`,
     ]),

@@ -194,24 +194,20 @@ async function readUntil(
   return seen;
 }
 
-Deno.test("deno task demo finishes stopping when a second SIGINT comes (one Ctrl-C under deno task sends two)", async () => {
+/** Start `deno task demo` on free ports with `args`, its output readable line by line. */
+async function spawnDemo(args: string[]) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...await taskPermissions("demo"),
-      DEMO,
-      "--port",
-      "0",
-      "--admin-port",
-      "0",
-      "--tls-port",
-      "0",
-    ],
+    args: ["run", ...await taskPermissions("demo"), DEMO, "--port", "0", "--admin-port", "0", ...args],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const err = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  return { child, out, err };
+}
+
+Deno.test("deno task demo finishes stopping when a second SIGINT comes (one Ctrl-C under deno task sends two)", async () => {
+  const { child, out, err } = await spawnDemo(["--tls-port", "0"]);
   let response: Response | undefined;
   try {
     const banner = await readUntil(out, /Ctrl-C stops everything\./);
@@ -235,6 +231,33 @@ Deno.test("deno task demo finishes stopping when a second SIGINT comes (one Ctrl
     assert.equal(log.match(/stopping:/g)?.length, 1, "the second SIGINT starts no second shutdown");
   } finally {
     await response?.body?.cancel();
+    try {
+      child.kill();
+    } catch { /* exited */ }
+    await out.cancel().catch(() => {});
+    await err.cancel().catch(() => {});
+  }
+});
+
+Deno.test("deno task demo --access-log prints one common-format line per request", async () => {
+  const { child, out, err } = await spawnDemo(["--no-tls", "--access-log"]);
+  try {
+    const banner = await readUntil(out, /Ctrl-C stops everything\./);
+    const proxy = /proxy +(http:\/\/127\.0\.0\.1:\d+\/)/.exec(banner)![1];
+    const r = await fetch(`${proxy}api/items?id=7`, { headers: { "user-agent": "demo-test" } });
+    await r.body?.cancel();
+    const text = await readUntil(out, /"GET \/api\/items\?id=7 HTTP\/1\.1"/);
+    const line = text.split("\n").find((l) => l.includes("/api/items?id=7"))!;
+    assert.match(
+      line,
+      new RegExp(
+        `^127\\.0\\.0\\.1 - - \\[[^\\]]+\\] "GET /api/items\\?id=7 HTTP/1\\.1" ${r.status} (\\d+|-) "-" "demo-test" ` +
+          `\\S+ [0-9a-f]{32} "api" "routes\\[\\d\\]" "[a-z0-9_.-]+" [12] [\\d.]+ [\\d.]+ms$`,
+      ),
+    );
+    child.kill("SIGINT");
+    assert.equal((await child.status).code, 0);
+  } finally {
     try {
       child.kill();
     } catch { /* exited */ }
@@ -282,8 +305,11 @@ Deno.test("parseDemoArgs() reads flags over LB_DEMO_* variables and reports ever
       strategy: "least_connections",
       load: true,
       rate: 100,
+      accessLog: false,
     },
   });
+  const logged = parseDemoArgs([], (n) => n === "LB_DEMO_ACCESS_LOG" ? "1" : undefined);
+  assert.ok(logged.ok && logged.value !== "help" && logged.value.accessLog);
   const bad = parseDemoArgs(["--port", "70000", "--strategy", "fastest", "--rate", "0"], () => undefined);
   assert.ok(!bad.ok);
   assert.equal(bad.errors.length, 3);

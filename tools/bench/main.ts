@@ -21,6 +21,7 @@ import { pickCosts } from "./pick_cost.ts";
 import { ProcSet, run } from "./procs.ts";
 import { type BenchResults, type LatencyRow, median, renderReport, type ThroughputRow } from "./report.ts";
 import {
+  ACCESS_LOG_TARGET,
   caddy,
   direct,
   haproxy,
@@ -31,6 +32,7 @@ import {
   type Target,
   type TargetEnv,
   thisProxy,
+  withAccessLog,
 } from "./targets.ts";
 import { wrk } from "./wrk.ts";
 
@@ -106,6 +108,7 @@ async function startTargets(env: TargetEnv, s: BenchSettings, notes: string[]): 
     targets.push({ ...before, name: "baseline round_robin" });
     notes.push(`baseline round_robin: the same proxy from ${s.baseline}, for a before/after ratio.`);
   }
+  if (want(ACCESS_LOG_TARGET)) targets.push(await withAccessLog(env));
   if (want("lb peak_ewma")) {
     if (await strategyAvailable(env, "peak_ewma")) targets.push(await thisProxy(env, "peak_ewma"));
     else {notes.push(
@@ -165,6 +168,14 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
       const e = tp.get(t.name)!;
       return { target: t.name, rounds: e.rounds, p50Ms: e.p50, p99Ms: e.p99, errors: e.errors };
     });
+    const logged = tp.get(ACCESS_LOG_TARGET);
+    if (logged) {
+      const ratio = median(logged.rounds) / median(tp.get(REFERENCE)!.rounds);
+      notes.push(
+        `Access log on (JSON lines to a file) ÷ off, throughput: ${ratio.toFixed(2)}x ` +
+          `(goal: at least 0.90x, ${ratio >= 0.9 ? "met" : "not met"}).`,
+      );
+    }
 
     const lat = new Map<string, { p50: number[]; p99: number[]; errors: number }>();
     for (let round = 0; round < s.rounds; round++) {

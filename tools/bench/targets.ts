@@ -95,7 +95,12 @@ export function direct(env: TargetEnv): Target {
 }
 
 /** This project's proxy, started exactly as `deno task start` does, with `strategy`. */
-export async function thisProxy(env: TargetEnv, strategy: string, name = `lb_${strategy}`): Promise<Target> {
+export async function thisProxy(
+  env: TargetEnv,
+  strategy: string,
+  name = `lb_${strategy}`,
+  variant: ProxyVariant = {},
+): Promise<Target> {
   const port = freePort();
   const config = `${env.dir}/${name}.yml`;
   await Deno.writeTextFile(
@@ -103,15 +108,36 @@ export async function thisProxy(env: TargetEnv, strategy: string, name = `lb_${s
     `listen: "127.0.0.1:${port}"
 admin: {listen: "127.0.0.1:${freePort()}"}
 strategy: ${strategy}
+${variant.yaml ?? ""}
 backends:
   - {name: b1, url: "http://127.0.0.1:${env.backendPort}"}
 `,
   );
-  const proc = await env.procs.start(name, "deno", [...startArgs(env.root), "--config", config], {
-    port,
-    cwd: env.root,
+  const args = startArgs(env.root);
+  // Permissions the variant needs go before the script name, which ends the task's words.
+  if (variant.allowWrite) args.splice(args.length - 1, 0, `--allow-write=${variant.allowWrite}`);
+  const proc = await env.procs.start(name, "deno", [...args, "--config", config], { port, cwd: env.root });
+  return { name: variant.label ?? `lb ${strategy}`, url: `http://127.0.0.1:${port}/`, proc };
+}
+
+/** A variant of this proxy's default config: more YAML, and a path it may write (a log file). */
+export interface ProxyVariant {
+  readonly yaml?: string;
+  readonly allowWrite?: string;
+  /** The target's name in the report. @default `lb <strategy>` */
+  readonly label?: string;
+}
+
+/** The name of the access-log variant in the report. */
+export const ACCESS_LOG_TARGET = "lb round_robin + access log";
+
+/** This proxy with the access log on, in JSON to a file in the run's dir (as in production). */
+export function withAccessLog(env: TargetEnv): Promise<Target> {
+  return thisProxy(env, "round_robin", "lb_access_log", {
+    yaml: `access_log: {enabled: true, path: "${env.dir}/access.log", format: json}`,
+    allowWrite: env.dir,
+    label: ACCESS_LOG_TARGET,
   });
-  return { name: `lb ${strategy}`, url: `http://127.0.0.1:${port}/`, proc };
 }
 
 /** `deno run ... main.ts` as the `start` task in deno.json spells it (permissions and flags). */
