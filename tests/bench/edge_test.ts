@@ -1,9 +1,11 @@
 /**
- * The edge benchmark's parts that need no external tool: the h2load parser and the raw WebSocket
- * client against the echo backend.
+ * The edge benchmark's parts that need no external tool: the h2load parser, the raw WebSocket
+ * client against the echo backend, and the goal rows.
  */
 import assert from "node:assert/strict";
+import type { EdgeResults } from "../../tools/bench/edge.ts";
 import { parseH2load } from "../../tools/bench/h2load.ts";
+import { edgeGoals } from "../../tools/bench/report_edge.ts";
 import { serveWsEcho } from "../../tools/bench/ws_echo_backend.ts";
 import { closeQuietly, echoThroughput, maskedFrame, openIdleSockets } from "../../tools/bench/ws_load.ts";
 
@@ -76,4 +78,62 @@ Deno.test("openIdleSockets() opens every socket with one echo, and they stay usa
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("edgeGoals() takes ratios to nginx and KiB per tunnel from this proxy's rows", () => {
+  const runs = (rps: number) => ({ rounds: [rps, rps * 2, rps * 3], latencyMs: [1], cpuUs: [1], errors: 0 });
+  const e: EdgeResults = {
+    settings: {
+      quick: true,
+      rounds: 3,
+      seconds: 1,
+      h1Connections: 50,
+      h2Clients: 10,
+      h2Streams: 10,
+      wsSockets: 50,
+      wsBytes: 64,
+      idleTunnels: 1000,
+      only: [],
+    },
+    https: [
+      { target: "lb round_robin", h1: runs(300), h2: runs(100), tls: "", protocol: "h2" },
+      { target: "nginx", h1: runs(500), h2: runs(400), tls: "", protocol: "h2" },
+    ],
+    ws: [
+      {
+        target: "lb round_robin",
+        rounds: [6],
+        meanRttMs: [1],
+        cpuUs: [1],
+        backendCpuUs: [1],
+        errors: 0,
+        lastError: "",
+      },
+      {
+        target: "nginx",
+        rounds: [10],
+        meanRttMs: [1],
+        cpuUs: [1],
+        backendCpuUs: [1],
+        errors: 0,
+        lastError: "",
+      },
+    ],
+    idle: [{
+      target: "lb round_robin",
+      tunnels: 1000,
+      beforeKiB: 10_000,
+      withKiB: 40_000,
+      afterCloseKiB: 10_000,
+    }],
+    notes: [],
+  };
+  const goals = edgeGoals(e);
+  assert.deepEqual(goals.map((g) => [Number(g.measured.toFixed(2)), g.met]), [
+    [0.6, true],
+    [0.25, false],
+    [0.6, true],
+    [30, true],
+  ]);
+  assert.equal(goals[3].goal, "RSS per idle WebSocket tunnel, 1000 open (KiB)");
 });
