@@ -151,7 +151,11 @@ Deno.test("POST /api/backends/{name}/drain stops new traffic and /enable brings 
     assert.equal(drained.status, 200);
     assert.equal((await drained.json()).state, "draining");
     for (let i = 0; i < 4; i++) assert.equal(await (await fetch(lb.url)).text(), "b");
-    await new Promise((r) => setTimeout(r, 250)); // health checks keep running but do not undrain
+    // Health checks keep passing but do not undrain.
+    const passed = async () =>
+      (await scrape(lb)).get('lb_health_checks_total{service="default",backend="b0",result="success"}') ?? 0;
+    const before = await passed();
+    await waitFor(async () => await passed() >= before + 3, 10_000, "three more passing checks");
     assert.equal(lb.pool.get("b0")!.state, "draining");
     const enabled = await (await post("/api/backends/b0/enable")).json();
     assert.equal(enabled.state, "healthy");
