@@ -132,6 +132,18 @@ Deno.test("proxy aborts the upstream request when the client disconnects, and in
       "in-flight 0",
     );
     assert.equal(lb.pool.get("b0")!.inFlight, 0);
+    // Counted once, as 499 for the backend it was waiting on, as NGINX logs a client that left.
+    const m = await scrape(lb);
+    assert.equal(
+      m.get(
+        'lb_requests_total{service="default",backend="b0",strategy="round_robin",method="GET",code="499",protocol="http/1.1"}',
+      ),
+      1,
+    );
+    assert.equal(
+      m.get('lb_request_duration_seconds_count{service="default",backend="b0",strategy="round_robin"}'),
+      1,
+    );
   } finally {
     await lb.shutdown();
     await be.close();
