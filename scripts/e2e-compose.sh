@@ -7,7 +7,8 @@
 #      LB_STANDIN_IMAGES=0 (default): the real images are pulled and Grafana runs too.
 #   2. `up -d --build`, then wait for every container's health check and every backend eligible.
 #   3. 127.0.0.1:8080 reaches every backend (three from config.yml, one found by discovery).
-#   4. Prometheus has the `lb` target up and answers a query on lb_requests_total.
+#   4. Prometheus has the `lb` target up and answers a query on lb_requests_total, and the dashboard's
+#      "Backend CPU and memory" panel reads a ratio in 0..1 for every backend.
 #   5. A backend container stopped under load costs no client request.
 #   6. Logs of every container go to $LB_E2E_LOG_DIR (when set), then `down -v` removes it all.
 #
@@ -135,6 +136,21 @@ query_has_requests() {
     jq -e '.status == "success" and (.data.result[0].value[1] | tonumber) > 0'
 }
 wait_until 30 query_has_requests "Prometheus answers sum(lb_requests_total) > 0"
+
+# 4b. The dashboard's "Backend CPU and memory" panel, its queries as the JSON has them with every
+#     backend selected: a ratio in 0..1 for each backend, all of them containers. The test job's
+#     proxy has no containers behind it, so this panel is evaluated here.
+mapfile -t panel_exprs < <(jq -r '.. | objects | select(.title? == "Backend CPU and memory") | .targets[].expr' \
+  grafana/dashboards/load_balancer.json)
+((${#panel_exprs[@]} == 2)) || fail "the Backend CPU and memory panel has ${#panel_exprs[@]} queries, expected 2"
+panel_reads() {
+  curl -fsS "$PROMETHEUS/api/v1/query" --data-urlencode "query=${1//\$backend/.+}" | jq -e --arg want "$expected" '
+    .status == "success" and ([.data.result[] | select(.value[1] | tonumber | . >= 0 and . <= 1)
+      | .metric.backend] | sort | join(" ") + " ") == $want'
+}
+for expr in "${panel_exprs[@]}"; do
+  wait_until 30 "panel_reads '$expr'" "panel Backend CPU and memory: $expr in 0..1 for $expected"
+done
 
 # 5. Stop a backend under load: retries and passive health must hide it from every client.
 summary=$(mktemp)
