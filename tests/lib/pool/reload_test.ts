@@ -209,3 +209,53 @@ Deno.test("POST /api/reload that changes the strategy shows in /api/stats' strat
     await cleanup();
   }
 });
+
+Deno.test("POST /api/reload sends a new backend nothing between the reload and its first passing probe", async () => {
+  const a = startBackend(() => new Response("a"));
+  // The new backend's first probe is held until the test lets it answer.
+  let answerProbe!: () => void;
+  const probeHeld = new Promise<void>((r) => answerProbe = r);
+  let probes = 0;
+  let served = 0;
+  const c = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    if (new URL(req.url).pathname === "/health") {
+      probes++;
+      await probeHeld;
+      return new Response("ok");
+    }
+    served++;
+    return new Response("c");
+  });
+  const cUrl = `http://127.0.0.1:${c.addr.port}`;
+  const { lb, reload, cleanup } = await setup([a]);
+  try {
+    const r = await reload(
+      `listen: "127.0.0.1:${lb.proxyAddr.port}"\nadmin: {listen: "127.0.0.1:${lb.adminAddr.port}"}\n` +
+        "health_check: {interval: 50ms, timeout: 10s, healthy_threshold: 1, unhealthy_threshold: 1}\n" +
+        `backends:\n  - {name: b0, url: "${a.url}"}\n  - {name: b1, url: "${cUrl}"}\n`,
+    );
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body.added, ["b1"]);
+    await waitFor(() => probes >= 1, 5000, "the first probe of b1 under way");
+    // The window: b1 is in the pool, its probe has not answered, and it gets no request.
+    assert.equal(lb.pool.get("b1")?.state, "unknown");
+    const api = await (await fetch(`${lb.adminUrl}/api/backends`)).json() as {
+      name: string;
+      state: string;
+    }[];
+    assert.equal(api.find((b) => b.name === "b1")?.state, "unknown");
+    for (let i = 0; i < 10; i++) assert.equal(await (await fetch(lb.url)).text(), "a");
+    assert.equal(served, 0);
+    answerProbe();
+    await waitFor(() => lb.pool.get("b1")?.state === "healthy", 5000, "b1 healthy after its probe");
+    const texts = new Set<string>();
+    for (let i = 0; i < 4; i++) texts.add(await (await fetch(lb.url)).text());
+    assert.deepEqual([...texts].sort(), ["a", "c"]);
+  } finally {
+    answerProbe();
+    await lb.shutdown();
+    await a.close();
+    await c.shutdown();
+    await cleanup();
+  }
+});
