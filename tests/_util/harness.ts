@@ -16,6 +16,8 @@ export interface TestBackend {
   readonly seen: Request[];
   /** What `/health` answers; flip to false to fail health checks. */
   healthy: boolean;
+  /** Health checks answered so far. */
+  readonly checks: number;
   close(): Promise<void>;
 }
 
@@ -35,10 +37,12 @@ export function startBackend(
     url: "",
     seen,
     healthy: true,
+    checks: 0,
     close: () => server.shutdown(),
   };
   const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (req, info) => {
     if (new URL(req.url).pathname === "/health") {
+      (backend as { checks: number }).checks++;
       return new Response(backend.healthy ? "ok" : "down", { status: backend.healthy ? 200 : 503 });
     }
     seen.push(req);
