@@ -74,9 +74,12 @@ export async function startLb(
       ? `  - {name: b${i}, url: "${b}"}`
       : `  - {name: b${i}, url: "${b.url}", ${b.fields}}`
   ).join("\n");
+  // Test backends fail a check by refusing the connection or answering 503, both at once: the
+  // timeout only has to outlast a busy machine's stall, which 500 ms did not (every backend went
+  // unhealthy at once and requests got "no healthy backend").
   const health = extra.includes("health_check:")
     ? ""
-    : `health_check: {interval: 100ms, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 1}\n`;
+    : `health_check: {interval: 100ms, timeout: 5s, healthy_threshold: 1, unhealthy_threshold: 1}\n`;
   return await startLbFrom(`${health}${extra}\nbackends:\n${list}\n`, options);
 }
 
