@@ -14,6 +14,8 @@ export type {
   DockerDiscoveryConfig,
   FailureCondition,
   HealthCheckConfig,
+  HedgeDelay,
+  HedgingConfig,
   ListenAddress,
   PassiveConfig,
   RouteConfig,
@@ -21,6 +23,7 @@ export type {
   ServiceConfig,
   ServiceSettings,
   SplitTarget,
+  StickyConfig,
   TlsConfig,
 } from "./types.ts";
 export { DEFAULT_SERVICE } from "./services.ts";
