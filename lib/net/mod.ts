@@ -6,7 +6,8 @@
  */
 
 export { parseCidr } from "./cidr.ts";
-export { createHashKey, parseHashKeySpec } from "./hash_key.ts";
+export { cookieValue, createHashKey, parseHashKeySpec } from "./hash_key.ts";
 export type { HashKeyFunction, HeaderReader } from "./hash_key.ts";
 export { hostMatches, normalizeHost, parseHostPattern } from "./host.ts";
 export type { HostPattern } from "./host.ts";
+export { trustedPeer } from "./trust.ts";

@@ -22,7 +22,7 @@ import {
 import type { Http1Server } from "../listener/mod.ts";
 import { Metrics, ResilienceMetrics, StatsWindow } from "../metrics/mod.ts";
 import type { Backend, Balancer, HealthChecker, Pool } from "../pool/mod.ts";
-import { createProxyHandler } from "../proxy/mod.ts";
+import { createProxyHandler, type RequestState } from "../proxy/mod.ts";
 import type { OutlierDetector } from "../resilience/mod.ts";
 import { Router } from "../routing/mod.ts";
 import { type Reloader, reloadFrom, type ReloadResult, type Service, ServiceSet } from "../service/mod.ts";
@@ -56,6 +56,10 @@ export interface StartOptions {
   docker?: DockerApi;
   /** How long startup waits for discovery's first listing before probing the pool. @default 2000 */
   discoveryWaitMs?: number;
+  /** Wall clock in ms since the Unix epoch (sticky cookie expiries). @default Date.now */
+  wallClock?: () => number;
+  /** Called once per proxied request when it is counted, with what the forwarder did. */
+  onRequest?: (state: RequestState) => void;
 }
 
 /** A running proxy. */
@@ -175,7 +179,16 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   let proxy: Http1Server;
   try {
     await warmUp(services, docker, config, options.discoveryWaitMs ?? 2_000, log);
-    const handler = createProxyHandler({ config: () => current, router: () => router, client, metrics, now });
+    const onRequest = options.onRequest;
+    const handler = createProxyHandler({
+      config: () => current,
+      router: () => router,
+      client,
+      metrics,
+      now,
+      wallClock: options.wallClock,
+      onFinish: onRequest && ((_req, state) => onRequest(state)),
+    });
     if (config.tls) tls = await listenTls(config.tls, { current: () => current, handler, metrics, log, now });
     proxy = listenPublic(config.listen, redirectToHttps(handler, () => current.tls, metrics), {
       headerTimeoutMs: () => current.timeouts.clientHeaderMs,
