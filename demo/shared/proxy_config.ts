@@ -57,6 +57,8 @@ interface CommonInput {
   readonly healthInterval?: string;
   /** How long shutdown waits for in-flight requests, Go-style. @default "10s" */
   readonly shutdownTimeout?: string;
+  /** Top-level YAML lines added as they are (a `hedging` section, say). @default none */
+  readonly extra?: string;
 }
 
 /** What the demo tools vary in a proxy config: one pool of `backends`, or `services` and `routes`. */
@@ -147,6 +149,7 @@ export function proxyConfigYaml(input: ProxyConfigInput): string {
     `trusted_proxies: ["127.0.0.0/8", "::1/128"]`,
     `health_check: {interval: ${input.healthInterval ?? "5s"}, timeout: 1s}`,
     `shutdown_timeout: ${input.shutdownTimeout ?? "10s"}`,
+    ...(input.extra ? [input.extra] : []),
     ...pools,
     "",
   ].join("\n");
