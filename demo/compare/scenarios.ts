@@ -131,17 +131,19 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.freeze({
   },
   "long-tail": {
     name: "long-tail",
-    description: "Four identical backends (20 ms, 16 at once); 1% of each backend's requests take 1 s, " +
+    description: "Four identical backends (20 ms, 8 at once); 1% of each backend's requests take 1 s, " +
       "independently: round robin without hedging, and with hedged requests after 50 ms or after the p95.",
-    backends: ["a", "b", "c", "d"].map((n) => fast(n, { capacity: 16, tailRatio: 0.01, tailMs: 1_000 })),
-    utilisation: 0.25,
+    backends: ["a", "b", "c", "d"].map((n) => fast(n, { capacity: 8, tailRatio: 0.01, tailMs: 1_000 })),
+    // Light load, long window: the tail is the backends' own, not queueing, and 5,000 requests
+    // put some 50 slow first attempts in the window and the p99.9 at the fifth slowest answer.
+    utilisation: 0.2,
     clients: 16,
     variants: [
       { label: "no hedging", strategy: "round_robin" },
       { label: "hedging 50ms", strategy: "round_robin", config: "hedging: {delay: 50ms, max_ratio: 0.05}" },
       { label: "hedging p95", strategy: "round_robin", config: "hedging: {delay: p95, max_ratio: 0.05}" },
     ],
-    minDurationMs: 20_000,
+    minDurationMs: 25_000,
     hedgingGoal: { baseline: "no hedging", p999Ratio: 0.3, extraLoad: 0.05 },
   },
 });

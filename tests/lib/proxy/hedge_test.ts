@@ -27,7 +27,7 @@ interface Arrival {
  * `delays[n]` ms (0 past the end) and answers `statuses[n]` (200 past the end) with its
  * backend's name and the request body. Each arrival records whether the proxy aborted it.
  */
-function scripted(delays: number[], statuses: number[] = []) {
+function scripted(delays: number[], statuses: number[] = [], count = 2) {
   const arrivals: Arrival[] = [];
   const make = (name: string): TestBackend =>
     startBackend(async (req, info) => {
@@ -43,7 +43,7 @@ function scripted(delays: number[], statuses: number[] = []) {
       await sleep(delays[n] ?? 0);
       return new Response(`${name} ${a.body}`, { status: statuses[n] ?? 200 });
     });
-  const backends = [make("b0"), make("b1")];
+  const backends = Array.from({ length: count }, (_, i) => make(`b${i}`));
   return { backends, arrivals, close: () => Promise.all(backends.map((b) => b.close())) };
 }
 
@@ -204,6 +204,30 @@ Deno.test("proxy waits out a retriable 503 for its hedge, and reuses the 503's f
     assert.ok(again, "a later request reached the loser's backend");
     assert.equal(again.port, loser.port, "on the same connection: a completed response's connection is kept");
     assert.equal(loser.aborted, false);
+  } finally {
+    await lb.shutdown();
+    await s.close();
+  }
+});
+
+Deno.test("proxy retries on a third backend when neither the first attempt nor its hedge answers well", async () => {
+  const s = scripted([100, 150, 0], [503, 502, 200], 3);
+  const states: RequestState[] = [];
+  const lb = await startLb(s.backends.map((b) => b.url), `${QUIET}hedging: {delay: 40ms, max_ratio: 1}\n`, {
+    onRequest: (st) => states.push(st),
+  });
+  try {
+    const r = await nodeRequest(`${lb.url}/x`);
+    assert.equal(r.status, 200);
+    assert.equal(new Set(s.arrivals.map((a) => a.backend)).size, 3, "the retry skipped both raced backends");
+    assert.equal(text(r), `${s.arrivals[2].backend} `);
+    assert.deepEqual([states[0].attempts, states[0].hedge?.winner], [3, "neither"]);
+    const h = await hedgeMetrics(lb);
+    assert.deepEqual([h.sent, h.won, h.lost], [1, 0, 1]);
+    assert.equal(
+      h.m.get(`lb_retries_total{service="default",backend="${s.arrivals[0].backend}",reason="503"}`),
+      1,
+    );
   } finally {
     await lb.shutdown();
     await s.close();
