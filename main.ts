@@ -15,6 +15,7 @@ import {
   type Config,
   type ConfigResult,
   formatDuration,
+  type HedgingConfig,
   loadConfig,
   needsDocker,
   type RouteMatch,
@@ -76,6 +77,14 @@ function serviceSummary(s: ServiceConfig): string[] {
       formatDuration(s.slowStartMs)
     }`,
     ...(s.strategy === "prequal" ? [`    probes      ${probesSummary(s)}`] : []),
+    ...(s.hedging ? [`    hedging     ${hedgingSummary(s.hedging)}`] : []),
+    ...(s.sticky
+      ? [
+        `    sticky      cookie ${s.sticky.cookie}, max age ${
+          formatDuration(s.sticky.maxAgeMs)
+        } (secret set)`,
+      ]
+      : []),
     `    backends    ${s.backends.length}`,
     ...s.backends.slice(0, 20).map((b) =>
       `      ${b.name.padEnd(24)} ${b.url}  weight ${b.weight}${
@@ -93,6 +102,14 @@ function probesSummary(s: ServiceConfig): string {
   return `GET ${p.probePath ?? s.healthCheck.path}, ${p.probeRate} per request, at most ${
     Math.round(p.maxProbeShare * 100)
   }% of backend traffic, pool ${p.poolSize}, q_rif ${p.qRif}, max age ${formatDuration(p.maxAgeMs)}`;
+}
+
+/** `hedging` as `--check` shows it: when a hedge goes out and how many may. */
+function hedgingSummary(h: HedgingConfig): string {
+  const when = h.delay.kind === "fixed"
+    ? `${formatDuration(h.delay.ms)} without response headers`
+    : `the service's p${h.delay.percentile} time to response headers`;
+  return `after ${when}, at most ${+(h.maxRatio * 100).toFixed(3)}% of requests`;
 }
 
 /** A backend's `tls`, as `--check` shows it: what its certificate is checked for and against. */
@@ -179,6 +196,9 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     else running.reloadPending = true;
   };
   Deno.addSignalListener("SIGHUP", reload);
+  // logrotate's convention (as NGINX): SIGUSR1 reopens the access log file.
+  const reopen = () => void running.lb?.reopenLogs();
+  Deno.addSignalListener("SIGUSR1", reopen);
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => stop = resolve);
   Deno.addSignalListener("SIGINT", stop);
@@ -196,6 +216,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     if (!(e instanceof ListenError)) throw e;
     console.error(`${path}: ${e.message}`);
     Deno.removeSignalListener("SIGHUP", reload);
+    Deno.removeSignalListener("SIGUSR1", reopen);
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
     return 1;
@@ -203,6 +224,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   if (running.reloadPending) void lb.reload();
   await stopped;
   Deno.removeSignalListener("SIGHUP", reload);
+  Deno.removeSignalListener("SIGUSR1", reopen);
   await lb.shutdown();
   return 0;
 }

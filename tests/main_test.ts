@@ -38,6 +38,24 @@ Deno.test("main --check validates the shipped config.yml and prints a summary", 
   assert.match(r.stdout, /b1\s+http:\/\/127\.0\.0\.1:9001/);
 });
 
+Deno.test("main --check shows hedging and sticky sessions, never the sticky secret", async () => {
+  const path = await tempConfig(
+    'hedging: {delay: p95, max_ratio: 0.05}\nsticky: {secret: "${LB_STICKY_SECRET}", max_age: 30m}\n' +
+      "backends:\n  - url: http://127.0.0.1:9001\n",
+  );
+  const r = await run(["--check", "--config", path], { LB_STICKY_SECRET: "do-not-print-me" });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /hedging +after the service's p95 time to response headers, at most 5% of requests/);
+  assert.match(r.stdout, /sticky +cookie lb_sticky, max age 30m \(secret set\)/);
+  assert.ok(!r.stdout.includes("do-not-print-me"));
+  const unset = await run(["--check", "--config", path], { LB_STICKY_SECRET: "" });
+  assert.equal(unset.code, 1);
+  assert.match(
+    unset.stderr.trim(),
+    /^[^\n]*:2: sticky.secret: environment variable LB_STICKY_SECRET is not set/,
+  );
+});
+
 Deno.test("main --check exits 1 with one line per error and no stack trace", async () => {
   const path = await tempConfig("backends:\n  - url: http://127.0.0.1:9001\n    weight: -2\n");
   const r = await run(["--check"], { LB_CONFIG: path });
@@ -125,7 +143,7 @@ Deno.test("main finishes in-flight requests on SIGTERM and exits 0", async () =>
       port = Number(/listening proxy=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? 0);
     }
     const pending = Array.from({ length: 5 }, () => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()));
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => be.seen.length === 5, 10_000, "all five requests at the backend");
     child.kill("SIGTERM");
     assert.deepEqual(await Promise.all(pending), Array(5).fill("finished"));
     const status = await child.status;
@@ -328,3 +346,58 @@ gatedTest(
     }
   },
 );
+
+Deno.test("main reopens the access log on SIGUSR1 after logrotate moved it", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/access.log`;
+  const be = startBackend();
+  const lb = await spawnLb(
+    configFor([be.url], `access_log: {enabled: true, path: "${path}"}`),
+    [...PERMS, `--allow-write=${dir}`],
+  );
+  const paths = async (file: string) =>
+    (await Deno.readTextFile(file).catch(() => "")).trimEnd().split("\n").filter(Boolean).map((l) =>
+      JSON.parse(l).path
+    );
+  try {
+    await (await fetch(`${lb.url}/one`)).text();
+    await waitFor(async () => (await paths(path)).length === 1, 5000, "the first line");
+    await Deno.rename(path, `${path}.1`);
+    lb.child.kill("SIGUSR1");
+    await waitFor(() => lb.log.some((l) => l.includes("access log reopened")), 5000, "the reopen");
+    await (await fetch(`${lb.url}/two`)).text();
+    lb.child.kill("SIGTERM");
+    assert.equal((await lb.exited()).code, 0);
+    assert.deepEqual(await paths(`${path}.1`), ["/one"]);
+    assert.deepEqual(await paths(path), ["/two"], "flushed at shutdown into the new file");
+  } finally {
+    await lb.cleanup();
+    await be.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("main: a standard output nobody reads costs log lines, counted, never requests", async () => {
+  const be = startBackend();
+  // stdout is a pipe this test never reads: it fills (64 KiB), then the log's buffer (1 MiB).
+  const lb = await spawnLb(configFor([be.url], "access_log: {enabled: true}"), PERMS, {}, "piped");
+  try {
+    let ok = 0;
+    const worker = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const r = await fetch(`${lb.url}/${"p".repeat(1000)}`, { signal: AbortSignal.timeout(5000) });
+        await r.text();
+        if (r.status === 200) ok++;
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, () => worker(125)));
+    assert.equal(ok, 2000, "every request answered while the log could not be written");
+    const m = parseMetrics(await (await fetch(`${lb.adminUrl}/metrics`)).text());
+    const dropped = m.get('lb_access_log_dropped_total{reason="buffer_full"}') ?? 0;
+    // About 1.4 KB per line: 2000 lines are 2.8 MB, more than the pipe and the buffer hold.
+    assert.ok(dropped > 200 && dropped < 2000, `dropped ${dropped}`);
+  } finally {
+    await lb.cleanup();
+    await be.close();
+  }
+});

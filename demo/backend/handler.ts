@@ -3,8 +3,10 @@
  *
  * Served endpoints (`/`, `/echo`, `/bytes`) go through the profile: wait for a capacity slot,
  * burn CPU, sleep the drawn latency, wait out any pause, then maybe fail with 500. `/health` and
- * `/admin/*` skip all of that so a health checker sees the switch, not the load. Served endpoints
- * and `/health` report the backend's load in `Endpoint-Load-Metrics` (see load_report.ts).
+ * `/admin/*` skip all of that so a health checker sees the switch, not the load, and so does the
+ * WebSocket echo at `/ws` (a socket is long-lived: it would hold a capacity slot for its life).
+ * Served endpoints and `/health` report the backend's load in `Endpoint-Load-Metrics` (see
+ * load_report.ts); `/ws` does not (its 101 ends the HTTP exchange the report would describe).
  *
  * @module
  */
@@ -12,7 +14,7 @@
 import { burnCpu, json, sleep } from "../shared/mod.ts";
 import { handleAdmin } from "./admin.ts";
 import type { HandlerContext } from "./context.ts";
-import { echo, streamBytes } from "./routes.ts";
+import { echo, streamBytes, websocketEcho } from "./routes.ts";
 import { LOAD_REPORT_HEADER } from "../../lib/upstream/mod.ts";
 
 /** Build the `Deno.serve` handler for a backend. */
@@ -24,6 +26,7 @@ export function createBackendHandler(ctx: HandlerContext): (request: Request) =>
       return reporting(ctx, json({ backend: ctx.name, healthy: ctx.state.healthy }, status));
     }
     if (url.pathname.startsWith("/admin/")) return handleAdmin(request, url, ctx);
+    if (url.pathname === "/ws") return websocketEcho(request);
     if (url.pathname !== "/" && url.pathname !== "/echo" && url.pathname !== "/bytes") {
       return json({ error: `no route for ${url.pathname}` }, 404);
     }

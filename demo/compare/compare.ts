@@ -24,7 +24,7 @@ import { scenarioReport } from "./report.ts";
 import { type CompareResult, type ScenarioOutcome, scenarioOutcome } from "./result.ts";
 import { runStrategy, type StrategyResult } from "./run.ts";
 import type { Progress } from "../load/mod.ts";
-import { offeredRate, SCENARIOS } from "./scenarios.ts";
+import { offeredRate, SCENARIOS, variantsOf } from "./scenarios.ts";
 import { formatTextTable, resultTable } from "./table.ts";
 import { judgeLeaders } from "./leader.ts";
 import { main as liveCycle } from "./live_cycle.ts";
@@ -66,7 +66,9 @@ export async function runCompare(
     durationMs: options.durationMs,
     timeoutMs: options.timeoutMs,
   };
-  const total = options.scenarios.length * options.strategies.length * options.repeat;
+  const total =
+    options.scenarios.reduce((n, s) => n + variantsOf(SCENARIOS[s], options.strategies).length, 0) *
+    options.repeat;
   // One proxy thread per proxy the largest scenario runs, kept across runs.
   const most = Math.max(1, ...options.scenarios.map((name) => SCENARIOS[name].proxies ?? 1));
   const hosts = Array.from({ length: most }, () => openProxyHost());
@@ -83,21 +85,24 @@ export async function runCompare(
     }
     for (const name of options.scenarios) {
       const scenario = SCENARIOS[name];
+      const variants = variantsOf(scenario, options.strategies);
+      if (variants.length === 0) continue; // its variants use none of the strategies asked for
+      const own = { ...settings, durationMs: Math.max(settings.durationMs, scenario.minDurationMs ?? 0) };
       // Rounds go through every strategy in turn, so a noisy minute hits one round of each
       // strategy rather than every round of one.
       const rounds: StrategyResult[][] = [];
       for (let round = 0; round < options.repeat; round++) {
         const runs: StrategyResult[] = [];
-        for (const strategy of options.strategies) {
-          const step = { done, total, scenario: name, strategy };
+        for (const variant of variants) {
+          const step = { done, total, scenario: name, strategy: variant.label };
           hooks.onStep?.(step, false);
           const onProgress = (load: Progress) => hooks.onStep?.({ ...step, load }, false);
-          runs.push(await runStrategy(scenario, strategy, settings, hosts, onProgress));
+          runs.push(await runStrategy(scenario, variant, own, hosts, onProgress));
           hooks.onStep?.({ ...step, done: ++done }, true);
         }
         rounds.push(runs);
       }
-      scenarios.push(scenarioOutcome(scenario, rounds, options.timeoutMs));
+      scenarios.push(scenarioOutcome(scenario, rounds, options.timeoutMs, own));
     }
   } finally {
     for (const host of hosts) host.close();

@@ -1,5 +1,5 @@
 /**
- * One comparison run: one strategy against one scenario, on fresh backends and a fresh proxy,
+ * One comparison run: one strategy against one scenario, on fresh backends and fresh proxies,
  * under the same seeded open-loop load as every other strategy.
  *
  * The load runs without a break from the start of the warm-up to the end of the measured
@@ -14,7 +14,8 @@
 import { startSpecBackend } from "../backend/mod.ts";
 import { type LagStats, proxyConfigYaml, sleep, startLagMonitor } from "../shared/mod.ts";
 import type { HostedProxy, ProxyHost } from "./proxy.ts";
-import { offeredRate, type Scenario } from "./scenarios.ts";
+import { offeredRate, type Scenario, type Variant } from "./scenarios.ts";
+import { type HedgeCounts, hedgeCountsSince, totalHedgeCounts } from "./hedge_counts.ts";
 import { type Progress, runLoad, type Summary } from "../load/mod.ts";
 
 /** Timing and seeding of a run; the same for every strategy of a comparison. */
@@ -29,8 +30,9 @@ export interface RunSettings {
   readonly timeoutMs: number;
 }
 
-/** What one strategy did in one scenario. */
+/** What one strategy (or variant) did in one scenario. */
 export interface StrategyResult {
+  /** The strategy, or the variant's label when the scenario has variants. */
   readonly strategy: string;
   /** The measured window only. */
   readonly summary: Summary;
@@ -47,6 +49,8 @@ export interface StrategyResult {
    * ejected backend gets no traffic whatever the strategy says, so a share reads differently.
    */
   readonly ejections: Readonly<Record<string, number>>;
+  /** Hedges sent, won, lost and refused during the measured window. */
+  readonly hedges: HedgeCounts;
   /** Event-loop lag of the thread running the load generator and the backends (whole run). */
   readonly loadLag: LagStats;
   /** Event-loop lag of the proxy's thread (whole run); with several proxies, the worst of them. */
@@ -88,23 +92,26 @@ function backendSeed(seed: number, index: number): number {
 }
 
 /**
- * Run `strategy` against `scenario`: start the backends and its proxies, warm up, measure, stop.
+ * Run `variant` against `scenario`: start the backends and its proxies, warm up, measure, stop.
  *
  * @param scenario Backends, offered load and the number of proxies.
- * @param strategy Canonical strategy name.
+ * @param variant Canonical strategy name, or a variant (label, strategy, extra config).
  * @param settings Seed and durations.
  * @param hosts The threads that run the proxies, at least `scenario.proxies` of them; each runs one.
  * @param onProgress Receives the measured load's progress (about every 250 ms).
  */
 export async function runStrategy(
   scenario: Scenario,
-  strategy: string,
+  variant: string | Variant,
   settings: RunSettings,
   hosts: readonly ProxyHost[],
   onProgress?: (progress: Progress) => void,
 ): Promise<StrategyResult> {
   const count = scenario.proxies ?? 1;
   if (hosts.length < count) throw new RangeError(`Cannot run ${scenario.name}: needs ${count} proxy threads`);
+  const { label, strategy, config } = typeof variant === "string"
+    ? { label: variant, strategy: variant, config: undefined }
+    : variant;
   const backends = scenario.backends.map((spec, i) =>
     startSpecBackend(spec, backendSeed(settings.seed, i), "compare")
   );
@@ -117,6 +124,7 @@ export async function runStrategy(
       strategy,
       backends: backends.map((b, i) => ({ name: b.name, url: b.url, weight: scenario.backends[i].weight })),
       shutdownTimeout: "1s",
+      extra: config,
     });
     const proxies: HostedProxy[] = [];
     for (const host of hosts.slice(0, count)) {
@@ -135,20 +143,31 @@ export async function runStrategy(
       ? runLoad({ ...load, durationMs: settings.warmupMs, seed: (settings.seed ^ 0x5bd1e995) >>> 0 })
       : undefined;
     await sleep(settings.warmupMs);
-    const before = await totalCounts(admins);
+    const [before, hedgesBefore] = await Promise.all([totalCounts(admins), totalHedgeCounts(admins)]);
     const measured = runLoad(
       { ...load, durationMs: settings.durationMs, seed: settings.seed },
       { onProgress, progressIntervalMs: 250 },
     );
-    const after = sleep(settings.durationMs).then(() => totalCounts(admins));
-    const [summary, , end] = await Promise.all([measured, warmup, after]);
+    const after = sleep(settings.durationMs).then(() =>
+      Promise.all([totalCounts(admins), totalHedgeCounts(admins)])
+    );
+    const [summary, , [end, hedgesAfter]] = await Promise.all([measured, warmup, after]);
     const lags = [];
     while (running.length > 0) lags.push(await running.shift()!.stop());
     const proxyLag = { p99: Math.max(...lags.map((l) => l.p99)), max: Math.max(...lags.map((l) => l.max)) };
     const routed = Object.fromEntries(
       Object.entries(end.routed).map(([name, n]) => [name, n - (before.routed[name] ?? 0)]),
     );
-    return { strategy, summary, routed, ejections: end.ejections, loadLag: lag.stop(), proxyLag };
+    const hedges = hedgeCountsSince(hedgesBefore, hedgesAfter);
+    return {
+      strategy: label,
+      summary,
+      routed,
+      ejections: end.ejections,
+      hedges,
+      loadLag: lag.stop(),
+      proxyLag,
+    };
   } finally {
     lag.stop();
     for (const host of running) await host.stop().catch(() => undefined);

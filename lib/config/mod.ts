@@ -7,6 +7,7 @@
 
 export { loadConfig, parseConfig } from "./config.ts";
 export type {
+  AccessLogConfig,
   BackendConfig,
   BackendTlsConfig,
   Config,
@@ -14,6 +15,8 @@ export type {
   DockerDiscoveryConfig,
   FailureCondition,
   HealthCheckConfig,
+  HedgeDelay,
+  HedgingConfig,
   ListenAddress,
   PassiveConfig,
   PrequalConfig,
@@ -22,7 +25,9 @@ export type {
   ServiceConfig,
   ServiceSettings,
   SplitTarget,
+  StickyConfig,
   TlsConfig,
+  TraceContextConfig,
 } from "./types.ts";
 export { DEFAULT_SERVICE } from "./services.ts";
 export { needsDocker } from "./docker.ts";

@@ -77,6 +77,10 @@ export interface ServiceSettings {
   readonly tuning: StrategyTuning;
   /** How the shell probes backends for `prequal`. */
   readonly prequal: PrequalConfig;
+  /** `hedging`: a second attempt for slow idempotent requests; null when off (the default). */
+  readonly hedging: HedgingConfig | null;
+  /** `sticky`: cookie-based session affinity; null when off (the default). */
+  readonly sticky: StickyConfig | null;
 }
 
 /** `prequal`: probing for the `prequal` strategy (see lib/config/prequal.ts). */
@@ -92,6 +96,32 @@ export interface PrequalConfig {
   /** The quantile of the pool's RIFs above which a backend is hot (also in `tuning.qRif`). */
   readonly qRif: number;
   /** Probe answers older than this are dropped, ms. */
+  readonly maxAgeMs: number;
+}
+
+/**
+ * When a hedge is sent: a fixed time without response headers, or a percentile of the service's
+ * own recent times to response headers (`"p95"`).
+ */
+export type HedgeDelay =
+  | { readonly kind: "fixed"; readonly ms: number }
+  | { readonly kind: "percentile"; readonly percentile: number };
+
+/** `hedging`: Dean and Barroso's hedged requests ("The Tail at Scale", CACM 2013). */
+export interface HedgingConfig {
+  /** How long the first attempt may go without response headers before the hedge is sent. */
+  readonly delay: HedgeDelay;
+  /** Most hedges as a share of the service's requests over the last 10 s, 0 < ratio <= 1. */
+  readonly maxRatio: number;
+}
+
+/** `sticky`: a signed cookie that names a client's backend. */
+export interface StickyConfig {
+  /** Cookie name (an RFC 6265 token). */
+  readonly cookie: string;
+  /** HMAC-SHA256 key of the cookie's signature; never empty. Replicas sharing it accept each other's cookies. */
+  readonly secret: string;
+  /** Lifetime of a cookie in ms: its `Max-Age`, and the expiry signed into it. */
   readonly maxAgeMs: number;
 }
 
@@ -144,6 +174,23 @@ export interface TlsConfig {
   readonly redirectHttp: boolean;
 }
 
+/** `access_log`: one line per finished request (lib/access_log). */
+export interface AccessLogConfig {
+  readonly enabled: boolean;
+  /** `-` is standard output; otherwise a file appended to, reopened on SIGUSR1. */
+  readonly path: string;
+  /** `json`: one object per line; `common`: NCSA combined with the proxy's fields appended. */
+  readonly format: "json" | "common";
+}
+
+/** `trace_context`: W3C Trace Context handling (lib/proxy/trace.ts). */
+export interface TraceContextConfig {
+  /** Replace `traceparent` with the proxy's span; off: trace headers pass untouched. */
+  readonly enabled: boolean;
+  /** Start a trace for a request that brings no valid `traceparent`. */
+  readonly start: boolean;
+}
+
 /** The validated, defaulted configuration. */
 export interface Config {
   readonly listen: ListenAddress;
@@ -163,6 +210,8 @@ export interface Config {
   };
   /** The TLS listener, or null without one. */
   readonly tls: TlsConfig | null;
+  readonly accessLog: AccessLogConfig;
+  readonly traceContext: TraceContextConfig;
   readonly shutdownTimeoutMs: number;
   /** CIDRs whose `X-Forwarded-*` headers are believed. */
   readonly trustedProxies: readonly string[];

@@ -16,23 +16,25 @@ export type BodyOutcome = "complete" | "reset" | "cancelled";
 
 /**
  * Stream a body according to its framing, reporting how it ended exactly once through `finish`,
- * which decides what becomes of the connection (reuse it, or close it after an error or a cancel).
+ * which decides what becomes of the connection (reuse it, or close it after an error or a cancel);
+ * a "reset" comes with its error, a {@linkcode ProtocolError} when the framing broke.
  * Pull-based with no queue (`highWaterMark: 0`): bytes are read from the socket only when the
- * consumer asks, so a slow consumer slows the peer down through TCP.
+ * consumer asks, so a slow consumer slows the peer down through TCP. `tally.bytes`, when given,
+ * grows by every body byte delivered (chunk framing not counted), for the access log.
  */
-
 export function bodyStream(
   conn: BufferedConn,
   framing: Exclude<BodyFraming, { kind: "none" }>,
-  finish: (outcome: BodyOutcome) => void,
+  finish: (outcome: BodyOutcome, error?: Error) => void,
+  tally?: { bytes: number },
 ): ReadableStream<Uint8Array> {
   let remaining = framing.kind === "length" ? framing.length : 0;
   let chunkLeft = 0;
   let ended = false;
-  const end = (outcome: BodyOutcome) => {
+  const end = (outcome: BodyOutcome, error?: Error) => {
     if (ended) return;
     ended = true;
-    finish(outcome);
+    finish(outcome, error);
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -45,6 +47,7 @@ export function bodyStream(
           const data = await conn.readSome(Math.min(remaining, CHUNK_BYTES));
           if (data === null) throw new ConnectionClosed("closed before the end of the body", false);
           remaining -= data.length;
+          if (tally) tally.bytes += data.length;
           controller.enqueue(data);
           if (remaining === 0) {
             controller.close();
@@ -56,6 +59,7 @@ export function bodyStream(
             controller.close();
             return end("complete");
           }
+          if (tally) tally.bytes += data.length;
           controller.enqueue(data);
         } else {
           if (chunkLeft === 0) {
@@ -77,11 +81,12 @@ export function bodyStream(
           if (chunkLeft === 0 && (await conn.readLine()) !== "") {
             throw new ProtocolError("chunk not followed by CRLF");
           }
+          if (tally) tally.bytes += data.length;
           controller.enqueue(data);
         }
       } catch (e) {
         controller.error(e);
-        end("reset");
+        end("reset", e as Error);
       }
     },
     cancel() {

@@ -11,5 +11,5 @@ export type { PoolView, RequestObserver, UpstreamErrorKind } from "./proxy_metri
 export { ResilienceMetrics, ServiceResilienceMetrics } from "./resilience_metrics.ts";
 export { LoadMetrics, ServiceLoadMetrics } from "./load_metrics.ts";
 export type { ProbeSkip, ReportedRow } from "./load_metrics.ts";
-export { StatsWindow } from "./stats_window.ts";
+export { bucketOf, LATENCY_BOUNDS_MS, quantile, StatsWindow } from "./stats_window.ts";
 export type { WindowStats } from "./stats_window.ts";

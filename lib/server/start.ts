@@ -7,6 +7,7 @@
  */
 
 import { Registry } from "prom-client";
+import { AccessLog, type AccessRecord, type Sink } from "../access_log/mod.ts";
 import type { ResourceStats } from "../../algorithms/mod.ts";
 import { createAdminHandler } from "../admin/mod.ts";
 import { consoleLogger, type Logger } from "../base/mod.ts";
@@ -22,12 +23,13 @@ import {
 import type { Http1Server } from "../listener/mod.ts";
 import { LoadMetrics, Metrics, ResilienceMetrics, StatsWindow } from "../metrics/mod.ts";
 import type { Backend, Balancer, HealthChecker, Pool } from "../pool/mod.ts";
-import { createProxyHandler } from "../proxy/mod.ts";
+import { type AccessSink, createProxyHandler } from "../proxy/mod.ts";
 import type { OutlierDetector } from "../resilience/mod.ts";
 import { Router } from "../routing/mod.ts";
 import { type Reloader, reloadFrom, type ReloadResult, type Service, ServiceSet } from "../service/mod.ts";
 import { UpstreamClient } from "../upstream/mod.ts";
-import { listenAdmin, listenPublic } from "./listen.ts";
+import { listenAdmin, ListenError, listenPublic } from "./listen.ts";
+import { logRejection } from "./access.ts";
 import { listenTls, redirectToHttps, type TlsListener } from "./tls.ts";
 
 /** Options for {@linkcode startLoadBalancer}; all optional. */
@@ -56,6 +58,15 @@ export interface StartOptions {
   docker?: DockerApi;
   /** How long startup waits for discovery's first listing before probing the pool. @default 2000 */
   discoveryWaitMs?: number;
+  /** Opens the access log's file or standard output. @default openSink (lib/access_log) */
+  openAccessLog?: (path: string) => Promise<Sink>;
+  /** Wall clock in ms since the Unix epoch (sticky cookie expiries). @default Date.now */
+  wallClock?: () => number;
+  /**
+   * Called with every proxied request's access-log record (whether or not the access log is on),
+   * when its exchange is over: what the forwarder did, hedge and sticky cookie included.
+   */
+  onRequest?: (record: AccessRecord) => void;
 }
 
 /** A running proxy. */
@@ -89,6 +100,8 @@ export interface LoadBalancer {
   config(): Config;
   /** Re-read the config source and apply it; the running config stays on any error. */
   reload(): Promise<ReloadResult>;
+  /** Reopen the access log's file (SIGUSR1, after logrotate moved it). */
+  reopenLogs(): Promise<void>;
   /** Stop accepting, let in-flight requests finish up to `shutdown_timeout`, close everything. */
   shutdown(): Promise<void>;
 }
@@ -119,6 +132,12 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   const unrouted = new StatsWindow({ now });
   metrics.addUnroutedObserver(unrouted);
   const resilience = new ResilienceMetrics(registry);
+  let accessLog: AccessLog;
+  try {
+    accessLog = await AccessLog.open(config.accessLog, { registry, log, open: options.openAccessLog });
+  } catch (e) {
+    throw new ListenError((e as Error).message);
+  }
   const client = new UpstreamClient({ now });
   // Docker is connected on first need only (lib/docker/link.ts).
   const docker = lazyDocker({
@@ -157,7 +176,9 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     },
     prepare: async (next) => {
       const error = next.tls && tls ? await tls.rotate(next.tls) : undefined;
-      return error ? [error] : [];
+      if (error) return [error];
+      const logError = await accessLog.apply(next.accessLog);
+      return logError ? [logError] : [];
     },
   });
 
@@ -176,9 +197,32 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   let proxy: Http1Server;
   try {
     await warmUp(services, docker, config, options.discoveryWaitMs ?? 2_000, log);
-    const handler = createProxyHandler({ config: () => current, router: () => router, client, metrics, now });
-    if (config.tls) tls = await listenTls(config.tls, { current: () => current, handler, metrics, log, now });
-    proxy = listenPublic(config.listen, redirectToHttps(handler, () => current.tls, metrics), {
+    const onRequest = options.onRequest;
+    const records: AccessSink = onRequest
+      ? {
+        enabled: true,
+        write: (record) => {
+          if (accessLog.enabled) accessLog.write(record);
+          onRequest(record);
+        },
+      }
+      : accessLog;
+    const handler = createProxyHandler({
+      config: () => current,
+      router: () => router,
+      client,
+      metrics,
+      now,
+      accessLog: records,
+      wallClock: options.wallClock,
+    });
+    const onReject = logRejection(accessLog);
+    if (config.tls) {
+      tls = await listenTls(config.tls, { current: () => current, handler, metrics, log, now, onReject });
+    }
+    const redirect = redirectToHttps(handler, () => current.tls, metrics, { access: accessLog, now });
+    proxy = listenPublic(config.listen, redirect, {
+      onReject,
       headerTimeoutMs: () => current.timeouts.clientHeaderMs,
       idleTimeoutMs: () => current.timeouts.clientIdleMs,
       tunnelIdleMs: () => current.timeouts.tunnelIdleMs,
@@ -191,6 +235,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     client.close();
     await docker.close();
     await admin.shutdown();
+    await accessLog.close();
     throw e;
   }
   // Port 0 means "any free port": record the port actually bound, so a reload of the same file
@@ -228,6 +273,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       client.close();
       await docker.close();
       await admin.shutdown();
+      await accessLog.close();
     })();
 
   const service = (name?: string): Service => {
@@ -264,6 +310,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     sink: services.sink,
     config: () => current,
     reload,
+    reopenLogs: () => accessLog.reopen(),
     shutdown,
   };
 }

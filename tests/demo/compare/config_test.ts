@@ -34,6 +34,7 @@ Deno.test("parseCompareArgs() takes repeated and comma-separated scenarios, dura
   assert.equal(none.value.out, null);
   assert.equal(none.value.note, "shared VM");
   assert.deepEqual(none.value.scenarios, Object.keys(SCENARIOS), "every scenario by default");
+  for (const name of ["long-tail", "two-proxies"]) assert.ok(none.value.scenarios.includes(name), name);
 });
 
 Deno.test("parseCompareArgs() reports every bad value", () => {
