@@ -133,14 +133,7 @@ export class Balancer {
       const others = candidates.filter((b) => !exclude.includes(b));
       if (others.length > 0) candidates = others;
     }
-    const hooks = this.#strategy.probing ? this.#hooks : undefined;
-    hooks?.beforePick();
-    const b = this.#strategy.pick(candidates, ctx) as Backend | undefined;
-    if (b) {
-      this.pool.take(b);
-      hooks?.afterPick(b);
-    }
-    return b;
+    return this.#pick(candidates, ctx);
   }
 
   /**
@@ -151,8 +144,23 @@ export class Balancer {
   acquireOther(ctx: PickContext, exclude: readonly Backend[]): Backend | undefined {
     const others = this.pool.eligible().filter((b) => !exclude.includes(b));
     if (others.length === 0) return undefined;
-    const b = this.#strategy.pick(others, ctx) as Backend | undefined;
-    if (b) this.pool.take(b);
+    return this.#pick(others, ctx);
+  }
+
+  /**
+   * The strategy's pick among `candidates`, counted in flight. A strategy that reads probes gets
+   * the prober's hooks around it, for a hedge as for a first attempt or a retry: each is a request
+   * the backend receives, so each uses the probe answer it was picked by and counts toward the
+   * traffic probes are a share of.
+   */
+  #pick(candidates: readonly Backend[], ctx: PickContext): Backend | undefined {
+    const hooks = this.#strategy.probing ? this.#hooks : undefined;
+    hooks?.beforePick();
+    const b = this.#strategy.pick(candidates, ctx) as Backend | undefined;
+    if (b) {
+      this.pool.take(b);
+      hooks?.afterPick(b);
+    }
     return b;
   }
 

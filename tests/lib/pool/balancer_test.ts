@@ -80,3 +80,24 @@ Deno.test("Balancer.acquireThis() takes a healthy member below its limit, and no
   assert.equal(balancer.acquireThis(a), false, "removed (draining)");
   assert.deepEqual([a.inFlight, b.inFlight, c.inFlight], [0, 0, 1]);
 });
+
+Deno.test("Balancer: a hedge's pick (acquireOther) runs the prober's hooks as a first pick does", () => {
+  const { pool, balancer } = pool3();
+  const [a] = pool.all();
+  const calls: string[] = [];
+  balancer.useProbes({
+    beforePick: () => calls.push("before"),
+    afterPick: (b) => calls.push(`after ${b.name}`),
+    reset: () => calls.push("reset"),
+  });
+  const first = balancer.acquire({ hashKey: "" })!;
+  assert.deepEqual(calls, [], "round_robin reads no probes: no hooks");
+  balancer.release(first, { latencyMs: 1, ok: true });
+  balancer.setStrategy("prequal");
+  const picked = balancer.acquire({ hashKey: "" })!;
+  const hedge = balancer.acquireOther({ hashKey: "" }, [a])!;
+  assert.notEqual(hedge, a);
+  assert.deepEqual(calls, ["before", `after ${picked.name}`, "before", `after ${hedge.name}`]);
+  balancer.setStrategy("round_robin");
+  assert.equal(calls.at(-1), "reset", "leaving prequal forgets the probe pool");
+});
