@@ -74,12 +74,15 @@ export function createLoadTracker(clocks: LoadTrackerClocks): LoadTracker {
   const next = new Array<number>(BUCKETS).fill(0); // ring positions
   let inFlight = 0;
   let cpu: number | undefined;
-  let windowStart = { at: now(), cpu: cpuTime() };
+  // The first window starts with the first report, not at creation: a backend reads its clock
+  // only when a request comes (tests of the backend count those reads).
+  let windowStart: { at: number; cpu: number } | undefined;
 
   /** The CPU share of the last full window, refreshed when a window has passed. */
   function cpuUtilization(): number | undefined {
     const t = now();
-    if (t - windowStart.at >= CPU_WINDOW_MS) {
+    if (windowStart === undefined) windowStart = { at: t, cpu: cpuTime() };
+    else if (t - windowStart.at >= CPU_WINDOW_MS) {
       const used = cpuTime();
       cpu = Math.max(0, used - windowStart.cpu) / ((t - windowStart.at) * cores);
       windowStart = { at: t, cpu: used };
