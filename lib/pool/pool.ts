@@ -79,7 +79,8 @@ export class Pool {
       tls: spec.tls,
     });
     this.#byName.set(b.name, b);
-    this.#all.push(b);
+    // A new array: strategies that want the membership cache by its identity.
+    this.#all = [...this.#all, b];
     return b;
   }
 
@@ -118,9 +119,17 @@ export class Pool {
     return this.#byName.get(name);
   }
 
-  /** Every backend, in id order. */
+  /** Every backend, in id order; the same array until a backend joins or leaves. */
   all(): readonly Backend[] {
     return this.#all;
+  }
+
+  /**
+   * True when `backend` may take a new request: healthy and below its connection limit (a removed
+   * backend is `draining`). The test {@linkcode Pool.eligible} filters by.
+   */
+  isEligible(backend: Backend): boolean {
+    return backend.state === "healthy" && !backend.atLimit;
   }
 
   /** Removed backends still finishing requests. */
@@ -165,7 +174,7 @@ export class Pool {
 
   #rebuild(): void {
     const before = this.#eligible.length;
-    this.#eligible = this.#all.filter((b) => b.state === "healthy" && !b.atLimit);
+    this.#eligible = this.#all.filter((b) => this.isEligible(b));
     this.#healthy = this.#all.reduce((n, b) => n + (b.state === "healthy" ? 1 : 0), 0);
     if (this.#eligible.length > before) { for (const l of this.#capacityListeners) l(); }
   }
