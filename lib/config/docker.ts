@@ -78,25 +78,6 @@ function readLabel(
   return text;
 }
 
-/** Docker's own rule for container names, or a (short or full) hex id. */
-const CONTAINER = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
-
-/** Read `backends[i].container`; an empty string (e.g. an unset `${VAR:-}`) means none. */
-export function readContainer(r: Reader, node: Node | undefined, path: string): string | null | undefined {
-  const text = r.string(node, path);
-  if (text === undefined) return undefined;
-  if (text === "") return null;
-  if (!CONTAINER.test(text)) {
-    r.fail(
-      r.nodeOf(node),
-      path,
-      `must be a container name or id ([a-zA-Z0-9][a-zA-Z0-9_.-]*), got "${text}"`,
-    );
-    return undefined;
-  }
-  return text;
-}
-
 /**
  * True when the proxy must talk to the Docker Engine: discovery is on, or a backend names a
  * container whose stats `least_resources` reads.
