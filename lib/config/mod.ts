@@ -21,6 +21,7 @@ export type {
   ServiceConfig,
   ServiceSettings,
   SplitTarget,
+  SwarmDnsTarget,
   TlsConfig,
 } from "./types.ts";
 export { DEFAULT_SERVICE } from "./services.ts";
