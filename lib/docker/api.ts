@@ -75,6 +75,16 @@ export interface DockerApi {
 }
 
 /**
+ * True for failures that mean the engine did not answer (no socket, refused, reset, no
+ * permission), as opposed to an answer such as 404 for a container that went away.
+ */
+export function engineUnreachable(error: Error): boolean {
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  if (typeof statusCode === "number") return false;
+  return typeof code === "string" || error.name === "NotCapable" || error.name === "PermissionDenied";
+}
+
+/**
  * Connect to the Docker Engine over its unix socket. No request is made until the first call.
  *
  * @param socketPath Path of the engine's socket.

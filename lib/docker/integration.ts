@@ -14,7 +14,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { BackoffOptions, Logger } from "../base/mod.ts";
 import type { DockerDiscoveryConfig } from "../config/mod.ts";
-import { connectDocker, type DockerApi } from "./api.ts";
+import { connectDocker, type DockerApi, engineUnreachable } from "./api.ts";
 import { createDockerDiscovery, type DiscoverySink, type DockerDiscovery } from "./discovery.ts";
 import { createDockerStats, type DockerStats } from "./stats.ts";
 import { registerResourceGauges } from "./stats_metrics.ts";
@@ -46,16 +46,6 @@ export interface DockerIntegration extends ContainerTracker {
   discover(sink: DiscoverySink, config: DockerDiscoveryConfig, waitMs: number): Promise<boolean>;
   /** Stop discovery and every stats stream. */
   close(): Promise<void>;
-}
-
-/**
- * True for failures that mean the engine did not answer (no socket, refused, reset, no
- * permission), as opposed to an answer such as 404 for a container that went away.
- */
-export function engineUnreachable(error: Error): boolean {
-  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
-  if (typeof statusCode === "number") return false;
-  return typeof code === "string" || error.name === "NotCapable" || error.name === "PermissionDenied";
 }
 
 /**

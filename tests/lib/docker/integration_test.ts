@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { connectDocker } from "../../../lib/docker/api.ts";
-import { engineUnreachable } from "../../../lib/docker/integration.ts";
+import { engineUnreachable } from "../../../lib/docker/api.ts";
 import { dockerTest, relayDockerSocket, waitFor as waitForValue } from "../../_util/docker.ts";
 import { scrape, startBackend, startLb, waitFor } from "../../_util/harness.ts";
 
