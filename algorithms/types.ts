@@ -8,7 +8,7 @@
  * One exception, declared by the strategy ({@linkcode Strategy.wantsMembership}): consistent
  * hashing must not change its table when health changes, or two proxy replicas whose health views
  * differ for a moment send the same key to different backends. Such a strategy gets every member
- * of the pool, sorted by id, and a predicate saying which may take this request
+ * of the pool (every backend past its first health check, healthy or not), sorted by id, and a predicate saying which may take this request
  * ({@linkcode PickContext.eligible}); it must return an eligible one. The shell still decides
  * eligibility, and every other strategy sees only eligible backends.
  *
@@ -107,7 +107,8 @@ export interface Strategy {
   readonly name: string;
   /**
    * True when the strategy wants the whole membership instead of the eligible backends: `pick`
-   * then gets every backend of the pool (the same array until a backend joins or leaves) and
+   * then gets every member of the pool, healthy or not (the same array until one joins or
+   * leaves; a new backend joins with its first health check) and
    * `ctx.eligible`, and must return a candidate `ctx.eligible` accepts. For strategies whose
    * choice must not depend on health (Maglev's table, see `ip_hash.ts`). @default false
    */

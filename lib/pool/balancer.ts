@@ -127,8 +127,8 @@ export class Balancer {
   }
 
   /**
-   * A strategy that wants the membership (consistent hashing) gets every backend of the pool and
-   * a predicate for the ones in `candidates` (the eligible ones, minus those tried, as above). It
+   * A strategy that wants the membership (consistent hashing) gets the pool's members (every
+   * backend past its first health check) and a predicate for the ones in `candidates` (the eligible ones, minus those tried, as above). It
    * is called only when one exists, and what it returns is checked: the shell keeps deciding who
    * may take a request.
    */
@@ -143,7 +143,7 @@ export class Balancer {
     const eligible = candidates === pool.eligible()
       ? (c: Candidate) => pool.isEligible(c as Backend)
       : (c: Candidate) => pool.isEligible(c as Backend) && !exclude.includes(c as Backend);
-    const b = this.#strategy.pick(pool.all(), { ...ctx, eligible }) as Backend | undefined;
+    const b = this.#strategy.pick(pool.members(), { ...ctx, eligible }) as Backend | undefined;
     return b && eligible(b) ? b : undefined;
   }
 
