@@ -14,7 +14,7 @@ COPY deno.json deno.lock ./
 RUN deno install --frozen \
  && rm -rf node_modules/@tktco node_modules/.deno/@tktco+node-actionlint@*
 
-# lib/ imports types from algorithms/ (lib/config/types.ts), and `deno cache` resolves those too.
+# lib/ imports algorithms/ (strategy names and types, for config validation and the demo's routes).
 COPY algorithms/ algorithms/
 COPY lib/ lib/
 COPY demo/ demo/

@@ -29,6 +29,7 @@ import { catchAll, readRoutes } from "./routes.ts";
 import { DEFAULT_SERVICE, readServices, readSettings, SETTINGS_DEFAULTS, SETTINGS_KEYS } from "./services.ts";
 import { readTrustedProxies } from "./strategy.ts";
 import { readTls } from "./tls.ts";
+import { readAccessLog, readTraceContext } from "./observability.ts";
 import type {
   Config,
   ConfigResult,
@@ -66,6 +67,8 @@ const TOP_KEYS = [
   "trusted_proxies",
   "discovery",
   "tls",
+  "access_log",
+  "trace_context",
   ...SETTINGS_KEYS,
 ] as const;
 
@@ -133,6 +136,8 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
     : 10_000;
   const trustedProxies = readTrustedProxies(r, top.get("trusted_proxies"));
   const tls = readTls(r, top.get("tls"));
+  const accessLog = readAccessLog(r, top.get("access_log"));
+  const traceContext = readTraceContext(r, top.get("trace_context"));
   // Discovery first: with it on, backend lists may be empty or absent.
   const discovery = readDiscovery(r, top.get("discovery"));
   const defaults = readSettings(r, top, SETTINGS_DEFAULTS, "");
@@ -145,7 +150,7 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
   if (
     !listen || !adminListen || token === undefined || expose === undefined || !timeouts ||
     shutdownTimeoutMs === undefined || !trustedProxies || !discovery || !defaults || !services || !routes ||
-    tls === undefined || !fallbackOk
+    tls === undefined || !fallbackOk || !accessLog || !traceContext
   ) return undefined;
   const taken = [["listen", listen], ["admin.listen", adminListen]] as const;
   for (const [key, addr] of tls ? taken : []) {
@@ -174,6 +179,8 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
     shutdownTimeoutMs,
     trustedProxies,
     tls,
+    accessLog,
+    traceContext,
     discovery: { docker: discovery },
     defaults,
     services,

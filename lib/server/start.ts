@@ -7,6 +7,7 @@
  */
 
 import { Registry } from "prom-client";
+import { AccessLog, type Sink } from "../access_log/mod.ts";
 import type { ResourceStats } from "../../algorithms/mod.ts";
 import { createAdminHandler } from "../admin/mod.ts";
 import { consoleLogger, type Logger } from "../base/mod.ts";
@@ -27,7 +28,8 @@ import type { OutlierDetector } from "../resilience/mod.ts";
 import { Router } from "../routing/mod.ts";
 import { type Reloader, reloadFrom, type ReloadResult, type Service, ServiceSet } from "../service/mod.ts";
 import { UpstreamClient } from "../upstream/mod.ts";
-import { listenAdmin, listenPublic } from "./listen.ts";
+import { listenAdmin, ListenError, listenPublic } from "./listen.ts";
+import { logRejection } from "./access.ts";
 import { listenTls, redirectToHttps, type TlsListener } from "./tls.ts";
 
 /** Options for {@linkcode startLoadBalancer}; all optional. */
@@ -56,6 +58,8 @@ export interface StartOptions {
   docker?: DockerApi;
   /** How long startup waits for discovery's first listing before probing the pool. @default 2000 */
   discoveryWaitMs?: number;
+  /** Opens the access log's file or standard output. @default openSink (lib/access_log) */
+  openAccessLog?: (path: string) => Promise<Sink>;
 }
 
 /** A running proxy. */
@@ -89,6 +93,8 @@ export interface LoadBalancer {
   config(): Config;
   /** Re-read the config source and apply it; the running config stays on any error. */
   reload(): Promise<ReloadResult>;
+  /** Reopen the access log's file (SIGUSR1, after logrotate moved it). */
+  reopenLogs(): Promise<void>;
   /** Stop accepting, let in-flight requests finish up to `shutdown_timeout`, close everything. */
   shutdown(): Promise<void>;
 }
@@ -119,6 +125,12 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   const unrouted = new StatsWindow({ now });
   metrics.addUnroutedObserver(unrouted);
   const resilience = new ResilienceMetrics(registry);
+  let accessLog: AccessLog;
+  try {
+    accessLog = await AccessLog.open(config.accessLog, { registry, log, open: options.openAccessLog });
+  } catch (e) {
+    throw new ListenError((e as Error).message);
+  }
   const client = new UpstreamClient({ now });
   // Docker is connected on first need only (lib/docker/link.ts).
   const docker = lazyDocker({
@@ -156,7 +168,9 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     },
     prepare: async (next) => {
       const error = next.tls && tls ? await tls.rotate(next.tls) : undefined;
-      return error ? [error] : [];
+      if (error) return [error];
+      const logError = await accessLog.apply(next.accessLog);
+      return logError ? [logError] : [];
     },
   });
 
@@ -175,9 +189,21 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   let proxy: Http1Server;
   try {
     await warmUp(services, docker, config, options.discoveryWaitMs ?? 2_000, log);
-    const handler = createProxyHandler({ config: () => current, router: () => router, client, metrics, now });
-    if (config.tls) tls = await listenTls(config.tls, { current: () => current, handler, metrics, log, now });
-    proxy = listenPublic(config.listen, redirectToHttps(handler, () => current.tls, metrics), {
+    const handler = createProxyHandler({
+      config: () => current,
+      router: () => router,
+      client,
+      metrics,
+      now,
+      accessLog,
+    });
+    const onReject = logRejection(accessLog);
+    if (config.tls) {
+      tls = await listenTls(config.tls, { current: () => current, handler, metrics, log, now, onReject });
+    }
+    const redirect = redirectToHttps(handler, () => current.tls, metrics, { access: accessLog, now });
+    proxy = listenPublic(config.listen, redirect, {
+      onReject,
       headerTimeoutMs: () => current.timeouts.clientHeaderMs,
       idleTimeoutMs: () => current.timeouts.clientIdleMs,
       tunnelIdleMs: () => current.timeouts.tunnelIdleMs,
@@ -190,6 +216,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     client.close();
     await docker.close();
     await admin.shutdown();
+    await accessLog.close();
     throw e;
   }
   // Port 0 means "any free port": record the port actually bound, so a reload of the same file
@@ -227,6 +254,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       client.close();
       await docker.close();
       await admin.shutdown();
+      await accessLog.close();
     })();
 
   const service = (name?: string): Service => {
@@ -263,6 +291,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     sink: services.sink,
     config: () => current,
     reload,
+    reopenLogs: () => accessLog.reopen(),
     shutdown,
   };
 }
