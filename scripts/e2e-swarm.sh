@@ -14,12 +14,13 @@
 #      other backends' keys still do), a replica without the Docker API (DNS fallback: same
 #      names, same keys), scaling the backend 3 -> 5 -> 2 under load, killing a proxy task under
 #      load (clients retry at the other replica, as a DNS round-robin client does), and
-#      Prometheus scraping both replicas. Zero failed client requests is the bar throughout.
+#      Prometheus scraping both replicas and evaluating the alert rules. Zero failed client
+#      requests is the bar throughout.
 #   5. Logs to $LB_E2E_LOG_DIR (when set), `docker stack rm`, leave the swarm.
 #
 # The stack gets its own name (LB_STACK, default lbswarm<pid>), network (<stack>-net) and image
 # tag, and publishes Prometheus and Grafana on free ports, so a compose run beside it is not
-# disturbed. Every wait is bounded in time; the whole run takes 3-5 minutes.
+# disturbed. Every wait is bounded in time; the whole run takes about 2.5 minutes.
 #
 # Needs: docker (Engine 20.10 or newer, able to run a swarm), jq, ss.
 set -euo pipefail
@@ -34,6 +35,8 @@ readonly LOG_DIR=${LB_E2E_LOG_DIR:-}
 # The whole run's limit: every wait below also gives up when it is reached.
 readonly LIMIT_S=${LB_E2E_LIMIT_S:-540}
 started=$SECONDS
+# The load generator's summaries (copied to $LOG_DIR at the end).
+work=$(mktemp -d /tmp/e2e-swarm.XXXXXX)
 owned=0
 failure=""
 
@@ -66,9 +69,13 @@ teardown() {
   if [[ -n "$LOG_DIR" && "$owned" == 1 ]]; then
     mkdir -p "$LOG_DIR"
     docker stack ps --no-trunc "$STACK" >"$LOG_DIR/stack-ps.txt" 2>&1
+    # `service logs` can hang on Engine 20.10 once a task's container is gone (the killed lb
+    # task): bounded, and the last lines only.
     for service in lb backend prometheus; do
-      docker service logs --timestamps "${STACK}_$service" >"$LOG_DIR/$service.log" 2>&1
+      timeout 30 docker service logs --timestamps --tail 5000 "${STACK}_$service" >"$LOG_DIR/$service.log" 2>&1 ||
+        echo "(docker service logs: exit status $?)" >>"$LOG_DIR/$service.log"
     done
+    cp "$work"/*.json "$LOG_DIR/" 2>/dev/null
     docker logs --timestamps "$WORKER" >"$LOG_DIR/worker.log" 2>&1
     log "logs in $LOG_DIR"
   fi
@@ -87,6 +94,7 @@ teardown() {
     log "stack removed, swarm left ($((SECONDS - t0))s)"
   fi
   docker rmi "lb-proxy:$LB_IMAGE_TAG" "lb-demo:$LB_IMAGE_TAG" >/dev/null 2>&1
+  rm -rf "$work"
   log "took $((SECONDS - started))s"
   if ((status == 0)); then
     echo "e2e-swarm: OK"
@@ -129,9 +137,12 @@ free_port() {
     port=$((20000 + RANDOM % 20000))
     ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
   done
-  fail "no free port found"
+  return 1
 }
-export PROMETHEUS_PORT=$(free_port) GRAFANA_PORT=$(free_port)
+# free_port's own `fail` would only leave the command substitution.
+PROMETHEUS_PORT=$(free_port) || fail "no free port for Prometheus"
+GRAFANA_PORT=$(free_port) || fail "no free port for Grafana"
+export PROMETHEUS_PORT GRAFANA_PORT
 export GRAFANA_REPLICAS=1
 [[ "$STANDIN" == 1 ]] && GRAFANA_REPLICAS=0 && log "stand-in images: Grafana deployed with 0 replicas"
 t0=$SECONDS
@@ -195,18 +206,24 @@ docker rm -f "$WORKER" >/dev/null
 # ip_hash spreads the clients by X-Client-Id. Prints the summary's counts.
 start_load() { # $1 duration, $2 summary file
   docker exec "$PROBE" deno run --allow-net --allow-env=LOAD_* demo/load/load.ts --url http://lb:8080/ \
-    --failover --client-header X-Client-Id --clients 8 --rate 15 --duration "$1" --timeout 10s \
-    --attempt-timeout 2s --json >"$2" 2>/dev/null &
+    --failover --client-header X-Client-Id --clients 8 --rate 10 --duration "$1" --timeout 15s \
+    --attempt-timeout 3s --json >"$2" 2>/dev/null &
 }
-# One line of figures from a summary; fails unless every request got a 2xx answer.
-load_figures() { # $1 summary file, $2 check name
+# One line of figures from a summary; returns 1 unless every request got a 2xx answer. It runs in
+# a command substitution, where `fail` would only leave the subshell: the caller fails on status.
+load_figures() { # $1 summary file
   local s
   s=$(jq -c '{sent, completed, failed, non2xx: ([.statuses | to_entries[] | select(.key | test("^2") | not)
     | .value] | add // 0), retried: .retries.total, recovered: .retries.recovered, reasons: .retries.reasons,
-    addresses: (.addresses | length), p99: .latencyMs.p99}' "$1") || fail "$2: no load summary: $(cat "$1")"
-  jq -e '.sent > 0 and .completed == .sent and .failed == 0 and .non2xx == 0' <<<"$s" >/dev/null ||
-    fail "$2: client requests lost: $s"
+    errors, addresses: (.addresses | length), p99: .latencyMs.p99}' "$1") || {
+    echo "no load summary: $(head -c 500 "$1")"
+    return 1
+  }
   jq -r '"\(.sent) requests, \(.failed) failed, \(.non2xx) non-2xx; \(.retried) retried at the other replica (\(.reasons | to_entries | map("\(.key) \(.value)") | join(", ") | if . == "" then "none" else . end)), \(.recovered) recovered; p99 \(.p99 | floor) ms"' <<<"$s"
+  jq -e '.sent > 0 and .completed == .sent and .failed == 0 and .non2xx == 0' <<<"$s" >/dev/null || {
+    echo "client requests lost: $s"
+    return 1
+  }
 }
 count_backends() { # true when both replicas list exactly $1 healthy tasks, the running ones
   local ips
@@ -218,7 +235,7 @@ count_backends() { # true when both replicas list exactly $1 healthy tasks, the 
 }
 
 # 4d. Scale the backend 3 -> 5 -> 2 under load.
-summary=$(mktemp)
+summary=$work/scale.json
 start_load 60s "$summary"
 load_pid=$!
 sleep 4
@@ -231,9 +248,11 @@ docker service scale --detach "${STACK}_backend=2" >/dev/null
 wait_until 45 "count_backends 2" "scaled down to 2, both replicas serving them"
 down_s=$((SECONDS - t0))
 wait "$load_pid" || fail "scale: the load generator failed: $(cat "$summary")"
-echo "e2e-swarm: scale: 3 -> 5 in ${up_s}s, 5 -> 2 in ${down_s}s under load: $(load_figures "$summary" scale)"
+figures=$(load_figures "$summary") || fail "scale: $figures"
+echo "e2e-swarm: scale: 3 -> 5 in ${up_s}s, 5 -> 2 in ${down_s}s under load: $figures"
 
 # 4e. Kill one proxy task under load; Swarm starts a new one.
+summary=$work/kill.json
 start_load 30s "$summary"
 load_pid=$!
 sleep 5
@@ -244,14 +263,16 @@ t0=$SECONDS
 wait_until 60 'running lb 2 && [[ $(replicas | wc -l) == 2 ]] && count_backends 2' "a new lb task running and serving"
 replaced_s=$((SECONDS - t0))
 wait "$load_pid" || fail "kill: the load generator failed: $(cat "$summary")"
-echo "e2e-swarm: kill: one lb task killed under load, replaced in ${replaced_s}s: $(load_figures "$summary" kill)"
-rm -f "$summary"
+figures=$(load_figures "$summary") || fail "kill: $figures"
+echo "e2e-swarm: kill: one lb task killed under load, replaced in ${replaced_s}s: $figures"
 
-# 4f. Prometheus scrapes every replica, the replacement included.
+# 4f. Prometheus scrapes every replica, the replacement included, and evaluates the alert rules.
 read -r LB_A LB_B <<<"$(replicas | tr '\n' ' ')"
+RULES=$(grep -cE '^ *- (alert|record):' docker/prometheus/alert_rules.yml)
 both_scraped() {
-  probe targets "prometheus:9090" |
-    jq -e --arg a "$LB_A:8081" --arg b "$LB_B:8081" '.up == ([$a, $b] | sort) and .other == []'
+  probe targets "prometheus:9090" | jq -e --arg a "$LB_A:8081" --arg b "$LB_B:8081" --argjson rules "$RULES" \
+    '.up == ([$a, $b] | sort) and .other == [] and .rules == $rules and .rules_failing == 0'
 }
 wait_until 60 both_scraped "Prometheus scrapes both replicas"
-echo "e2e-swarm: prometheus: job lb has both replicas up: $LB_A:8081 $LB_B:8081 (dns_sd_configs on tasks.lb)"
+echo "e2e-swarm: prometheus: job lb has both replicas up: $LB_A:8081 $LB_B:8081 (dns_sd_configs on tasks.lb);" \
+  "$RULES alert and recording rules loaded, none failing"

@@ -111,15 +111,21 @@ async function agree(a: string, b: string, keys: number, drain?: string) {
   return result;
 }
 
-/** Prometheus's active targets of the `lb` job and their health. */
+/** Prometheus's active targets of the `lb` job and their health, and how many rules it loaded. */
 async function targets(hostPort: string) {
   const body = await json(`http://${hostPort}/api/v1/targets?state=active`) as {
     data: { activeTargets: { labels: { job: string; instance: string }; health: string }[] };
   };
   const lb = body.data.activeTargets.filter((t) => t.labels.job === "lb");
+  const rules = await json(`http://${hostPort}/api/v1/rules`) as {
+    data: { groups: { rules: { health: string }[] }[] };
+  };
+  const loaded = rules.data.groups.flatMap((g) => g.rules);
   return {
     up: lb.filter((t) => t.health === "up").map((t) => t.labels.instance).sort(),
     other: lb.filter((t) => t.health !== "up").map((t) => `${t.labels.instance} ${t.health}`),
+    rules: loaded.length,
+    rules_failing: loaded.filter((r) => r.health === "err").length,
   };
 }
 
