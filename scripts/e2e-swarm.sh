@@ -203,11 +203,13 @@ echo "e2e-swarm: fallback: a replica without the Docker API found the same 3 tas
 docker rm -f "$WORKER" >/dev/null
 
 # Load from the probe container through both replicas, as a DNS round-robin client (--failover);
-# ip_hash spreads the clients by X-Client-Id. Prints the summary's counts.
+# ip_hash spreads the clients by X-Client-Id. An attempt gets 5 s before the retry at the other
+# replica: a busy 2-core host stalls new backend tasks (and the client) for seconds while they
+# start, and a stall is not a lost request; a dead replica still costs one attempt at most.
 start_load() { # $1 duration, $2 summary file
   docker exec "$PROBE" deno run --allow-net --allow-env=LOAD_* demo/load/load.ts --url http://lb:8080/ \
-    --failover --client-header X-Client-Id --clients 8 --rate 10 --duration "$1" --timeout 15s \
-    --attempt-timeout 3s --json >"$2" 2>/dev/null &
+    --failover --client-header X-Client-Id --clients 8 --rate 10 --duration "$1" --timeout 20s \
+    --attempt-timeout 5s --json >"$2" 2>/dev/null &
 }
 # One line of figures from a summary; returns 1 unless every request got a 2xx answer. It runs in
 # a command substitution, where `fail` would only leave the subshell: the caller fails on status.
