@@ -127,10 +127,38 @@ export class Balancer {
   }
 
   /**
+   * Like {@linkcode Balancer.acquire}, but never one of `exclude`: undefined when every eligible
+   * backend is excluded. A hedge must go to another backend or not at all (the same backend would
+   * double its load and share its slowness).
+   */
+  acquireOther(ctx: PickContext, exclude: readonly Backend[]): Backend | undefined {
+    const others = this.pool.eligible().filter((b) => !exclude.includes(b));
+    if (others.length === 0) return undefined;
+    const b = this.#strategy.wantsMembership
+      ? this.#pickFromMembership(others, ctx, exclude)
+      : this.#strategy.pick(others, ctx) as Backend | undefined;
+    if (b) this.pool.take(b);
+    return b;
+  }
+
+  /**
+   * Count `backend` in flight without asking the strategy, if it may take a request now (a member,
+   * healthy, below `max_connections`): a sticky session's backend. False, and nothing counted,
+   * otherwise.
+   */
+  acquireThis(backend: Backend): boolean {
+    if (backend.state !== "healthy" || backend.atLimit || this.pool.get(backend.name) !== backend) {
+      return false;
+    }
+    this.pool.take(backend);
+    return true;
+  }
+
+  /**
    * A strategy that wants the membership (consistent hashing) gets the pool's members (every
-   * backend past its first health check) and a predicate for the ones in `candidates` (the eligible ones, minus those tried, as above). It
-   * is called only when one exists, and what it returns is checked: the shell keeps deciding who
-   * may take a request.
+   * backend past its first health check) and a predicate for the ones in `candidates` (the
+   * eligible ones, minus those tried or excluded). It is called only when one exists, and what it
+   * returns is checked: the shell keeps deciding who may take a request.
    */
   #pickFromMembership(
     candidates: readonly Backend[],

@@ -86,3 +86,61 @@ Deno.test("Balancer with ip_hash: a retry skips the backend tried, and a drained
   pool.setState(pool.get("b")!, "draining");
   assert.deepEqual(new Set(mapKeys(balancer, 50, () => [pool.get("c")!])), new Set(["c"]));
 });
+
+function pool3() {
+  const pool = new Pool(["a", "b", "c"].map((name, i) => ({
+    name,
+    url: `http://127.0.0.1:${i + 1}`,
+    weight: 1,
+    ...(name === "c" ? { maxConnections: 1 } : {}),
+  })));
+  for (const b of pool.all()) pool.setState(b, "healthy");
+  const metrics = new Metrics(new Registry(), false).service("web", () => pool.all());
+  return {
+    pool,
+    balancer: new Balancer(pool, metrics, "round_robin", { random: Math.random, now: () => 0 }),
+  };
+}
+
+Deno.test("Balancer.acquireOther() never returns an excluded backend, even when nothing else is eligible", () => {
+  const { pool, balancer } = pool3();
+  const [a, b, c] = pool.all();
+  for (let i = 0; i < 6; i++) {
+    const got = balancer.acquireOther({ hashKey: "" }, [a])!;
+    assert.notEqual(got, a);
+    balancer.release(got, { latencyMs: 1, ok: true });
+  }
+  pool.setState(b, "unhealthy");
+  pool.take(c); // c at its max_connections
+  assert.equal(balancer.acquireOther({ hashKey: "" }, [a]), undefined);
+  assert.equal(a.inFlight, 0, "nothing counted");
+});
+
+Deno.test("Balancer.acquireThis() takes a healthy member below its limit, and nothing else", () => {
+  const { pool, balancer } = pool3();
+  const [a, b, c] = pool.all();
+  assert.equal(balancer.acquireThis(c), true);
+  assert.equal(c.inFlight, 1);
+  assert.equal(balancer.acquireThis(c), false, "at max_connections");
+  pool.setState(b, "ejected");
+  assert.equal(balancer.acquireThis(b), false, "ejected");
+  pool.remove("a");
+  assert.equal(balancer.acquireThis(a), false, "removed (draining)");
+  assert.deepEqual([a.inFlight, b.inFlight, c.inFlight], [0, 0, 1]);
+});
+
+Deno.test("Balancer.acquireOther() with ip_hash: never the excluded backend, and the backend a retry of the key gets", () => {
+  const { pool, balancer } = replica(["a", "b", "c", "d"]);
+  const first = mapKeys(balancer, 400);
+  for (let i = 0; i < 400; i++) {
+    const tried = [pool.get(first[i])!];
+    const other = balancer.acquireOther({ hashKey: `key-${i}` }, tried)!;
+    balancer.release(other, { latencyMs: 1, ok: true });
+    assert.notEqual(other.name, first[i], `key-${i}: the hedge went to the backend it hedges`);
+    const retry = balancer.acquire({ hashKey: `key-${i}` }, tried)!;
+    balancer.release(retry, { latencyMs: 1, ok: true });
+    assert.equal(other.name, retry.name, `key-${i}: hedge and retry agree`);
+  }
+  for (const name of ["b", "c", "d"]) pool.setState(pool.get(name)!, "draining");
+  assert.equal(balancer.acquireOther({ hashKey: "key-0" }, [pool.get("a")!]), undefined);
+});
