@@ -20,10 +20,14 @@ import { createRecorder } from "./recorder.ts";
 import { dispatch } from "./dispatch.ts";
 import { type Progress, startProgress } from "./progress.ts";
 import { planClients } from "./schedule.ts";
+import { type Resolve, resolveTargets } from "./failover.ts";
 import { formatProgress, formatSummary } from "./report.ts";
 import type { Summary } from "./summary.ts";
 
 export type { Progress } from "./progress.ts";
+
+/** How often `--failover` looks the target's name up again: about a DNS client's cache time. */
+const TARGET_REFRESH_MS = 1_000;
 
 /** Cancellation and progress reporting for {@linkcode runLoad}. */
 export interface RunHooks {
@@ -33,13 +37,16 @@ export interface RunHooks {
   readonly onProgress?: (progress: Progress) => void;
   /** @default {1000} */
   readonly progressIntervalMs?: number;
+  /** The name lookup `failover` uses. @default Deno.resolveDns(host, "A") */
+  readonly resolve?: Resolve;
 }
 
 /**
  * Run open-loop load against `options.url` and summarise it.
  *
  * @param options The target and any of {@linkcode LoadOptions}; the rest are the defaults. `urls`,
- *   when given, spreads the clients over several targets in turn (the summary names `url`).
+ *   when given, spreads the clients over several targets in turn (the summary names `url`);
+ *   with `failover`, every client uses the addresses `url` resolves to instead.
  * @param hooks Optional abort signal and progress callback.
  * @returns The summary once every sent request has finished (each within its timeout).
  * @throws {RangeError} When neither a finite duration nor a request count bounds the run.
@@ -72,10 +79,19 @@ export async function runLoad(
     : undefined;
   const stopWaiting = AbortSignal.any([cancel.signal, windowOver.signal]);
   const progress = startProgress(recorder, hooks.onProgress, hooks.progressIntervalMs ?? 1_000, now);
-  const base = { url: o.url, method: o.method, body: o.body, timeoutMs: o.timeoutMs, cancel: cancel.signal };
+  const targets = o.failover ? await resolveTargets(o.url, TARGET_REFRESH_MS, hooks.resolve) : undefined;
+  const base = {
+    url: o.url,
+    method: o.method,
+    body: o.body,
+    timeoutMs: o.timeoutMs,
+    cancel: cancel.signal,
+    targets,
+    attemptTimeoutMs: o.attemptTimeoutMs,
+  };
   const dispatched = await Promise.all(plans.map((plan) => {
     const headers = new Headers(o.headers as [string, string][]);
-    headers.set("x-forwarded-for", plan.address);
+    headers.set(o.clientHeader, plan.address);
     // One connection pool per client, as separate machines would have; with several targets
     // (`urls`, proxies in front of the same backends) the clients take turns: client i uses
     // urls[i mod n], so each target gets an equal share of the clients and their schedule.
@@ -86,6 +102,7 @@ export async function runLoad(
   const windowMs = Math.min(now() - start, o.durationMs);
   clearTimeout(windowTimer);
   await Promise.all(dispatched.map((d) => d.drained));
+  await targets?.close();
   const elapsedMs = now() - start;
   progress.stop();
   hooks.signal?.removeEventListener("abort", onAbort);

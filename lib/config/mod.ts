@@ -26,6 +26,7 @@ export type {
   ServiceSettings,
   SplitTarget,
   StickyConfig,
+  SwarmDnsTarget,
   TlsConfig,
   TraceContextConfig,
 } from "./types.ts";
