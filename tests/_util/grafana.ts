@@ -127,3 +127,31 @@ export function interpolate(
     return v.length === 1 ? v[0] : `(${v.join("|")})`;
   });
 }
+
+/** Metric names with at least one sample in a /metrics text (a labelled counter never incremented has none). */
+export function sampledNames(metricsText: string): Set<string> {
+  return new Set(
+    metricsText.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => /^[\w:]+/.exec(l)![0]),
+  );
+}
+
+/**
+ * Why an empty result of `q` is what its panel is meant to show, or undefined when empty is a
+ * failure: the panel has a `noValue` text ("none") and a metric the query reads has no sample.
+ */
+export function emptyByDesign(q: FoundQuery, sampled: Set<string>): string | undefined {
+  const unsampled = metricNames(q.expr).filter((m) => !sampled.has(m));
+  if (q.noValue === undefined || !unsampled.length) return undefined;
+  return `${q.dashboard}: ${q.where} shows "${q.noValue}" (no samples of ${unsampled.join(", ")})`;
+}
+
+/**
+ * A firing-alert query in state `pending`. No alert fires within a test (each rule waits out its
+ * `for`), so a query of `ALERTS{alertstate="firing"}` is checked on the same series in the state
+ * before; undefined for any other query.
+ */
+export function asPending(expr: string): string | undefined {
+  return expr.includes('alertstate="firing"')
+    ? expr.replaceAll('alertstate="firing"', 'alertstate="pending"')
+    : undefined;
+}

@@ -9,19 +9,14 @@ import assert from "node:assert/strict";
 import { STRATEGY_SWITCHES } from "../../grafana/build/queries.ts";
 import { parseConfig } from "../../lib/config/config.ts";
 import { repoPath, RULES } from "../_util/alert_rules.ts";
-import { interpolate, labelValuesQuery, metricNames, queriesOf, readDashboards } from "../_util/grafana.ts";
+import { interpolate, labelValuesQuery, queriesOf, readDashboards, sampledNames } from "../_util/grafana.ts";
 import { rawRequest, startBackend, startLbFrom, type TestLb } from "../_util/harness.ts";
 import { sleep, steadyLoad } from "../_util/load.ts";
-import { type Series, startPrometheus, type TestPrometheus } from "../_util/prometheus.ts";
+import { startPrometheus, type TestPrometheus } from "../_util/prometheus.ts";
 import { makeCa } from "../_util/tls.ts";
+import { evaluateQueries } from "../_util/dashboard_eval.ts";
 import { gatedTest, needs } from "../_util/tools.ts";
 import { closed, nextMessage, openClient } from "../_util/ws.ts";
-
-/** Names with at least one sample in /metrics (a labelled counter never incremented has none). */
-async function sampledNames(lb: TestLb): Promise<Set<string>> {
-  const text = await (await fetch(`${lb.adminUrl}/metrics`)).text();
-  return new Set(text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => /^[\w:]+/.exec(l)![0]));
-}
 
 /**
  * `curl` over TLS with the test CA, one connection for all `urls` (globs allowed); h2 by ALPN
@@ -54,11 +49,6 @@ async function putStrategy(lb: TestLb, service: string, strategy: string): Promi
     body: JSON.stringify({ strategy }),
   });
   assert.equal(put.status, 200, await put.text());
-}
-
-/** Evaluate one query as Grafana would over the load window. */
-function evaluate(prometheus: TestPrometheus, expr: string, instant: boolean, start: number, end: number) {
-  return instant ? prometheus.query(expr, end) : prometheus.queryRange(expr, start, end, 1);
 }
 
 gatedTest(
@@ -146,10 +136,11 @@ routes:
       }
       const loadEnd = Date.now() / 1000;
       await sleep(2500); // the last scrape after the load
-      const sampled = await sampledNames(lb);
+      const sampled = sampledNames(await (await fetch(`${lb.adminUrl}/metrics`)).text());
 
       const range = Math.ceil(loadEnd - loadStart);
       const builtins = { __rate_interval: "4s", __interval: "1s", __range: `${range}s` };
+      const window = { start: loadStart, end: loadEnd, builtins };
       const problems: string[] = [];
       const empty: string[] = [];
       let checked = 0;
@@ -167,53 +158,10 @@ routes:
         assert.deepEqual(values.backend, ["a0", "a1", "w0", "w1", "w2"], d.file);
         assert.deepEqual(values.strategy, [...new Set([first, second])].sort(), d.file);
 
-        for (const q of queriesOf(d)) {
-          if (q.where.startsWith("variable: ")) continue;
-          // A repeated panel is evaluated once per value, like the copies Grafana makes.
-          const each = q.repeat ? values[q.repeat].map((v) => ({ ...values, [q.repeat!]: [v] })) : [values];
-          for (const vars of each) {
-            const expr = interpolate(q.expr, vars, builtins);
-            let series: Series[];
-            try {
-              series = await evaluate(prometheus, expr, q.instant, loadStart, loadEnd);
-              // No alert fires within a test (each waits out its `for`): the firing-alert annotation
-              // is checked on the pending alerts, the same series in the other state.
-              if (!series.length && expr.includes('alertstate="firing"')) {
-                const pending = expr.replace('alertstate="firing"', 'alertstate="pending"');
-                series = await evaluate(prometheus, pending, q.instant, loadStart - 10, loadEnd);
-              }
-            } catch (e) {
-              problems.push(`${d.file}: ${q.where}: ${(e as Error).message}`);
-              continue;
-            }
-            checked++;
-            const finite = series.filter((s) => s.values.some(([, v]) => Number.isFinite(Number(v))));
-            const unsampled = metricNames(q.expr).filter((m) => !sampled.has(m));
-            if (series.length === 0 && q.noValue !== undefined && unsampled.length) {
-              empty.push(
-                `${d.file}: ${q.where} shows "${q.noValue}" (no samples of ${unsampled.join(", ")})`,
-              );
-            } else if (series.length === 0 || finite.length !== series.length) {
-              problems.push(
-                `${d.file}: ${q.where}: ${series.length} series, ${finite.length} with finite values: ${expr}`,
-              );
-            }
-            // Side by side: a query grouped by strategy shows every strategy that carried load.
-            if (/by \((\w+, )*strategy\b/.test(q.expr) && !q.repeat) {
-              const shown = [...new Set(series.map((s) => s.metric.strategy))].sort();
-              if (JSON.stringify(shown) !== JSON.stringify(vars.strategy)) {
-                problems.push(`${d.file}: ${q.where}: shows strategies ${shown}, expected ${vars.strategy}`);
-              }
-            }
-            // Per service: a query grouped by service shows both.
-            if (/by \(service\b/.test(q.expr) && !/lb_(retr|ejections)/.test(q.expr)) {
-              const shown = [...new Set(series.map((s) => s.metric.service))].sort();
-              if (JSON.stringify(shown) !== JSON.stringify(vars.service)) {
-                problems.push(`${d.file}: ${q.where}: shows services ${shown}, expected ${vars.service}`);
-              }
-            }
-          }
-        }
+        const result = await evaluateQueries(prometheus, [d], values, window, sampled);
+        checked += result.checked;
+        problems.push(...result.problems);
+        empty.push(...result.empty);
       }
       for (const e of empty) console.log(`empty by design: ${e}`);
       console.log(`evaluated ${checked} dashboard queries in Prometheus`);

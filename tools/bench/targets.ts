@@ -37,28 +37,40 @@ export async function startBackend(dir: string, procs: ProcSet, bigBytes = BIG_B
   const big = `${dir}/big.bin`;
   await Deno.truncate(big, 0).catch(() => Deno.writeFile(big, new Uint8Array()));
   await Deno.truncate(big, bigBytes);
-  await nginx(
-    dir,
-    procs,
-    "backend",
+  await startNginx(dir, procs, {
+    name: "backend",
     port,
-    `
+    server: `
     location = /big { alias ${big}; default_type application/octet-stream; }
     location / { default_type text/plain; return 200 "hello\\n"; }`,
-    "",
-  );
+  });
   return port;
 }
 
-/** NGINX with one worker and no logging; `server` is the inside of the server block. */
-async function nginx(
-  dir: string,
-  procs: ProcSet,
-  name: string,
-  port: number,
-  server: string,
-  http: string,
-): Promise<Proc> {
+/** Options for {@linkcode startNginx}. */
+export interface NginxOptions {
+  /** Process and prefix directory name. */
+  readonly name: string;
+  readonly port: number;
+  /** The inside of the one `server` block, after its `listen`. */
+  readonly server: string;
+  /** Directives of the `http` block (upstreams, maps). @default "" */
+  readonly http?: string;
+  /** Parameters after the address in `listen` (`ssl http2`). @default "" */
+  readonly listen?: string;
+}
+
+/**
+ * NGINX with one worker and no logging, its config and temp paths under `DIR/NAME/`; waits until
+ * the port accepts.
+ *
+ * @param dir The run's temp dir.
+ * @param procs Where the process is registered (stopped when the run ends).
+ * @param options Name, port and server block; see {@linkcode NginxOptions}.
+ * @returns the master process
+ */
+export async function startNginx(dir: string, procs: ProcSet, options: NginxOptions): Promise<Proc> {
+  const { name, port, server, http = "", listen = "" } = options;
   const prefix = `${dir}/${name}`;
   await Deno.mkdir(prefix, { recursive: true });
   const conf = `${prefix}/nginx.conf`;
@@ -80,7 +92,7 @@ http {
   scgi_temp_path ${prefix}/scgi;
   ${http}
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port} ${listen};
     ${server}
   }
 }
@@ -101,22 +113,8 @@ export async function thisProxy(
   name = `lb_${strategy}`,
   variant: ProxyVariant = {},
 ): Promise<Target> {
-  const port = freePort();
-  const config = `${env.dir}/${name}.yml`;
-  await Deno.writeTextFile(
-    config,
-    `listen: "127.0.0.1:${port}"
-admin: {listen: "127.0.0.1:${freePort()}"}
-strategy: ${strategy}
-${variant.yaml ?? ""}
-backends:
-  - {name: b1, url: "http://127.0.0.1:${env.backendPort}"}
-`,
-  );
-  const args = startArgs(env.root);
-  // Permissions the variant needs go before the script name, which ends the task's words.
-  if (variant.allowWrite) args.splice(args.length - 1, 0, `--allow-write=${variant.allowWrite}`);
-  const proc = await env.procs.start(name, "deno", [...args, "--config", config], { port, cwd: env.root });
+  const yaml = `strategy: ${strategy}\n${variant.yaml ? `${variant.yaml}\n` : ""}`;
+  const { proc, port } = await startLb(env, { name, yaml, allowWrite: variant.allowWrite });
   return { name: variant.label ?? `lb ${strategy}`, url: `http://127.0.0.1:${port}/`, proc };
 }
 
@@ -138,6 +136,50 @@ export function withAccessLog(env: TargetEnv): Promise<Target> {
     allowWrite: env.dir,
     label: ACCESS_LOG_TARGET,
   });
+}
+
+/** Options for {@linkcode startLb}. */
+export interface LbOptions {
+  /** Process and config file name. */
+  readonly name: string;
+  /** More top-level config (YAML lines). @default "" */
+  readonly yaml?: string;
+  /** The one backend's port on 127.0.0.1. @default env.backendPort */
+  readonly backendPort?: number;
+  /** The port to wait for (the TLS listener's, say). @default the plain listener's */
+  readonly waitPort?: number;
+  /** A path the proxy may write (an access log). @default none */
+  readonly allowWrite?: string;
+}
+
+/**
+ * Start this project's proxy as `deno task start` does, in front of one backend, with a config
+ * written to `DIR/NAME.yml`; waits until it accepts.
+ *
+ * @param env The run's temp dir, processes and root.
+ * @param options Name, extra config and backend; see {@linkcode LbOptions}.
+ * @returns the process and its plain listener's port
+ */
+export async function startLb(env: TargetEnv, options: LbOptions): Promise<{ proc: Proc; port: number }> {
+  const { name, yaml = "", backendPort = env.backendPort } = options;
+  const port = freePort();
+  const config = `${env.dir}/${name}.yml`;
+  await Deno.writeTextFile(
+    config,
+    `listen: "127.0.0.1:${port}"
+admin: {listen: "127.0.0.1:${freePort()}"}
+${yaml}backends:
+  - {name: b1, url: "http://127.0.0.1:${backendPort}"}
+`,
+  );
+  const args = startArgs(env.root);
+  // Permissions go before the script name, which ends the task's words.
+  if (options.allowWrite) args.splice(args.length - 1, 0, `--allow-write=${options.allowWrite}`);
+  const proc = await env.procs.start(name, "deno", [...args, "--config", config], {
+    port: options.waitPort ?? port,
+    cwd: env.root,
+  });
+  return { proc, port };
 }
 
 /** `deno run ... main.ts` as the `start` task in deno.json spells it (permissions and flags). */
@@ -163,21 +205,27 @@ export async function strategyAvailable(env: TargetEnv, strategy: string): Promi
   }
 }
 
-/** NGINX as a reverse proxy: one worker, HTTP/1.1 upstream keep-alive. */
-export async function nginxProxy(env: TargetEnv): Promise<Target> {
-  const port = freePort();
-  const proc = await nginx(
-    env.dir,
-    env.procs,
-    "nginx_proxy",
-    port,
-    `location / {
+/** NGINX's upstream block `be` with keep-alive connections to the backend on `port`. */
+export function nginxUpstream(port: number): string {
+  return `upstream be { server 127.0.0.1:${port}; keepalive 256; }`;
+}
+
+/** NGINX's proxying location: HTTP/1.1 to the upstream `be`, keep-alive (no `Connection: close`). */
+export const NGINX_PROXY_LOCATION = `location / {
       proxy_pass http://be;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-    }`,
-    `upstream be { server 127.0.0.1:${env.backendPort}; keepalive 256; }`,
-  );
+    }`;
+
+/** NGINX as a reverse proxy: one worker, HTTP/1.1 upstream keep-alive. */
+export async function nginxProxy(env: TargetEnv): Promise<Target> {
+  const port = freePort();
+  const proc = await startNginx(env.dir, env.procs, {
+    name: "nginx_proxy",
+    port,
+    server: NGINX_PROXY_LOCATION,
+    http: nginxUpstream(env.backendPort),
+  });
   return { name: "nginx", url: `http://127.0.0.1:${port}/`, proc };
 }
 
