@@ -91,7 +91,10 @@ gatedTest(
       `[${bs.map((b, i) => `{name: ${prefix}${i}, url: "${b.url}"}`).join(", ")}]`;
     const lb = await startLbFrom(
       `
-health_check: {interval: 100ms, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 1}
+# A 5 s check timeout outlasts a busy machine's stalls, and no passive health: every backend takes
+# traffic under both strategies, so each backend's quantiles have samples in both.
+health_check: {interval: 100ms, timeout: 5s, healthy_threshold: 1, unhealthy_threshold: 1}
+passive: {consecutive_failures: 0}
 tls: {listen: "127.0.0.1:0", cert: "${cert.certFile}", key: "${cert.keyFile}"}
 services:
   web: {backends: ${list("w", web)}}
