@@ -137,6 +137,21 @@ export function healthRows(): RowSpec[] {
         ],
         { unit: "reqps", noValue: "none" },
       ),
+      timeseries(
+        "Hedges",
+        "Hedged requests per second per service (hedging is off unless configured): sent, won (the hedge's answer was relayed), lost, and hedges the budget refused.",
+        [
+          ...["hedges", "hedges_won", "hedges_lost"].map((m) => ({
+            expr: `sum by (service) (${rate(`lb_${m}_total`, SERVICE)})`,
+            legend: `{{service}} ${m === "hedges" ? "sent" : m.slice("hedges_".length)}`,
+          })),
+          {
+            expr: `sum(${rate("lb_hedge_budget_exhausted_total", SERVICE)}) or vector(0)`,
+            legend: "budget exhausted",
+          },
+        ],
+        { unit: "reqps" },
+      ),
     ],
   }, {
     title: "Health",

@@ -1,9 +1,10 @@
 /**
  * Every dashboard query (panel targets, annotations, variables) evaluated on a real Prometheus
  * scraping a real proxy with two services under load: HTTP/1.1 and h2 (curl) over the TLS
- * listener, a WebSocket tunnel open, plaintext sent to the TLS port, retried 503s, a failed reload
- * and the alert rules loaded. Each query must return finite series; an empty one is accepted only
- * when its panel says what it shows instead ("none") and a metric it reads has no sample.
+ * listener, a WebSocket tunnel open, plaintext sent to the TLS port, retried 503s, hedged
+ * requests, a failed reload and the alert rules loaded. Each query must return finite series; an
+ * empty one is accepted only when its panel says what it shows instead ("none") and a metric it
+ * reads has no sample.
  */
 import assert from "node:assert/strict";
 import { STRATEGY_SWITCHES } from "../../grafana/build/queries.ts";
@@ -97,7 +98,7 @@ health_check: {interval: 100ms, timeout: 5s, healthy_threshold: 1, unhealthy_thr
 passive: {consecutive_failures: 0}
 tls: {listen: "127.0.0.1:0", cert: "${cert.certFile}", key: "${cert.keyFile}"}
 services:
-  web: {backends: ${list("w", web)}}
+  web: {backends: ${list("w", web)}, hedging: {delay: p50, max_ratio: 0.2}}
   api: {backends: ${list("a", api)}}
 routes:
   - {match: {path_prefix: /api}, service: api}
@@ -186,6 +187,9 @@ routes:
         retries.some((s) => s.metric.service === "web" && Number(s.values[0][1]) > 0),
         "503s retried",
       );
+
+      const hedges = await at("sum by (service) (lb_hedges_total)");
+      assert.ok(hedges.some((s) => s.metric.service === "web" && Number(s.values[0][1]) > 0), "web hedges");
 
       // The strategy annotation marks the switch (and the start), in both services.
       const marks = await prometheus.queryRange(STRATEGY_SWITCHES, loadStart - 10, loadEnd, 1);
