@@ -58,13 +58,15 @@ Deno.test("grafana dashboards are fresh from grafana/build and lint clean", asyn
     assert.equal(text, rendered.get(d.file), `${d.file} is stale: run deno task dashboards`);
   }
 
-  // The SDK build is the one for the Grafana that compose provisions: its schema is what that
-  // Grafana reads without migrating.
-  const compose = await Deno.readTextFile(new URL("../../compose.yml", import.meta.url));
-  const grafana = /image: grafana\/grafana:(\S+)/.exec(compose)![1];
+  // The SDK build is the one for the Grafana that compose and the Swarm stack provision: its
+  // schema is what that Grafana reads without migrating.
   const denoJson = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
   const sdk = denoJson.imports["@grafana/grafana-foundation-sdk"] as string;
-  assert.ok(sdk.includes(`@${grafana}-`), `${sdk} is built for grafana ${grafana}`);
+  for (const file of ["compose.yml", "docker/stack.yml"]) {
+    const text = await Deno.readTextFile(new URL(`../../${file}`, import.meta.url));
+    const grafana = /image: grafana\/grafana:(\S+)/.exec(text)?.[1];
+    assert.ok(grafana && sdk.includes(`@${grafana}-`), `${file}: grafana ${grafana}, SDK ${sdk}`);
+  }
 
   const uid = await provisionedDatasourceUid();
   const name = await provisionedDatasourceName();
