@@ -28,6 +28,7 @@ import { catchAll, readRoutes } from "./routes.ts";
 import { DEFAULT_SERVICE, readServices, readSettings, SETTINGS_DEFAULTS, SETTINGS_KEYS } from "./services.ts";
 import { readTrustedProxies } from "./strategy.ts";
 import { readTls } from "./tls.ts";
+import { readWorkers } from "./workers.ts";
 import type {
   Config,
   ConfigResult,
@@ -62,6 +63,7 @@ const TOP_KEYS = [
   "routes",
   "timeouts",
   "shutdown_timeout",
+  "workers",
   "trusted_proxies",
   "discovery",
   "tls",
@@ -130,6 +132,7 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
   const shutdownTimeoutMs = top.has("shutdown_timeout")
     ? readDuration(r, top.get("shutdown_timeout"), "shutdown_timeout", 0)
     : 10_000;
+  const workers = readWorkers(r, top.get("workers"));
   const trustedProxies = readTrustedProxies(r, top.get("trusted_proxies"));
   const tls = readTls(r, top.get("tls"));
   // Discovery first: with it on, backend lists may be empty or absent.
@@ -142,7 +145,7 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
   if (
     !listen || !adminListen || token === undefined || expose === undefined || !timeouts ||
     shutdownTimeoutMs === undefined || !trustedProxies || !discovery || !defaults || !services || !routes ||
-    tls === undefined
+    tls === undefined || workers === undefined
   ) return undefined;
   const taken = [["listen", listen], ["admin.listen", adminListen]] as const;
   for (const [key, addr] of tls ? taken : []) {
@@ -169,6 +172,7 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
     exposeBackendHeader: expose,
     timeouts,
     shutdownTimeoutMs,
+    workers,
     trustedProxies,
     tls,
     discovery: { docker: discovery },

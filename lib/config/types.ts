@@ -9,6 +9,7 @@
 
 import type { StrategyTuning } from "../../algorithms/mod.ts";
 import type { HostPattern } from "../net/mod.ts";
+import type { WorkersSetting } from "./workers.ts";
 
 /** A `host:port` listener address. */
 export interface ListenAddress {
@@ -146,6 +147,8 @@ export interface Config {
   /** The TLS listener, or null without one. */
   readonly tls: TlsConfig | null;
   readonly shutdownTimeoutMs: number;
+  /** Isolates accepting on the public listeners (`workers`): a count or `auto`; see lib/config/workers.ts. */
+  readonly workers: WorkersSetting;
   /** CIDRs whose `X-Forwarded-*` headers are believed. */
   readonly trustedProxies: readonly string[];
   /** Backend discovery (`discovery.docker`); off by default. */
