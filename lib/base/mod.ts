@@ -9,5 +9,5 @@ export { backoffDelay, sleep } from "./backoff.ts";
 export type { BackoffOptions } from "./backoff.ts";
 export { Deadlines } from "./deadlines.ts";
 export { consoleLogger, memoryLogger } from "./log.ts";
-export type { Logger } from "./log.ts";
+export type { Level, Logger } from "./log.ts";
 export { VERSION } from "./version.ts";
