@@ -5,6 +5,7 @@
  * @module
  */
 
+import { median } from "./median.ts";
 import type { PickCost } from "./pick_cost.ts";
 
 /** Throughput of one target over every round. */
@@ -54,12 +55,7 @@ export interface BenchResults {
   readonly notes: readonly string[];
 }
 
-/** Median of a non-empty list. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
+export { median };
 
 const f = (x: number, digits = 2) => Number.isFinite(x) ? x.toFixed(digits) : "n/a";
 const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
