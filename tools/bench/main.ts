@@ -8,6 +8,9 @@
  * deno task bench:proxy [--quick] [--rounds N] [--seconds N] [--out PATH] [--only a,b] [--baseline DIR]
  * ```
  *
+ * `--only` names targets of the throughput table, and `workers` for the workers section (this
+ * proxy and NGINX with 1 and 2 workers, tools/bench/scaling.ts); without it everything runs.
+ *
  * `--quick` runs every section in well under a minute, to keep the harness working in CI; its
  * numbers are not measurements.
  *
@@ -19,6 +22,7 @@ import { connectionsRss, openConnectionsRss, streamingRss } from "./memory.ts";
 import { openLoop } from "./open_loop.ts";
 import { pickCosts } from "./pick_cost.ts";
 import { ProcSet, run } from "./procs.ts";
+import { measureScaling } from "./scaling.ts";
 import { type BenchResults, type LatencyRow, median, renderReport, type ThroughputRow } from "./report.ts";
 import {
   caddy,
@@ -190,6 +194,18 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
       return { target: t.name, p50Ms: median(e.p50), p99Ms: median(e.p99), errors: e.errors };
     });
 
+    const scaling = s.only.length === 0 || s.only.includes("workers")
+      ? await measureScaling({
+        rounds: s.rounds,
+        seconds: s.seconds,
+        warmup: !s.quick,
+        dir,
+        procs,
+        root,
+        progress,
+      })
+      : undefined;
+
     // Memory on fresh processes, so earlier runs do not inflate the numbers.
     const forOpen = await thisProxy(env, "round_robin", "mem_open");
     const open = await openConnectionsRss(
@@ -247,6 +263,7 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
         mibPerSecond: stream.mibPerSecond,
       },
       picks,
+      scaling,
       notes,
     };
     await Deno.mkdir(s.out.replace(/\/[^/]*$/, ""), { recursive: true });

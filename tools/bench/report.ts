@@ -7,6 +7,7 @@
 
 import { median } from "./median.ts";
 import type { PickCost } from "./pick_cost.ts";
+import { renderScaling, scalingGoal, type ScalingResults } from "./scaling.ts";
 
 /** Throughput of one target over every round. */
 export interface ThroughputRow {
@@ -52,6 +53,8 @@ export interface BenchResults {
     readonly mibPerSecond: number;
   };
   readonly picks: readonly PickCost[] | undefined;
+  /** The workers section (1 and 2 workers of this proxy and NGINX), when it ran. */
+  readonly scaling?: ScalingResults;
   readonly notes: readonly string[];
 }
 
@@ -99,6 +102,7 @@ export function goals(r: BenchResults): { goal: string; measured: number; limit:
       limit: "<= 64",
       met: r.memory.growthMiB <= 64,
     },
+    ...(r.scaling ? [scalingGoal(r.scaling)] : []),
   ];
 }
 
@@ -152,6 +156,7 @@ export function renderReport(r: BenchResults): string {
       ])
     ),
     "",
+    ...(r.scaling ? renderScaling(r.scaling) : []),
     "## Memory",
     "",
     `${r.reference}, a fresh process per measure; RSS from /proc/PID/status (VmHWM and VmRSS sampled every ` +

@@ -16,6 +16,8 @@ export interface Target {
   readonly name: string;
   readonly url: string;
   readonly proc?: Proc;
+  /** This proxy's admin listener (`http://127.0.0.1:PORT`). */
+  readonly admin?: string;
 }
 
 /** What every target needs: where the temp files go, the processes, the backend's port. */
@@ -32,25 +34,32 @@ export interface TargetEnv {
  * a sparse file of `bigBytes` at `/big`. NGINX is far faster than any proxy in front of it, so it
  * is never what limits a measurement.
  */
-export async function startBackend(dir: string, procs: ProcSet, bigBytes = BIG_BYTES): Promise<number> {
+export async function startBackend(
+  dir: string,
+  procs: ProcSet,
+  bigBytes = BIG_BYTES,
+  workers = 1,
+  name = "backend",
+): Promise<number> {
   const port = freePort();
-  const big = `${dir}/big.bin`;
+  const big = `${dir}/${name}_big.bin`;
   await Deno.truncate(big, 0).catch(() => Deno.writeFile(big, new Uint8Array()));
   await Deno.truncate(big, bigBytes);
   await nginx(
     dir,
     procs,
-    "backend",
+    name,
     port,
     `
     location = /big { alias ${big}; default_type application/octet-stream; }
     location / { default_type text/plain; return 200 "hello\\n"; }`,
     "",
+    workers,
   );
   return port;
 }
 
-/** NGINX with one worker and no logging; `server` is the inside of the server block. */
+/** NGINX with `workers` worker processes and no logging; `server` is the inside of the server block. */
 async function nginx(
   dir: string,
   procs: ProcSet,
@@ -58,13 +67,14 @@ async function nginx(
   port: number,
   server: string,
   http: string,
+  workers = 1,
 ): Promise<Proc> {
   const prefix = `${dir}/${name}`;
   await Deno.mkdir(prefix, { recursive: true });
   const conf = `${prefix}/nginx.conf`;
   await Deno.writeTextFile(
     conf,
-    `worker_processes 1;
+    `worker_processes ${workers};
 daemon off;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/error.log warn;
@@ -94,15 +104,25 @@ export function direct(env: TargetEnv): Target {
   return { name: "direct", url: `http://127.0.0.1:${env.backendPort}/` };
 }
 
-/** This project's proxy, started exactly as `deno task start` does, with `strategy`. */
-export async function thisProxy(env: TargetEnv, strategy: string, name = `lb_${strategy}`): Promise<Target> {
+/**
+ * This project's proxy, started exactly as `deno task start` does, with `strategy`; `extra` is
+ * more top-level YAML (`workers: 2`).
+ */
+export async function thisProxy(
+  env: TargetEnv,
+  strategy: string,
+  name = `lb_${strategy}`,
+  extra = "",
+): Promise<Target> {
   const port = freePort();
+  const adminPort = freePort();
   const config = `${env.dir}/${name}.yml`;
   await Deno.writeTextFile(
     config,
     `listen: "127.0.0.1:${port}"
-admin: {listen: "127.0.0.1:${freePort()}"}
+admin: {listen: "127.0.0.1:${adminPort}"}
 strategy: ${strategy}
+${extra}
 backends:
   - {name: b1, url: "http://127.0.0.1:${env.backendPort}"}
 `,
@@ -111,7 +131,12 @@ backends:
     port,
     cwd: env.root,
   });
-  return { name: `lb ${strategy}`, url: `http://127.0.0.1:${port}/`, proc };
+  return {
+    name: `lb ${strategy}`,
+    url: `http://127.0.0.1:${port}/`,
+    proc,
+    admin: `http://127.0.0.1:${adminPort}`,
+  };
 }
 
 /** `deno run ... main.ts` as the `start` task in deno.json spells it (permissions and flags). */
@@ -138,12 +163,12 @@ export async function strategyAvailable(env: TargetEnv, strategy: string): Promi
 }
 
 /** NGINX as a reverse proxy: one worker, HTTP/1.1 upstream keep-alive. */
-export async function nginxProxy(env: TargetEnv): Promise<Target> {
+export async function nginxProxy(env: TargetEnv, workers = 1, name = "nginx"): Promise<Target> {
   const port = freePort();
   const proc = await nginx(
     env.dir,
     env.procs,
-    "nginx_proxy",
+    name === "nginx" ? "nginx_proxy" : name.replaceAll(" ", "_"),
     port,
     `location / {
       proxy_pass http://be;
@@ -151,8 +176,9 @@ export async function nginxProxy(env: TargetEnv): Promise<Target> {
       proxy_set_header Connection "";
     }`,
     `upstream be { server 127.0.0.1:${env.backendPort}; keepalive 256; }`,
+    workers,
   );
-  return { name: "nginx", url: `http://127.0.0.1:${port}/`, proc };
+  return { name, url: `http://127.0.0.1:${port}/`, proc };
 }
 
 /** HAProxy in HTTP mode with one thread; it reuses idle server connections by default. */
