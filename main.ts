@@ -179,6 +179,9 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     else running.reloadPending = true;
   };
   Deno.addSignalListener("SIGHUP", reload);
+  // logrotate's convention (as NGINX): SIGUSR1 reopens the access log file.
+  const reopen = () => void running.lb?.reopenLogs();
+  Deno.addSignalListener("SIGUSR1", reopen);
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => stop = resolve);
   Deno.addSignalListener("SIGINT", stop);
@@ -196,6 +199,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
     if (!(e instanceof ListenError)) throw e;
     console.error(`${path}: ${e.message}`);
     Deno.removeSignalListener("SIGHUP", reload);
+    Deno.removeSignalListener("SIGUSR1", reopen);
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
     return 1;
@@ -203,6 +207,7 @@ export async function main(args: string[] = Deno.args): Promise<number> {
   if (running.reloadPending) void lb.reload();
   await stopped;
   Deno.removeSignalListener("SIGHUP", reload);
+  Deno.removeSignalListener("SIGUSR1", reopen);
   await lb.shutdown();
   return 0;
 }

@@ -1,11 +1,13 @@
 /**
  * `deno task demo`: the whole thing in one command, without Docker. Two services of demo backends
  * with different profiles on loopback (`web` with four, `api` with two), the proxy in front of
- * them routing by host and path, its status page, and optionally steady background load to both
- * services so the numbers move.
+ * them routing by host and path, HTTPS (HTTP/2 and HTTP/1.1) with a certificate made at start
+ * for localhost, a WebSocket echo at `/ws` over `ws://` and `wss://`, its status page, and
+ * optionally steady background load to both services so the numbers move.
  *
  * ```
- * deno task demo [--port 8080] [--admin-port 8081] [--strategy NAME] [--load] [--rate 100]
+ * deno task demo [--port 8080] [--admin-port 8081] [--tls-port 8443 | --no-tls] [--strategy NAME]
+ *                [--load] [--rate 100] [--access-log]
  * ```
  *
  * The proxy opens its public port only after the first health round, so the first `curl` is
@@ -18,11 +20,14 @@
 import { consoleLogger } from "../lib/base/mod.ts";
 import { type LoadBalancer, startLoadBalancer } from "../lib/server/mod.ts";
 import { buildProxyConfig, runCli, stopSignal } from "./shared/mod.ts";
+import { DEMO_CERT_NAMES, type DemoCert, DemoCertError, writeDemoCert } from "./demo_cert.ts";
 import { type BackendSpec, type RunningBackend, startSpecBackend } from "./backend/mod.ts";
 import {
   DEMO_ROUTES,
   DEMO_SERVICES,
   DEMO_USAGE,
+  DEMO_WS_PATH,
+  DEMO_WS_ROUTE,
   type DemoOptions,
   parseDemoArgs,
   routeRequest,
@@ -46,6 +51,10 @@ export interface DemoServiceRun {
 export interface Demo {
   readonly proxyUrl: string;
   readonly adminUrl: string;
+  /** `https://localhost:PORT/`, the TLS listener; absent with `--no-tls`. */
+  readonly httpsUrl?: string;
+  /** The certificate HTTPS serves, written for this run; absent with `--no-tls`. */
+  readonly cert?: DemoCert;
   /** The services in the order of {@linkcode DEMO_SERVICES}. */
   readonly services: readonly DemoServiceRun[];
   readonly lb: LoadBalancer;
@@ -54,20 +63,26 @@ export interface Demo {
 }
 
 /**
- * Start the backends, the proxy and, with `options.load`, the background load (to every service).
+ * Write the certificate (unless `--no-tls`), start the backends, the proxy and, with
+ * `options.load`, the background load (to every service).
  *
  * @param options Ports, starting strategy and load.
  * @param onLoadLine Receives the load's progress lines (every 10 s per service).
  * @returns The running demo.
- * @throws When a listener cannot bind (port taken); the backends started so far are closed.
+ * @throws {DemoCertError} When the certificate cannot be written.
+ * @throws When a listener cannot bind (port taken); what was started is closed, the certificate removed.
  */
 export async function startDemo(options: DemoOptions, onLoadLine: (line: string) => void): Promise<Demo> {
+  const cert = options.tlsPort === null ? undefined : await writeDemoCert();
   let seed = 0;
   const started = DEMO_SERVICES.map((service) => ({
     name: service.name,
     backends: service.backends.map((spec) => ({ spec, running: startSpecBackend(spec, ++seed) })),
   }));
-  const closeBackends = () => Promise.all(started.flatMap((s) => s.backends.map((b) => b.running.close())));
+  const closeBackends = async () => {
+    await Promise.all(started.flatMap((s) => s.backends.map((b) => b.running.close())));
+    await cert?.remove();
+  };
   const built = buildProxyConfig({
     listen: `127.0.0.1:${options.port}`,
     adminListen: `127.0.0.1:${options.adminPort}`,
@@ -80,9 +95,15 @@ export async function startDemo(options: DemoOptions, onLoadLine: (line: string)
         weight: spec.weight,
       })),
     })),
-    routes: DEMO_ROUTES,
+    routes: [DEMO_WS_ROUTE, ...DEMO_ROUTES],
     healthInterval: "2s",
     shutdownTimeout: "5s",
+    accessLog: options.accessLog ? "common" : undefined,
+    tls: cert && {
+      listen: `127.0.0.1:${options.tlsPort}`,
+      certFile: cert.certFile,
+      keyFile: cert.keyFile,
+    },
   });
   if (!built.ok) {
     await closeBackends();
@@ -116,6 +137,9 @@ export async function startDemo(options: DemoOptions, onLoadLine: (line: string)
   return {
     proxyUrl,
     adminUrl: `http://127.0.0.1:${lb.adminAddr.port}`,
+    // localhost, not 127.0.0.1: the certificate's DNS name, which a browser shows.
+    httpsUrl: lb.tlsAddr && `https://localhost:${lb.tlsAddr.port}/`,
+    cert,
     services,
     lb,
     async stop() {
@@ -134,6 +158,21 @@ function loadUrl(service: string, proxyUrl: string): string {
   return routeRequest(route, proxyUrl).url;
 }
 
+/** `text` as one shell word: as it is when it is plain, else in single quotes. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * A `deno eval` line that opens a WebSocket to `url`, sends `hello`, prints the echo and closes;
+ * `--cert` makes Deno trust the demo's certificate for `wss://`.
+ */
+function wsTryLine(url: string, certFile?: string): string {
+  const code = `const w = new WebSocket('${url}'); w.onopen = () => w.send('hello'); ` +
+    `w.onmessage = (e) => (console.log(e.data), w.close())`;
+  return `deno eval ${certFile === undefined ? "" : `--cert ${shellWord(certFile)} `}"${code}"`;
+}
+
 /** `curl` for a request a route matches. */
 function curlLine(request: { url: string; host?: string }): string {
   return `curl -i ${request.host === undefined ? "" : `-H 'Host: ${request.host}' `}${request.url}`;
@@ -145,8 +184,9 @@ function column(label: string, first: boolean): string {
 }
 
 /**
- * What the demo prints once it is up: where everything is, then per service its strategy, its
- * backends, the `curl` lines its routes answer and how to switch its strategy.
+ * What the demo prints once it is up: where everything is (HTTPS, its certificate and the
+ * WebSocket echo with a line to try each), then per service its strategy, its backends, the
+ * `curl` lines its routes answer and how to switch its strategy.
  *
  * @param demo The running demo.
  * @param options The options it was started with (for the load).
@@ -155,12 +195,35 @@ function column(label: string, first: boolean): string {
 export function banner(demo: Demo, options: DemoOptions): string {
   const load = options.load ? `, background load ${options.rate} req/s per service` : "";
   const count = demo.services.reduce((n, s) => n + s.backends.length, 0);
+  const ws = new URL(DEMO_WS_PATH, demo.proxyUrl).href.replace(/^http:/, "ws:");
+  const wss = demo.httpsUrl && new URL(DEMO_WS_PATH, demo.httpsUrl).href.replace(/^https:/, "wss:");
+  const https = demo.httpsUrl && demo.cert
+    ? {
+      url: demo.httpsUrl,
+      cert: demo.cert,
+      names: [...DEMO_CERT_NAMES.dnsNames, ...DEMO_CERT_NAMES.ipAddresses].join(", "),
+      expires: `${demo.cert.notAfter.toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    }
+    : undefined;
   const lines = [
     `lb demo: ${demo.services.length} services, ${count} backends on loopback${load}`,
     `  proxy        ${demo.proxyUrl}`,
+    ...(https
+      ? [
+        `  https        ${https.url} (HTTP/2 and HTTP/1.1, the same routes)`,
+        `  certificate  ${https.cert.certFile} (self-signed for ${https.names}; ` +
+        `expires ${https.expires}; removed at exit)`,
+      ]
+      : []),
+    `  websocket    ${
+      [ws, wss].filter(Boolean).join(" ")
+    } (echo, answered by ${DEMO_WS_ROUTE.service}'s backends)`,
     `  status page  ${demo.adminUrl}/`,
     `  metrics      ${demo.adminUrl}/metrics`,
     `  stats        ${demo.adminUrl}/api/stats`,
+    ...(https ? [`  try https    curl -i --cacert ${shellWord(https.cert.certFile)} ${https.url}`] : []),
+    `  try ws       ${wsTryLine(ws)}`,
+    ...(https && wss ? [`               ${wsTryLine(wss, https.cert.certFile)}`] : []),
   ];
   for (const service of demo.services) {
     const strategy = demo.lb.service(service.name).balancer.strategy;
@@ -198,10 +261,18 @@ async function runDemo(options: DemoOptions): Promise<number> {
   try {
     demo = await startDemo(options, (line) => console.error(line));
   } catch (error) {
+    if (error instanceof DemoCertError) {
+      console.error(error.message);
+      return 1;
+    }
     const reason = error instanceof Error ? error.message : String(error);
+    const https = options.tlsPort === null ? "" : `, https ${options.tlsPort}`;
     console.error(
-      `Cannot start the demo on 127.0.0.1:${options.port} (admin ${options.adminPort}): ${reason}\n` +
-        "Pick other ports with --port and --admin-port (or LB_DEMO_PORT, LB_DEMO_ADMIN_PORT).",
+      `Cannot start the demo on 127.0.0.1:${options.port} (admin ${options.adminPort}${https}): ${reason}\n` +
+        (options.tlsPort === null
+          ? "Pick other ports with --port and --admin-port (or LB_DEMO_PORT, LB_DEMO_ADMIN_PORT)."
+          : "Pick other ports with --port, --admin-port and --tls-port (or LB_DEMO_PORT, " +
+            "LB_DEMO_ADMIN_PORT, LB_DEMO_TLS_PORT), or serve no HTTPS with --no-tls."),
     );
     return 1;
   }

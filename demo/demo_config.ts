@@ -14,21 +14,30 @@ export interface DemoOptions {
   readonly port: number;
   /** Admin port on 127.0.0.1 (status page, metrics, API); 0 picks a free one. */
   readonly adminPort: number;
+  /** HTTPS port on 127.0.0.1 (HTTP/2 and HTTP/1.1, `wss://`); 0 picks a free one; null serves no HTTPS. */
+  readonly tlsPort: number | null;
   /** Canonical strategy name every service starts with. */
   readonly strategy: string;
   /** Drive steady background load through the proxy, to every service, until stopped. */
   readonly load: boolean;
   /** Background load in requests per second to each service. */
   readonly rate: number;
+  /** Write the proxy's access log (common format) to standard output. */
+  readonly accessLog: boolean;
 }
 
-/** Defaults: the proxy on 8080, admin on 8081, round robin, no load, 100 req/s per service when `--load`. */
-export const DEMO_DEFAULTS: DemoOptions = {
+/**
+ * Defaults: the proxy on 8080, admin on 8081, HTTPS on 8443, round robin, no load, 100 req/s per
+ * service when `--load`.
+ */
+export const DEMO_DEFAULTS: DemoOptions & { readonly tlsPort: number } = {
   port: 8080,
   adminPort: 8081,
+  tlsPort: 8443,
   strategy: "round_robin",
   load: false,
   rate: 100,
+  accessLog: false,
 };
 
 /**
@@ -127,6 +136,17 @@ export const DEMO_ROUTES: readonly ProxyRouteInput[] = [
   { service: "web" },
 ];
 
+/** The path of the demo backends' WebSocket echo. */
+export const DEMO_WS_PATH = "/ws";
+
+/**
+ * The WebSocket echo: {@linkcode DEMO_WS_PATH} (and below) goes to `web`, whose backends answer
+ * it with `Deno.upgradeWebSocket` and echo every message. It comes before
+ * {@linkcode DEMO_ROUTES}, which are the routes for plain requests (the banner's `curl` lines
+ * and the background load).
+ */
+export const DEMO_WS_ROUTE: ProxyRouteInput = { pathPrefix: DEMO_WS_PATH, service: "web" };
+
 /** A request that a route sends to its service: the URL, and the `Host` header when the route needs one. */
 export interface RouteRequest {
   readonly url: string;
@@ -157,9 +177,12 @@ export function routeRequest(route: ProxyRouteInput, proxyUrl: string): RouteReq
 export const DEMO_FLAGS: FlagSpec = {
   port: { type: "string" },
   "admin-port": { type: "string" },
+  "tls-port": { type: "string" },
+  "no-tls": { type: "boolean" },
   strategy: { type: "string" },
   load: { type: "boolean" },
   rate: { type: "string" },
+  "access-log": { type: "boolean" },
   help: { type: "boolean" },
 };
 
@@ -171,14 +194,20 @@ everything.
   web   four backends: two fast, one slow with low capacity, one failing 5% of requests
   api   two backends: one steady, one with a long latency tail
 Requests under /api/ (the prefix stripped) or with Host: api.localhost go to api; the rest to web.
+/ws is a WebSocket echo (web's backends answer it), over ws:// and wss://.
 
   --port N            proxy port on 127.0.0.1 (LB_DEMO_PORT, default 8080; 0 = any free port)
   --admin-port N      status page, metrics and API port (LB_DEMO_ADMIN_PORT, default 8081)
+  --tls-port N        HTTPS port (HTTP/2 and HTTP/1.1) with a self-signed certificate for
+                      localhost made at start (LB_DEMO_TLS_PORT, default 8443)
+  --no-tls            serve no HTTPS, write no certificate (LB_DEMO_NO_TLS=1)
   --strategy NAME     the strategy both services start with; switch each one live with
                       PUT /api/services/{service}/strategy (LB_DEMO_STRATEGY, default round_robin):
                       ${STRATEGY_NAMES.join(", ")}
   --load              also send steady open-loop load to both services (LB_DEMO_LOAD=1)
   --rate R            that load in requests per second to each service (LB_DEMO_RATE, default 100)
+  --access-log        print the proxy's access log (one line per request, common format) to
+                      standard output (LB_DEMO_ACCESS_LOG=1)
 `;
 
 /**
@@ -209,15 +238,27 @@ export function parseDemoArgs(
   const name = typeof raw.strategy === "string" ? raw.strategy : d.strategy;
   const strategy = resolveStrategyName(name);
   if (!strategy) errors.push(`Cannot use --strategy: unknown "${name}"; known: ${STRATEGY_NAMES.join(", ")}`);
+  const noTls = raw["no-tls"] === true;
+  // --no-tls wins over LB_DEMO_TLS_PORT from the environment, but not over --tls-port beside it.
+  if (noTls && args.some((a) => a === "--tls-port" || a.startsWith("--tls-port="))) {
+    errors.push(`Cannot use --tls-port with --no-tls: one serves HTTPS, the other none`);
+  }
   const options: DemoOptions = {
     port: numberFlag("port", raw.port, d.port, errors, port),
     adminPort: numberFlag("admin-port", raw["admin-port"], d.adminPort, errors, port),
+    tlsPort: noTls ? null : numberFlag("tls-port", raw["tls-port"], d.tlsPort, errors, port),
     strategy: strategy ?? d.strategy,
     load: raw.load === true,
     rate: numberFlag("rate", raw.rate, d.rate, errors, { min: 1, max: 2_000 }),
+    accessLog: raw["access-log"] === true,
   };
   if (options.port !== 0 && options.port === options.adminPort) {
     errors.push(`Cannot use --admin-port: it must differ from --port, both are ${options.port}`);
+  }
+  const tls = options.tlsPort;
+  if (tls !== null && tls !== 0 && (tls === options.port || tls === options.adminPort)) {
+    const other = tls === options.port ? "--port" : "--admin-port";
+    errors.push(`Cannot use --tls-port: it must differ from ${other}, both are ${tls}`);
   }
   return errors.length ? { ok: false, errors } : { ok: true, value: options };
 }

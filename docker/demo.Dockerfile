@@ -14,6 +14,8 @@ COPY deno.json deno.lock ./
 RUN deno install --frozen \
  && rm -rf node_modules/@tktco node_modules/.deno/@tktco+node-actionlint@*
 
+# lib/ imports algorithms/ (strategy names and types, for config validation and the demo's routes).
+COPY algorithms/ algorithms/
 COPY lib/ lib/
 COPY demo/ demo/
 COPY docker/healthcheck.ts docker/

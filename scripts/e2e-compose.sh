@@ -7,8 +7,10 @@
 #      LB_STANDIN_IMAGES=0 (default): the real images are pulled and Grafana runs too.
 #   2. `up -d --build`, then wait for every container's health check and every backend eligible.
 #   3. 127.0.0.1:8080 reaches every backend (three from config.yml, one found by discovery).
-#   4. Prometheus has the `lb` target up and answers a query on lb_requests_total.
-#   5. A backend container stopped under load costs no client request.
+#   4. Prometheus has the `lb` target up, answers a query on lb_requests_total, and has loaded every
+#      rule of docker/prometheus/alert_rules.yml, each evaluated without error.
+#   5. A backend container stopped under load costs no client request, and Prometheus puts
+#      LbBackendDown for it in pending (or firing).
 #   6. Logs of every container go to $LB_E2E_LOG_DIR (when set), then `down -v` removes it all.
 #
 # The stack gets its own project name and container prefix (LB_STACK, default lbe2e<pid>), so it
@@ -112,8 +114,8 @@ wait_until 60 eligible "backends eligible: $expected"
 # The proxy reaches the Docker API as its non-root user: stats for a static and a discovered backend.
 stats_flow() {
   curl -fsS "$ADMIN/metrics" | grep -q '^lb_docker_up 1' &&
-    curl -fsS "$ADMIN/metrics" | grep -q "^lb_backend_cpu_ratio{backend=\"b1\"}" &&
-    curl -fsS "$ADMIN/metrics" | grep -q "^lb_backend_cpu_ratio{backend=\"$discovered\"}"
+    curl -fsS "$ADMIN/metrics" | grep -q "^lb_backend_cpu_ratio{service=\"default\",backend=\"b1\"}" &&
+    curl -fsS "$ADMIN/metrics" | grep -q "^lb_backend_cpu_ratio{service=\"default\",backend=\"$discovered\"}"
 }
 wait_until 30 stats_flow "lb_docker_up 1, container stats for b1 and $discovered"
 
@@ -123,6 +125,15 @@ seen=$(for _ in $(seq 40); do
 done | sort | uniq -c)
 log "responses per backend: $(echo $seen)"
 [[ "$(awk '{print $2}' <<<"$seen" | sort | tr '\n' ' ')" == "$expected" ]] || fail "not every backend answered"
+
+# 3b. The access log: one JSON line per request on the proxy's stdout, with its backend and trace id.
+curl -fsS -o /dev/null -H 'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' "$HTTP/traced?x=1"
+access_line() {
+  docker logs "$(container lb)" 2>/dev/null | grep '"path":"/traced?x=1"' | tail -1 |
+    jq -e '.trace_id == "0af7651916cd43dd8448eb211c80319c" and .status == 200 and .backend != "-"
+      and .service == "default" and .attempts >= 1'
+}
+wait_until 10 access_line "access log line for /traced with the client's trace id"
 
 # 4. Prometheus scrapes the proxy and can query its request counter.
 lb_target_up() {
@@ -135,6 +146,19 @@ query_has_requests() {
     jq -e '.status == "success" and (.data.result[0].value[1] | tonumber) > 0'
 }
 wait_until 30 query_has_requests "Prometheus answers sum(lb_requests_total) > 0"
+# The rules file the compose Prometheus loads (prometheus.yml rule_files, mounted by compose.yml):
+# as many alerting rules as the file has, every rule evaluated at least once and healthy.
+readonly RULES=docker/prometheus/alert_rules.yml
+alerts_in_file=$(grep -cE '^ *- alert: ' "$RULES")
+rules_in_file=$(grep -cE '^ *- (alert|record): ' "$RULES")
+rules_loaded() {
+  curl -fsS "$PROMETHEUS/api/v1/rules" | jq -e --argjson alerts "$alerts_in_file" --argjson rules "$rules_in_file" '
+    [.data.groups[].rules[]] as $r
+    | ($r | length) == $rules
+    and ([$r[] | select(.type == "alerting")] | length) == $alerts
+    and all($r[]; .health == "ok" and .lastEvaluation != "0001-01-01T00:00:00Z")'
+}
+wait_until 30 rules_loaded "Prometheus loaded and evaluated $rules_in_file rules ($alerts_in_file alerts) from $RULES"
 
 # 5. Stop a backend under load: retries and passive health must hide it from every client.
 summary=$(mktemp)
@@ -152,3 +176,10 @@ log "load: sent $sent, completed $completed, failed $failed, 5xx $server_errors,
   "per backend $(jq -c .backends "$summary")"
 rm -f "$summary"
 ((sent > 0 && completed == sent && failed == 0 && non2xx == 0)) || fail "client requests lost while a backend stopped"
+# The stopped backend fails its health checks (unhealthy_threshold x interval, 15 s), then the next
+# scrape and evaluation see it: the alert exists and waits out its `for` as pending.
+backend_down_alert() {
+  curl -fsS "$PROMETHEUS/api/v1/alerts" | jq -e '.data.alerts[] |
+    select(.labels.alertname == "LbBackendDown" and .labels.backend == "b2" and .labels.service == "default")'
+}
+wait_until 60 backend_down_alert "Prometheus has LbBackendDown pending for b2"

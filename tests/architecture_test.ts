@@ -24,6 +24,7 @@ const LIB_LAYERS: Record<string, number> = {
   upstream: 3, // the pooled client to backends
   resilience: 3, // retry budget, outlier detection, slow start, wait queue
   routing: 3, // the route table: host, path, methods, headers; splits
+  access_log: 3, // one line per finished exchange, batched writes off the request path
   pool: 4, // backends, eligibility, balancer, health checks, membership, one pool's reload
   docker: 5, // discovery and container stats
   service: 6, // services: a pool and its resilience each, the set a reload changes

@@ -316,3 +316,58 @@ gatedTest(
     }
   },
 );
+
+Deno.test("main reopens the access log on SIGUSR1 after logrotate moved it", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/access.log`;
+  const be = startBackend();
+  const lb = await spawnLb(
+    configFor([be.url], `access_log: {enabled: true, path: "${path}"}`),
+    [...PERMS, `--allow-write=${dir}`],
+  );
+  const paths = async (file: string) =>
+    (await Deno.readTextFile(file).catch(() => "")).trimEnd().split("\n").filter(Boolean).map((l) =>
+      JSON.parse(l).path
+    );
+  try {
+    await (await fetch(`${lb.url}/one`)).text();
+    await waitFor(async () => (await paths(path)).length === 1, 5000, "the first line");
+    await Deno.rename(path, `${path}.1`);
+    lb.child.kill("SIGUSR1");
+    await waitFor(() => lb.log.some((l) => l.includes("access log reopened")), 5000, "the reopen");
+    await (await fetch(`${lb.url}/two`)).text();
+    lb.child.kill("SIGTERM");
+    assert.equal((await lb.exited()).code, 0);
+    assert.deepEqual(await paths(`${path}.1`), ["/one"]);
+    assert.deepEqual(await paths(path), ["/two"], "flushed at shutdown into the new file");
+  } finally {
+    await lb.cleanup();
+    await be.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("main: a standard output nobody reads costs log lines, counted, never requests", async () => {
+  const be = startBackend();
+  // stdout is a pipe this test never reads: it fills (64 KiB), then the log's buffer (1 MiB).
+  const lb = await spawnLb(configFor([be.url], "access_log: {enabled: true}"), PERMS, {}, "piped");
+  try {
+    let ok = 0;
+    const worker = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const r = await fetch(`${lb.url}/${"p".repeat(1000)}`, { signal: AbortSignal.timeout(5000) });
+        await r.text();
+        if (r.status === 200) ok++;
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, () => worker(125)));
+    assert.equal(ok, 2000, "every request answered while the log could not be written");
+    const m = parseMetrics(await (await fetch(`${lb.adminUrl}/metrics`)).text());
+    const dropped = m.get('lb_access_log_dropped_total{reason="buffer_full"}') ?? 0;
+    // About 1.4 KB per line: 2000 lines are 2.8 MB, more than the pipe and the buffer hold.
+    assert.ok(dropped > 200 && dropped < 2000, `dropped ${dropped}`);
+  } finally {
+    await lb.cleanup();
+    await be.close();
+  }
+});

@@ -3,7 +3,7 @@
  * so load-balancing strategies can be compared against servers that behave like real ones.
  *
  * Endpoints: `/` (JSON `{backend, port, hostname, timestamp, latency_ms}`), `/health`, `/echo`,
- * `/bytes?n=N`, and the admin switches described in `backend_admin.ts`.
+ * `/bytes?n=N`, the WebSocket echo `/ws`, and the admin switches described in `admin.ts`.
  *
  * @example Run one
  * ```sh

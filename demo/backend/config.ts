@@ -84,6 +84,7 @@ Endpoints (/, /echo and /bytes pay the latency, CPU, capacity and error costs; t
   ANY  /echo             method, path, query, headers and body back as JSON (body up to 1 MiB)
   GET  /bytes?n=N        N bytes streamed in 16 KiB chunks (N up to 64 MiB)
   GET  /health           200, or 503 after POST /admin/health {"healthy": false}
+  GET  /ws               WebSocket echo: every message back as it came (426 without an upgrade)
   POST /admin/health     {"healthy": true|false}
   POST /admin/pause      {"duration": "500ms"}: hold every unsent response that long
   GET|POST /admin/profile  read or change {"latency", "jitter", "distribution", "cpu", "error_rate"}

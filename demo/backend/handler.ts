@@ -3,7 +3,8 @@
  *
  * Served endpoints (`/`, `/echo`, `/bytes`) go through the profile: wait for a capacity slot,
  * burn CPU, sleep the drawn latency, wait out any pause, then maybe fail with 500. `/health` and
- * `/admin/*` skip all of that so a health checker sees the switch, not the load.
+ * `/admin/*` skip all of that so a health checker sees the switch, not the load, and so does the
+ * WebSocket echo at `/ws` (a socket is long-lived: it would hold a capacity slot for its life).
  *
  * @module
  */
@@ -11,7 +12,7 @@
 import { burnCpu, json, sleep } from "../shared/mod.ts";
 import { handleAdmin } from "./admin.ts";
 import type { HandlerContext } from "./context.ts";
-import { echo, streamBytes } from "./routes.ts";
+import { echo, streamBytes, websocketEcho } from "./routes.ts";
 
 /** Build the `Deno.serve` handler for a backend. */
 export function createBackendHandler(ctx: HandlerContext): (request: Request) => Promise<Response> {
@@ -22,6 +23,7 @@ export function createBackendHandler(ctx: HandlerContext): (request: Request) =>
       return json({ backend: ctx.name, healthy: ctx.state.healthy }, status);
     }
     if (url.pathname.startsWith("/admin/")) return handleAdmin(request, url, ctx);
+    if (url.pathname === "/ws") return websocketEcho(request);
     if (url.pathname !== "/" && url.pathname !== "/echo" && url.pathname !== "/bytes") {
       return json({ error: `no route for ${url.pathname}` }, 404);
     }

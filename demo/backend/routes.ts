@@ -1,5 +1,5 @@
 /**
- * The demo backend's `/echo` and `/bytes` endpoints.
+ * The demo backend's `/echo`, `/bytes` and `/ws` endpoints.
  *
  * @module
  */
@@ -64,6 +64,28 @@ export function streamBytes(url: URL, closing: AbortSignal): Response {
   return new Response(body, {
     headers: { "content-type": "application/octet-stream", "content-length": String(n) },
   });
+}
+
+/**
+ * Answer a WebSocket upgrade and echo every message back as it came: text as text, binary as
+ * binary. The handshake and framing are the runtime's (`Deno.upgradeWebSocket`), and so is the
+ * close when the backend stops (`Deno.serve`'s shutdown sends 1001, going away); a request that
+ * is not an upgrade gets 426 saying what to send.
+ *
+ * @param request The request to `/ws`.
+ * @returns The 101 response (or the 426).
+ */
+export function websocketEcho(request: Request): Response {
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return new Response(
+      JSON.stringify({ error: "expected a WebSocket upgrade: GET with Upgrade: websocket" }),
+      { status: 426, headers: { "content-type": "application/json", upgrade: "websocket" } },
+    );
+  }
+  const { socket, response } = Deno.upgradeWebSocket(request);
+  socket.binaryType = "arraybuffer"; // binary frames arrive as ArrayBuffer, and go back as binary
+  socket.onmessage = (event) => socket.send(event.data);
+  return response;
 }
 
 /** The body as text, or undefined when it exceeds `max` bytes (stops reading there). */

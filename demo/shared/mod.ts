@@ -1,6 +1,7 @@
 /**
  * What the demo tools share: flags and the command-line prologue, seeded randomness, a semaphore,
- * event-loop lag, stopping on a signal and the proxy config they start.
+ * event-loop lag, stopping on a signal, the proxy config they start and a self-signed
+ * certificate for it.
  *
  * @module
  */
@@ -19,8 +20,11 @@ export type {
   ProxyConfigInput,
   ProxyRouteInput,
   ProxyServiceInput,
+  ProxyTlsInput,
 } from "./proxy_config.ts";
 export { randomSeed, seededRandom } from "./random.ts";
 export { createSemaphore } from "./semaphore.ts";
 export type { Semaphore } from "./semaphore.ts";
+export { createSelfSignedCert } from "./self_signed_cert.ts";
+export type { SelfSignedCert, SelfSignedCertOptions } from "./self_signed_cert.ts";
 export { stopSignal } from "./signals.ts";

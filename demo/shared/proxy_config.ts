@@ -45,6 +45,16 @@ export interface ProxyRouteInput {
   readonly service: string;
 }
 
+/** A TLS listener of a proxy config: its address and the PEM files it reads at start. */
+export interface ProxyTlsInput {
+  /** TLS listener, `host:port`. */
+  readonly listen: string;
+  /** Path of the PEM certificate chain. */
+  readonly certFile: string;
+  /** Path of the PEM private key. */
+  readonly keyFile: string;
+}
+
 /** What every proxy config of the demo tools sets. */
 interface CommonInput {
   /** Public listener, `host:port`. */
@@ -57,6 +67,10 @@ interface CommonInput {
   readonly healthInterval?: string;
   /** How long shutdown waits for in-flight requests, Go-style. @default "10s" */
   readonly shutdownTimeout?: string;
+  /** A TLS listener (HTTPS with h2 and HTTP/1.1, and `wss://`). @default none */
+  readonly tls?: ProxyTlsInput;
+  /** The access log to standard output, in this format. @default none */
+  readonly accessLog?: "json" | "common";
 }
 
 /** What the demo tools vary in a proxy config: one pool of `backends`, or `services` and `routes`. */
@@ -104,7 +118,8 @@ function routeLines(routes: readonly ProxyRouteInput[]): string[] {
 /**
  * The config as YAML text: backend header exposed (the load generator counts shares by it) and
  * loopback trusted as a proxy, so `X-Forwarded-For` from local clients is the client address and
- * `ip_hash` spreads clients instead of hashing everyone to 127.0.0.1.
+ * `ip_hash` spreads clients instead of hashing everyone to 127.0.0.1. With `tls`, a TLS listener
+ * with the `tls` section's defaults (h2 offered, no redirect from plain HTTP).
  *
  * @param input Listeners, strategy, and either `backends` or `services` with `routes`.
  * @returns The `config.yml` text.
@@ -147,6 +162,12 @@ export function proxyConfigYaml(input: ProxyConfigInput): string {
     `trusted_proxies: ["127.0.0.0/8", "::1/128"]`,
     `health_check: {interval: ${input.healthInterval ?? "5s"}, timeout: 1s}`,
     `shutdown_timeout: ${input.shutdownTimeout ?? "10s"}`,
+    ...(input.accessLog === undefined
+      ? []
+      : [`access_log: {enabled: true, path: "-", format: ${input.accessLog}}`]),
+    ...(input.tls === undefined ? [] : [
+      `tls: {listen: ${q(input.tls.listen)}, cert: ${q(input.tls.certFile)}, key: ${q(input.tls.keyFile)}}`,
+    ]),
     ...pools,
     "",
   ].join("\n");

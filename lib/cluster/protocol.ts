@@ -68,6 +68,8 @@ export type ToWorker =
   | { readonly type: "sync"; readonly seq: number; readonly config?: Config; readonly snapshot: Snapshot }
   /** Serve new TLS connections with this certificate. */
   | { readonly type: "rotate"; readonly seq: number; readonly pair: PemPair }
+  /** Reopen the access log file (SIGUSR1, after logrotate moved it). */
+  | { readonly type: "reopen"; readonly seq: number }
   /** Answer with `registry.getMetricsAsJSON()`. */
   | { readonly type: "metrics"; readonly seq: number }
   /** Answer with a {@linkcode WorkerReport}. */

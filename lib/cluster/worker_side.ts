@@ -25,7 +25,9 @@ export interface WorkerHandlers {
   /** Build everything and listen; throwing reports the failure and ends the worker. */
   init(message: InitMessage): Promise<void>;
   /** Take the owner's state (after a reload, its config first). */
-  sync(config: Config | undefined, snapshot: Snapshot): void;
+  sync(config: Config | undefined, snapshot: Snapshot): Promise<void>;
+  /** Reopen the access log file. */
+  reopen(): Promise<void>;
   rotate(pair: PemPair): Promise<void>;
   metrics(): Promise<readonly MetricJson[]>;
   report(): WorkerReport;
@@ -56,6 +58,8 @@ export function serveOwner(scope: WorkerScope, handlers: WorkerHandlers, samples
         return;
       case "sync":
         return await answer(m.seq, () => handlers.sync(m.config, m.snapshot));
+      case "reopen":
+        return await answer(m.seq, () => handlers.reopen());
       case "rotate":
         return await answer(m.seq, () => handlers.rotate(m.pair));
       case "metrics":

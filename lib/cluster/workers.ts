@@ -136,6 +136,20 @@ export class WorkerSet implements AdminCluster {
     return results.filter(Boolean);
   }
 
+  /** Every worker reopens its access log file (SIGUSR1, after logrotate moved it). */
+  async reopenLogs(): Promise<void> {
+    await Promise.all(
+      this.#live().map((l) =>
+        l.ask({ type: "reopen" }, this.#answerMs).catch((e) =>
+          this.#o.log("warn", "worker did not reopen its access log", {
+            worker: l.worker,
+            error: (e as Error).message,
+          })
+        )
+      ),
+    );
+  }
+
   async metrics(): Promise<{ text: string; contentType: string }> {
     const own = (await this.#o.registry.getMetricsAsJSON()) as unknown as MetricJson[];
     const answers = await this.#askAll<MetricJson[]>("metrics");

@@ -28,6 +28,7 @@ import { catchAll, readRoutes } from "./routes.ts";
 import { DEFAULT_SERVICE, readServices, readSettings, SETTINGS_DEFAULTS, SETTINGS_KEYS } from "./services.ts";
 import { readTrustedProxies } from "./strategy.ts";
 import { readTls } from "./tls.ts";
+import { readAccessLog, readTraceContext } from "./observability.ts";
 import { readWorkers } from "./workers.ts";
 import type {
   Config,
@@ -67,6 +68,8 @@ const TOP_KEYS = [
   "trusted_proxies",
   "discovery",
   "tls",
+  "access_log",
+  "trace_context",
   ...SETTINGS_KEYS,
 ] as const;
 
@@ -135,6 +138,8 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
   const workers = readWorkers(r, top.get("workers"));
   const trustedProxies = readTrustedProxies(r, top.get("trusted_proxies"));
   const tls = readTls(r, top.get("tls"));
+  const accessLog = readAccessLog(r, top.get("access_log"));
+  const traceContext = readTraceContext(r, top.get("trace_context"));
   // Discovery first: with it on, backend lists may be empty or absent.
   const discovery = readDiscovery(r, top.get("discovery"));
   const defaults = readSettings(r, top, SETTINGS_DEFAULTS, "");
@@ -145,7 +150,7 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
   if (
     !listen || !adminListen || token === undefined || expose === undefined || !timeouts ||
     shutdownTimeoutMs === undefined || !trustedProxies || !discovery || !defaults || !services || !routes ||
-    tls === undefined || workers === undefined
+    tls === undefined || workers === undefined || !accessLog || !traceContext
   ) return undefined;
   const taken = [["listen", listen], ["admin.listen", adminListen]] as const;
   for (const [key, addr] of tls ? taken : []) {
@@ -175,6 +180,8 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
     workers,
     trustedProxies,
     tls,
+    accessLog,
+    traceContext,
     discovery: { docker: discovery },
     defaults,
     services,

@@ -7,6 +7,7 @@
 
 export { loadConfig, parseConfig } from "./config.ts";
 export type {
+  AccessLogConfig,
   BackendConfig,
   BackendTlsConfig,
   Config,
@@ -22,6 +23,7 @@ export type {
   ServiceSettings,
   SplitTarget,
   TlsConfig,
+  TraceContextConfig,
 } from "./types.ts";
 export { DEFAULT_SERVICE } from "./services.ts";
 export { needsDocker } from "./docker.ts";

@@ -127,6 +127,23 @@ export interface TlsConfig {
   readonly redirectHttp: boolean;
 }
 
+/** `access_log`: one line per finished request (lib/access_log). */
+export interface AccessLogConfig {
+  readonly enabled: boolean;
+  /** `-` is standard output; otherwise a file appended to, reopened on SIGUSR1. */
+  readonly path: string;
+  /** `json`: one object per line; `common`: NCSA combined with the proxy's fields appended. */
+  readonly format: "json" | "common";
+}
+
+/** `trace_context`: W3C Trace Context handling (lib/proxy/trace.ts). */
+export interface TraceContextConfig {
+  /** Replace `traceparent` with the proxy's span; off: trace headers pass untouched. */
+  readonly enabled: boolean;
+  /** Start a trace for a request that brings no valid `traceparent`. */
+  readonly start: boolean;
+}
+
 /** The validated, defaulted configuration. */
 export interface Config {
   readonly listen: ListenAddress;
@@ -146,6 +163,8 @@ export interface Config {
   };
   /** The TLS listener, or null without one. */
   readonly tls: TlsConfig | null;
+  readonly accessLog: AccessLogConfig;
+  readonly traceContext: TraceContextConfig;
   readonly shutdownTimeoutMs: number;
   /** Isolates accepting on the public listeners (`workers`): a count or `auto`; see lib/config/workers.ts. */
   readonly workers: WorkersSetting;

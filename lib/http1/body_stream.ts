@@ -18,13 +18,14 @@ export type BodyOutcome = "complete" | "reset" | "cancelled";
  * Stream a body according to its framing, reporting how it ended exactly once through `finish`,
  * which decides what becomes of the connection (reuse it, or close it after an error or a cancel).
  * Pull-based with no queue (`highWaterMark: 0`): bytes are read from the socket only when the
- * consumer asks, so a slow consumer slows the peer down through TCP.
+ * consumer asks, so a slow consumer slows the peer down through TCP. `tally.bytes`, when given,
+ * grows by every body byte delivered (chunk framing not counted), for the access log.
  */
-
 export function bodyStream(
   conn: BufferedConn,
   framing: Exclude<BodyFraming, { kind: "none" }>,
   finish: (outcome: BodyOutcome) => void,
+  tally?: { bytes: number },
 ): ReadableStream<Uint8Array> {
   let remaining = framing.kind === "length" ? framing.length : 0;
   let chunkLeft = 0;
@@ -45,6 +46,7 @@ export function bodyStream(
           const data = await conn.readSome(Math.min(remaining, CHUNK_BYTES));
           if (data === null) throw new ConnectionClosed("closed before the end of the body", false);
           remaining -= data.length;
+          if (tally) tally.bytes += data.length;
           controller.enqueue(data);
           if (remaining === 0) {
             controller.close();
@@ -56,6 +58,7 @@ export function bodyStream(
             controller.close();
             return end("complete");
           }
+          if (tally) tally.bytes += data.length;
           controller.enqueue(data);
         } else {
           if (chunkLeft === 0) {
@@ -77,6 +80,7 @@ export function bodyStream(
           if (chunkLeft === 0 && (await conn.readLine()) !== "") {
             throw new ProtocolError("chunk not followed by CRLF");
           }
+          if (tally) tally.bytes += data.length;
           controller.enqueue(data);
         }
       } catch (e) {

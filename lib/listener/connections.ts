@@ -38,6 +38,11 @@ export interface ConnectionOptions {
   readonly onError?: (error: unknown) => ServerResponse;
   /** Monotonic clock in ms. @default performance.now */
   readonly now?: () => number;
+  /**
+   * Told of each request refused before it reached the handler (a malformed or too large head,
+   * or one that took too long: 400, 408, 431, 501, 505), after the refusal was written.
+   */
+  readonly onReject?: (rejection: Rejection, remoteAddr: Deno.NetAddr, secure: boolean) => void;
 }
 
 /** A connection served elsewhere (an HTTP/2 relay) that shutdown must wait for. */
@@ -95,6 +100,7 @@ export function createConnections(options: ConnectionOptions, handler: Http1Hand
         if (head === null) break;
         if (!("method" in head)) {
           await reject(c, head, date()).catch(() => {});
+          options.onReject?.(head, remoteAddr, secure);
           break;
         }
         const ex = new Exchange(c, head, remoteAddr, secure);
@@ -116,7 +122,7 @@ export function createConnections(options: ConnectionOptions, handler: Http1Hand
             keepAlive: !head.close && !state.stopping,
             date: date(),
           };
-          written = await writeResponse(c, ctx, res);
+          written = await writeResponse(c, ctx, res, ex);
         } catch {
           written = "failed";
         }
@@ -133,8 +139,10 @@ export function createConnections(options: ConnectionOptions, handler: Http1Hand
             now,
           });
           res.tunnel.closed(result);
+          res.ended?.({ bytesIn: ex.bytes + result.bytesUp, bytesOut: ex.bytesOut + result.bytesDown });
           break;
         }
+        res.ended?.({ bytesIn: ex.bytes, bytesOut: ex.bytesOut });
         c.active = false;
         if (written === "failed") ex.abort();
         if (written !== "keep-alive" || c.closed) break;

@@ -49,6 +49,10 @@ export class Exchange implements ServerRequest {
   bodyOutcome: BodyOutcome | undefined;
   /** The response is written; a late EOF no longer aborts. */
   done = false;
+  /** Body bytes read from the client so far. */
+  bytes = 0;
+  /** Response body bytes written (set by the response writer). */
+  bytesOut = 0;
   readonly #conn: BufferedConn;
   #drainable = false;
   #controller: AbortController | undefined;
@@ -68,12 +72,13 @@ export class Exchange implements ServerRequest {
       this.#bodyEnded("complete");
     } else if (length !== undefined && conn.buffered >= length) {
       this.body = conn.take(length);
+      this.bytes = length;
       this.#bodyEnded("complete");
     } else {
       const framing = length === undefined
         ? { kind: "chunked" as const }
         : { kind: "length" as const, length };
-      const stream = bodyStream(conn, framing, (outcome) => this.#bodyEnded(outcome));
+      const stream = bodyStream(conn, framing, (outcome) => this.#bodyEnded(outcome), this);
       const waiting = head.expectContinue && conn.buffered === 0;
       // A client waiting for 100 Continue has sent nothing: closing beats inviting a body to discard.
       this.#drainable = !waiting && length !== undefined && length <= DRAIN_BYTES;

@@ -48,12 +48,21 @@ export function serveH2(
     },
   }, async (req, info) => {
     const remoteAddr = clientOf(info.remoteAddr.port) ?? info.remoteAddr;
-    return toResponse(await handler(toServerRequest(req, remoteAddr)));
+    const tally = { bytes: 0 };
+    const res = await handler(toServerRequest(req, remoteAddr, tally));
+    return toResponse(res, res.ended && ((bytesOut) => res.ended!({ bytesIn: tally.bytes, bytesOut })));
   });
 }
 
-/** An HTTP/2 request as the proxy handler reads requests. */
-export function toServerRequest(req: Request, remoteAddr: Deno.NetAddr): ServerRequest {
+/**
+ * An HTTP/2 request as the proxy handler reads requests; `tally.bytes`, when given, counts the body
+ * bytes the handler reads.
+ */
+export function toServerRequest(
+  req: Request,
+  remoteAddr: Deno.NetAddr,
+  tally?: { bytes: number },
+): ServerRequest {
   const url = new URL(req.url);
   const raw: string[] = [];
   const lower: string[] = [];
@@ -65,15 +74,19 @@ export function toServerRequest(req: Request, remoteAddr: Deno.NetAddr): ServerR
     target: `${url.pathname}${url.search}`,
     version: "HTTP/2",
     headers: new RequestHeaders(raw, lower),
-    body: req.body,
+    body: tally && req.body ? counted(req.body, (n) => tally.bytes += n) : req.body,
     remoteAddr,
     secure: true,
     signal: req.signal,
   };
 }
 
-/** The handler's answer as a `Response` for the HTTP/2 server. */
-export function toResponse(res: ServerResponse): Response {
+/**
+ * The handler's answer as a `Response` for the HTTP/2 server. `ended`, when given, is called once
+ * with the body bytes handed to the server when the body has been read to its end or cancelled
+ * (the client reset the stream).
+ */
+export function toResponse(res: ServerResponse, ended?: (bytesOut: number) => void): Response {
   const headers = new Headers();
   const h = res.headers;
   for (let i = 0; i < h.length; i += 2) {
@@ -85,6 +98,66 @@ export function toResponse(res: ServerResponse): Response {
   }
   // A client that left (499) has nobody to answer; any status the Response type refuses is a 502.
   const status = res.status >= 200 && res.status <= 599 ? res.status : 502;
-  const body = status === 204 || status === 304 ? null : res.body;
+  let body = status === 204 || status === 304 ? null : res.body;
+  if (ended) body = body === null ? (queueMicrotask(() => ended(0)), null) : tracked(body, ended);
   return new Response(body as BodyInit | null, { status, headers });
+}
+
+/** `body` passed through with `onChunk` told each chunk's length. */
+function counted(body: ReadableStream<Uint8Array>, onChunk: (n: number) => void): ReadableStream<Uint8Array> {
+  return body.pipeThrough(
+    new TransformStream({
+      transform(chunk, controller) {
+        onChunk(chunk.length);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+const ENCODER = new TextEncoder();
+
+/** A response body as a stream that reports once, at its end or cancel, how many bytes it gave. */
+function tracked(
+  body: Uint8Array | string | ReadableStream<Uint8Array>,
+  ended: (bytesOut: number) => void,
+): ReadableStream<Uint8Array> {
+  let sent = 0;
+  let done = false;
+  const end = () => {
+    if (!done) done = true, ended(sent);
+  };
+  if (!(body instanceof ReadableStream)) {
+    const bytes = typeof body === "string" ? ENCODER.encode(body) : body;
+    return new ReadableStream({
+      pull(controller) {
+        sent = bytes.length;
+        controller.enqueue(bytes);
+        controller.close();
+        end();
+      },
+      cancel: end,
+    });
+  }
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          controller.close();
+          return end();
+        }
+        sent += value.length;
+        controller.enqueue(value);
+      } catch (e) {
+        controller.error(e);
+        end();
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }

@@ -6,9 +6,10 @@
  */
 
 export { textResponse } from "./response_writer.ts";
-export type { ServerResponse, ServerTunnel } from "./response_writer.ts";
+export type { ExchangeEnd, ServerResponse, ServerTunnel } from "./response_writer.ts";
 export { createConnections } from "./connections.ts";
 export type { ConnectionOptions, Connections } from "./connections.ts";
+export type { Rejection } from "./request_head.ts";
 export { listenOn, serveHttp1 } from "./server.ts";
 export type { Http1Handler, Http1Server, ServerRequest } from "./server.ts";
 export { serveTls } from "./tls.ts";

@@ -32,6 +32,20 @@ export interface ServerResponse {
    * is written (an `Upgrade`, such as a WebSocket).
    */
   readonly tunnel?: ServerTunnel;
+  /**
+   * Called once when the exchange is over: the response's last byte was handed to the socket (or
+   * writing it failed), or, after a 101, the tunnel closed. For the access log; the server never
+   * waits for it.
+   */
+  readonly ended?: (end: ExchangeEnd) => void;
+}
+
+/** What crossed the client connection for one exchange. */
+export interface ExchangeEnd {
+  /** Request body bytes read from the client (framing not counted); a tunnel adds what went up. */
+  readonly bytesIn: number;
+  /** Response body bytes written (framing not counted); a tunnel adds what came down. */
+  readonly bytesOut: number;
 }
 
 /** The backend side of a tunnel, and who to tell when it is over. */
@@ -81,7 +95,7 @@ const IGNORED = new Set([
 ]);
 
 /**
- * Write `res` on `conn`.
+ * Write `res` on `conn`; `tally.bytesOut`, when given, is set to the body bytes written.
  *
  * @returns whether the connection may carry another request; a write that throws is "failed"
  */
@@ -89,6 +103,7 @@ export async function writeResponse(
   conn: BufferedConn,
   ctx: ResponseContext,
   res: ServerResponse,
+  tally?: { bytesOut: number },
 ): Promise<WriteOutcome> {
   const { status } = res;
   const head = ctx.method === "HEAD";
@@ -134,7 +149,9 @@ export async function writeResponse(
 
   const planned = keepAlive ? "keep-alive" : "close";
   if (!(body instanceof ReadableStream)) {
-    await conn.writeLatin1(s, noBody || body === null || body.length === 0 ? undefined : body);
+    const tail = noBody || body === null || body.length === 0 ? undefined : body;
+    await conn.writeLatin1(s, tail);
+    if (tally && tail) tally.bytesOut = tail.length;
     return planned;
   }
   if (noBody) {
@@ -142,7 +159,7 @@ export async function writeResponse(
     await conn.writeLatin1(s);
     return planned;
   }
-  return await writeStream(conn, s, body, chunked, length) ? planned : "failed";
+  return await writeStream(conn, s, body, chunked, length, tally) ? planned : "failed";
 }
 
 /** Stream the body after the head; false when it broke or did not match its declared length. */
@@ -152,6 +169,7 @@ async function writeStream(
   body: ReadableStream<Uint8Array>,
   chunked: boolean,
   length: number | undefined,
+  tally: { bytesOut: number } | undefined,
 ): Promise<boolean> {
   const reader = body.getReader();
   let sent = 0;
@@ -172,6 +190,7 @@ async function writeStream(
   } catch {
     return false;
   } finally {
+    if (tally) tally.bytesOut = sent;
     if (!complete) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }

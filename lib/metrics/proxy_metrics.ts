@@ -12,6 +12,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { VERSION } from "../base/mod.ts";
 import { removeSeries } from "./series.ts";
+import { registerStateGauges } from "./state_metrics.ts";
 
 /** Seconds; spans sub-millisecond loopback hops to slow upstreams. */
 export const DURATION_BUCKETS = [.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10];
@@ -132,6 +133,7 @@ export class Metrics {
         }
       },
     });
+    registerStateGauges(registry, pools);
     this.healthChecks = new Counter({
       name: "lb_health_checks_total",
       help: "Active health check results.",

@@ -1,7 +1,8 @@
 /**
  * Metrics of the resilience features: retries, the retry budget, ejections, the wait queue and
- * config reloads. Registered on the process's one registry next to `Metrics`; each service
- * records through a {@linkcode ServiceResilienceMetrics} view bound to its `service` label.
+ * config reloads (their count and whether the last one succeeded). Registered on the process's one
+ * registry next to `Metrics`; each service records through a {@linkcode ServiceResilienceMetrics}
+ * view bound to its `service` label.
  *
  * @module
  */
@@ -17,6 +18,8 @@ export class ResilienceMetrics {
   readonly queued: Gauge<"service">;
   readonly queueRejected: Counter<"service" | "reason">;
   readonly reloads: Counter<"result">;
+  /** 1 while the last reload succeeded (or none was tried), 0 after a failed one. */
+  readonly lastReloadSuccessful: Gauge;
   #queues = new Map<string, () => number>();
 
   /** Create and register the metrics. */
@@ -66,6 +69,23 @@ export class ResilienceMetrics {
       registers,
     });
     for (const result of ["success", "failure"]) this.reloads.inc({ result }, 0);
+    // A state, not a count: a failure stays visible until a reload succeeds, however long ago it
+    // was (Prometheus' own prometheus_config_last_reload_successful). The config the process
+    // started with was valid, so it starts at 1.
+    this.lastReloadSuccessful = new Gauge({
+      name: "lb_config_last_reload_successful",
+      help: "1 when the last config reload succeeded (or none was tried yet), 0 when it failed.",
+      registers,
+      // The owner reloads (workers > 1); merged, its value is the one, never a sum over isolates.
+      aggregator: "first",
+    });
+    this.lastReloadSuccessful.set(1);
+  }
+
+  /** Record a reload's result in `lb_config_reloads_total` and `lb_config_last_reload_successful`. */
+  reloaded(ok: boolean): void {
+    this.reloads.inc({ result: ok ? "success" : "failure" });
+    this.lastReloadSuccessful.set(ok ? 1 : 0);
   }
 
   /** The view through which `service` records; `queueLength` is read at every scrape. */

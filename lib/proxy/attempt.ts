@@ -81,7 +81,9 @@ export async function attempt(
     // Passive health first: an ejection is decided while this attempt still counts in flight.
     if (verdict !== "cancelled") outliers.record(backend, failed ? verdict : undefined);
     balancer.release(backend, { latencyMs: headersMs || ms, ok: !failed });
-    metrics.observeDuration(backend.name, deps.strategy, ms / 1000);
+    // A tunnel's lifetime (minutes of WebSocket) is no request latency: its duration is the
+    // handshake, up to the 101, or every open socket would burn the latency SLO's error budget.
+    metrics.observeDuration(backend.name, deps.strategy, (status === 101 ? headersMs : ms) / 1000);
   };
   // A response's verdict: its status, unless its body broke.
   const settleResponse = () =>

@@ -26,6 +26,9 @@ import { type ServerRequest, type ServerResponse, type ServerTunnel, textRespons
 import type { Router } from "../routing/mod.ts";
 import type { Service } from "../service/mod.ts";
 import { targetOf } from "./target.ts";
+import { RandomIds } from "../base/mod.ts";
+import { type AccessFacts, type AccessSink, logged } from "./access.ts";
+import { traceHeaders } from "./trace.ts";
 
 /** Everything the forwarder needs. */
 export interface ProxyDeps {
@@ -38,6 +41,8 @@ export interface ProxyDeps {
   readonly metrics: Metrics;
   /** Monotonic clock in ms. */
   readonly now: () => number;
+  /** The access log; absent or disabled: no records are built. */
+  readonly accessLog?: AccessSink;
 }
 
 /** Status used in metrics when the client went away before the response (as NGINX logs it). */
@@ -64,6 +69,8 @@ type Finished = ServerResponse & { readonly __counted: never };
 
 /** Build the public request handler. */
 export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Promise<ServerResponse> {
+  const ids = new RandomIds();
+  const access = deps.accessLog;
   // Rebuilt only when a reload or a strategy switch changes what it holds.
   const shared = new WeakMap<Service, AttemptDeps>();
   const attemptDepsFor = (svc: Service, config: Config, strategy: string): AttemptDeps => {
@@ -85,13 +92,19 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
 
   return async (req): Promise<ServerResponse> => {
     const config = deps.config();
+    const facts: AccessFacts | undefined = access?.enabled ? { start: deps.now(), attempts: 0 } : undefined;
     const target = targetOf(req.target);
     const choice = deps.router().match({ method: req.method, target, headers: req.headers });
     if (!choice) {
       deps.metrics.countUnrouted(req.method, 404, protocolLabel(req.version));
-      return notFound(req, target);
+      const res = notFound(req, target);
+      return facts ? logged(access!, deps.now, req, facts, undefined, res) : res;
     }
-    return await forward(choice.service, choice.target ?? target, req, config);
+    if (facts) {
+      facts.service = choice.service.name;
+      facts.route = choice.route;
+    }
+    return await forward(choice.service, choice.target ?? target, req, config, facts);
   };
 
   async function forward(
@@ -99,6 +112,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     target: string,
     req: ServerRequest,
     config: Config,
+    facts: AccessFacts | undefined,
   ): Promise<Finished> {
     const { balancer, budget, resilience } = svc;
     const settings = svc.config;
@@ -108,7 +122,8 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const protocol = protocolLabel(req.version);
     const finish = (backend: string, res: ServerResponse): Finished => {
       svc.metrics.countRequest(backend, strategy, req.method, res.status, protocol);
-      return res as Finished;
+      if (!facts) return res as Finished;
+      return logged(access!, deps.now, req, facts, backend === "none" ? undefined : backend, res) as Finished;
     };
     const key = svc.hashKey;
     // Lazy: only hashing strategies read the key, and computing it parses addresses and headers.
@@ -117,6 +132,12 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         return key(req, clientIp);
       },
     };
+    const requestId = requestIdOf(req.headers);
+    const trace = traceHeaders(req.headers, config.traceContext, ids);
+    if (facts) {
+      facts.requestId = requestId;
+      facts.traceId = trace.traceId;
+    }
     const { retries } = settings;
     const mayRetry = retries.attempts > 0 && IDEMPOTENT_METHODS.has(req.method);
     const limit = mayRetry ? retries.maxBodyBytes : 0;
@@ -142,7 +163,6 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
       : await admit({ ...svc, config: settings, now: deps.now }, ctx, req, empty);
     if (!("backend" in admitted)) return finish("none", admitted);
     budget.recordRequest();
-    const requestId = requestIdOf(req.headers);
     const upgrade = upgradeOf(req.version, req.headers);
     const upstream = {
       method: req.method,
@@ -152,6 +172,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         proto: req.secure ? "https" : "http",
         requestId,
         upgrade,
+        trace: config.traceContext.enabled ? trace : undefined,
       }),
       body: body.body,
       upgrade: upgrade !== undefined,
@@ -165,8 +186,10 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const tried: Backend[] = [];
     let backend = admitted.backend;
     let result: AttemptResult;
+    if (facts) facts.firstAttemptAt = deps.now();
     for (let n = 0;; n++) {
       result = await attempt(attemptDeps, backend, upstream);
+      if (facts) facts.attempts = n + 1;
       const outcome = result.outcome;
       if (
         !mayRetry || n >= retries.attempts || !body.replayable || outcome === undefined ||
@@ -194,6 +217,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         (result.kind === "timeout" ? "upstream timed out" : `upstream ${result.kind} failed`);
       return finish(backend.name, errorResponse(code, reason, backend, requestId, expose));
     }
+    if (facts) facts.headersAt = deps.now();
     const upgraded = result.upgraded;
     const headers = downstreamHeaders(result.headers, upgraded !== undefined);
     setHeader(headers, "x-request-id", requestId);

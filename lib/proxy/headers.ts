@@ -12,6 +12,7 @@
 
 import { connectionTokens } from "../http1/mod.ts";
 import type { HeaderReader } from "../net/mod.ts";
+import type { TraceHeaders } from "./trace.ts";
 
 /** Hop-by-hop header names, lower case. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -53,6 +54,11 @@ export interface ForwardInfo {
    * answer 101.
    */
   readonly upgrade?: string;
+  /**
+   * With trace context on: the client's `traceparent` and `tracestate` are replaced by these
+   * (see lib/proxy/trace.ts); absent, they pass unchanged.
+   */
+  readonly trace?: TraceHeaders;
 }
 
 /**
@@ -71,7 +77,7 @@ export function upgradeOf(version: string, headers: HeaderReader): string | unde
 /**
  * Headers for the upstream request, as flat pairs, from the client's (`raw`, flat pairs as sent):
  * hop-by-hop ones removed, `Host` kept, `X-Forwarded-For` appended, `X-Forwarded-Proto`/`-Host`
- * and `X-Request-Id` set. Works on the pairs directly: no map is built on the hot path.
+ * and `X-Request-Id` set, and the trace context replaced when `info.trace` is given. Works on the pairs directly: no map is built on the hot path.
  *
  * @example
  * ```ts
@@ -99,6 +105,10 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardInfo): stri
       case "x-forwarded-host":
       case "x-request-id":
         continue; // replaced below
+      case "traceparent":
+      case "tracestate":
+        if (info.trace) continue;
+        break;
       case "host":
         host ??= value;
     }
@@ -108,6 +118,11 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardInfo): stri
   out.push("x-forwarded-proto", info.proto);
   if (host !== undefined) out.push("x-forwarded-host", host);
   out.push("x-request-id", info.requestId);
+  const trace = info.trace;
+  if (trace?.traceparent !== undefined) {
+    out.push("traceparent", trace.traceparent);
+    if (trace.tracestate !== undefined) out.push("tracestate", trace.tracestate);
+  }
   if (info.upgrade !== undefined) out.push("connection", "upgrade", "upgrade", info.upgrade);
   return out;
 }

@@ -6,3 +6,5 @@
  */
 
 export { createProxyHandler } from "./handler.ts";
+export { logged } from "./access.ts";
+export type { AccessFacts, AccessSink } from "./access.ts";

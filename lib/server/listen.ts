@@ -11,7 +11,13 @@
 
 import type { ListenAddress } from "../config/mod.ts";
 import type { Logger } from "../base/mod.ts";
-import { type Http1Handler, type Http1Server, serveHttp1, textResponse } from "../listener/mod.ts";
+import {
+  type ConnectionOptions,
+  type Http1Handler,
+  type Http1Server,
+  serveHttp1,
+  textResponse,
+} from "../listener/mod.ts";
 
 /** An address could not be bound; the message is the one line to print. */
 export class ListenError extends Error {
@@ -105,7 +111,12 @@ export interface PublicTimeouts {
 export function listenPublic(
   addr: ListenAddress,
   handler: Http1Handler,
-  options: PublicTimeouts & { readonly log: Logger; readonly now: () => number; readonly share?: Share },
+  options: PublicTimeouts & {
+    readonly log: Logger;
+    readonly now: () => number;
+    readonly onReject?: ConnectionOptions["onReject"];
+    readonly share?: Share;
+  },
 ): Http1Server {
   const report = unexpected(options.log);
   const internal = textResponse(500, "Internal Server Error");
@@ -119,6 +130,7 @@ export function listenPublic(
       idleTimeoutMs: options.idleTimeoutMs,
       tunnelIdleMs: options.tunnelIdleMs,
       now: options.now,
+      onReject: options.onReject,
       onError: (error) => {
         report(error);
         return internal;

@@ -6,6 +6,7 @@
  */
 
 import type { Registry } from "prom-client";
+import type { AccessLog } from "../access_log/mod.ts";
 import type { ResourceStats } from "../../algorithms/mod.ts";
 import type { Logger } from "../base/mod.ts";
 import type { Config } from "../config/mod.ts";
@@ -27,6 +28,8 @@ export interface PartsOptions {
   readonly processMetrics: boolean;
   /** Container stats, tracked under `service/backend` keys. */
   readonly containers: ContainerTracker & { readonly stats: ResourceStats };
+  /** This isolate's access log (each isolate appends whole batches to the file on its own). */
+  readonly accessLog: AccessLog;
   /** See {@linkcode ServiceRuntime.onStateChange}. */
   readonly onStateChange?: ServiceRuntime["onStateChange"];
   /** See {@linkcode ServiceRuntime.mirror}: set in a worker isolate. */
@@ -41,6 +44,8 @@ export interface Parts {
   readonly services: ServiceSet;
   /** Requests no route matched, over the stats window. */
   readonly unrouted: StatsWindow;
+  /** This isolate's access log, as given. */
+  readonly accessLog: AccessLog;
   /** Answers every public request. */
   readonly handler: Http1Handler;
   /** The config in effect. */
@@ -72,13 +77,21 @@ export function buildParts(config: Config, o: PartsOptions): Parts {
   });
   const route = (c: Config) => new Router(c.routes, (name) => services.get(name)!);
   let router = route(config);
-  const handler = createProxyHandler({ config: () => current, router: () => router, client, metrics, now });
+  const handler = createProxyHandler({
+    config: () => current,
+    router: () => router,
+    client,
+    metrics,
+    now,
+    accessLog: o.accessLog,
+  });
   return {
     metrics,
     resilience,
     client,
     services,
     unrouted,
+    accessLog: o.accessLog,
     handler,
     config: () => current,
     swap(next) {

@@ -7,6 +7,7 @@
 
 import type { Logger } from "../base/mod.ts";
 import type { Http1Server } from "../listener/mod.ts";
+import { logRejection } from "./access.ts";
 import { listenPublic, type Share } from "./listen.ts";
 import type { Parts } from "./parts.ts";
 import { listenTls, redirectToHttps, type TlsListener, type TlsPair } from "./tls.ts";
@@ -37,12 +38,15 @@ export async function openPublic(parts: Parts, o: PublicOptions): Promise<Public
   const { log, now, share } = o;
   const config = parts.config();
   const current = parts.config;
-  const { handler, metrics } = parts;
+  const { handler, metrics, accessLog } = parts;
+  const onReject = logRejection(accessLog);
   const tls = config.tls
-    ? await listenTls(config.tls, { current, handler, metrics, log, now }, { pair: o.pair, share })
+    ? await listenTls(config.tls, { current, handler, metrics, log, now, onReject }, { pair: o.pair, share })
     : undefined;
   try {
-    const proxy = listenPublic(config.listen, redirectToHttps(handler, () => current().tls, metrics), {
+    const redirect = redirectToHttps(handler, () => current().tls, metrics, { access: accessLog, now });
+    const proxy = listenPublic(config.listen, redirect, {
+      onReject,
       headerTimeoutMs: () => current().timeouts.clientHeaderMs,
       idleTimeoutMs: () => current().timeouts.clientIdleMs,
       tunnelIdleMs: () => current().timeouts.tunnelIdleMs,

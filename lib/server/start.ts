@@ -8,6 +8,7 @@
  */
 
 import { Registry } from "prom-client";
+import { AccessLog, type Sink } from "../access_log/mod.ts";
 import type { ResourceStats } from "../../algorithms/mod.ts";
 import { createAdminHandler } from "../admin/mod.ts";
 import { consoleLogger, type Logger } from "../base/mod.ts";
@@ -61,6 +62,8 @@ export interface StartOptions {
    * @default lib/server/worker.ts
    */
   workerModule?: URL;
+  /** Opens the access log's file or standard output. @default openSink (lib/access_log) */
+  openAccessLog?: (path: string) => Promise<Sink>;
 }
 
 /** A running proxy. */
@@ -103,6 +106,8 @@ export interface LoadBalancer {
   config(): Config;
   /** Re-read the config source and apply it; the running config stays on any error. */
   reload(): Promise<ReloadResult>;
+  /** Reopen the access log's file (SIGUSR1, after logrotate moved it). */
+  reopenLogs(): Promise<void>;
   /** Stop accepting, let in-flight requests finish up to `shutdown_timeout`, close everything. */
   shutdown(): Promise<void>;
 }
@@ -132,6 +137,12 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   const now = options.now ?? (() => performance.now());
   const registry = options.registry ?? new Registry();
   const isolates = workerCount(config.workers, navigator.hardwareConcurrency);
+  let accessLog: AccessLog;
+  try {
+    accessLog = await AccessLog.open(config.accessLog, { registry, log, open: options.openAccessLog });
+  } catch (e) {
+    throw new ListenError((e as Error).message);
+  }
   // Docker is connected on first need only (lib/docker/link.ts): maybe while the services are
   // built, for a backend naming a container, so before `parts` exists.
   let inEffect = () => config;
@@ -151,6 +162,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     random: options.random ?? Math.random,
     processMetrics: options.processMetrics ?? true,
     containers: { track: docker.track, untrack: docker.untrack, stats },
+    accessLog,
     // With one isolate there is nobody to tell: no listener at all.
     onStateChange: isolates > 1 ? () => peers?.changed() : undefined,
   });
@@ -183,10 +195,15 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       swap: parts.swap,
       prepare: async (next) => {
         const tls = listeners?.tls;
-        if (!next.tls || !tls) return [];
-        const error = await tls.rotate(next.tls);
-        if (error) return [error];
-        return peers ? await peers.rotate(tls.served) : [];
+        if (next.tls && tls) {
+          const error = await tls.rotate(next.tls);
+          if (error) return [error];
+          const rotated = peers ? await peers.rotate(tls.served) : [];
+          if (rotated.length > 0) return rotated;
+        }
+        // Workers open the same path after the owner did, when they take the reloaded config.
+        const logError = await accessLog.apply(next.accessLog);
+        return logError ? [logError] : [];
       },
     });
     if (result.ok) await peers?.reloaded();
@@ -231,6 +248,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     client.close();
     await docker.close();
     await admin.shutdown();
+    await accessLog.close();
     throw e;
   }
   const { proxy, tls } = listeners;
@@ -260,6 +278,7 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
       client.close();
       await docker.close();
       await admin.shutdown();
+      await accessLog.close();
     })();
 
   const service = (name?: string): Service => {
@@ -301,6 +320,9 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     },
     config: parts.config,
     reload,
+    reopenLogs: async () => {
+      await Promise.all([accessLog.reopen(), peers?.reopenLogs()]);
+    },
     shutdown,
   };
 }

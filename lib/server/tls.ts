@@ -9,6 +9,7 @@
 import type { Logger } from "../base/mod.ts";
 import type { Config, TlsConfig } from "../config/mod.ts";
 import {
+  type ConnectionOptions,
   createConnections,
   type Http1Handler,
   serveTls,
@@ -16,6 +17,7 @@ import {
   type TlsServer,
 } from "../listener/mod.ts";
 import { type Metrics, protocolLabel } from "../metrics/mod.ts";
+import { type AccessSink, logged } from "../proxy/mod.ts";
 import { explainListen, freePort, isBindError, ListenError, type Share, unexpected } from "./listen.ts";
 
 /** A certificate chain and key as read from their files. */
@@ -54,6 +56,7 @@ export interface TlsDeps {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly now: () => number;
+  readonly onReject?: ConnectionOptions["onReject"];
 }
 
 /** The TLS listener and the pair it serves now. */
@@ -98,6 +101,7 @@ export async function listenTls(
     idleTimeoutMs: () => current().timeouts.clientIdleMs,
     tunnelIdleMs: () => current().timeouts.tunnelIdleMs,
     now: deps.now,
+    onReject: deps.onReject,
     onError: (e) => (report(e), textResponse(500, "Internal Server Error")),
   }, deps.handler);
   const options = {
@@ -153,6 +157,7 @@ export function redirectToHttps(
   handler: Http1Handler,
   tls: () => TlsConfig | null,
   metrics: Metrics,
+  log?: { readonly access: AccessSink; readonly now: () => number },
 ): Http1Handler {
   return (req) => {
     const t = tls();
@@ -162,6 +167,8 @@ export function redirectToHttps(
     const port = t.listen.port === 443 ? "" : `:${t.listen.port}`;
     const target = req.target.startsWith("/") ? req.target : "/";
     const location = `https://${host}${port}${target}`;
-    return textResponse(308, `Permanent Redirect: ${location}`, ["location", location]);
+    const res = textResponse(308, `Permanent Redirect: ${location}`, ["location", location]);
+    if (!log?.access.enabled) return res;
+    return logged(log.access, log.now, req, { start: log.now(), attempts: 0 }, undefined, res);
   };
 }

@@ -12,6 +12,7 @@
  */
 
 import { Registry } from "prom-client";
+import { AccessLog } from "../access_log/mod.ts";
 import {
   applySnapshot,
   type InitMessage,
@@ -39,8 +40,12 @@ export function runWorker(scope: WorkerScope): void {
       // The owner's clock, so stats windows and container samples line up across isolates.
       const offset = performance.timeOrigin - init.timeOrigin;
       const now = () => performance.now() + offset;
+      const registry = new Registry();
+      // Its own writer on the owner's path: appends of whole batches never split a line (docs/workers.md).
+      const accessLog = await AccessLog.open(init.config.accessLog, { registry, log });
       const parts = buildParts(init.config, {
-        registry: new Registry(),
+        accessLog,
+        registry,
         log,
         now,
         random: Math.random,
@@ -55,9 +60,12 @@ export function runWorker(scope: WorkerScope): void {
       const listeners = await openPublic(parts, { log, now, share: "join", pair: init.pair });
       running = { init, parts, listeners };
     },
-    sync(config, snapshot) {
-      const { services, swap } = the().parts;
+    async sync(config, snapshot) {
+      const { services, swap, accessLog } = the().parts;
       if (config) {
+        // The owner opened the same path first, so this fails only if the file went meanwhile.
+        const error = await accessLog.apply(config.accessLog);
+        if (error) log("error", "access log not reopened after a reload", { error });
         services.commit(services.plan(config), config.services.map((s) => s.name));
         swap(config);
       }
@@ -68,6 +76,9 @@ export function runWorker(scope: WorkerScope): void {
       const tls = parts.config().tls;
       const error = tls && listeners.tls ? await listeners.tls.use(pair, tls) : undefined;
       if (error) throw new Error(error);
+    },
+    async reopen() {
+      await the().parts.accessLog.reopen();
     },
     async metrics() {
       return (await the().parts.metrics.registry.getMetricsAsJSON()) as never;
@@ -81,6 +92,7 @@ export function runWorker(scope: WorkerScope): void {
       await drainAll(listeners, parts.config().shutdownTimeoutMs, log);
       parts.services.stop();
       parts.client.close();
+      await parts.accessLog.close();
     },
   };
   serveOwner(scope, handlers, samples);

@@ -79,7 +79,8 @@ export function inEffect(prev: Config, next: Config): Config {
 
 /**
  * Read, validate and apply the config file. On any error the running config stays as it is,
- * the errors are logged and returned, and `lb_config_reloads_total{result="failure"}` counts it.
+ * the errors are logged and returned, `lb_config_reloads_total{result="failure"}` counts it and
+ * `lb_config_last_reload_successful` turns 0 until a reload succeeds.
  */
 export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
   let result: ConfigResult;
@@ -88,16 +89,15 @@ export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
   } catch (e) {
     result = { ok: false, errors: [`cannot read config: ${(e as Error).message}`] };
   }
-  const counter = r.resilience.reloads;
   if (!result.ok) {
-    counter.inc({ result: "failure" });
+    r.resilience.reloaded(false);
     r.log("error", "config reload failed; keeping the running config", { errors: result.errors });
     return { ok: false, errors: result.errors };
   }
   const next = result.config;
   const prepared = (await r.prepare?.(next)) ?? [];
   if (prepared.length > 0) {
-    counter.inc({ result: "failure" });
+    r.resilience.reloaded(false);
     r.log("error", "config reload failed; keeping the running config", { errors: prepared });
     return { ok: false, errors: prepared };
   }
@@ -127,7 +127,7 @@ export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
     strategies: new Map([...done.pools].map(([s, p]) => [s, p.strategy])),
     restartRequired,
   };
-  counter.inc({ result: "success" });
+  r.resilience.reloaded(true);
   r.log("info", "config reloaded", {
     added: report.added,
     removed: report.removed,

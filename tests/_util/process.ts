@@ -44,12 +44,14 @@ export function startTaskPermissions(): string[] {
 
 /**
  * Write `config` to a temp file and start the proxy on it; resolves once it logs `listening`.
- * The config should use port 0 for both listeners.
+ * The config should use port 0 for both listeners. With `stdout` "piped", `child.stdout` is
+ * the process's standard output, which nobody reads unless the test does.
  */
 export async function spawnLb(
   config: string,
   permissions: string[] = PERMISSIONS,
   env: Record<string, string> = {},
+  stdout: "null" | "piped" = "null",
 ): Promise<LbProcess> {
   const dir = await Deno.makeTempDir();
   const configPath = `${dir}/lb.yml`;
@@ -57,7 +59,7 @@ export async function spawnLb(
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...permissions, MAIN, "--config", configPath],
     env,
-    stdout: "null",
+    stdout,
     stderr: "piped",
   }).spawn();
   const log: string[] = [];

@@ -21,6 +21,8 @@ export interface TestPrometheus {
   queryRange(expr: string, start: number, end: number, step: number): Promise<Series[]>;
   /** Values of `label` on series matching `match`, as Grafana's `label_values()` asks for them. */
   labelValues(label: string, match: string): Promise<string[]>;
+  /** The `data` of any GET API path, e.g. `/api/v1/alerts` or `/api/v1/rules`. */
+  get<T>(path: string): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -32,10 +34,18 @@ export function freePort(): number {
   return port;
 }
 
-/** The scrape config for the test: one `lb` job, 1 s interval. */
-export function testPrometheusConfig(targets: string[]): string {
+/** Options for {@linkcode startPrometheus}. */
+export interface TestPrometheusOptions {
+  /** Rule files (absolute paths) to load; their rules are evaluated every second. @default none */
+  readonly ruleFiles?: readonly string[];
+}
+
+/** The scrape config for the test: one `lb` job, 1 s interval, and the rule files if any. */
+export function testPrometheusConfig(targets: string[], options: TestPrometheusOptions = {}): string {
+  const rules = options.ruleFiles ?? [];
   return [
     "global: {scrape_interval: 1s, evaluation_interval: 1s}",
+    ...(rules.length ? [`rule_files: [${rules.map((f) => JSON.stringify(f)).join(", ")}]`] : []),
     "scrape_configs:",
     "  - job_name: lb",
     "    scrape_timeout: 900ms",
@@ -52,9 +62,12 @@ async function api<T>(url: string): Promise<T> {
 }
 
 /** Start Prometheus and wait until it is ready and has scraped every target once. */
-export async function startPrometheus(targets: string[]): Promise<TestPrometheus> {
+export async function startPrometheus(
+  targets: string[],
+  options: TestPrometheusOptions = {},
+): Promise<TestPrometheus> {
   const dir = await Deno.makeTempDir({ prefix: "lb-prometheus-" });
-  await Deno.writeTextFile(`${dir}/prometheus.yml`, testPrometheusConfig(targets));
+  await Deno.writeTextFile(`${dir}/prometheus.yml`, testPrometheusConfig(targets, options));
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = new Deno.Command("prometheus", {
@@ -106,6 +119,7 @@ export async function startPrometheus(targets: string[]): Promise<TestPrometheus
     },
     labelValues: (label, match) =>
       api<string[]>(`${url}/api/v1/label/${label}/values?${new URLSearchParams({ "match[]": match })}`),
+    get: (path) => api(`${url}${path}`),
     close,
   };
   try {

@@ -17,7 +17,7 @@ Deno.test("settingsFrom() writes the report to reports/local/bench.md unless --o
 
 gatedTest(
   "bench:proxy --quick measures every target and writes every report section",
-  needs("wrk", "nginx", "haproxy", "caddy", "node"),
+  needs("wrk", "nginx", "haproxy", "caddy", "node", "h2load", "openssl"),
   async () => {
     const out = await Deno.makeTempFile({ suffix: ".md" });
     try {
@@ -32,6 +32,14 @@ gatedTest(
       const stdout = new TextDecoder().decode(run.stdout);
       assert.ok(stdout.trimEnd().endsWith(`report: ${out}`), "ends naming where the report went");
       const sections = parseReport(await Deno.readTextFile(out));
+
+      const machine = sections.get("Machine")!;
+      assert.deepEqual(
+        [machine[0][0], machine.at(-1)![0]],
+        ["start", "end"],
+        "load average at start and end",
+      );
+      for (const [when, , ...load] of machine) for (const x of load) assert.ok(num(x) >= 0, when);
 
       const throughput = sections.get("Throughput")!;
       const names = throughput.map((r) => r[0]);
@@ -66,8 +74,53 @@ gatedTest(
         for (const [, name, avg, p99] of picks) assert.ok(num(avg) > 0 && num(p99) > 0, name);
       }
 
+      for (const section of ["HTTPS, HTTP/1.1", "HTTPS, HTTP/2"]) {
+        const rows = sections.get(section)!;
+        assert.deepEqual(rows.map((r) => r[0]), ["lb round_robin", "nginx", "caddy"], section);
+        for (const [name, rps, latency, ratio, cpu, _rounds, errors] of rows) {
+          assert.ok(num(rps) > 0 && num(latency) > 0 && num(ratio) > 0 && num(cpu) > 0, `${section} ${name}`);
+          assert.equal(num(errors), 0, `${section} ${name} errors`);
+        }
+        assert.equal(rows[1][3], "1.00", `${section}: ratios are to nginx`);
+      }
+      assert.match(
+        (await Deno.readTextFile(out)).split("## HTTPS, HTTP/2")[1],
+        /lb round_robin h2, nginx h2, caddy h2/,
+        "every target negotiated h2",
+      );
+
+      const echo = sections.get("WebSocket echo")!;
+      assert.deepEqual(echo.map((r) => r[0]), ["direct", "lb round_robin", "nginx"]);
+      for (const [name, rate, rtt, ratio, proxyCpu, backendCpu, _rounds, errors] of echo) {
+        assert.ok(num(rate) > 0 && num(rtt) > 0 && num(ratio) > 0 && num(backendCpu) > 0, `echo ${name}`);
+        if (name !== "direct") assert.ok(num(proxyCpu) > 0, `echo ${name} proxy CPU`);
+        assert.equal(num(errors), 0, `echo ${name} errors`);
+      }
+
+      const idle = sections.get("Idle WebSocket tunnels")!;
+      assert.deepEqual(idle.map((r) => r[0]), ["lb round_robin", "nginx"]);
+      for (const [name, tunnels, before, withTunnels, perTunnel, afterClose] of idle) {
+        assert.equal(num(tunnels), 200, `${name} tunnels in quick mode`);
+        assert.ok(num(before) > 0 && num(withTunnels) > 0 && num(afterClose) > 0, `${name} RSS`);
+        num(perTunnel);
+      }
+
+      const workers = sections.get("Workers")!;
+      assert.deepEqual(workers.map((r) => `${r[0]} ${r[1]}`), ["lb 1", "lb 2", "nginx 1", "nginx 2"]);
+      for (const [proxy, n, rps, scaling, , errors] of workers) {
+        assert.ok(num(rps) > 0 && num(scaling) > 0, `workers ${proxy} ${n}`);
+        assert.equal(num(errors), 0, `workers ${proxy} ${n} errors`);
+      }
+
       const goals = sections.get("Goals")!;
-      assert.equal(goals.length, 6);
+      assert.equal(goals.length, 11);
+      assert.deepEqual(goals.slice(6).map((g) => g[0]), [
+        "HTTPS HTTP/1.1 throughput ÷ nginx",
+        "HTTPS h2 throughput ÷ nginx",
+        "WebSocket echo throughput ÷ nginx",
+        "RSS per idle WebSocket tunnel, 200 open (KiB)",
+        "scaling 1 -> 2 workers ÷ nginx's",
+      ]);
       for (const [goal, measured, , met] of goals) {
         num(measured);
         assert.ok(met === "yes" || met === "no", goal);

@@ -26,7 +26,7 @@ gatedTest(
         "--flush",
         "--return",
         "--command",
-        `${deno} task demo --port 0 --admin-port 0`,
+        `${deno} task demo --port 0 --admin-port 0 --tls-port 0`,
         "/dev/null",
       ],
       cwd: ROOT,
@@ -54,8 +54,16 @@ gatedTest(
       await keys.write(new TextEncoder().encode("\x03")); // Ctrl-C
       const status = await child.status;
       await reading;
-      assert.equal(status.code, 0, screen);
+      // The demo exits 0 once stopped (demo_test checks that without the task runner). Through
+      // `deno task` the code is the runner's: one Ctrl-C reaches the runner and the demo, the runner
+      // forwards it again, and since denoland/deno#31789 it reports a child ended by a signal as
+      // 128 + signal, so a forwarded SIGINT that lands while the process exits reads 130 (once in a
+      // CI run of 663 tests, never in 55 runs here). What this test owns is that Ctrl-C stopped
+      // everything: the stop line and the certificate directory removed at exit.
+      assert.ok(status.code === 0 || status.code === 130, `exit ${status.code}\n${screen}`);
       assert.match(screen, /stopping: load, proxy, backends/);
+      const certificate = /certificate +(\S+)\/cert\.pem/.exec(screen)![1];
+      await assert.rejects(Deno.stat(certificate), Deno.errors.NotFound, "the demo left its certificate");
       assert.ok(!prompted(), screen);
     } finally {
       await keys.close().catch(() => {});

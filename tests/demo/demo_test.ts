@@ -70,7 +70,12 @@ async function servedPerService(adminUrl: string): Promise<Record<string, number
 Deno.test("deno task demo serves two services at once, each reached by its banner's curl lines, moves both under --load and stops cleanly on SIGINT", async () => {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...await taskPermissions("demo"), DEMO, "--admin-port", "0", "--load", "--rate", "40"],
+    args: [
+      "run",
+      ...await taskPermissions("demo"),
+      DEMO,
+      ...["--admin-port", "0", "--tls-port", "0", "--load", "--rate", "40"],
+    ],
     env: { LB_DEMO_PORT: String(port), LB_DEMO_STRATEGY: "LeastConnections" },
     stdout: "piped",
     stderr: "piped",
@@ -90,7 +95,8 @@ Deno.test("deno task demo serves two services at once, each reached by its banne
     );
     const proxy = /proxy +(http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(out);
     const status = /status page +(http:\/\/127\.0\.0\.1:(\d+))\//.exec(out);
-    assert.ok(proxy && status, out);
+    const https = /https +https:\/\/localhost:(\d+)\//.exec(out);
+    assert.ok(proxy && status && https, out);
     assert.equal(Number(proxy[2]), port, "LB_DEMO_PORT is the proxy port");
     const admin = status[1];
     const services = bannerServices(out);
@@ -156,7 +162,9 @@ Deno.test("deno task demo serves two services at once, each reached by its banne
     const { code } = await child.status;
     assert.equal(code, 0, await stderr);
     const ports = services.flatMap((s) => s.backends.map((b) => b.port));
-    for (const p of [port, Number(status[2]), ...ports]) assert.ok(released(p), `port ${p} is released`);
+    for (const p of [port, Number(status[2]), Number(https[1]), ...ports]) {
+      assert.ok(released(p), `port ${p} is released`);
+    }
     const log = await stderr;
     assert.match(log, /stopping: load, proxy, backends/);
   } finally {
@@ -186,14 +194,20 @@ async function readUntil(
   return seen;
 }
 
-Deno.test("deno task demo finishes stopping when a second SIGINT comes (one Ctrl-C under deno task sends two)", async () => {
+/** Start `deno task demo` on free ports with `args`, its output readable line by line. */
+async function spawnDemo(args: string[]) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...await taskPermissions("demo"), DEMO, "--port", "0", "--admin-port", "0"],
+    args: ["run", ...await taskPermissions("demo"), DEMO, "--port", "0", "--admin-port", "0", ...args],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const err = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  return { child, out, err };
+}
+
+Deno.test("deno task demo finishes stopping when a second SIGINT comes (one Ctrl-C under deno task sends two)", async () => {
+  const { child, out, err } = await spawnDemo(["--tls-port", "0"]);
   let response: Response | undefined;
   try {
     const banner = await readUntil(out, /Ctrl-C stops everything\./);
@@ -225,6 +239,33 @@ Deno.test("deno task demo finishes stopping when a second SIGINT comes (one Ctrl
   }
 });
 
+Deno.test("deno task demo --access-log prints one common-format line per request", async () => {
+  const { child, out, err } = await spawnDemo(["--no-tls", "--access-log"]);
+  try {
+    const banner = await readUntil(out, /Ctrl-C stops everything\./);
+    const proxy = /proxy +(http:\/\/127\.0\.0\.1:\d+\/)/.exec(banner)![1];
+    const r = await fetch(`${proxy}api/items?id=7`, { headers: { "user-agent": "demo-test" } });
+    await r.body?.cancel();
+    const text = await readUntil(out, /"GET \/api\/items\?id=7 HTTP\/1\.1"/);
+    const line = text.split("\n").find((l) => l.includes("/api/items?id=7"))!;
+    assert.match(
+      line,
+      new RegExp(
+        `^127\\.0\\.0\\.1 - - \\[[^\\]]+\\] "GET /api/items\\?id=7 HTTP/1\\.1" ${r.status} (\\d+|-) "-" "demo-test" ` +
+          `\\S+ [0-9a-f]{32} "api" "routes\\[\\d\\]" "[a-z0-9_.-]+" [12] [\\d.]+ [\\d.]+ms$`,
+      ),
+    );
+    child.kill("SIGINT");
+    assert.equal((await child.status).code, 0);
+  } finally {
+    try {
+      child.kill();
+    } catch { /* exited */ }
+    await out.cancel().catch(() => {});
+    await err.cancel().catch(() => {});
+  }
+});
+
 Deno.test("deno task demo exits 1 with advice when the proxy port is taken", async () => {
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
@@ -237,6 +278,7 @@ Deno.test("deno task demo exits 1 with advice when the proxy port is taken", asy
         String(taken.addr.port),
         "--admin-port",
         "0",
+        "--no-tls",
       ],
       stdout: "piped",
       stderr: "piped",
@@ -256,8 +298,18 @@ Deno.test("parseDemoArgs() reads flags over LB_DEMO_* variables and reports ever
   const parsed = parseDemoArgs(["--admin-port", "9091", "--load"], env);
   assert.deepEqual(parsed, {
     ok: true,
-    value: { port: 9090, adminPort: 9091, strategy: "least_connections", load: true, rate: 100 },
+    value: {
+      port: 9090,
+      adminPort: 9091,
+      tlsPort: 8443,
+      strategy: "least_connections",
+      load: true,
+      rate: 100,
+      accessLog: false,
+    },
   });
+  const logged = parseDemoArgs([], (n) => n === "LB_DEMO_ACCESS_LOG" ? "1" : undefined);
+  assert.ok(logged.ok && logged.value !== "help" && logged.value.accessLog);
   const bad = parseDemoArgs(["--port", "70000", "--strategy", "fastest", "--rate", "0"], () => undefined);
   assert.ok(!bad.ok);
   assert.equal(bad.errors.length, 3);
@@ -267,6 +319,33 @@ Deno.test("parseDemoArgs() reads flags over LB_DEMO_* variables and reports ever
   assert.match(all, /--rate: expected a number in \[1, 2000\], got "0"/);
   const same = parseDemoArgs(["--port", "8080", "--admin-port", "8080"], () => undefined);
   assert.ok(!same.ok && /must differ/.test(same.errors[0]));
+});
+
+Deno.test("parseDemoArgs() takes --tls-port or LB_DEMO_TLS_PORT, --no-tls or LB_DEMO_NO_TLS, and refuses a clash", () => {
+  const tlsPort = (args: string[], env: Record<string, string> = {}) => {
+    const parsed = parseDemoArgs(args, (name) => env[name]);
+    return parsed.ok ? parsed.value !== "help" && parsed.value.tlsPort : parsed.errors;
+  };
+  assert.equal(tlsPort([]), 8443);
+  assert.equal(tlsPort(["--tls-port", "0"]), 0);
+  assert.equal(tlsPort([], { LB_DEMO_TLS_PORT: "9443" }), 9443);
+  assert.equal(tlsPort(["--tls-port=9444"], { LB_DEMO_TLS_PORT: "9443" }), 9444, "the flag wins");
+  assert.equal(tlsPort(["--no-tls"]), null);
+  assert.equal(tlsPort([], { LB_DEMO_NO_TLS: "1" }), null);
+  assert.equal(tlsPort(["--no-tls"], { LB_DEMO_TLS_PORT: "9443" }), null, "the flag wins over the variable");
+  assert.deepEqual(tlsPort(["--no-tls", "--tls-port", "9443"]), [
+    "Cannot use --tls-port with --no-tls: one serves HTTPS, the other none",
+  ]);
+  assert.deepEqual(tlsPort(["--tls-port", "8081"]), [
+    "Cannot use --tls-port: it must differ from --admin-port, both are 8081",
+  ]);
+  assert.deepEqual(tlsPort(["--port", "9000", "--tls-port", "9000"]), [
+    "Cannot use --tls-port: it must differ from --port, both are 9000",
+  ]);
+  assert.deepEqual(tlsPort(["--tls-port", "https"]), [
+    `Cannot use --tls-port: expected an integer in [0, 65535], got "https"`,
+  ]);
+  assert.equal(tlsPort(["--port", "0", "--admin-port", "0", "--tls-port", "0"]), 0, "0 is never a clash");
 });
 
 Deno.test("DEMO_ROUTES reach every demo service by a path the load can use, and routeRequest() builds the URL", () => {

@@ -1,8 +1,10 @@
 /**
  * Proxy overhead benchmark: this proxy against direct access, NGINX, HAProxy, Caddy and node's
  * http-proxy, all in front of one NGINX backend on loopback, measured interleaved in rounds so
- * background load on the machine hits every target alike. Writes `reports/local/bench.md`, which
- * git ignores; `--out reports/bench.md` regenerates the committed report.
+ * background load on the machine hits every target alike; then the edge protocols (tools/bench/
+ * edge.ts): HTTPS over HTTP/1.1 and h2 against NGINX and Caddy, WebSocket echo throughput and idle
+ * tunnels' memory against NGINX. Writes `reports/local/bench.md`, which git ignores;
+ * `--out reports/bench.md` regenerates the committed report.
  *
  * ```
  * deno task bench:proxy [--quick] [--rounds N] [--seconds N] [--out PATH] [--only a,b] [--baseline DIR]
@@ -18,6 +20,8 @@
  */
 
 import { parseArgs } from "node:util";
+import { benchEdge, type EdgeSettings } from "./edge.ts";
+import { machineInfo, sampleLoad } from "./machine.ts";
 import { connectionsRss, openConnectionsRss, streamingRss } from "./memory.ts";
 import { openLoop } from "./open_loop.ts";
 import { pickCosts } from "./pick_cost.ts";
@@ -25,6 +29,7 @@ import { ProcSet, run } from "./procs.ts";
 import { measureScaling } from "./scaling.ts";
 import { type BenchResults, type LatencyRow, median, renderReport, type ThroughputRow } from "./report.ts";
 import {
+  ACCESS_LOG_TARGET,
   caddy,
   direct,
   haproxy,
@@ -35,6 +40,7 @@ import {
   type Target,
   type TargetEnv,
   thisProxy,
+  withAccessLog,
 } from "./targets.ts";
 import { wrk } from "./wrk.ts";
 
@@ -53,6 +59,8 @@ export interface BenchSettings {
   readonly only: readonly string[];
   /** Another checkout of this project, measured as `baseline round_robin` (before/after). */
   readonly baseline?: string;
+  /** The HTTPS and WebSocket sections. */
+  readonly edge: EdgeSettings;
 }
 
 /**
@@ -76,9 +84,11 @@ export function settingsFrom(args: string[], root: string): BenchSettings {
     strict: true,
   });
   const quick = values.quick;
+  const rounds = Number(values.rounds ?? (quick ? 1 : 3));
+  const only = values.only ? values.only.split(",") : [];
   return {
     quick,
-    rounds: Number(values.rounds ?? (quick ? 1 : 3)),
+    rounds,
     seconds: Number(values.seconds ?? (quick ? 1 : 10)),
     connections: 50,
     rate: 2000,
@@ -87,8 +97,21 @@ export function settingsFrom(args: string[], root: string): BenchSettings {
     streamBytes: quick ? 64 * 1024 ** 2 : 1024 ** 3,
     // Not reports/bench.md: a run must not change the committed report unless asked to.
     out: values.out ?? `${root}/reports/local/bench.md`,
-    only: values.only ? values.only.split(",") : [],
+    only,
     baseline: values.baseline,
+    edge: {
+      quick,
+      rounds,
+      // A few seconds per run: the three targets, two protocols and rounds stay within minutes.
+      seconds: quick ? 1 : 5,
+      h1Connections: 50,
+      h2Clients: 10,
+      h2Streams: 10,
+      wsSockets: 50,
+      wsBytes: 64,
+      idleTunnels: quick ? 200 : 1000,
+      only,
+    },
   };
 }
 
@@ -110,6 +133,7 @@ async function startTargets(env: TargetEnv, s: BenchSettings, notes: string[]): 
     targets.push({ ...before, name: "baseline round_robin" });
     notes.push(`baseline round_robin: the same proxy from ${s.baseline}, for a before/after ratio.`);
   }
+  if (want(ACCESS_LOG_TARGET)) targets.push(await withAccessLog(env));
   if (want("lb peak_ewma")) {
     if (await strategyAvailable(env, "peak_ewma")) targets.push(await thisProxy(env, "peak_ewma"));
     else {notes.push(
@@ -130,14 +154,6 @@ async function startTargets(env: TargetEnv, s: BenchSettings, notes: string[]): 
   return targets;
 }
 
-async function environment(): Promise<string> {
-  const cpu = /^model name\s*:\s*(.+)$/m.exec(await Deno.readTextFile("/proc/cpuinfo"))?.[1] ?? "unknown CPU";
-  const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
-  return `${cpu}, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}; ` +
-    `load average at start ${load} (other work on the machine shows up as noise; rounds are interleaved ` +
-    `so it affects every target alike).`;
-}
-
 /** Run the benchmark and write the report; returns the results. */
 export async function bench(s: BenchSettings, root: string): Promise<BenchResults> {
   const dir = await Deno.makeTempDir({ prefix: "lb-bench-" });
@@ -145,7 +161,9 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
   await Deno.chmod(dir, 0o755);
   const procs = new ProcSet(dir);
   const notes: string[] = [];
-  const env0 = await environment();
+  const machine = await machineInfo();
+  const load = sampleLoad();
+  const runStarted = performance.now();
   try {
     const backendPort = await startBackend(dir, procs, s.streamBytes);
     const env: TargetEnv = { dir, procs, backendPort, root };
@@ -169,6 +187,14 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
       const e = tp.get(t.name)!;
       return { target: t.name, rounds: e.rounds, p50Ms: e.p50, p99Ms: e.p99, errors: e.errors };
     });
+    const logged = tp.get(ACCESS_LOG_TARGET);
+    if (logged) {
+      const ratio = median(logged.rounds) / median(tp.get(REFERENCE)!.rounds);
+      notes.push(
+        `Access log on (JSON lines to a file) ÷ off, throughput: ${ratio.toFixed(2)}x ` +
+          `(goal: at least 0.90x, ${ratio >= 0.9 ? "met" : "not met"}).`,
+      );
+    }
 
     const lat = new Map<string, { p50: number[]; p99: number[]; errors: number }>();
     for (let round = 0; round < s.rounds; round++) {
@@ -237,6 +263,9 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
       `memory: open ${open.peakMiB.toFixed(1)} MiB, saturated ${conns.peakMiB.toFixed(1)} MiB, ` +
         `stream growth ${stream.growthMiB.toFixed(1)} MiB`,
     );
+    const edgeStartSeconds = (performance.now() - runStarted) / 1000;
+    const edge = await benchEdge(env, s.edge, progress);
+    notes.push(...edge.notes);
     const picks = await pickCosts(root);
     if (s.quick) {
       notes.push("Quick mode: short runs for checking the harness; these numbers are not measurements.");
@@ -244,7 +273,9 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
     const results: BenchResults = {
       date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
       command: `deno task bench:proxy${s.quick ? " --quick" : ""}`,
-      environment: env0,
+      machine,
+      load: load.stop(),
+      edgeStartSeconds,
       rounds: s.rounds,
       seconds: s.seconds,
       connections: s.connections,
@@ -264,12 +295,14 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
       },
       picks,
       scaling,
+      edge,
       notes,
     };
     await Deno.mkdir(s.out.replace(/\/[^/]*$/, ""), { recursive: true });
     await Deno.writeTextFile(s.out, renderReport(results));
     return results;
   } finally {
+    load.stop();
     await procs.stopAll();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

@@ -78,6 +78,14 @@ export class ProcSet {
     return proc;
   }
 
+  /** SIGTERM one process of this set (SIGKILL after `graceMs`) and wait for it to exit. */
+  async stop(proc: Proc, graceMs = 3000): Promise<void> {
+    const i = this.#procs.indexOf(proc);
+    if (i < 0) return;
+    this.#procs.splice(i, 1);
+    await stop(proc, graceMs);
+  }
+
   /** SIGTERM every process (SIGKILL after `graceMs`) and wait for each to exit. */
   async stopAll(graceMs = 3000): Promise<void> {
     await Promise.all(this.#procs.splice(0).map((p) => stop(p, graceMs)));

@@ -5,8 +5,11 @@
  * @module
  */
 
+import type { EdgeResults } from "./edge.ts";
+import type { LoadSample, MachineInfo } from "./machine.ts";
 import { median } from "./median.ts";
 import type { PickCost } from "./pick_cost.ts";
+import { edgeGoals, renderEdge } from "./report_edge.ts";
 import { renderScaling, scalingGoal, type ScalingResults } from "./scaling.ts";
 
 /** Throughput of one target over every round. */
@@ -31,7 +34,11 @@ export interface LatencyRow {
 export interface BenchResults {
   readonly date: string;
   readonly command: string;
-  readonly environment: string;
+  readonly machine: MachineInfo;
+  /** Load averages sampled over the run (the first at the start, the last at the end). */
+  readonly load: readonly LoadSample[];
+  /** Seconds into the run the edge sections started at, for the load table. */
+  readonly edgeStartSeconds?: number;
   readonly rounds: number;
   readonly seconds: number;
   readonly connections: number;
@@ -55,6 +62,8 @@ export interface BenchResults {
   readonly picks: readonly PickCost[] | undefined;
   /** The workers section (1 and 2 workers of this proxy and NGINX), when it ran. */
   readonly scaling?: ScalingResults;
+  /** HTTPS, WebSocket echo and idle tunnels. */
+  readonly edge?: EdgeResults;
   readonly notes: readonly string[];
 }
 
@@ -75,6 +84,7 @@ export function goals(r: BenchResults): { goal: string; measured: number; limit:
   const mine = lat(r.reference);
   const addedP50 = mine && direct ? mine.p50Ms - direct.p50Ms : NaN;
   const addedP99 = mine && direct ? mine.p99Ms - direct.p99Ms : NaN;
+  const edge = r.edge ? edgeGoals(r.edge) : [];
   return [
     {
       goal: "throughput ÷ nginx (1 worker)",
@@ -102,7 +112,36 @@ export function goals(r: BenchResults): { goal: string; measured: number; limit:
       limit: "<= 64",
       met: r.memory.growthMiB <= 64,
     },
+    ...edge,
     ...(r.scaling ? [scalingGoal(r.scaling)] : []),
+  ];
+}
+
+/** The machine section: what ran the benchmark and how busy it was meanwhile. */
+function machineSection(r: BenchResults): string[] {
+  const m = r.machine;
+  const at = (when: string, s: LoadSample) =>
+    row([when, `${f(s.atSeconds, 0)} s`, ...s.load.map((x) => f(x))]);
+  const first = r.load[0];
+  const last = r.load[r.load.length - 1];
+  const edge = r.edgeStartSeconds === undefined
+    ? undefined
+    : r.load.find((s) => s.atSeconds >= r.edgeStartSeconds!);
+  const peak = r.load.reduce((a, b) => (b.load[0] > a.load[0] ? b : a), first);
+  return [
+    "## Machine",
+    "",
+    `${m.cpu}, ${m.cores} cores, Deno ${m.deno}. Other work on the machine shows up as noise; rounds are ` +
+    `interleaved so it affects every target alike. Load average (1, 5 and 15 minutes) from /proc/loadavg, ` +
+    `sampled every 5 s over the ${f(last.atSeconds, 0)} s run:`,
+    "",
+    row(["when", "time into the run", "1 min", "5 min", "15 min"]),
+    row(["---", "---:", "---:", "---:", "---:"]),
+    at("start", first),
+    ...(edge ? [at("edge sections start", edge)] : []),
+    at("highest 1-minute value", peak),
+    at("end", last),
+    "",
   ];
 }
 
@@ -116,8 +155,7 @@ export function renderReport(r: BenchResults): string {
     "",
     `Measured ${r.date} with \`${r.command}\`.`,
     "",
-    r.environment,
-    "",
+    ...machineSection(r),
     "## Throughput",
     "",
     `\`wrk -t1 -c${r.connections} -d${r.seconds}s --latency\` against each target, ${r.rounds} rounds interleaved ` +
@@ -173,6 +211,7 @@ export function renderReport(r: BenchResults): string {
     row([`RSS growth streaming ${r.memory.streamMiB} MiB (MiB)`, f(r.memory.growthMiB, 1)]),
     row(["streaming rate (MiB/s)", f(r.memory.mibPerSecond, 0)]),
     "",
+    ...(r.edge ? renderEdge(r.edge) : []),
     "## Pick cost",
     "",
     ...(r.picks

@@ -59,8 +59,8 @@ export async function measureScaling(s: ScalingSettings): Promise<ScalingResults
   const backendPort = await startBackend(s.dir, s.procs, 0, 2, "scaling_backend");
   const env = { dir: s.dir, procs: s.procs, backendPort, root: s.root };
   const targets: [ScalingRow["proxy"], number, Target][] = [
-    ["lb", 1, await thisProxy(env, "round_robin", "lb_workers_1", "workers: 1")],
-    ["lb", 2, await thisProxy(env, "round_robin", "lb_workers_2", "workers: 2")],
+    ["lb", 1, await thisProxy(env, "round_robin", "lb_workers_1", { yaml: "workers: 1" })],
+    ["lb", 2, await thisProxy(env, "round_robin", "lb_workers_2", { yaml: "workers: 2" })],
     ["nginx", 1, await nginxProxy(env, 1, "nginx workers 1")],
     ["nginx", 2, await nginxProxy(env, 2, "nginx workers 2")],
   ];

@@ -45,30 +45,43 @@ export async function startBackend(
   const big = `${dir}/${name}_big.bin`;
   await Deno.truncate(big, 0).catch(() => Deno.writeFile(big, new Uint8Array()));
   await Deno.truncate(big, bigBytes);
-  await nginx(
-    dir,
-    procs,
+  await startNginx(dir, procs, {
     name,
+    workers,
     port,
-    `
+    server: `
     location = /big { alias ${big}; default_type application/octet-stream; }
     location / { default_type text/plain; return 200 "hello\\n"; }`,
-    "",
-    workers,
-  );
+  });
   return port;
 }
 
-/** NGINX with `workers` worker processes and no logging; `server` is the inside of the server block. */
-async function nginx(
-  dir: string,
-  procs: ProcSet,
-  name: string,
-  port: number,
-  server: string,
-  http: string,
-  workers = 1,
-): Promise<Proc> {
+/** Options for {@linkcode startNginx}. */
+export interface NginxOptions {
+  /** Process and prefix directory name. */
+  readonly name: string;
+  readonly port: number;
+  /** The inside of the one `server` block, after its `listen`. */
+  readonly server: string;
+  /** Directives of the `http` block (upstreams, maps). @default "" */
+  readonly http?: string;
+  /** Parameters after the address in `listen` (`ssl http2`). @default "" */
+  readonly listen?: string;
+  /** `worker_processes`. @default 1 */
+  readonly workers?: number;
+}
+
+/**
+ * NGINX with `workers` worker processes (one by default) and no logging, its config and temp paths under `DIR/NAME/`; waits until
+ * the port accepts.
+ *
+ * @param dir The run's temp dir.
+ * @param procs Where the process is registered (stopped when the run ends).
+ * @param options Name, port and server block; see {@linkcode NginxOptions}.
+ * @returns the master process
+ */
+export async function startNginx(dir: string, procs: ProcSet, options: NginxOptions): Promise<Proc> {
+  const { name, port, server, http = "", listen = "", workers = 1 } = options;
   const prefix = `${dir}/${name}`;
   await Deno.mkdir(prefix, { recursive: true });
   const conf = `${prefix}/nginx.conf`;
@@ -90,7 +103,7 @@ http {
   scgi_temp_path ${prefix}/scgi;
   ${http}
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port} ${listen};
     ${server}
   }
 }
@@ -104,16 +117,66 @@ export function direct(env: TargetEnv): Target {
   return { name: "direct", url: `http://127.0.0.1:${env.backendPort}/` };
 }
 
-/**
- * This project's proxy, started exactly as `deno task start` does, with `strategy`; `extra` is
- * more top-level YAML (`workers: 2`).
- */
+/** This project's proxy, started exactly as `deno task start` does, with `strategy`. */
 export async function thisProxy(
   env: TargetEnv,
   strategy: string,
   name = `lb_${strategy}`,
-  extra = "",
+  variant: ProxyVariant = {},
 ): Promise<Target> {
+  const yaml = `strategy: ${strategy}\n${variant.yaml ? `${variant.yaml}\n` : ""}`;
+  const { proc, port, admin } = await startLb(env, { name, yaml, allowWrite: variant.allowWrite });
+  return { name: variant.label ?? `lb ${strategy}`, url: `http://127.0.0.1:${port}/`, proc, admin };
+}
+
+/** A variant of this proxy's default config: more YAML, and a path it may write (a log file). */
+export interface ProxyVariant {
+  /** More top-level config (`workers: 2`). */
+  readonly yaml?: string;
+  readonly allowWrite?: string;
+  /** The target's name in the report. @default `lb <strategy>` */
+  readonly label?: string;
+}
+
+/** The name of the access-log variant in the report. */
+export const ACCESS_LOG_TARGET = "lb round_robin + access log";
+
+/** This proxy with the access log on, in JSON to a file in the run's dir (as in production). */
+export function withAccessLog(env: TargetEnv): Promise<Target> {
+  return thisProxy(env, "round_robin", "lb_access_log", {
+    yaml: `access_log: {enabled: true, path: "${env.dir}/access.log", format: json}`,
+    allowWrite: env.dir,
+    label: ACCESS_LOG_TARGET,
+  });
+}
+
+/** Options for {@linkcode startLb}. */
+export interface LbOptions {
+  /** Process and config file name. */
+  readonly name: string;
+  /** More top-level config (YAML lines). @default "" */
+  readonly yaml?: string;
+  /** The one backend's port on 127.0.0.1. @default env.backendPort */
+  readonly backendPort?: number;
+  /** The port to wait for (the TLS listener's, say). @default the plain listener's */
+  readonly waitPort?: number;
+  /** A path the proxy may write (an access log). @default none */
+  readonly allowWrite?: string;
+}
+
+/**
+ * Start this project's proxy as `deno task start` does, in front of one backend, with a config
+ * written to `DIR/NAME.yml`; waits until it accepts.
+ *
+ * @param env The run's temp dir, processes and root.
+ * @param options Name, extra config and backend; see {@linkcode LbOptions}.
+ * @returns the process, its plain listener's port and its admin listener's URL
+ */
+export async function startLb(
+  env: TargetEnv,
+  options: LbOptions,
+): Promise<{ proc: Proc; port: number; admin: string }> {
+  const { name, yaml = "", backendPort = env.backendPort } = options;
   const port = freePort();
   const adminPort = freePort();
   const config = `${env.dir}/${name}.yml`;
@@ -121,22 +184,18 @@ export async function thisProxy(
     config,
     `listen: "127.0.0.1:${port}"
 admin: {listen: "127.0.0.1:${adminPort}"}
-strategy: ${strategy}
-${extra}
-backends:
-  - {name: b1, url: "http://127.0.0.1:${env.backendPort}"}
+${yaml}backends:
+  - {name: b1, url: "http://127.0.0.1:${backendPort}"}
 `,
   );
-  const proc = await env.procs.start(name, "deno", [...startArgs(env.root), "--config", config], {
-    port,
+  const args = startArgs(env.root);
+  // Permissions go before the script name, which ends the task's words.
+  if (options.allowWrite) args.splice(args.length - 1, 0, `--allow-write=${options.allowWrite}`);
+  const proc = await env.procs.start(name, "deno", [...args, "--config", config], {
+    port: options.waitPort ?? port,
     cwd: env.root,
   });
-  return {
-    name: `lb ${strategy}`,
-    url: `http://127.0.0.1:${port}/`,
-    proc,
-    admin: `http://127.0.0.1:${adminPort}`,
-  };
+  return { proc, port, admin: `http://127.0.0.1:${adminPort}` };
 }
 
 /** `deno run ... main.ts` as the `start` task in deno.json spells it (permissions and flags). */
@@ -162,22 +221,28 @@ export async function strategyAvailable(env: TargetEnv, strategy: string): Promi
   }
 }
 
-/** NGINX as a reverse proxy: one worker, HTTP/1.1 upstream keep-alive. */
-export async function nginxProxy(env: TargetEnv, workers = 1, name = "nginx"): Promise<Target> {
-  const port = freePort();
-  const proc = await nginx(
-    env.dir,
-    env.procs,
-    name === "nginx" ? "nginx_proxy" : name.replaceAll(" ", "_"),
-    port,
-    `location / {
+/** NGINX's upstream block `be` with keep-alive connections to the backend on `port`. */
+export function nginxUpstream(port: number): string {
+  return `upstream be { server 127.0.0.1:${port}; keepalive 256; }`;
+}
+
+/** NGINX's proxying location: HTTP/1.1 to the upstream `be`, keep-alive (no `Connection: close`). */
+export const NGINX_PROXY_LOCATION = `location / {
       proxy_pass http://be;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-    }`,
-    `upstream be { server 127.0.0.1:${env.backendPort}; keepalive 256; }`,
+    }`;
+
+/** NGINX as a reverse proxy: `workers` worker processes (one by default), HTTP/1.1 upstream keep-alive. */
+export async function nginxProxy(env: TargetEnv, workers = 1, name = "nginx"): Promise<Target> {
+  const port = freePort();
+  const proc = await startNginx(env.dir, env.procs, {
+    name: name === "nginx" ? "nginx_proxy" : name.replaceAll(" ", "_"),
+    port,
+    server: NGINX_PROXY_LOCATION,
+    http: nginxUpstream(env.backendPort),
     workers,
-  );
+  });
   return { name, url: `http://127.0.0.1:${port}/`, proc };
 }
 

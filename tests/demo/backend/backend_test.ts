@@ -2,6 +2,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { startBackend } from "../../../demo/backend/backend.ts";
 import type { BackendOptions } from "../../../demo/backend/config.ts";
 import { quantile } from "../../_util/stats.ts";
+import { closed, nextMessage, openClient } from "../../_util/ws.ts";
 
 /** Run `fn` against a backend on loopback and always close it. */
 async function withBackend(options: Partial<BackendOptions>, fn: (url: string) => Promise<void>) {
@@ -251,6 +252,48 @@ Deno.test("startBackend() close() answers waiting requests with 503 without wait
   equal(response.status, 503);
   await response.body?.cancel();
   ok(performance.now() - start < 1_000);
+});
+
+Deno.test("startBackend() /ws echoes text as text and binary as binary, and bypasses latency and capacity", async () => {
+  // A latency of 10 s and one slot: an echo that paid the profile would time out below.
+  await withBackend({ latencyMs: 10_000, capacity: 1 }, async (url) => {
+    const ws = await openClient(`${url.replace("http", "ws")}/ws`);
+    try {
+      ws.send("hello");
+      deepEqual(await nextMessage(ws, 2_000).then(([d, b]) => [d.toString(), b]), ["hello", false]);
+      const binary = Uint8Array.from({ length: 70_000 }, (_, i) => i % 251);
+      ws.send(binary);
+      const [data, isBinary] = await nextMessage(ws, 2_000);
+      equal(isBinary, true);
+      deepEqual(new Uint8Array(data), binary);
+      const other = await openClient(`${url.replace("http", "ws")}/ws`); // a second socket at once
+      other.send("second");
+      equal((await nextMessage(other, 2_000))[0].toString(), "second");
+      other.close(1000, "done");
+      deepEqual(await closed(other), [1000, "done"]);
+    } finally {
+      ws.terminate();
+    }
+  });
+});
+
+Deno.test("startBackend() /ws answers a plain GET with 426 naming the upgrade", async () => {
+  await withBackend({}, async (url) => {
+    const response = await fetch(`${url}/ws`);
+    equal(response.status, 426);
+    equal(response.headers.get("upgrade"), "websocket");
+    match((await response.json()).error, /expected a WebSocket upgrade/);
+  });
+});
+
+Deno.test("startBackend() close() closes open WebSockets with 1001 and returns", async () => {
+  const backend = startBackend({ port: 0, host: "127.0.0.1" });
+  const ws = await openClient(`${backend.url.replace("http", "ws")}/ws`);
+  const closing = closed(ws, 3_000);
+  const start = performance.now();
+  await backend.close();
+  equal((await closing)[0], 1001, "going away");
+  ok(performance.now() - start < 2_000, `close() took ${performance.now() - start} ms`);
 });
 
 // The command-line entry point, run as a real process.

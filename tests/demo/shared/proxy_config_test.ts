@@ -72,3 +72,28 @@ Deno.test("proxyConfigYaml() quotes every name and URL, so a bad one is a config
   assert.ok(!built.ok);
   assert.match(built.errors.join("\n"), /services\.web\.backends\[0\]\.name: .*weight: 99/);
 });
+
+Deno.test("buildProxyConfig() with tls gives a TLS listener on its address, the file paths as given (quoted) and h2 on", () => {
+  const certFile = '/tmp/a dir/cert: "1".pem';
+  const built = buildProxyConfig({
+    ...listeners,
+    strategy: "round_robin",
+    backends: [{ name: "a", url: "http://127.0.0.1:9001", weight: 1 }],
+    tls: { listen: "127.0.0.1:8443", certFile, keyFile: "/tmp/key.pem" },
+  });
+  assert.ok(built.ok, built.ok ? "" : built.errors.join("\n"));
+  assert.deepEqual(built.config.tls, {
+    listen: { hostname: "127.0.0.1", port: 8443 },
+    certFile,
+    keyFile: "/tmp/key.pem",
+    http2: true,
+    redirectHttp: false,
+  });
+  const without = buildProxyConfig({
+    ...listeners,
+    strategy: "round_robin",
+    backends: [{ name: "a", url: "http://127.0.0.1:9001", weight: 1 }],
+  });
+  assert.ok(without.ok);
+  assert.equal(without.config.tls, null);
+});

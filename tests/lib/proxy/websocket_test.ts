@@ -133,6 +133,26 @@ Deno.test("1,000 concurrent WebSockets through one proxy, each echoing its own m
   }
 });
 
+Deno.test("a tunnel's lifetime is not a request duration: lb_request_duration_seconds sees the time to the 101", async () => {
+  const { lb, ws: url, close } = await setup();
+  const series = '{service="default",backend="b0",strategy="round_robin"}';
+  const bucket = (le: string) => `lb_request_duration_seconds_bucket{le="${le}",${series.slice(1)}`;
+  try {
+    const ws = await openClient(`${url}/chat`);
+    ws.send("hello");
+    await nextMessage(ws);
+    await new Promise((r) => setTimeout(r, 700)); // open longer than the latency SLO's 0.5 s
+    ws.close(1000, "done");
+    await closed(ws);
+    await waitFor(async () => (await scrape(lb)).get(`lb_request_duration_seconds_count${series}`) === 1);
+    const m = await scrape(lb);
+    assert.equal(m.get(bucket("0.5")), 1, "observed as the handshake, well within 0.5 s");
+    assert.ok(m.get(`lb_request_duration_seconds_sum${series}`)! < 0.5);
+  } finally {
+    await close();
+  }
+});
+
 Deno.test("a non-101 answer to an upgrade request is an ordinary response", async () => {
   const { startBackend } = await import("../../_util/harness.ts");
   const plain = startBackend((req) =>

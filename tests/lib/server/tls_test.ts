@@ -113,6 +113,34 @@ gatedTest(
   },
 );
 
+gatedTest(
+  "access log: HTTP/2 and HTTPS requests are logged with their protocol and body bytes",
+  needs("openssl", "curl"),
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const path = `${dir}/access.log`;
+    const s = await setup(`access_log: {enabled: true, path: "${path}"}`);
+    try {
+      const h2 = await curl(["--http2", "--cacert", s.ca.caFile, "--data-binary", "12345", `${s.https}/h2`]);
+      assert.equal(h2.stdout, "proto=https path=/h2");
+      const h1 = await curl(["--http1.1", "--cacert", s.ca.caFile, `${s.https}/h1`]);
+      assert.equal(h1.stdout, "proto=https path=/h1");
+      await s.lb.shutdown();
+      const lines = (await Deno.readTextFile(path)).trimEnd().split("\n").map((l) => JSON.parse(l));
+      const pick = (
+        l: Record<string, unknown>,
+      ) => [l.method, l.path, l.protocol, l.status, l.bytes_in, l.bytes_out];
+      assert.deepEqual(lines.map(pick), [
+        ["POST", "/h2", "HTTP/2", 200, 5, 20],
+        ["GET", "/h1", "HTTP/1.1", 200, 0, 20],
+      ]);
+    } finally {
+      await s.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
 gatedTest("h2load completes a run over the TLS listener", needs("openssl", "h2load"), async () => {
   const s = await setup();
   try {

@@ -77,6 +77,9 @@ Deno.test("workers: 2 counts exactly the requests sent across many connections, 
     assert.equal(m.get('lb_backend_up{service="default",backend="b0"}'), 1);
     assert.equal(m.get('lb_strategy_info{service="default",strategy="round_robin"}'), 1);
     assert.equal(count(m, "lb_build_info{"), 1);
+    assert.equal(m.get('lb_backend_state{service="default",backend="b0",state="healthy"}'), 1);
+    assert.equal(m.get('lb_service_healthy_backends{service="default"}'), 2);
+    assert.equal(m.get("lb_config_last_reload_successful"), 1);
     assert.equal(count(m, "lb_active_connections{"), 0);
     // The admin API shows totals too.
     const api: { name: string; requests: number }[] = await (await fetch(`${lb.adminUrl}/api/backends`))
@@ -438,5 +441,40 @@ Deno.test("workers: 2 discovered backends join and leave every worker", async ()
     assert.deepEqual(new Set(bodies), new Set(["200 b0"]));
   } finally {
     await closeAll(lb, backends);
+  }
+});
+
+Deno.test("workers: 2 access log: every isolate's lines whole in one file, reopened in every worker", async () => {
+  const backends = [named("b0")];
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/access.log`;
+  const lb = await twoWorkers(backends, `access_log: {enabled: true, path: "${path}", format: json}`);
+  /** The file's lines, each a JSON object of a 200. */
+  const lines = async (file: string) => {
+    const text = await Deno.readTextFile(file);
+    assert.ok(text.endsWith("\n"), "ends with a whole line");
+    const all = text.slice(0, -1).split("\n").map((l) => JSON.parse(l));
+    assert.ok(all.every((r) => r.status === 200 && r.method === "GET"), "every line a whole record");
+    return all.length;
+  };
+  try {
+    const before = await perWorker(lb);
+    await fresh(lb.url, 200, 12);
+    const mid = await perWorker(lb);
+    assert.ok(mid.every((n, i) => n > before[i]), `both workers served: ${mid}`);
+    // logrotate: move the file, then SIGUSR1 (reopenLogs) in every isolate.
+    await Deno.rename(path, `${path}.1`);
+    await lb.reopenLogs();
+    await fresh(lb.url, 200, 12);
+    assert.ok((await perWorker(lb)).every((n, i) => n > mid[i]), "both workers served after the reopen");
+  } finally {
+    await closeAll(lb, backends);
+  }
+  try {
+    // Shutdown flushed every isolate's batch: each request once, in the file of its time.
+    assert.equal(await lines(`${path}.1`), 200);
+    assert.equal(await lines(path), 200);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,0 +1,123 @@
+/**
+ * One access-log line per finished exchange, as JSON or in the NCSA combined format with the
+ * proxy's own fields appended (as Traefik's "common" format does).
+ *
+ * Every client-controlled string (method aside, which the listener validated as a token) may hold
+ * any byte: the listener keeps header bytes as Latin-1 characters, so invalid UTF-8, CR, LF and
+ * quotes all arrive as characters. Both formats escape every character outside printable ASCII and
+ * their own delimiters, so a line is pure ASCII, can never be split, and a value can never end its
+ * field early (OWASP logging cheat sheet, "log injection").
+ *
+ * @module
+ */
+
+/** The facts of one exchange. Strings absent are logged as `-`. */
+export interface AccessRecord {
+  /** When the request arrived, epoch ms. */
+  readonly time: number;
+  readonly requestId: string | undefined;
+  readonly traceId: string | undefined;
+  readonly clientIp: string;
+  readonly method: string;
+  readonly host: string | null;
+  /** The request target: path with query. */
+  readonly path: string;
+  /** `HTTP/1.0`, `HTTP/1.1` or `HTTP/2`. */
+  readonly protocol: string;
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly durationMs: number;
+  /** From the first attempt's start to the response headers; undefined without a response. */
+  readonly upstreamMs: number | undefined;
+  readonly service: string | undefined;
+  readonly route: string | undefined;
+  readonly backend: string | undefined;
+  /** Backend attempts made (retries and hedges included); 0 when none was tried. */
+  readonly attempts: number;
+  readonly userAgent: string | null;
+  readonly referer: string | null;
+}
+
+/** Printable ASCII but `"` and `\`: what needs no escape in either format. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** `s` as a JSON string literal in ASCII only: non-ASCII and controls as `\u00XX`. */
+export function jsonString(s: string): string {
+  if (PLAIN.test(s)) return `"${s}"`;
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += "\\\\";
+    else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, "0")}`;
+    else out += s[i];
+  }
+  return `${out}"`;
+}
+
+/** `s` for a quoted field of the combined format: `"`, `\`, controls and non-ASCII as `\xHH`, as NGINX does. */
+export function clfString(s: string): string {
+  if (PLAIN.test(s)) return s;
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c || c < 0x20 || c > 0x7e) {
+      out += c > 0xff ? `\\u${c.toString(16).padStart(4, "0")}` : `\\x${c.toString(16).padStart(2, "0")}`;
+    } else out += s[i];
+  }
+  return out;
+}
+
+const dash = (s: string | null | undefined) => s === null || s === undefined || s === "" ? "-" : s;
+const ms = (n: number) => Math.round(n * 1000) / 1000;
+
+/**
+ * The record as one JSON object (no newline), keys in a fixed order.
+ *
+ * @example
+ * ```ts
+ * import { formatJson } from "./record.ts";
+ * formatJson({ time: 0, requestId: "r1", traceId: undefined, clientIp: "127.0.0.1", method: "GET",
+ *   host: "a", path: "/", protocol: "HTTP/1.1", status: 200, bytesIn: 0, bytesOut: 2, durationMs: 1.5,
+ *   upstreamMs: 1.2, service: "default", route: "routes[0]", backend: "b0", attempts: 1,
+ *   userAgent: "curl", referer: null });
+ * // {"time":"1970-01-01T00:00:00.000Z","request_id":"r1","trace_id":"-",...}
+ * ```
+ */
+export function formatJson(r: AccessRecord): string {
+  return `{"time":"${new Date(r.time).toISOString()}","request_id":${jsonString(dash(r.requestId))},` +
+    `"trace_id":${jsonString(dash(r.traceId))},"client_ip":${jsonString(r.clientIp)},` +
+    `"method":${jsonString(r.method)},"host":${jsonString(dash(r.host))},"path":${jsonString(r.path)},` +
+    `"protocol":"${r.protocol}","status":${r.status},"bytes_in":${r.bytesIn},"bytes_out":${r.bytesOut},` +
+    `"duration_ms":${ms(r.durationMs)},"upstream_ms":${
+      r.upstreamMs === undefined ? null : ms(r.upstreamMs)
+    },` +
+    `"service":${jsonString(dash(r.service))},"route":${jsonString(dash(r.route))},` +
+    `"backend":${jsonString(dash(r.backend))},"attempts":${r.attempts},` +
+    `"user_agent":${jsonString(dash(r.userAgent))}}`;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const two = (n: number) => n < 10 ? `0${n}` : `${n}`;
+
+/** `10/Oct/2000:13:55:36 +0000`, in UTC. */
+function clfTime(t: number): string {
+  const d = new Date(t);
+  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+}
+
+/**
+ * The record in the NCSA combined format, then request id, trace id, service, route, backend,
+ * attempts, upstream and total milliseconds:
+ * `127.0.0.1 - - [01/Dec/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 6 "-" "curl/8" r1 - "default" "routes[0]" "b0" 1 0.8 1.2ms`
+ */
+export function formatCommon(r: AccessRecord): string {
+  const up = r.upstreamMs === undefined ? "-" : String(ms(r.upstreamMs));
+  return `${clfString(r.clientIp)} - - [${clfTime(r.time)}] "${clfString(r.method)} ${clfString(r.path)} ` +
+    `${r.protocol}" ${r.status} ${r.bytesOut === 0 ? "-" : r.bytesOut} "${clfString(dash(r.referer))}" ` +
+    `"${clfString(dash(r.userAgent))}" ${clfString(dash(r.requestId))} ${clfString(dash(r.traceId))} ` +
+    `"${clfString(dash(r.service))}" "${clfString(dash(r.route))}" "${clfString(dash(r.backend))}" ` +
+    `${r.attempts} ${up} ${ms(r.durationMs)}ms`;
+}

@@ -1,0 +1,118 @@
+/**
+ * Lines to a file or standard output without ever making a request wait for the disk.
+ *
+ * `push` only appends to an in-memory batch. One write is in flight at a time; the batch is
+ * written when it reaches `flushBytes` or `flushMs` after its first line, whichever is first (as
+ * NGINX's `access_log ... buffer= flush=`). The batch is bounded: a line that would take it past
+ * `maxBufferBytes` is dropped and counted, so a stalled disk or a blocked pipe costs lines, never
+ * memory or latency.
+ *
+ * @module
+ */
+
+/** Where lines go: an open file, or standard output. */
+export interface Sink {
+  write(p: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** Tuning and reporting of a {@linkcode LineWriter}. */
+export interface LineWriterOptions {
+  /** Most bytes waiting to be written; beyond, lines are dropped. @default 1 MiB */
+  readonly maxBufferBytes?: number;
+  /** A batch this large is written at once. @default 64 KiB */
+  readonly flushBytes?: number;
+  /** A batch is written at the latest this long after its first line. @default 200 */
+  readonly flushMs?: number;
+  /** Told of lines lost: the buffer was full, or the write failed. */
+  readonly onDrop: (lines: number, reason: "buffer_full" | "write_error") => void;
+  /** Told of a failed write (the caller logs it, at most once per failure streak). */
+  readonly onError: (error: Error) => void;
+}
+
+const ENCODER = new TextEncoder();
+
+/** A batched, bounded writer of lines to a {@linkcode Sink}. */
+export class LineWriter {
+  #sink: Sink;
+  #lines: string[] = [];
+  #bytes = 0;
+  #writing: Promise<void> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #failing = false;
+  readonly #max: number;
+  readonly #flushBytes: number;
+  readonly #flushMs: number;
+  readonly #options: LineWriterOptions;
+
+  constructor(sink: Sink, options: LineWriterOptions) {
+    this.#sink = sink;
+    this.#options = options;
+    this.#max = options.maxBufferBytes ?? 1024 * 1024;
+    this.#flushBytes = options.flushBytes ?? 64 * 1024;
+    this.#flushMs = options.flushMs ?? 200;
+  }
+
+  /** Queue `line` (without its newline; ASCII, so one byte per character). */
+  push(line: string): void {
+    const size = line.length + 1;
+    if (this.#bytes + size > this.#max) return this.#options.onDrop(1, "buffer_full");
+    this.#lines.push(line);
+    this.#bytes += size;
+    if (this.#bytes >= this.#flushBytes) {
+      if (!this.#writing) this.#writing = this.#drain();
+    } else if (this.#timer === undefined && !this.#writing) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        if (!this.#writing) this.#writing = this.#drain();
+      }, this.#flushMs);
+    }
+  }
+
+  /** Write everything queued so far; resolves when it is written (or dropped on error). */
+  async flush(): Promise<void> {
+    while (this.#writing || this.#lines.length > 0) {
+      this.#writing ??= this.#drain();
+      await this.#writing;
+    }
+  }
+
+  /** Flush, then swap in `sink` (a reopened file); the old one is closed. */
+  async replace(sink: Sink): Promise<void> {
+    await this.flush();
+    const old = this.#sink;
+    this.#sink = sink;
+    if (old !== sink) old.close();
+  }
+
+  /** Flush and close the sink. */
+  async close(): Promise<void> {
+    await this.flush();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#sink.close();
+  }
+
+  async #drain(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    try {
+      while (this.#lines.length > 0) {
+        const lines = this.#lines;
+        this.#lines = [];
+        this.#bytes = 0;
+        const data = ENCODER.encode(`${lines.join("\n")}\n`);
+        try {
+          for (let off = 0; off < data.length;) off += await this.#sink.write(data.subarray(off));
+          this.#failing = false;
+        } catch (e) {
+          this.#options.onDrop(lines.length, "write_error");
+          if (!this.#failing) this.#options.onError(e as Error);
+          this.#failing = true;
+        }
+      }
+    } finally {
+      this.#writing = undefined;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import {
+  type AccessRecord,
+  clfString,
+  formatCommon,
+  formatJson,
+  jsonString,
+} from "../../../lib/access_log/mod.ts";
+
+const BASE: AccessRecord = {
+  time: Date.UTC(2026, 11, 1, 10, 0, 0, 123),
+  requestId: "r1",
+  traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+  clientIp: "127.0.0.1",
+  method: "GET",
+  host: "a.example",
+  path: "/x?y=1",
+  protocol: "HTTP/1.1",
+  status: 200,
+  bytesIn: 3,
+  bytesOut: 6,
+  durationMs: 1.23456,
+  upstreamMs: 0.5,
+  service: "default",
+  route: "routes[0]",
+  backend: "b0",
+  attempts: 1,
+  userAgent: "curl/8",
+  referer: null,
+};
+
+/** Every string a client controls, each set to `value`. */
+const clientFields = (value: string): AccessRecord => ({
+  ...BASE,
+  requestId: value,
+  host: value,
+  path: value,
+  userAgent: value,
+  referer: value,
+});
+
+/** CR, LF, NUL, quotes, backslash, DEL, Latin-1 bytes of invalid UTF-8, a lone surrogate, a tab. */
+const HOSTILE = 'a\r\nb\n{"x":1}\0"\\\x7f\xc3\x28\xff\ud800\tz';
+
+Deno.test("formatJson writes every field in order with the documented names and types", () => {
+  assert.equal(
+    formatJson(BASE),
+    '{"time":"2026-12-01T10:00:00.123Z","request_id":"r1","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736",' +
+      '"client_ip":"127.0.0.1","method":"GET","host":"a.example","path":"/x?y=1","protocol":"HTTP/1.1",' +
+      '"status":200,"bytes_in":3,"bytes_out":6,"duration_ms":1.235,"upstream_ms":0.5,"service":"default",' +
+      '"route":"routes[0]","backend":"b0","attempts":1,"user_agent":"curl/8"}',
+  );
+  const none = JSON.parse(
+    formatJson({ ...BASE, backend: undefined, upstreamMs: undefined, traceId: undefined }),
+  );
+  assert.equal(none.backend, "-");
+  assert.equal(none.trace_id, "-");
+  assert.equal(none.upstream_ms, null);
+});
+
+Deno.test("formatJson: hostile client strings stay inside their field, one ASCII line", () => {
+  const line = formatJson(clientFields(HOSTILE));
+  assert.match(line, /^[\x20-\x7e]+$/, "printable ASCII only: no CR, LF or raw bytes");
+  const parsed = JSON.parse(line);
+  for (const key of ["request_id", "host", "path", "user_agent"]) assert.equal(parsed[key], HOSTILE, key);
+  assert.equal(Object.keys(parsed).length, 18, "no field was forged");
+  assert.equal(parsed.status, 200);
+});
+
+Deno.test("formatCommon is NCSA combined plus the proxy's fields", () => {
+  assert.equal(
+    formatCommon({ ...BASE, referer: "http://r/" }),
+    '127.0.0.1 - - [01/Dec/2026:10:00:00 +0000] "GET /x?y=1 HTTP/1.1" 200 6 "http://r/" "curl/8" r1 ' +
+      '4bf92f3577b34da6a3ce929d0e0e4736 "default" "routes[0]" "b0" 1 0.5 1.235ms',
+  );
+  assert.equal(
+    formatCommon({ ...BASE, bytesOut: 0, backend: undefined, upstreamMs: undefined, userAgent: null }),
+    '127.0.0.1 - - [01/Dec/2026:10:00:00 +0000] "GET /x?y=1 HTTP/1.1" 200 - "-" "-" r1 ' +
+      '4bf92f3577b34da6a3ce929d0e0e4736 "default" "routes[0]" "-" 1 - 1.235ms',
+  );
+});
+
+Deno.test("formatCommon: hostile client strings are \\x-escaped and cannot close a quoted field", () => {
+  const line = formatCommon(clientFields(HOSTILE));
+  assert.match(line, /^[\x20-\x7e]+$/);
+  const escaped = "a\\x0d\\x0ab\\x0a{\\x22x\\x22:1}\\x00\\x22\\x5c\\x7f\\xc3(\\xff\\ud800\\x09z";
+  assert.equal(clfString(HOSTILE), escaped);
+  // The quoted fields, split on unescaped quotes, are exactly the ones written.
+  assert.equal(line.split('"').length, 1 + 2 * 6, line);
+  assert.ok(line.includes(`"GET ${escaped} HTTP/1.1"`));
+  assert.ok(line.includes(` "${escaped}" "${escaped}" ${escaped} `), "referer, user agent, request id");
+});
+
+Deno.test("jsonString escapes exactly what JSON needs plus non-ASCII", () => {
+  assert.equal(jsonString("plain /a?b=c"), '"plain /a?b=c"');
+  assert.equal(jsonString('q"b\\'), '"q\\"b\\\\"');
+  assert.equal(jsonString("é\u2028"), '"\\u00e9\\u2028"');
+  for (const s of ["", "x", HOSTILE, "\u{1f600}"]) assert.equal(JSON.parse(jsonString(s)), s);
+});
