@@ -308,9 +308,33 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
   }
 }
 
+/** What `--help` prints, and a bad option's error after its one line. */
+export const USAGE = `Usage: deno task bench:proxy [options]
+
+  --quick         every section in well under a minute (checks the harness; not measurements)
+  --rounds N      interleaved rounds per section (default 3; --quick 1)
+  --seconds N     seconds per throughput run (default 10; --quick 1)
+  --only a,b      targets to run besides direct and lb round_robin (nginx, haproxy, caddy,
+                  "node http-proxy", "lb peak_ewma", "lb round_robin + access log"),
+                  and "workers" for the workers section (this proxy and NGINX, 1 and 2 workers)
+  --baseline DIR  also measure the proxy of another checkout (before/after in one run)
+  --out PATH      where the report goes (default reports/local/bench.md; reports/bench.md
+                  regenerates the committed one)
+  --help          this text`;
+
 if (import.meta.main) {
   const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
-  const s = settingsFrom(Deno.args, root);
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  let s: BenchSettings;
+  try {
+    s = settingsFrom(Deno.args, root);
+  } catch (e) {
+    console.error(`bench:proxy: ${(e as Error).message}\n\n${USAGE}`);
+    Deno.exit(2);
+  }
   await bench(s, root);
   console.log(await Deno.readTextFile(s.out));
   console.log(`report: ${s.out}`);
