@@ -3,7 +3,8 @@
  * its own prom-client registry, and the admin listener's `/metrics` merges them with prom-client's
  * `AggregatorRegistry.aggregate`, metric by metric as each metric's `aggregator` says: counters,
  * histograms and the in-flight gauges are summed; gauges every isolate mirrors from one owner
- * (`lb_backend_up`, `lb_strategy_info`, `lb_build_info`) take the owner's value (`first`).
+ * (`lb_backend_up`, `lb_backend_state`, `lb_service_healthy_backends`, `lb_strategy_info`,
+ * `lb_build_info`, `lb_config_last_reload_successful`) take the owner's value (`first`).
  *
  * Two rules keep a merged counter from ever going backwards, which Prometheus would read as a
  * reset and count the whole value again:
