@@ -113,7 +113,7 @@ Deno.test("main finishes in-flight requests on SIGTERM and exits 0", async () =>
       port = Number(/listening proxy=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? 0);
     }
     const pending = Array.from({ length: 5 }, () => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()));
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => be.seen.length === 5, 10_000, "all five requests at the backend");
     child.kill("SIGTERM");
     assert.deepEqual(await Promise.all(pending), Array(5).fill("finished"));
     const status = await child.status;

@@ -148,11 +148,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         ? await prepareBody(req.body, limit)
         : { replayable: req.body === null || req.body.length <= limit, body: req.body };
     } catch (e) {
-      // Broken chunked framing is the client's error; anything else means it went away.
-      return finish(
-        "none",
-        e instanceof ProtocolError ? textResponse(400, `Bad Request: ${(e as Error).message}`) : GONE,
-      );
+      return finish("none", bodyFailed(e));
     }
 
     // The common case, nobody queued and a backend free, needs no await.
@@ -210,8 +206,10 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
 
     const expose = config.exposeBackendHeader;
     if (!result.ok) {
-      // The client left: not the backend's fault, nobody to answer.
-      if (result.kind === "cancelled") return finish(backend.name, GONE);
+      // The client left, or broke its streamed body's framing: not the backend's fault.
+      if (result.kind === "cancelled") {
+        return finish(backend.name, req.bodyError ? bodyFailed(req.bodyError) : GONE);
+      }
       const code = result.kind === "timeout" ? 504 : 502;
       const reason = result.reason ??
         (result.kind === "timeout" ? "upstream timed out" : `upstream ${result.kind} failed`);
@@ -256,6 +254,14 @@ function notFound(req: ServerRequest, target: string): ServerResponse {
   const host = req.headers.get("host") ?? "(none)";
   const short = (s: string) => s.length > 100 ? `${s.slice(0, 100)}...` : s;
   return textResponse(404, `Not Found: no route for host ${short(host)} path ${short(path)}`);
+}
+
+/**
+ * The answer to a request whose body failed: broken chunked framing is the client's error (400);
+ * anything else means it went away.
+ */
+function bodyFailed(e: unknown): ServerResponse {
+  return e instanceof ProtocolError ? textResponse(400, `Bad Request: ${(e as Error).message}`) : GONE;
 }
 
 /** Replace every `name` field (lower-case name) in flat pairs with one `name: value`. */

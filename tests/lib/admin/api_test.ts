@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startBackend, startLb } from "../../_util/harness.ts";
+import { startBackend, startLb, waitFor } from "../../_util/harness.ts";
 
 Deno.test("admin /healthz, /readyz and /api/backends report the pool", async () => {
   const up = startBackend();
@@ -17,8 +17,17 @@ Deno.test("admin /healthz, /readyz and /api/backends report the pool", async () 
       [["b0", up.url, 1, "healthy", 0], ["b1", down.url, 1, "unhealthy", 0]],
     );
     up.healthy = false;
-    await new Promise((r) => setTimeout(r, 350));
-    assert.equal((await fetch(`${lb.adminUrl}/readyz`)).status, 503);
+    // The next failing check (every 100 ms) takes b0 out; then nothing is eligible.
+    await waitFor(
+      async () => {
+        const r = await fetch(`${lb.adminUrl}/readyz`);
+        await r.body?.cancel();
+        return r.status === 503;
+      },
+      10_000,
+      "/readyz 503",
+    );
+    assert.match(await (await fetch(`${lb.adminUrl}/readyz`)).text(), /no eligible backend/);
   } finally {
     await lb.shutdown();
     await up.close();
