@@ -329,13 +329,14 @@ Deno.test("workers: 2 keeps strategy shares within bounds though each worker bal
   const rr = await shares("round_robin", 400);
   assert.ok(Math.abs(rr.fast - 0.5) <= 0.05, `round_robin: ${JSON.stringify(rr)}`);
   // Load-aware strategies see only their worker's in-flight requests and latencies: half the
-  // picture each. Measured against one isolate under the same load, the shares stay close, and
-  // most traffic still avoids the backend ten times slower.
+  // picture each. Measured against one isolate under the same load, the shares stay close (0.15:
+  // about four standard errors of two 400-request shares, plus a loaded machine's swings), and
+  // clearly more than round robin's half goes to the backend ten times faster.
   for (const strategy of ["least_connections", "peak_ewma"]) {
     const two = await shares(strategy, 400);
     const one = await shares(strategy, 400, 1);
     const what = `${strategy}: fast share ${two.fast} with 2 workers, ${one.fast} with 1`;
-    assert.ok(two.fast > 0.5 && two.fast >= one.fast - 0.1, what);
+    assert.ok(two.fast >= 0.6 && Math.abs(two.fast - one.fast) <= 0.15, what);
   }
 });
 
