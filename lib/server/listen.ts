@@ -32,6 +32,10 @@ function why(e: Error): string {
   }
   if (e instanceof Deno.errors.AddrNotAvailable) return "address not available on this machine";
   if (e instanceof Deno.errors.NotCapable) return "not allowed by Deno's --allow-net";
+  // `workers` > 1 binds with SO_REUSEPORT, which Deno only allows under --unstable-net.
+  if (e.message.includes("--unstable-net")) {
+    return 'workers > 1 needs Deno\'s --unstable-net (deno.json\'s "unstable": ["net"] sets it for deno task start)';
+  }
   return e.message;
 }
 
