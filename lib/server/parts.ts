@@ -13,7 +13,7 @@ import type { Config } from "../config/mod.ts";
 import type { Http1Handler } from "../listener/mod.ts";
 import { Metrics, ResilienceMetrics, StatsWindow } from "../metrics/mod.ts";
 import type { ContainerTracker } from "../pool/mod.ts";
-import { createProxyHandler } from "../proxy/mod.ts";
+import { type AccessSink, createProxyHandler } from "../proxy/mod.ts";
 import { Router } from "../routing/mod.ts";
 import { type ServiceRuntime, ServiceSet } from "../service/mod.ts";
 import { UpstreamClient } from "../upstream/mod.ts";
@@ -30,6 +30,10 @@ export interface PartsOptions {
   readonly containers: ContainerTracker & { readonly stats: ResourceStats };
   /** This isolate's access log (each isolate appends whole batches to the file on its own). */
   readonly accessLog: AccessLog;
+  /** Where the handler's records go. @default accessLog */
+  readonly records?: AccessSink;
+  /** Wall clock in ms since the Unix epoch (sticky cookie expiries). @default Date.now */
+  readonly wallClock?: () => number;
   /** See {@linkcode ServiceRuntime.onStateChange}. */
   readonly onStateChange?: ServiceRuntime["onStateChange"];
   /** See {@linkcode ServiceRuntime.mirror}: set in a worker isolate. */
@@ -83,7 +87,8 @@ export function buildParts(config: Config, o: PartsOptions): Parts {
     client,
     metrics,
     now,
-    accessLog: o.accessLog,
+    accessLog: o.records ?? o.accessLog,
+    wallClock: o.wallClock,
   });
   return {
     metrics,

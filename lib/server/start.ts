@@ -8,7 +8,7 @@
  */
 
 import { Registry } from "prom-client";
-import { AccessLog, type Sink } from "../access_log/mod.ts";
+import { AccessLog, type AccessRecord, type Sink } from "../access_log/mod.ts";
 import type { ResourceStats } from "../../algorithms/mod.ts";
 import { createAdminHandler } from "../admin/mod.ts";
 import { consoleLogger, type Logger } from "../base/mod.ts";
@@ -24,6 +24,7 @@ import {
 } from "../docker/mod.ts";
 import type { Metrics, StatsWindow } from "../metrics/mod.ts";
 import type { Backend, Balancer, HealthChecker, Pool } from "../pool/mod.ts";
+import type { AccessSink } from "../proxy/mod.ts";
 import type { OutlierDetector } from "../resilience/mod.ts";
 import { reloadFrom, type ReloadResult, type Service, type ServiceSet } from "../service/mod.ts";
 import { listenAdmin, ListenError } from "./listen.ts";
@@ -64,6 +65,17 @@ export interface StartOptions {
   workerModule?: URL;
   /** Opens the access log's file or standard output. @default openSink (lib/access_log) */
   openAccessLog?: (path: string) => Promise<Sink>;
+  /**
+   * Wall clock in ms since the Unix epoch (sticky cookie expiries). @default Date.now (always, in
+   * worker isolates: a function cannot cross to them)
+   */
+  wallClock?: () => number;
+  /**
+   * Called with every proxied request's access-log record (whether or not the access log is on),
+   * when its exchange is over: what the forwarder did, hedge and sticky cookie included. With
+   * `workers` > 1, only the requests this (the owner) isolate answered.
+   */
+  onRequest?: (record: AccessRecord) => void;
 }
 
 /** A running proxy. */
@@ -155,6 +167,16 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   });
   const stats = options.stats ?? docker.stats;
   let peers: WorkerSet | undefined;
+  const onRequest = options.onRequest;
+  const records: AccessSink = onRequest
+    ? {
+      enabled: true,
+      write: (record) => {
+        if (accessLog.enabled) accessLog.write(record);
+        onRequest(record);
+      },
+    }
+    : accessLog;
   const parts = buildParts(config, {
     registry,
     log,
@@ -163,6 +185,8 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     processMetrics: options.processMetrics ?? true,
     containers: { track: docker.track, untrack: docker.untrack, stats },
     accessLog,
+    records,
+    wallClock: options.wallClock,
     // With one isolate there is nobody to tell: no listener at all.
     onStateChange: isolates > 1 ? () => peers?.changed() : undefined,
   });

@@ -270,6 +270,15 @@ Deno.test("startBackend() POST /admin/profile changes latency and errors of a ru
     equal((await post(`${url}/admin/profile`, { latency: "fast" })).status, 400);
     equal((await post(`${url}/admin/profile`, { colour: "red" })).status, 400);
     equal((await (await fetch(`${url}/admin/profile`)).json()).error_rate, 1);
+    const tail = await (await post(`${url}/admin/profile`, {
+      latency: "1ms",
+      error_rate: 0,
+      tail_ratio: 1,
+      tail_latency: "150ms",
+    })).json();
+    deepEqual([tail.tail_ratio, tail.tail_latency], [1, "150ms"]);
+    ok((await timedGet(url)).ms >= 145, "every request in the tail");
+    equal((await post(`${url}/admin/profile`, { tail_ratio: 2 })).status, 400);
   });
 });
 

@@ -37,11 +37,17 @@ Deno.test("admin /healthz, /readyz and /api/backends report the pool", async () 
 
 Deno.test("admin /api/config redacts the token and answers in snake_case", async () => {
   const be = startBackend();
-  const lb = await startLb([be.url], 'admin: {listen: "127.0.0.1:0", token: "t0ps3cret"}');
+  const lb = await startLb(
+    [be.url],
+    'admin: {listen: "127.0.0.1:0", token: "t0ps3cret"}\nsticky: {secret: "st1cky-s3cret"}',
+  );
   try {
     const text = await (await fetch(`${lb.adminUrl}/api/config`)).text();
     assert.ok(!text.includes("t0ps3cret"));
+    assert.ok(!text.includes("st1cky-s3cret"), "the sticky cookies' key is not shown either");
     assert.equal(JSON.parse(text).admin.token, "<redacted>");
+    assert.equal(JSON.parse(text).services[0].sticky.secret, "<redacted>");
+    assert.equal(JSON.parse(text).services[0].sticky.cookie, "lb_sticky");
     assert.equal(JSON.parse(text).defaults.strategy, "round_robin");
     assert.equal(
       JSON.parse(text).services[0].health_check.interval_ms,
