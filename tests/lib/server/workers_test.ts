@@ -479,3 +479,23 @@ Deno.test("workers: 2 access log: every isolate's lines whole in one file, reope
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("workers: 2 sticky cookie set by one worker is honoured by every worker", async () => {
+  const backends = [named("b0"), named("b1"), named("b2")];
+  const lb = await twoWorkers(backends, 'sticky: {secret: "workers-test-secret"}');
+  try {
+    const first = await nodeRequest(lb.url);
+    const pinned = new TextDecoder().decode(first.body);
+    const cookie = first.header("set-cookie")?.split(";")[0];
+    assert.ok(cookie?.startsWith("lb_sticky="), `a sticky cookie: ${first.header("set-cookie")}`);
+    const before = await perWorker(lb);
+    // Fresh connections spread over both workers; the cookie names the same backend in each.
+    const bodies = await Promise.all(
+      Array.from({ length: 60 }, () => nodeRequest(lb.url, { headers: { cookie: cookie! } })),
+    );
+    assert.deepEqual(new Set(bodies.map((r) => new TextDecoder().decode(r.body))), new Set([pinned]));
+    assert.ok((await perWorker(lb)).every((n, i) => n > before[i]), "both workers answered");
+  } finally {
+    await closeAll(lb, backends);
+  }
+});
