@@ -41,6 +41,9 @@ export class LoadMetrics {
         "Utilization the backend reported in its latest Endpoint-Load-Metrics header: application_utilization when positive, else cpu_utilization.",
       labelNames: ["service", "backend"],
       registers,
+      // Each isolate keeps its own latest report (workers > 1): merged, the owner isolate's, as the
+      // other per-backend state gauges; a sum would count one backend's figure once per isolate.
+      aggregator: "first",
       collect() {
         this.reset();
         for (const [service, rows] of services()) {
@@ -55,6 +58,9 @@ export class LoadMetrics {
       help: "Seconds since the backend's latest valid Endpoint-Load-Metrics header arrived.",
       labelNames: ["service", "backend"],
       registers,
+      // Each isolate keeps its own latest report (workers > 1): merged, the owner isolate's, as the
+      // other per-backend state gauges; a sum would count one backend's figure once per isolate.
+      aggregator: "first",
       collect() {
         this.reset();
         for (const [service, rows] of services()) {

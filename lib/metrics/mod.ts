@@ -12,4 +12,6 @@ export { ResilienceMetrics, ServiceResilienceMetrics } from "./resilience_metric
 export { LoadMetrics, ServiceLoadMetrics } from "./load_metrics.ts";
 export type { ProbeSkip, ReportedRow } from "./load_metrics.ts";
 export { bucketOf, LATENCY_BOUNDS_MS, quantile, StatsWindow } from "./stats_window.ts";
-export type { WindowStats } from "./stats_window.ts";
+export type { WindowDump, WindowStats } from "./stats_window.ts";
+export { MergedMetrics } from "./merge.ts";
+export type { MergedMetricsOptions, MetricJson } from "./merge.ts";

@@ -48,6 +48,12 @@ export interface HealthCheckerOptions {
   readonly now?: () => number;
   /** Where a load report (`Endpoint-Load-Metrics`) in a check's answer goes. @default dropped */
   readonly loads?: LoadReports;
+  /**
+   * Send probes. False in a worker isolate (`workers` > 1): one isolate probes every backend once
+   * per interval and sends the states it decides to the others (lib/cluster/), whose checkers then
+   * never probe (`firstRound`, `start` and `watch` do nothing). @default true
+   */
+  readonly active?: boolean;
 }
 
 interface Counts {
@@ -69,6 +75,7 @@ export class HealthChecker {
   #client: UpstreamClient;
   #stopped = false;
   #loads: LoadReports | undefined;
+  readonly #active: boolean;
 
   constructor(
     pool: Pool,
@@ -81,6 +88,7 @@ export class HealthChecker {
     this.#metrics = metrics;
     this.#client = new UpstreamClient({ now: options.now });
     this.#loads = options.loads;
+    this.#active = options.active ?? true;
   }
 
   /** Use new settings (reload); the next probe of each backend uses them. */
@@ -156,6 +164,7 @@ export class HealthChecker {
 
   /** Probe every backend once, in parallel; resolves within about one `timeout`. */
   async firstRound(): Promise<void> {
+    if (!this.#active) return;
     await Promise.all(this.#pool.all().map((b) => this.check(b)));
   }
 
@@ -166,7 +175,7 @@ export class HealthChecker {
 
   /** Start probing one backend (for backends added at run time), first probe at once. */
   watch(backend: Backend, delayMs = this.#config.intervalMs): void {
-    if (this.#stopped || this.#timers.has(backend)) return;
+    if (!this.#active || this.#stopped || this.#timers.has(backend)) return;
     const loop = async () => {
       if (this.#pool.get(backend.name) !== backend) return this.#leave(backend);
       await this.check(backend);

@@ -6,7 +6,7 @@
  * @module
  */
 
-export type { Backend, BackendSource } from "./backend.ts";
+export type { Backend, BackendSource, BackendState } from "./backend.ts";
 export { Balancer } from "./balancer.ts";
 export type { PickHooks, StrategyChange } from "./balancer.ts";
 export { HealthChecker } from "./health.ts";
