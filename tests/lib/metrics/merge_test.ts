@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { MergedMetrics, type MetricJson } from "../../../lib/metrics/merge.ts";
+import { LoadMetrics } from "../../../lib/metrics/load_metrics.ts";
 import { Metrics } from "../../../lib/metrics/proxy_metrics.ts";
 import { parseMetrics } from "../../_util/harness.ts";
 
@@ -110,4 +111,23 @@ Deno.test("MergedMetrics merges plain prom-client metrics by each metric's aggre
   assert.equal(m.get("c_total"), 3);
   assert.equal(m.get("g_max"), 10);
   assert.equal(m.get('h_bucket{le="1"}'), 2);
+});
+
+Deno.test("MergedMetrics: the reported-load gauges are the owner's report, load-report counters are summed", async () => {
+  // Each isolate keeps the latest report of the answers it got: 0.4 at the owner, 0.8 at a worker.
+  const reported = async (utilization: number, ageSeconds: number) => {
+    const registry = new Registry();
+    const loads = new LoadMetrics(registry);
+    const view = loads.service("web", () => [{ backend: "b", utilization, ageSeconds }]);
+    view.addBackend("b");
+    loads.reports.inc({ service: "web", backend: "b", result: "valid" });
+    return structuredClone(await registry.getMetricsAsJSON()) as unknown as MetricJson[];
+  };
+  const merged = new MergedMetrics({ keep: () => true });
+  const m = parseMetrics(
+    await merged.exposition(await reported(0.4, 2), new Map([[1, await reported(0.8, 1)]])),
+  );
+  assert.equal(m.get('lb_backend_reported_utilization{service="web",backend="b"}'), 0.4, "not 1.2");
+  assert.equal(m.get('lb_backend_report_age_seconds{service="web",backend="b"}'), 2, "not 3");
+  assert.equal(m.get('lb_load_reports_total{service="web",backend="b",result="valid"}'), 2);
 });
