@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { RandomIds } from "../base/mod.ts";
 import { connectionTokens } from "../http1/mod.ts";
 import type { HeaderReader } from "../net/mod.ts";
 import type { TraceHeaders } from "./trace.ts";
@@ -127,10 +128,10 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardInfo): stri
   return out;
 }
 
-/** The client's `X-Request-Id` when sane, else a fresh UUID. */
-export function requestIdOf(incoming: HeaderReader): string {
+/** The client's `X-Request-Id` when sane, else a fresh random UUID drawn from `ids`. */
+export function requestIdOf(incoming: HeaderReader, ids: RandomIds): string {
   const id = incoming.get("x-request-id");
-  return id !== null && SANE_REQUEST_ID.test(id) ? id : crypto.randomUUID();
+  return id !== null && SANE_REQUEST_ID.test(id) ? id : ids.uuid();
 }
 
 /**
