@@ -15,6 +15,7 @@ import {
   type Config,
   type ConfigResult,
   formatDuration,
+  type HedgingConfig,
   loadConfig,
   needsDocker,
   type RouteMatch,
@@ -75,6 +76,14 @@ function serviceSummary(s: ServiceConfig): string[] {
     `    resilience  ${s.retries.attempts} retries (budget ${s.retries.budget}), eject after ${s.passive.consecutiveFailures} failures, slow start ${
       formatDuration(s.slowStartMs)
     }`,
+    ...(s.hedging ? [`    hedging     ${hedgingSummary(s.hedging)}`] : []),
+    ...(s.sticky
+      ? [
+        `    sticky      cookie ${s.sticky.cookie}, max age ${
+          formatDuration(s.sticky.maxAgeMs)
+        } (secret set)`,
+      ]
+      : []),
     `    backends    ${s.backends.length}`,
     ...s.backends.slice(0, 20).map((b) =>
       `      ${b.name.padEnd(24)} ${b.url}  weight ${b.weight}${
@@ -84,6 +93,14 @@ function serviceSummary(s: ServiceConfig): string[] {
   ];
   if (s.backends.length > 20) lines.push(`      ... and ${s.backends.length - 20} more`);
   return lines;
+}
+
+/** `hedging` as `--check` shows it: when a hedge goes out and how many may. */
+function hedgingSummary(h: HedgingConfig): string {
+  const when = h.delay.kind === "fixed"
+    ? `${formatDuration(h.delay.ms)} without response headers`
+    : `the service's p${h.delay.percentile} time to response headers`;
+  return `after ${when}, at most ${+(h.maxRatio * 100).toFixed(3)}% of requests`;
 }
 
 /** A backend's `tls`, as `--check` shows it: what its certificate is checked for and against. */

@@ -7,8 +7,9 @@
 #      LB_STANDIN_IMAGES=0 (default): the real images are pulled and Grafana runs too.
 #   2. `up -d --build`, then wait for every container's health check and every backend eligible.
 #   3. 127.0.0.1:8080 reaches every backend (three from config.yml, one found by discovery).
-#   4. Prometheus has the `lb` target up, answers a query on lb_requests_total, and has loaded every
-#      rule of docker/prometheus/alert_rules.yml, each evaluated without error.
+#   4. Prometheus has the `lb` target up, answers a query on lb_requests_total, has loaded every
+#      rule of docker/prometheus/alert_rules.yml, each evaluated without error, and the dashboard's
+#      "Backend CPU and memory" panel reads a ratio in 0..1 for every backend.
 #   5. A backend container stopped under load costs no client request, and Prometheus puts
 #      LbBackendDown for it in pending (or firing).
 #   6. Logs of every container go to $LB_E2E_LOG_DIR (when set), then `down -v` removes it all.
@@ -159,6 +160,23 @@ rules_loaded() {
     and all($r[]; .health == "ok" and .lastEvaluation != "0001-01-01T00:00:00Z")'
 }
 wait_until 30 rules_loaded "Prometheus loaded and evaluated $rules_in_file rules ($alerts_in_file alerts) from $RULES"
+
+# 4b. The dashboard's "Backend CPU and memory" panel, its queries as the JSON has them with every
+#     backend selected: a ratio in 0..1 for each backend, all of them containers. The test job's
+#     proxy has no containers behind it, so this panel is evaluated here.
+mapfile -t panel_exprs < <(jq -r '.. | objects | select(.title? == "Backend CPU and memory") | .targets[].expr' \
+  grafana/dashboards/load_balancer.json)
+((${#panel_exprs[@]} == 2)) || fail "the Backend CPU and memory panel has ${#panel_exprs[@]} queries, expected 2"
+panel_reads() {
+  local query=${1//\$backend/.+}
+  query=${query//\$service/.+}
+  curl -fsS "$PROMETHEUS/api/v1/query" --data-urlencode "query=$query" | jq -e --arg want "$expected" '
+    .status == "success" and ([.data.result[] | select(.value[1] | tonumber | . >= 0 and . <= 1)
+      | .metric.backend] | sort | join(" ") + " ") == $want'
+}
+for expr in "${panel_exprs[@]}"; do
+  wait_until 30 "panel_reads '$expr'" "panel Backend CPU and memory: $expr in 0..1 for $expected"
+done
 
 # 5. Stop a backend under load: retries and passive health must hide it from every client.
 summary=$(mktemp)

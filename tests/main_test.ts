@@ -38,6 +38,24 @@ Deno.test("main --check validates the shipped config.yml and prints a summary", 
   assert.match(r.stdout, /b1\s+http:\/\/127\.0\.0\.1:9001/);
 });
 
+Deno.test("main --check shows hedging and sticky sessions, never the sticky secret", async () => {
+  const path = await tempConfig(
+    'hedging: {delay: p95, max_ratio: 0.05}\nsticky: {secret: "${LB_STICKY_SECRET}", max_age: 30m}\n' +
+      "backends:\n  - url: http://127.0.0.1:9001\n",
+  );
+  const r = await run(["--check", "--config", path], { LB_STICKY_SECRET: "do-not-print-me" });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /hedging +after the service's p95 time to response headers, at most 5% of requests/);
+  assert.match(r.stdout, /sticky +cookie lb_sticky, max age 30m \(secret set\)/);
+  assert.ok(!r.stdout.includes("do-not-print-me"));
+  const unset = await run(["--check", "--config", path], { LB_STICKY_SECRET: "" });
+  assert.equal(unset.code, 1);
+  assert.match(
+    unset.stderr.trim(),
+    /^[^\n]*:2: sticky.secret: environment variable LB_STICKY_SECRET is not set/,
+  );
+});
+
 Deno.test("main --check exits 1 with one line per error and no stack trace", async () => {
   const path = await tempConfig("backends:\n  - url: http://127.0.0.1:9001\n    weight: -2\n");
   const r = await run(["--check"], { LB_CONFIG: path });
@@ -113,7 +131,7 @@ Deno.test("main finishes in-flight requests on SIGTERM and exits 0", async () =>
       port = Number(/listening proxy=127\.0\.0\.1:(\d+)/.exec(log)?.[1] ?? 0);
     }
     const pending = Array.from({ length: 5 }, () => fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()));
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(() => be.seen.length === 5, 10_000, "all five requests at the backend");
     child.kill("SIGTERM");
     assert.deepEqual(await Promise.all(pending), Array(5).fill("finished"));
     const status = await child.status;

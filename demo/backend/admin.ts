@@ -5,7 +5,8 @@
  * - `POST /admin/pause` `{"duration": "500ms"}`: hold every response not yet sent until the pause
  *   ends, like a stop-the-world GC pause or a stuck dependency.
  * - `GET /admin/profile`, `POST /admin/profile` `{"latency": "200ms", "error_rate": 0.1, ...}`:
- *   read or change latency, jitter, distribution, cpu and error_rate of a running backend.
+ *   read or change latency, jitter, distribution, cpu, error_rate, tail_ratio and tail_latency of a
+ *   running backend.
  *
  * They have no authentication: the demo backend is a test fixture and must not face the internet.
  *

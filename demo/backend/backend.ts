@@ -71,6 +71,8 @@ export function startBackend(
     distribution: o.distribution,
     cpuMs: o.cpuMs,
     errorRate: o.errorRate,
+    tailRatio: o.tailRatio,
+    tailMs: o.tailMs,
   };
   const state: BackendState = { healthy: true, pausedUntil: 0, active: activate(profile, random) };
   const closing = new AbortController();

@@ -34,6 +34,10 @@ export interface BackendOptions {
   readonly capacity: number;
   /** Share of requests answered with 500, 0..1. */
   readonly errorRate: number;
+  /** Share of requests, 0..1, that take `tailMs` instead of a latency draw, each independently. */
+  readonly tailRatio: number;
+  /** Latency of those requests in milliseconds. */
+  readonly tailMs: number;
   /** Seed for latency and error draws; random when absent. */
   readonly seed?: number;
 }
@@ -48,6 +52,8 @@ export const BACKEND_DEFAULTS: BackendOptions = {
   cpuMs: 0,
   capacity: Infinity,
   errorRate: 0,
+  tailRatio: 0,
+  tailMs: 1_000,
 };
 
 /** Accepted flags; each single-valued one also reads `BACKEND_<NAME>` (e.g. `BACKEND_ERROR_RATE`). */
@@ -61,6 +67,8 @@ export const BACKEND_FLAGS: FlagSpec = {
   cpu: { type: "string" },
   capacity: { type: "string" },
   "error-rate": { type: "string" },
+  "tail-ratio": { type: "string" },
+  "tail-latency": { type: "string" },
   seed: { type: "string" },
   help: { type: "boolean" },
 };
@@ -77,6 +85,9 @@ export const BACKEND_USAGE = `Usage: deno task backend [flags]
   --cpu D             busy CPU time per request, e.g. 2ms (BACKEND_CPU, default 0s)
   --capacity N        requests served at once, the rest queue (BACKEND_CAPACITY, default unlimited)
   --error-rate R      share of requests answered 500, 0..1 (BACKEND_ERROR_RATE, default 0)
+  --tail-ratio R      share of requests that take --tail-latency instead, each independently, 0..1
+                      (BACKEND_TAIL_RATIO, default 0)
+  --tail-latency D    latency of those requests (BACKEND_TAIL_LATENCY, default 1s)
   --seed N            seed for latency and error draws (BACKEND_SEED, default random)
 
 Endpoints (/, /echo and /bytes pay the latency, CPU, capacity and error costs; the rest do not):
@@ -87,7 +98,8 @@ Endpoints (/, /echo and /bytes pay the latency, CPU, capacity and error costs; t
   GET  /ws               WebSocket echo: every message back as it came (426 without an upgrade)
   POST /admin/health     {"healthy": true|false}
   POST /admin/pause      {"duration": "500ms"}: hold every unsent response that long
-  GET|POST /admin/profile  read or change {"latency", "jitter", "distribution", "cpu", "error_rate"}
+  GET|POST /admin/profile  read or change {"latency", "jitter", "distribution", "cpu", "error_rate",
+                         "tail_ratio", "tail_latency"}
 `;
 
 /**
@@ -127,6 +139,8 @@ export function parseBackendArgs(
       ? Infinity
       : numberFlag("capacity", capacityText, d.capacity, errors, { min: 1, integer: true }),
     errorRate: numberFlag("error-rate", raw["error-rate"], d.errorRate, errors, { min: 0, max: 1 }),
+    tailRatio: numberFlag("tail-ratio", raw["tail-ratio"], d.tailRatio, errors, { min: 0, max: 1 }),
+    tailMs: durationFlag("tail-latency", raw["tail-latency"], d.tailMs, errors),
     seed: raw.seed === undefined
       ? undefined
       : numberFlag("seed", raw.seed, 0, errors, { min: 0, max: 2 ** 32 - 1, integer: true }),

@@ -25,6 +25,13 @@ export interface LatencyProfile {
   readonly jitterMs: number;
   /** Shape of the draw. */
   readonly distribution: Distribution;
+  /**
+   * Share of requests, 0..1, that take `tailMs` instead of a draw: a pause of the server's own
+   * (GC, a cold cache, a slow disk) that strikes each request independently. @default 0
+   */
+  readonly tailRatio?: number;
+  /** Latency in milliseconds of those requests. @default 0 */
+  readonly tailMs?: number;
 }
 
 /**
@@ -32,7 +39,8 @@ export interface LatencyProfile {
  *
  * For lognormal the underlying normal's parameters are solved so that the samples themselves
  * have mean `latencyMs` and standard deviation `jitterMs`: σ² = ln(1 + s²/m²), μ = ln m − σ²/2.
- * Normal draws below zero are clamped to zero (rare unless jitter is near the mean).
+ * Normal draws below zero are clamped to zero (rare unless jitter is near the mean). With a
+ * `tailRatio`, that share of requests takes `tailMs` instead, each one independently.
  *
  * @param profile Latency, jitter and distribution.
  * @param random Uniform source in [0, 1); inject a seeded one for repeatable runs.
@@ -47,6 +55,15 @@ export interface LatencyProfile {
  * ```
  */
 export function createLatencySampler(profile: LatencyProfile, random: () => number): () => number {
+  const draw = createDraw(profile, random);
+  const { tailRatio = 0, tailMs = 0 } = profile;
+  // No tail, no extra random draw: the other profiles' sequences stay as they were.
+  if (tailRatio <= 0) return draw;
+  return () => random() < tailRatio ? tailMs : draw();
+}
+
+/** The distribution's own sampler, without the tail. */
+function createDraw(profile: LatencyProfile, random: () => number): () => number {
   const { latencyMs: mean, jitterMs: spread } = profile;
   switch (profile.distribution) {
     case "fixed":

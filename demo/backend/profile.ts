@@ -18,6 +18,14 @@ export interface Profile extends LatencyProfile {
   readonly errorRate: number;
 }
 
+/** The profile fields the duration keys of `POST /admin/profile` set. */
+const DURATION_FIELDS = {
+  latency: "latencyMs",
+  jitter: "jitterMs",
+  cpu: "cpuMs",
+  tail_latency: "tailMs",
+} as const;
+
 /** A profile together with the latency sampler built for it. */
 export interface ActiveProfile {
   /** The settings. */
@@ -39,6 +47,8 @@ export function profileToJson(profile: Profile): Record<string, string | number>
     distribution: profile.distribution,
     cpu: formatDuration(profile.cpuMs),
     error_rate: profile.errorRate,
+    tail_ratio: profile.tailRatio ?? 0,
+    tail_latency: formatDuration(profile.tailMs ?? 0),
   };
 }
 
@@ -64,10 +74,11 @@ export function updateProfile(current: Profile, body: unknown): Profile | string
     switch (key) {
       case "latency":
       case "jitter":
-      case "cpu": {
+      case "cpu":
+      case "tail_latency": {
         const ms = typeof value === "string" ? parseDuration(value) : undefined;
         if (ms === undefined) return `${key}: expected a duration like "20ms", got ${JSON.stringify(value)}`;
-        next[key === "cpu" ? "cpuMs" : key === "jitter" ? "jitterMs" : "latencyMs"] = ms;
+        next[DURATION_FIELDS[key]] = ms;
         break;
       }
       case "distribution":
@@ -77,13 +88,14 @@ export function updateProfile(current: Profile, body: unknown): Profile | string
         next.distribution = value as Distribution;
         break;
       case "error_rate":
+      case "tail_ratio":
         if (typeof value !== "number" || !(value >= 0 && value <= 1)) {
-          return `error_rate: expected a number in [0, 1], got ${JSON.stringify(value)}`;
+          return `${key}: expected a number in [0, 1], got ${JSON.stringify(value)}`;
         }
-        next.errorRate = value;
+        next[key === "error_rate" ? "errorRate" : "tailRatio"] = value;
         break;
       default:
-        return `unknown field "${key}"; known: latency, jitter, distribution, cpu, error_rate`;
+        return `unknown field "${key}"; known: latency, jitter, distribution, cpu, error_rate, tail_ratio, tail_latency`;
     }
   }
   return next;

@@ -23,11 +23,20 @@ export interface BackendSpec {
   readonly errorRate: number;
   /** Weight in the proxy config. */
   readonly weight: number;
+  /** Share of requests that take `tailMs` instead, each independently. @default 0 */
+  readonly tailRatio?: number;
+  /** Latency of those requests in milliseconds. @default 1000 */
+  readonly tailMs?: number;
 }
 
-/** Completions per second a backend sustains: `capacity × 1000 / latencyMs`. */
+/**
+ * Completions per second a backend sustains: `capacity × 1000 / mean latency`, the mean counting
+ * the tail's share at its latency.
+ */
 export function capacityRate(backend: BackendSpec): number {
-  return backend.latencyMs > 0 ? (backend.capacity * 1_000) / backend.latencyMs : Infinity;
+  const tail = backend.tailRatio ?? 0;
+  const mean = (1 - tail) * backend.latencyMs + tail * (backend.tailMs ?? 1_000);
+  return mean > 0 ? (backend.capacity * 1_000) / mean : Infinity;
 }
 
 /**
@@ -55,6 +64,8 @@ export function startSpecBackend(spec: BackendSpec, seed: number, hostname?: str
     distribution: spec.distribution,
     capacity: spec.capacity,
     errorRate: spec.errorRate,
+    tailRatio: spec.tailRatio ?? 0,
+    tailMs: spec.tailMs ?? 1_000,
     seed,
   }, hostname === undefined ? {} : { hostname });
 }

@@ -24,7 +24,7 @@ import { scenarioReport } from "./report.ts";
 import { type CompareResult, type ScenarioOutcome, scenarioOutcome } from "./result.ts";
 import { runStrategy, type StrategyResult } from "./run.ts";
 import type { Progress } from "../load/mod.ts";
-import { offeredRate, SCENARIOS } from "./scenarios.ts";
+import { offeredRate, SCENARIOS, variantsOf } from "./scenarios.ts";
 import { formatTextTable, resultTable } from "./table.ts";
 import { main as liveCycle } from "./live_cycle.ts";
 
@@ -65,7 +65,9 @@ export async function runCompare(
     durationMs: options.durationMs,
     timeoutMs: options.timeoutMs,
   };
-  const total = options.scenarios.length * options.strategies.length * options.repeat;
+  const total =
+    options.scenarios.reduce((n, s) => n + variantsOf(SCENARIOS[s], options.strategies).length, 0) *
+    options.repeat;
   const host = openProxyHost();
   const scenarios: ScenarioOutcome[] = [];
   let done = 0;
@@ -79,21 +81,24 @@ export async function runCompare(
     }
     for (const name of options.scenarios) {
       const scenario = SCENARIOS[name];
+      const variants = variantsOf(scenario, options.strategies);
+      if (variants.length === 0) continue; // its variants use none of the strategies asked for
+      const own = { ...settings, durationMs: Math.max(settings.durationMs, scenario.minDurationMs ?? 0) };
       // Rounds go through every strategy in turn, so a noisy minute hits one round of each
       // strategy rather than every round of one.
       const rounds: StrategyResult[][] = [];
       for (let round = 0; round < options.repeat; round++) {
         const runs: StrategyResult[] = [];
-        for (const strategy of options.strategies) {
-          const step = { done, total, scenario: name, strategy };
+        for (const variant of variants) {
+          const step = { done, total, scenario: name, strategy: variant.label };
           hooks.onStep?.(step, false);
           const onProgress = (load: Progress) => hooks.onStep?.({ ...step, load }, false);
-          runs.push(await runStrategy(scenario, strategy, settings, host, onProgress));
+          runs.push(await runStrategy(scenario, variant, own, host, onProgress));
           hooks.onStep?.({ ...step, done: ++done }, true);
         }
         rounds.push(runs);
       }
-      scenarios.push(scenarioOutcome(scenario, rounds, options.timeoutMs));
+      scenarios.push(scenarioOutcome(scenario, rounds, options.timeoutMs, own));
     }
   } finally {
     host.close();

@@ -10,6 +10,7 @@ import { formatMachine } from "./machine.ts";
 import type { CompareResult, ScenarioOutcome } from "./result.ts";
 import { latencyChart, shareChart } from "./svg.ts";
 import { formatMarkdownTable, resultTable } from "./table.ts";
+import { hedgingSection } from "./hedging.ts";
 
 /** File names of a scenario's report, relative to the report directory. */
 export function reportFiles(scenario: string): { markdown: string; latency: string; share: string } {
@@ -65,7 +66,7 @@ export function scenarioReport(result: CompareResult, outcome: ScenarioOutcome):
   const { scenario, rows } = outcome;
   const files = reportFiles(scenario.name);
   const names = scenario.backends.map((b) => b.name);
-  const s = result.settings;
+  const s = outcome.settings ?? result.settings;
   const totalCapacity = Object.values(outcome.capacities).reduce((a, b) => a + b, 0);
   const markdown = [
     `# Strategy comparison: ${scenario.name}`,
@@ -91,6 +92,7 @@ export function scenarioReport(result: CompareResult, outcome: ScenarioOutcome):
     "after it. Errors are 5xx responses plus unanswered requests. Shares are the requests the proxy sent to " +
     "each backend during the measured window, answered or not.",
     "",
+    ...hedgingSection(scenario, rows, outcome.runs),
     `![Latency percentiles per strategy](${files.latency})`,
     "",
     `![Share of requests per backend](${files.share})`,

@@ -7,6 +7,7 @@
  */
 
 import { conclusions } from "./conclusions.ts";
+import { hedgingSentences } from "./hedging.ts";
 import { type Figure, type Row, rowOf } from "./figures.ts";
 import type { MachineFacts } from "./machine.ts";
 import type { RunSettings, StrategyResult } from "./run.ts";
@@ -16,6 +17,8 @@ import { offeredRate, type Scenario } from "./scenarios.ts";
 /** One scenario's outcome. */
 export interface ScenarioOutcome {
   readonly scenario: Scenario;
+  /** The seed and durations its runs had (a scenario may measure longer than `--duration`). */
+  readonly settings?: RunSettings;
   /** Offered load in requests per second. */
   readonly offeredRate: number;
   /** Capacity per backend in requests per second, in scenario order. */
@@ -54,11 +57,13 @@ export interface CompareResult {
  * @param scenario The scenario.
  * @param rounds Rounds of runs, each with one run per strategy in the same order.
  * @param timeoutMs The runs' request timeout.
+ * @param settings The runs' seed and durations, when they differ from the comparison's.
  */
 export function scenarioOutcome(
   scenario: Scenario,
   rounds: readonly (readonly StrategyResult[])[],
   timeoutMs: number,
+  settings?: RunSettings,
 ): ScenarioOutcome {
   const names = scenario.backends.map((b) => b.name);
   const chosen = (rounds[0] ?? []).map((_, i) => {
@@ -74,7 +79,8 @@ export function scenarioOutcome(
     capacities: Object.fromEntries(scenario.backends.map((b) => [b.name, capacityRate(b)])),
     rows,
     p99Rounds: Object.fromEntries(chosen.map((c) => [c.run.strategy, c.p99s])),
-    conclusions: conclusions(scenario, rows, runs, timeoutMs),
+    conclusions: [...conclusions(scenario, rows, runs, timeoutMs), ...hedgingSentences(scenario, rows, runs)],
     runs,
+    ...(settings ? { settings } : {}),
   };
 }

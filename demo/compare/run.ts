@@ -14,7 +14,8 @@
 import { startSpecBackend } from "../backend/mod.ts";
 import { type LagStats, proxyConfigYaml, sleep, startLagMonitor } from "../shared/mod.ts";
 import type { ProxyHost } from "./proxy.ts";
-import { offeredRate, type Scenario } from "./scenarios.ts";
+import { offeredRate, type Scenario, type Variant } from "./scenarios.ts";
+import { type HedgeCounts, hedgeCounts } from "./hedge_counts.ts";
 import { type Progress, runLoad, type Summary } from "../load/mod.ts";
 
 /** Timing and seeding of a run; the same for every strategy of a comparison. */
@@ -29,8 +30,9 @@ export interface RunSettings {
   readonly timeoutMs: number;
 }
 
-/** What one strategy did in one scenario. */
+/** What one strategy (or variant) did in one scenario. */
 export interface StrategyResult {
+  /** The strategy, or the variant's label when the scenario has variants. */
   readonly strategy: string;
   /** The measured window only. */
   readonly summary: Summary;
@@ -46,6 +48,8 @@ export interface StrategyResult {
    * ejected backend gets no traffic whatever the strategy says, so a share reads differently.
    */
   readonly ejections: Readonly<Record<string, number>>;
+  /** Hedges sent, won, lost and refused during the measured window. */
+  readonly hedges: HedgeCounts;
   /** Event-loop lag of the thread running the load generator and the backends (whole run). */
   readonly loadLag: LagStats;
   /** Event-loop lag of the proxy's thread (whole run). */
@@ -76,21 +80,24 @@ function backendSeed(seed: number, index: number): number {
 }
 
 /**
- * Run `strategy` against `scenario`: start the backends and a proxy, warm up, measure, stop.
+ * Run `variant` against `scenario`: start the backends and a proxy, warm up, measure, stop.
  *
  * @param scenario Backends and offered load.
- * @param strategy Canonical strategy name.
+ * @param variant Canonical strategy name, or a variant (label, strategy, extra config).
  * @param settings Seed and durations.
  * @param host The thread that runs the proxy.
  * @param onProgress Receives the measured load's progress (about every 250 ms).
  */
 export async function runStrategy(
   scenario: Scenario,
-  strategy: string,
+  variant: string | Variant,
   settings: RunSettings,
   host: ProxyHost,
   onProgress?: (progress: Progress) => void,
 ): Promise<StrategyResult> {
+  const { label, strategy, config } = typeof variant === "string"
+    ? { label: variant, strategy: variant, config: undefined }
+    : variant;
   const backends = scenario.backends.map((spec, i) =>
     startSpecBackend(spec, backendSeed(settings.seed, i), "compare")
   );
@@ -103,6 +110,7 @@ export async function runStrategy(
       strategy,
       backends: backends.map((b, i) => ({ name: b.name, url: b.url, weight: scenario.backends[i].weight })),
       shutdownTimeout: "1s",
+      extra: config,
     });
     const proxy = await host.start(yaml);
     started = true;
@@ -116,19 +124,35 @@ export async function runStrategy(
       ? runLoad({ ...load, durationMs: settings.warmupMs, seed: (settings.seed ^ 0x5bd1e995) >>> 0 })
       : undefined;
     await sleep(settings.warmupMs);
-    const before = await backendCounts(proxy.adminUrl);
+    const [before, hedgesBefore] = await Promise.all([
+      backendCounts(proxy.adminUrl),
+      hedgeCounts(proxy.adminUrl),
+    ]);
     const measured = runLoad(
       { ...load, durationMs: settings.durationMs, seed: settings.seed },
       { onProgress, progressIntervalMs: 250 },
     );
-    const after = sleep(settings.durationMs).then(() => backendCounts(proxy.adminUrl));
-    const [summary, , end] = await Promise.all([measured, warmup, after]);
+    const after = sleep(settings.durationMs).then(() =>
+      Promise.all([backendCounts(proxy.adminUrl), hedgeCounts(proxy.adminUrl)])
+    );
+    const [summary, , [end, hedgesAfter]] = await Promise.all([measured, warmup, after]);
     started = false;
     const proxyLag = await host.stop();
     const routed = Object.fromEntries(
       Object.entries(end.routed).map(([name, n]) => [name, n - (before.routed[name] ?? 0)]),
     );
-    return { strategy, summary, routed, ejections: end.ejections, loadLag: lag.stop(), proxyLag };
+    const hedges = Object.fromEntries(
+      Object.entries(hedgesAfter).map(([k, n]) => [k, n - hedgesBefore[k as keyof HedgeCounts]]),
+    ) as unknown as HedgeCounts;
+    return {
+      strategy: label,
+      summary,
+      routed,
+      ejections: end.ejections,
+      hedges,
+      loadLag: lag.stop(),
+      proxyLag,
+    };
   } finally {
     lag.stop();
     if (started) await host.stop().catch(() => undefined);

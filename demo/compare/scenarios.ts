@@ -12,6 +12,31 @@
 
 import { type BackendSpec, capacityRate } from "../backend/mod.ts";
 
+/**
+ * One proxy setup a scenario runs, when it compares setups rather than strategies: a row label,
+ * the strategy, and config lines added to the proxy's (a `hedging` section, say).
+ */
+export interface Variant {
+  /** Row label in the tables, reports and charts. */
+  readonly label: string;
+  /** Canonical strategy name; `--strategies` keeps the variants whose strategy it lists. */
+  readonly strategy: string;
+  /** Top-level YAML lines added to the proxy config. @default none */
+  readonly config?: string;
+}
+
+/**
+ * What a hedging scenario must show: each hedging variant's p99.9 at most `p999Ratio` times the
+ * `baseline` variant's, for at most `extraLoad` more requests reaching the backends.
+ */
+export interface HedgingGoal {
+  /** Label of the variant without hedging. */
+  readonly baseline: string;
+  readonly p999Ratio: number;
+  /** Extra backend requests as a share of the baseline's, 0..1. */
+  readonly extraLoad: number;
+}
+
 /** A named comparison setup. */
 export interface Scenario {
   readonly name: string;
@@ -27,6 +52,18 @@ export interface Scenario {
    * `baseline` strategy's. The report says whether the run met it, with the figures.
    */
   readonly goal?: { readonly baseline: string; readonly ratio: number };
+  /** The setups to run instead of every strategy with the proxy's defaults. */
+  readonly variants?: readonly Variant[];
+  /** Measure at least this long whatever `--duration` says: a p99.9 needs ~10,000 requests. */
+  readonly minDurationMs?: number;
+  /** The goal of a scenario whose variants hedge; the report gives its own section to it. */
+  readonly hedgingGoal?: HedgingGoal;
+}
+
+/** The runs of `scenario`: its variants whose strategy is in `strategies`, or those strategies. */
+export function variantsOf(scenario: Scenario, strategies: readonly string[]): Variant[] {
+  if (!scenario.variants) return strategies.map((strategy) => ({ label: strategy, strategy }));
+  return scenario.variants.filter((v) => strategies.includes(v.strategy));
 }
 
 /** Offered load of a scenario in requests per second: utilisation × total capacity. */
@@ -91,6 +128,23 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = Object.freeze({
     backends: mixed.map((b) => ({ ...b, weight: b.capacity / 2 })),
     utilisation: 0.6,
     clients: 16,
+  },
+  "long-tail": {
+    name: "long-tail",
+    description: "Four identical backends (20 ms, 8 at once); 1% of each backend's requests take 1 s, " +
+      "independently: round robin without hedging, and with hedged requests after 50 ms or after the p95.",
+    backends: ["a", "b", "c", "d"].map((n) => fast(n, { capacity: 8, tailRatio: 0.01, tailMs: 1_000 })),
+    // Light load, long window: the tail is the backends' own, not queueing, and 5,000 requests
+    // put some 50 slow first attempts in the window and the p99.9 at the fifth slowest answer.
+    utilisation: 0.2,
+    clients: 16,
+    variants: [
+      { label: "no hedging", strategy: "round_robin" },
+      { label: "hedging 50ms", strategy: "round_robin", config: "hedging: {delay: 50ms, max_ratio: 0.05}" },
+      { label: "hedging p95", strategy: "round_robin", config: "hedging: {delay: p95, max_ratio: 0.05}" },
+    ],
+    minDurationMs: 25_000,
+    hedgingGoal: { baseline: "no hedging", p999Ratio: 0.3, extraLoad: 0.05 },
   },
 });
 

@@ -71,6 +71,8 @@ interface CommonInput {
   readonly tls?: ProxyTlsInput;
   /** The access log to standard output, in this format. @default none */
   readonly accessLog?: "json" | "common";
+  /** Top-level YAML lines added as they are (a `hedging` section, say). @default none */
+  readonly extra?: string;
 }
 
 /** What the demo tools vary in a proxy config: one pool of `backends`, or `services` and `routes`. */
@@ -168,6 +170,7 @@ export function proxyConfigYaml(input: ProxyConfigInput): string {
     ...(input.tls === undefined ? [] : [
       `tls: {listen: ${q(input.tls.listen)}, cert: ${q(input.tls.certFile)}, key: ${q(input.tls.keyFile)}}`,
     ]),
+    ...(input.extra ? [input.extra] : []),
     ...pools,
     "",
   ].join("\n");

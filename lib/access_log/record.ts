@@ -35,6 +35,16 @@ export interface AccessRecord {
   readonly backend: string | undefined;
   /** Backend attempts made (retries and hedges included); 0 when none was tried. */
   readonly attempts: number;
+  /**
+   * Present when a hedge was sent (`hedging`): the hedge's backend and whose response the client
+   * got: `first`, `hedge`, or `neither` (both failed, or answered what `retries.on` retries).
+   */
+  readonly hedge?: { readonly backend: string; readonly winner: "first" | "hedge" | "neither" };
+  /**
+   * With `sticky`: `kept` when the request's cookie named a backend that could serve, `set` when
+   * the response carries a new cookie. Absent without sticky sessions or without a response.
+   */
+  readonly sticky?: "kept" | "set";
   readonly userAgent: string | null;
   readonly referer: string | null;
 }
@@ -95,6 +105,8 @@ export function formatJson(r: AccessRecord): string {
     },` +
     `"service":${jsonString(dash(r.service))},"route":${jsonString(dash(r.route))},` +
     `"backend":${jsonString(dash(r.backend))},"attempts":${r.attempts},` +
+    (r.hedge ? `"hedge_backend":${jsonString(r.hedge.backend)},"hedge_winner":"${r.hedge.winner}",` : "") +
+    (r.sticky ? `"sticky":"${r.sticky}",` : "") +
     `"user_agent":${jsonString(dash(r.userAgent))}}`;
 }
 

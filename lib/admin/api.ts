@@ -40,7 +40,15 @@ export interface AdminDeps {
  * values are the parsed ones: durations in milliseconds, under `*_ms` keys).
  */
 export function redactedConfig(config: Config): unknown {
-  return snakeKeys({ ...config, admin: { ...config.admin, token: config.admin.token ? "<redacted>" : "" } });
+  // Sticky secrets sign the session cookies: whoever reads one can pick any client's backend.
+  const settings = <T extends { sticky: Config["defaults"]["sticky"] }>(s: T): T =>
+    s.sticky ? { ...s, sticky: { ...s.sticky, secret: "<redacted>" } } : s;
+  return snakeKeys({
+    ...config,
+    admin: { ...config.admin, token: config.admin.token ? "<redacted>" : "" },
+    defaults: settings(config.defaults),
+    services: config.services.map(settings),
+  });
 }
 
 /** `value` with every object key turned from camelCase into snake_case, recursively. */

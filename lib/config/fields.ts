@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Node } from "yaml";
+import { isScalar, type Node } from "yaml";
 import type { BackendConfig, ListenAddress } from "./types.ts";
 import type { Reader } from "./reader.ts";
 import { readContainer } from "./docker.ts";
@@ -33,6 +33,26 @@ export function readDuration(
     return undefined;
   }
   return ms;
+}
+
+/**
+ * Read a section that is either a mapping of `keys` or `false` (off, so a service can turn off
+ * what the top level turned on): its entries, null for `false`, undefined after an error.
+ *
+ * @param example what a valid mapping looks like, for the message
+ */
+export function readSwitchable(
+  r: Reader,
+  node: Node | undefined,
+  path: string,
+  keys: readonly string[],
+  example: string,
+): Map<string, Node> | null | undefined {
+  const n = r.deref(node);
+  if (!isScalar(n)) return r.map(node, path, keys);
+  if (n.value === false) return null;
+  r.fail(n, path, `must be a mapping like ${example}, or false, got ${JSON.stringify(n.value)}`);
+  return undefined;
 }
 
 /** Read `host:port`, `[v6]:port` or `:port` (all interfaces). */

@@ -15,6 +15,8 @@ export type {
   DockerDiscoveryConfig,
   FailureCondition,
   HealthCheckConfig,
+  HedgeDelay,
+  HedgingConfig,
   ListenAddress,
   PassiveConfig,
   RouteConfig,
@@ -22,6 +24,7 @@ export type {
   ServiceConfig,
   ServiceSettings,
   SplitTarget,
+  StickyConfig,
   TlsConfig,
   TraceContextConfig,
 } from "./types.ts";

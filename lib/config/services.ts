@@ -9,12 +9,14 @@
  * @module
  */
 
-import type { Node } from "yaml";
+import { isMap, type Node } from "yaml";
 import { readBackends } from "./fields.ts";
 import { HEALTH_CHECK_DEFAULTS, readHealthCheck } from "./health_check.ts";
 import type { Reader } from "./reader.ts";
 import { readPassive, readQueue, readRetries, readSlowStart, RESILIENCE_DEFAULTS } from "./resilience.ts";
 import { readHashKey, readStrategy, readTuning } from "./strategy.ts";
+import { readHedging } from "./hedging.ts";
+import { readSticky } from "./sticky.ts";
 import type { ServiceConfig, ServiceSettings } from "./types.ts";
 
 /** The service a top-level `backends` list forms, and discovered containers join by default. */
@@ -30,6 +32,8 @@ export const SETTINGS_DEFAULTS: ServiceSettings = Object.freeze({
   queue: RESILIENCE_DEFAULTS.queue,
   hash: Object.freeze({ key: "client_ip" }),
   tuning: Object.freeze({}),
+  hedging: null,
+  sticky: null,
 });
 
 /** The keys of a service's settings, at the top level and in each service. */
@@ -43,6 +47,8 @@ export const SETTINGS_KEYS = [
   "hash",
   "peak_ewma",
   "least_resources",
+  "hedging",
+  "sticky",
 ] as const;
 
 const SERVICE_KEYS = [...SETTINGS_KEYS, "backends"] as const;
@@ -69,9 +75,11 @@ export function readSettings(
   const queue = readQueue(r, m.get("queue"), base.queue, at);
   const key = readHashKey(r, m.get("hash"), base.hash.key, at);
   const tuning = readTuning(r, m.get("peak_ewma"), m.get("least_resources"), base.tuning, at);
+  const hedging = readHedging(r, m.get("hedging"), base.hedging, at);
+  const sticky = readSticky(r, m.get("sticky"), base.sticky, at);
   if (
     strategy === undefined || !healthCheck || !retries || !passive || slowStartMs === undefined || !queue ||
-    key === undefined || !tuning
+    key === undefined || !tuning || hedging === undefined || sticky === undefined
   ) return undefined;
   return {
     strategy,
@@ -82,7 +90,30 @@ export function readSettings(
     queue,
     hash: key === base.hash.key ? base.hash : { key },
     tuning,
+    hedging,
+    sticky,
   };
+}
+
+/**
+ * The cookie a service's sticky sessions use. A service that names no `sticky.cookie` of its own
+ * in a config of several services gets `<cookie>_<service>`: services behind one host share the
+ * client's cookie jar, and two services under one cookie name would overwrite each other's
+ * affinity on every request (Traefik derives its default cookie name from the service for the
+ * same reason).
+ */
+function serviceCookie(
+  r: Reader,
+  own: Map<string, Node>,
+  name: string,
+  settings: ServiceSettings,
+  several: boolean,
+): ServiceSettings {
+  const sticky = settings.sticky;
+  if (!sticky || !several) return settings;
+  const node = r.nodeOf(own.get("sticky"));
+  if (isMap(node) && node.has("cookie")) return settings;
+  return { ...settings, sticky: { ...sticky, cookie: `${sticky.cookie}_${name}` } };
 }
 
 /**
@@ -138,7 +169,7 @@ export function readServices(
       ok = false;
       continue;
     }
-    out.push({ name, ...settings, backends });
+    out.push({ name, ...serviceCookie(r, m, name, settings, entries.length > 1), backends });
   }
   return ok ? out : undefined;
 }

@@ -75,6 +75,36 @@ export interface ServiceSettings {
   readonly hash: { readonly key: string };
   /** Strategy tuning (`peak_ewma`, `least_resources` sections). */
   readonly tuning: StrategyTuning;
+  /** `hedging`: a second attempt for slow idempotent requests; null when off (the default). */
+  readonly hedging: HedgingConfig | null;
+  /** `sticky`: cookie-based session affinity; null when off (the default). */
+  readonly sticky: StickyConfig | null;
+}
+
+/**
+ * When a hedge is sent: a fixed time without response headers, or a percentile of the service's
+ * own recent times to response headers (`"p95"`).
+ */
+export type HedgeDelay =
+  | { readonly kind: "fixed"; readonly ms: number }
+  | { readonly kind: "percentile"; readonly percentile: number };
+
+/** `hedging`: Dean and Barroso's hedged requests ("The Tail at Scale", CACM 2013). */
+export interface HedgingConfig {
+  /** How long the first attempt may go without response headers before the hedge is sent. */
+  readonly delay: HedgeDelay;
+  /** Most hedges as a share of the service's requests over the last 10 s, 0 < ratio <= 1. */
+  readonly maxRatio: number;
+}
+
+/** `sticky`: a signed cookie that names a client's backend. */
+export interface StickyConfig {
+  /** Cookie name (an RFC 6265 token). */
+  readonly cookie: string;
+  /** HMAC-SHA256 key of the cookie's signature; never empty. Replicas sharing it accept each other's cookies. */
+  readonly secret: string;
+  /** Lifetime of a cookie in ms: its `Max-Age`, and the expiry signed into it. */
+  readonly maxAgeMs: number;
 }
 
 /** One service: a named pool of backends with its settings (`services.<name>`). */

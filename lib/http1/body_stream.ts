@@ -16,7 +16,8 @@ export type BodyOutcome = "complete" | "reset" | "cancelled";
 
 /**
  * Stream a body according to its framing, reporting how it ended exactly once through `finish`,
- * which decides what becomes of the connection (reuse it, or close it after an error or a cancel).
+ * which decides what becomes of the connection (reuse it, or close it after an error or a cancel);
+ * a "reset" comes with its error, a {@linkcode ProtocolError} when the framing broke.
  * Pull-based with no queue (`highWaterMark: 0`): bytes are read from the socket only when the
  * consumer asks, so a slow consumer slows the peer down through TCP. `tally.bytes`, when given,
  * grows by every body byte delivered (chunk framing not counted), for the access log.
@@ -24,16 +25,16 @@ export type BodyOutcome = "complete" | "reset" | "cancelled";
 export function bodyStream(
   conn: BufferedConn,
   framing: Exclude<BodyFraming, { kind: "none" }>,
-  finish: (outcome: BodyOutcome) => void,
+  finish: (outcome: BodyOutcome, error?: Error) => void,
   tally?: { bytes: number },
 ): ReadableStream<Uint8Array> {
   let remaining = framing.kind === "length" ? framing.length : 0;
   let chunkLeft = 0;
   let ended = false;
-  const end = (outcome: BodyOutcome) => {
+  const end = (outcome: BodyOutcome, error?: Error) => {
     if (ended) return;
     ended = true;
-    finish(outcome);
+    finish(outcome, error);
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -85,7 +86,7 @@ export function bodyStream(
         }
       } catch (e) {
         controller.error(e);
-        end("reset");
+        end("reset", e as Error);
       }
     },
     cancel() {

@@ -30,6 +30,11 @@ export interface ServerRequest {
   readonly secure: boolean;
   /** Aborts when the client closes before its response is written, or a write to it fails. */
   readonly signal: AbortSignal;
+  /**
+   * Why the body stream errored, once it has: a `ProtocolError` when the client broke its framing
+   * (a malformed chunk), a `ConnectionClosed` when it stopped short. Undefined otherwise.
+   */
+  readonly bodyError?: Error;
 }
 
 /** Unread body bytes drained after a response to keep the connection; more and it closes. */
@@ -47,6 +52,7 @@ export class Exchange implements ServerRequest {
   readonly secure: boolean;
   /** How the body ended; undefined while it is still being read. */
   bodyOutcome: BodyOutcome | undefined;
+  bodyError: Error | undefined;
   /** The response is written; a late EOF no longer aborts. */
   done = false;
   /** Body bytes read from the client so far. */
@@ -78,7 +84,7 @@ export class Exchange implements ServerRequest {
       const framing = length === undefined
         ? { kind: "chunked" as const }
         : { kind: "length" as const, length };
-      const stream = bodyStream(conn, framing, (outcome) => this.#bodyEnded(outcome), this);
+      const stream = bodyStream(conn, framing, (outcome, error) => this.#bodyEnded(outcome, error), this);
       const waiting = head.expectContinue && conn.buffered === 0;
       // A client waiting for 100 Continue has sent nothing: closing beats inviting a body to discard.
       this.#drainable = !waiting && length !== undefined && length <= DRAIN_BYTES;
@@ -102,8 +108,10 @@ export class Exchange implements ServerRequest {
     this.#controller?.abort();
   }
 
-  #bodyEnded(outcome: BodyOutcome): void {
+  #bodyEnded(outcome: BodyOutcome, error?: Error): void {
     this.bodyOutcome = outcome;
+    // Recorded before the abort below, so whoever the abort wakes can tell a broken body.
+    this.bodyError = error;
     if (outcome === "reset") return this.abort();
     if (outcome !== "complete") return;
     this.#conn.readAhead().then((more) => {

@@ -1,8 +1,8 @@
 /**
- * Metrics of the resilience features: retries, the retry budget, ejections, the wait queue and
- * config reloads (their count and whether the last one succeeded). Registered on the process's one
- * registry next to `Metrics`; each service records through a {@linkcode ServiceResilienceMetrics}
- * view bound to its `service` label.
+ * Metrics of the resilience features: retries, the retry budget, hedged requests, ejections, the
+ * wait queue and config reloads (their count and whether the last one succeeded). Registered on the
+ * process's one registry next to `Metrics`; each service records through a
+ * {@linkcode ServiceResilienceMetrics} view bound to its `service` label.
  *
  * @module
  */
@@ -20,6 +20,10 @@ export class ResilienceMetrics {
   readonly reloads: Counter<"result">;
   /** 1 while the last reload succeeded (or none was tried), 0 after a failed one. */
   readonly lastReloadSuccessful: Gauge;
+  readonly hedges: Counter<"service">;
+  readonly hedgesWon: Counter<"service">;
+  readonly hedgesLost: Counter<"service">;
+  readonly hedgeBudgetExhausted: Counter<"service">;
   #queues = new Map<string, () => number>();
 
   /** Create and register the metrics. */
@@ -69,6 +73,33 @@ export class ResilienceMetrics {
       registers,
     });
     for (const result of ["success", "failure"]) this.reloads.inc({ result }, 0);
+    this.hedges = new Counter({
+      name: "lb_hedges_total",
+      help:
+        "Hedges sent: second attempts of idempotent requests that had no response headers after hedging.delay.",
+      labelNames: ["service"],
+      registers,
+    });
+    this.hedgesWon = new Counter({
+      name: "lb_hedges_won_total",
+      help: "Hedges whose response headers came first and were relayed; the first attempt was cancelled.",
+      labelNames: ["service"],
+      registers,
+    });
+    this.hedgesLost = new Counter({
+      name: "lb_hedges_lost_total",
+      help:
+        "Hedges not relayed: the first attempt answered first (the hedge was cancelled), or neither answered.",
+      labelNames: ["service"],
+      registers,
+    });
+    this.hedgeBudgetExhausted = new Counter({
+      name: "lb_hedge_budget_exhausted_total",
+      help: "Hedges not sent because the service's hedging.max_ratio budget was spent.",
+      labelNames: ["service"],
+      registers,
+    });
+
     // A state, not a count: a failure stays visible until a reload succeeds, however long ago it
     // was (Prometheus' own prometheus_config_last_reload_successful). The config the process
     // started with was valid, so it starts at 1.
@@ -91,13 +122,17 @@ export class ResilienceMetrics {
     this.#queues.set(service, queueLength);
     for (const reason of ["full", "timeout"]) this.queueRejected.inc({ service, reason }, 0);
     this.budgetExhausted.inc({ service }, 0);
+    for (const m of [this.hedges, this.hedgesWon, this.hedgesLost, this.hedgeBudgetExhausted]) {
+      m.inc({ service }, 0);
+    }
     return new ServiceResilienceMetrics(this, service);
   }
 
   /** Drop every series of a service that is gone. */
   async removeService(service: string): Promise<void> {
     this.#queues.delete(service);
-    for (const m of [this.retries, this.budgetExhausted, this.ejections, this.queueRejected]) {
+    const hedging = [this.hedges, this.hedgesWon, this.hedgesLost, this.hedgeBudgetExhausted];
+    for (const m of [this.retries, this.budgetExhausted, this.ejections, this.queueRejected, ...hedging]) {
       await removeSeries(m, { service });
     }
   }
@@ -132,6 +167,21 @@ export class ServiceResilienceMetrics {
   /** Count a failed attempt not retried because the budget was spent. */
   budgetExhausted(): void {
     this.#m.budgetExhausted.inc({ service: this.service });
+  }
+
+  /** Count a hedge sent. */
+  hedged(): void {
+    this.#m.hedges.inc({ service: this.service });
+  }
+
+  /** Count a hedge's end: `won` when its response was relayed, else lost. */
+  hedgeEnded(won: boolean): void {
+    (won ? this.#m.hedgesWon : this.#m.hedgesLost).inc({ service: this.service });
+  }
+
+  /** Count a hedge not sent because the hedging budget was spent. */
+  hedgeBudgetExhausted(): void {
+    this.#m.hedgeBudgetExhausted.inc({ service: this.service });
   }
 
   /** Count a passive-health ejection. */

@@ -168,7 +168,7 @@ function mod(n: number, m: number): number {
 }
 
 /** Index of the first bucket whose upper bound is >= ms; the last index is the overflow bucket. */
-function bucketOf(ms: number): number {
+export function bucketOf(ms: number): number {
   let lo = 0;
   let hi = LATENCY_BOUNDS_MS.length;
   while (lo < hi) {

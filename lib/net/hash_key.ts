@@ -13,8 +13,8 @@
  * @module
  */
 
-import { type Cidr, cidrContains, parseCidr } from "./cidr.ts";
-import { formatIp, type IpAddress, parseIp } from "./ip_address.ts";
+import { formatIp, parseIp } from "./ip_address.ts";
+import { trustedAddresses } from "./trust.ts";
 
 export { type Cidr, type CidrResult, parseCidr } from "./cidr.ts";
 
@@ -98,17 +98,12 @@ export function parseHashKeySpec(text: string): HashKeySpecResult {
 export function createHashKey(options: HashKeyOptions): HashKeyFunction {
   const parsed = parseHashKeySpec(options.key);
   if (!parsed.ok) throw new TypeError(parsed.error);
-  const trusted: Cidr[] = [];
-  for (const text of options.trustedProxies ?? []) {
-    const result = parseCidr(text);
-    if (!result.ok) throw new TypeError(result.error);
-    trusted.push(result.cidr);
-  }
-  const isTrusted = (address: IpAddress) => trusted.some((cidr) => cidrContains(cidr, address));
+  const trustedProxies = options.trustedProxies ?? [];
+  const isTrusted = trustedAddresses(trustedProxies);
   const clientIp: HashKeyFunction = (request, peerIp) => {
     const peer = parseIp(peerIp);
     if (peer === undefined) return peerIp; // not an IP socket (e.g. a Unix socket): nothing to resolve
-    if (trusted.length === 0 || !isTrusted(peer)) return formatIp(peer);
+    if (trustedProxies.length === 0 || !isTrusted(peer)) return formatIp(peer);
     const forwarded = request.headers.get("x-forwarded-for");
     if (forwarded === null) return formatIp(peer);
     let client = peer;
@@ -148,7 +143,7 @@ function stripPort(hop: string): string {
  * Commas split too: cookie values cannot contain them, and several `Cookie` fields (HTTP/2 sends
  * one per cookie) are joined with ", " by `Headers.get`.
  */
-function cookieValue(header: string | null, name: string): string | undefined {
+export function cookieValue(header: string | null, name: string): string | undefined {
   if (header === null) return undefined;
   for (const pair of header.split(/[;,]/)) {
     const eq = pair.indexOf("=");

@@ -120,6 +120,32 @@ export class Balancer {
     return b;
   }
 
+  /**
+   * Like {@linkcode Balancer.acquire}, but never one of `exclude`: undefined when every eligible
+   * backend is excluded. A hedge must go to another backend or not at all (the same backend would
+   * double its load and share its slowness).
+   */
+  acquireOther(ctx: PickContext, exclude: readonly Backend[]): Backend | undefined {
+    const others = this.pool.eligible().filter((b) => !exclude.includes(b));
+    if (others.length === 0) return undefined;
+    const b = this.#strategy.pick(others, ctx) as Backend | undefined;
+    if (b) this.pool.take(b);
+    return b;
+  }
+
+  /**
+   * Count `backend` in flight without asking the strategy, if it may take a request now (a member,
+   * healthy, below `max_connections`): a sticky session's backend. False, and nothing counted,
+   * otherwise.
+   */
+  acquireThis(backend: Backend): boolean {
+    if (backend.state !== "healthy" || backend.atLimit || this.pool.get(backend.name) !== backend) {
+      return false;
+    }
+    this.pool.take(backend);
+    return true;
+  }
+
   /** Count the request out of flight and feed its outcome to the strategy. */
   release(backend: Backend, feedback: Feedback): void {
     this.pool.give(backend);

@@ -30,6 +30,10 @@ export interface AccessFacts {
   firstAttemptAt?: number;
   /** Monotonic ms when response headers arrived from the backend. */
   headersAt?: number;
+  /** A hedge was sent (`hedging`): its backend, and whose response the client got. */
+  hedge?: AccessRecord["hedge"];
+  /** With `sticky`: the request's cookie `kept`, or a new one `set`. */
+  sticky?: AccessRecord["sticky"];
 }
 
 /**
@@ -71,6 +75,8 @@ export function logged(
         route: facts.route,
         backend,
         attempts: facts.attempts,
+        hedge: facts.hedge,
+        sticky: facts.sticky,
         userAgent: headers.get("user-agent"),
         referer: headers.get("referer"),
       });

@@ -6,14 +6,16 @@
  * of the service is eligible (or its wait queue is full or timed out), 502 when the backend
  * connection fails or resets, 504 when no response headers arrive within `timeouts.request`. A
  * failed attempt of an idempotent request is retried on another backend when the service's
- * `retries` allow it (see lib/resilience/retry_budget.ts); response bodies always stream without
- * buffering.
+ * `retries` allow it (see lib/resilience/retry_budget.ts), and a slow one is hedged when its
+ * `hedging` is on (lib/proxy/hedge.ts); `sticky` sessions pin a client to its backend by a signed
+ * cookie (lib/proxy/sticky.ts). Response bodies always stream without buffering.
  *
  * @module
  */
 
 import { attempt, type AttemptDeps, type AttemptResult, discard } from "./attempt.ts";
 import { admit } from "./admit.ts";
+import { Deadlines } from "../base/mod.ts";
 import type { Backend } from "../pool/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { conditionOf, matches } from "../resilience/mod.ts";
@@ -29,6 +31,8 @@ import { targetOf } from "./target.ts";
 import { RandomIds } from "../base/mod.ts";
 import { type AccessFacts, type AccessSink, logged } from "./access.ts";
 import { traceHeaders } from "./trace.ts";
+import { ForwarderFeatures } from "./features.ts";
+import { hedgedAttempt, type HedgeRecord } from "./hedge.ts";
 
 /** Everything the forwarder needs. */
 export interface ProxyDeps {
@@ -41,8 +45,13 @@ export interface ProxyDeps {
   readonly metrics: Metrics;
   /** Monotonic clock in ms. */
   readonly now: () => number;
-  /** The access log; absent or disabled: no records are built. */
+  /**
+   * The access log, and whoever else reads one record per request (tests); absent or disabled:
+   * no records are built.
+   */
   readonly accessLog?: AccessSink;
+  /** Wall clock in ms since the Unix epoch, for sticky cookie expiries. @default Date.now */
+  readonly wallClock?: () => number;
 }
 
 /** Status used in metrics when the client went away before the response (as NGINX logs it). */
@@ -89,6 +98,8 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     }
     return d;
   };
+  const features = new ForwarderFeatures(deps.now, deps.wallClock ?? Date.now);
+  const deadlines = new Deadlines(deps.now);
 
   return async (req): Promise<ServerResponse> => {
     const config = deps.config();
@@ -118,11 +129,19 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const settings = svc.config;
     const clientIp = req.remoteAddr.hostname;
     const strategy = balancer.strategy;
+    const hedging = features.hedging(svc);
+    const sticky = features.sticky(svc);
+    let attempts = 0;
+    let hedge: HedgeRecord | undefined;
+    let stickyState: AccessFacts["sticky"];
     /** The one place a request is counted: its backend (or "none") and the status it got. */
     const protocol = protocolLabel(req.version);
     const finish = (backend: string, res: ServerResponse): Finished => {
       svc.metrics.countRequest(backend, strategy, req.method, res.status, protocol);
       if (!facts) return res as Finished;
+      facts.attempts = attempts;
+      if (hedge) facts.hedge = { backend: hedge.backend.name, winner: hedge.winner };
+      if (stickyState) facts.sticky = stickyState;
       return logged(access!, deps.now, req, facts, backend === "none" ? undefined : backend, res) as Finished;
     };
     const key = svc.hashKey;
@@ -139,8 +158,12 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
       facts.traceId = trace.traceId;
     }
     const { retries } = settings;
-    const mayRetry = retries.attempts > 0 && IDEMPOTENT_METHODS.has(req.method);
-    const limit = mayRetry ? retries.maxBodyBytes : 0;
+    const idempotent = IDEMPOTENT_METHODS.has(req.method);
+    const mayRetry = retries.attempts > 0 && idempotent;
+    const upgrade = upgradeOf(req.version, req.headers);
+    const mayHedge = hedging !== undefined && idempotent && upgrade === undefined;
+    // Bodies are buffered for replay by the retry rules, for retries and hedges alike.
+    const limit = mayRetry || mayHedge ? retries.maxBodyBytes : 0;
     let body: PreparedBody;
     try {
       // Most bodies are none or arrived with the head: no await for those.
@@ -148,22 +171,24 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         ? await prepareBody(req.body, limit)
         : { replayable: req.body === null || req.body.length <= limit, body: req.body };
     } catch (e) {
-      // Broken chunked framing is the client's error; anything else means it went away.
-      return finish(
-        "none",
-        e instanceof ProtocolError ? textResponse(400, `Bad Request: ${(e as Error).message}`) : GONE,
-      );
+      return finish("none", bodyFailed(e));
     }
 
+    // A valid sticky cookie whose backend is healthy pins the request there when it has a free
+    // slot; one whose backend cannot serve any more is replaced on the response.
+    const stuck = sticky?.choose(req.headers, svc.pool);
+    const pinned = stuck?.backend?.state === "healthy" ? stuck.backend : undefined;
     // The common case, nobody queued and a backend free, needs no await.
     const empty = svc.queue.length === 0;
-    const free = empty ? balancer.acquire(ctx) : undefined;
+    const free = empty
+      ? (pinned && balancer.acquireThis(pinned) ? pinned : balancer.acquire(ctx))
+      : undefined;
     const admitted = free
       ? { backend: free }
       : await admit({ ...svc, config: settings, now: deps.now }, ctx, req, empty);
     if (!("backend" in admitted)) return finish("none", admitted);
     budget.recordRequest();
-    const upgrade = upgradeOf(req.version, req.headers);
+    hedging?.recordRequest();
     const upstream = {
       method: req.method,
       target,
@@ -187,9 +212,33 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     let backend = admitted.backend;
     let result: AttemptResult;
     if (facts) facts.firstAttemptAt = deps.now();
+    // A session pinned to its backend is not hedged: another backend may not know the session.
+    const hedged = hedging && mayHedge && body.replayable && !pinned;
     for (let n = 0;; n++) {
-      result = await attempt(attemptDeps, backend, upstream);
-      if (facts) facts.attempts = n + 1;
+      if (n === 0 && hedged) {
+        const raced = await hedgedAttempt(
+          {
+            attempt: attemptDeps,
+            policy: hedging,
+            deadlines,
+            balancer,
+            resilience,
+            ctx,
+            conclusive: (r) => r.ok && !(r.outcome && matches(retries.on, r.outcome)),
+            client: () => req.signal,
+          },
+          backend,
+          upstream,
+        );
+        result = raced.result;
+        hedge = raced.hedge;
+        if (hedge) {
+          attempts++;
+          tried.push(result.backend === backend ? hedge.backend : backend);
+        }
+      } else result = await attempt(attemptDeps, backend, upstream);
+      attempts++;
+      backend = result.backend;
       const outcome = result.outcome;
       if (
         !mayRetry || n >= retries.attempts || !body.replayable || outcome === undefined ||
@@ -210,8 +259,10 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
 
     const expose = config.exposeBackendHeader;
     if (!result.ok) {
-      // The client left: not the backend's fault, nobody to answer.
-      if (result.kind === "cancelled") return finish(backend.name, GONE);
+      // The client left, or broke its streamed body's framing: not the backend's fault.
+      if (result.kind === "cancelled") {
+        return finish(backend.name, req.bodyError ? bodyFailed(req.bodyError) : GONE);
+      }
       const code = result.kind === "timeout" ? 504 : 502;
       const reason = result.reason ??
         (result.kind === "timeout" ? "upstream timed out" : `upstream ${result.kind} failed`);
@@ -222,6 +273,16 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const headers = downstreamHeaders(result.headers, upgraded !== undefined);
     setHeader(headers, "x-request-id", requestId);
     if (expose) setHeader(headers, "x-lb-backend", backend.name);
+    if (stuck) {
+      stickyState = stuck.issue || !pinned ? "set" : "kept";
+      // A healthy pinned backend keeps its sessions even when another one answered this time.
+      if (stickyState === "set") {
+        headers.push(
+          "set-cookie",
+          sticky!.setCookie(pinned ?? backend, features.secure(req, config.trustedProxies)),
+        );
+      }
+    }
     if (upgraded) {
       return finish(backend.name, {
         status: 101,
@@ -256,6 +317,14 @@ function notFound(req: ServerRequest, target: string): ServerResponse {
   const host = req.headers.get("host") ?? "(none)";
   const short = (s: string) => s.length > 100 ? `${s.slice(0, 100)}...` : s;
   return textResponse(404, `Not Found: no route for host ${short(host)} path ${short(path)}`);
+}
+
+/**
+ * The answer to a request whose body failed: broken chunked framing is the client's error (400);
+ * anything else means it went away.
+ */
+function bodyFailed(e: unknown): ServerResponse {
+  return e instanceof ProtocolError ? textResponse(400, `Bad Request: ${(e as Error).message}`) : GONE;
 }
 
 /** Replace every `name` field (lower-case name) in flat pairs with one `name: value`. */

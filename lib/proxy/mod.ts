@@ -1,6 +1,6 @@
 /**
- * The request handler: admission, one attempt per backend tried, retries, header rewriting and body
- * replay.
+ * The request handler: admission, one attempt per backend tried, retries, hedged requests, sticky
+ * sessions, header rewriting and body replay.
  *
  * @module
  */
@@ -8,3 +8,6 @@
 export { createProxyHandler } from "./handler.ts";
 export { logged } from "./access.ts";
 export type { AccessFacts, AccessSink } from "./access.ts";
+export type { ProxyDeps } from "./handler.ts";
+export type { HedgeWinner } from "./hedge.ts";
+export { StickySessions } from "./sticky.ts";

@@ -7,7 +7,7 @@
  */
 
 import { Registry } from "prom-client";
-import { AccessLog, type Sink } from "../access_log/mod.ts";
+import { AccessLog, type AccessRecord, type Sink } from "../access_log/mod.ts";
 import type { ResourceStats } from "../../algorithms/mod.ts";
 import { createAdminHandler } from "../admin/mod.ts";
 import { consoleLogger, type Logger } from "../base/mod.ts";
@@ -23,7 +23,7 @@ import {
 import type { Http1Server } from "../listener/mod.ts";
 import { Metrics, ResilienceMetrics, StatsWindow } from "../metrics/mod.ts";
 import type { Backend, Balancer, HealthChecker, Pool } from "../pool/mod.ts";
-import { createProxyHandler } from "../proxy/mod.ts";
+import { type AccessSink, createProxyHandler } from "../proxy/mod.ts";
 import type { OutlierDetector } from "../resilience/mod.ts";
 import { Router } from "../routing/mod.ts";
 import { type Reloader, reloadFrom, type ReloadResult, type Service, ServiceSet } from "../service/mod.ts";
@@ -60,6 +60,13 @@ export interface StartOptions {
   discoveryWaitMs?: number;
   /** Opens the access log's file or standard output. @default openSink (lib/access_log) */
   openAccessLog?: (path: string) => Promise<Sink>;
+  /** Wall clock in ms since the Unix epoch (sticky cookie expiries). @default Date.now */
+  wallClock?: () => number;
+  /**
+   * Called with every proxied request's access-log record (whether or not the access log is on),
+   * when its exchange is over: what the forwarder did, hedge and sticky cookie included.
+   */
+  onRequest?: (record: AccessRecord) => void;
 }
 
 /** A running proxy. */
@@ -189,13 +196,24 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
   let proxy: Http1Server;
   try {
     await warmUp(services, docker, config, options.discoveryWaitMs ?? 2_000, log);
+    const onRequest = options.onRequest;
+    const records: AccessSink = onRequest
+      ? {
+        enabled: true,
+        write: (record) => {
+          if (accessLog.enabled) accessLog.write(record);
+          onRequest(record);
+        },
+      }
+      : accessLog;
     const handler = createProxyHandler({
       config: () => current,
       router: () => router,
       client,
       metrics,
       now,
-      accessLog,
+      accessLog: records,
+      wallClock: options.wallClock,
     });
     const onReject = logRejection(accessLog);
     if (config.tls) {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { HedgeCounts } from "../../demo/compare/hedge_counts.ts";
 import type { StrategyResult } from "../../demo/compare/run.ts";
 import { createRecorder } from "../../demo/load/recorder.ts";
 import type { Summary } from "../../demo/load/summary.ts";
@@ -23,6 +24,8 @@ export interface RunFigures {
   readonly lagMs?: number;
   /** Passive-health ejections per backend. */
   readonly ejections?: Readonly<Record<string, number>>;
+  /** Hedges sent, won, lost and refused. @default none */
+  readonly hedges?: HedgeCounts;
 }
 
 /** A run whose summary comes from the real recorder fed with `figures`, over a 1 s window. */
@@ -61,6 +64,7 @@ export function runOf(figures: RunFigures): StrategyResult {
     summary,
     routed: figures.routed,
     ejections: figures.ejections ?? {},
+    hedges: figures.hedges ?? { sent: 0, won: 0, lost: 0, refused: 0 },
     loadLag: lag,
     proxyLag: lag,
   };

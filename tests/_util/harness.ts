@@ -16,6 +16,8 @@ export interface TestBackend {
   readonly seen: Request[];
   /** What `/health` answers; flip to false to fail health checks. */
   healthy: boolean;
+  /** Health checks answered so far. */
+  readonly checks: number;
   close(): Promise<void>;
 }
 
@@ -35,10 +37,12 @@ export function startBackend(
     url: "",
     seen,
     healthy: true,
+    checks: 0,
     close: () => server.shutdown(),
   };
   const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (req, info) => {
     if (new URL(req.url).pathname === "/health") {
+      (backend as { checks: number }).checks++;
       return new Response(backend.healthy ? "ok" : "down", { status: backend.healthy ? 200 : 503 });
     }
     seen.push(req);
@@ -70,9 +74,12 @@ export async function startLb(
       ? `  - {name: b${i}, url: "${b}"}`
       : `  - {name: b${i}, url: "${b.url}", ${b.fields}}`
   ).join("\n");
+  // Test backends fail a check by refusing the connection or answering 503, both at once: the
+  // timeout only has to outlast a busy machine's stall, which 500 ms did not (every backend went
+  // unhealthy at once and requests got "no healthy backend").
   const health = extra.includes("health_check:")
     ? ""
-    : `health_check: {interval: 100ms, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 1}\n`;
+    : `health_check: {interval: 100ms, timeout: 5s, healthy_threshold: 1, unhealthy_threshold: 1}\n`;
   return await startLbFrom(`${health}${extra}\nbackends:\n${list}\n`, options);
 }
 

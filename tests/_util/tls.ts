@@ -173,6 +173,7 @@ export function startTlsBackend(
     (req, info) => {
       clientPorts.push(info.remoteAddr.port);
       if (new URL(req.url).pathname === "/health") {
+        (backend as { checks: number }).checks++;
         healthHosts.push(req.headers.get("host") ?? "");
         return new Response(backend.healthy ? "ok" : "down", { status: backend.healthy ? 200 : 503 });
       }
@@ -188,6 +189,7 @@ export function startTlsBackend(
     healthHosts,
     clientPorts,
     healthy: true,
+    checks: 0,
     close: () => server.shutdown(),
   };
   return backend;

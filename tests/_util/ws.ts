@@ -64,7 +64,8 @@ export async function startWsBackend(
 /** Open a `ws` client and wait until it is open (or fail with why). */
 export function openClient(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { maxPayload: 64 * 1024 * 1024, ...options });
+    // Bounded: a handshake that never completes fails the test instead of hanging it.
+    const ws = new WebSocket(url, { maxPayload: 64 * 1024 * 1024, handshakeTimeout: 20_000, ...options });
     ws.once("open", () => resolve(ws));
     ws.once("error", reject);
     ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode} instead of 101`)));

@@ -12,8 +12,7 @@ Deno.test("proxy keeps serving through a broken and a shrinking reload under loa
   const backends = [0, 1, 2].map(() => startBackend(slow));
   const dir = await Deno.makeTempDir();
   const path = `${dir}/lb.yml`;
-  const health =
-    "health_check: {interval: 200ms, timeout: 300ms, healthy_threshold: 1, unhealthy_threshold: 2}";
+  const health = "health_check: {interval: 200ms, timeout: 5s, healthy_threshold: 1, unhealthy_threshold: 2}";
   const file = (n: number) =>
     `${health}\nbackends:\n${
       backends.slice(0, n).map((b, i) => `  - {name: b${i}, url: "${b.url}"}`).join("\n")

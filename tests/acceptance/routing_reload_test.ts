@@ -7,8 +7,7 @@ import { loadConfig } from "../../lib/config/config.ts";
 import { scrape, startBackend, startLbFrom, waitFor } from "../_util/harness.ts";
 import { runLoad } from "../_util/rate_load.ts";
 
-const HEALTH =
-  "health_check: {interval: 200ms, timeout: 300ms, healthy_threshold: 1, unhealthy_threshold: 2}";
+const HEALTH = "health_check: {interval: 200ms, timeout: 5s, healthy_threshold: 1, unhealthy_threshold: 2}";
 
 Deno.test("reloads add, change and remove services and routes under load with no failed request", async () => {
   // 30 ms per response: every service always has requests in flight when a reload lands.

@@ -29,7 +29,7 @@ async function setup(strategy: string, weights: number[], delays = [0, 0, 0]): P
   const list = backends.map((b, i) => `  - {name: b${i}, url: "${b.url}", weight: ${weights[i]}}`).join("\n");
   const parsed = parseConfig(
     `listen: "127.0.0.1:0"\nadmin: {listen: "127.0.0.1:0"}\nstrategy: ${strategy}\n` +
-      `health_check: {interval: 100ms, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 1}\n` +
+      `health_check: {interval: 100ms, timeout: 5s, healthy_threshold: 1, unhealthy_threshold: 1}\n` +
       `backends:\n${list}\n`,
   );
   if (!parsed.ok) throw new Error(parsed.errors.join("\n"));
@@ -90,11 +90,13 @@ for (const [strategy, total] of [["weighted_round_robin", 500], ["random", 1200]
   });
 }
 
-// Load-aware strategies: b0 answers in 60 ms, b1 and b2 at once, six clients in parallel.
-// Round robin would send b0 a third of the requests; these must notice it is slow or busy.
+// Load-aware strategies: b0 answers in 200 ms, b1 and b2 at once, six clients in parallel.
+// Round robin would send b0 a third of the requests; these must notice it is slow or busy. A busy
+// machine adds its own delay to every answer, fast or slow, and so brings the slow backend's share
+// towards a third; 200 ms keeps it far above what a loaded machine adds (60 ms did not: 0.13).
 for (const strategy of ["least_connections", "power_of_two", "peak_ewma", "least_resources"]) {
   Deno.test(`${strategy} through the proxy sends little to a slow backend`, async () => {
-    const s = await setup(strategy, [1, 1, 1], [60, 0, 0]);
+    const s = await setup(strategy, [1, 1, 1], [200, 0, 0]);
     try {
       const shares = await run(s, 300, 6);
       assert.ok(shares[0] < 0.12 && shares[1] > 0.3 && shares[2] > 0.3, `${shares}`);

@@ -14,6 +14,8 @@ Deno.test("parseBackendArgs() reads every flag", () => {
     "--cpu=2ms",
     "--capacity=8",
     "--error-rate=0.01",
+    "--tail-ratio=0.02",
+    "--tail-latency=800ms",
     "--seed=42",
   ], noEnv);
   ok(parsed.ok && parsed.value !== "help");
@@ -27,6 +29,8 @@ Deno.test("parseBackendArgs() reads every flag", () => {
     cpuMs: 2,
     capacity: 8,
     errorRate: 0.01,
+    tailRatio: 0.02,
+    tailMs: 800,
     seed: 42,
   });
 });

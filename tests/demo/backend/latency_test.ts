@@ -50,3 +50,28 @@ Deno.test("createLatencySampler() never returns a negative latency", () => {
   ok(draw("normal", 5, 10).every((v) => v >= 0));
   ok(draw("fixed", 1, 5).every((v) => v >= 0));
 });
+
+Deno.test("createLatencySampler() sends tailRatio of draws to tailMs, independently, and only then draws more", () => {
+  const next = createLatencySampler(
+    { distribution: "lognormal", latencyMs: 20, jitterMs: 5, tailRatio: 0.01, tailMs: 1_000 },
+    seededRandom(7),
+  );
+  const samples = Array.from({ length: 100_000 }, next);
+  const slow = samples.filter((v) => v === 1_000).length;
+  near(slow / samples.length, 0.01, 0.001, "tail share");
+  ok(samples.filter((v) => v !== 1_000).every((v) => v < 200), "the rest is the lognormal");
+  // Runs of slow draws are as rare as independence says: two in a row about 1 in 10,000.
+  let pairs = 0;
+  for (let i = 1; i < samples.length; i++) if (samples[i] === 1_000 && samples[i - 1] === 1_000) pairs++;
+  ok(pairs <= 40, `${pairs} back-to-back slow draws`);
+  // Without a tail the sequence is exactly the one it always was.
+  const plain = createLatencySampler(
+    { distribution: "lognormal", latencyMs: 20, jitterMs: 5 },
+    seededRandom(7),
+  );
+  const zero = createLatencySampler(
+    { distribution: "lognormal", latencyMs: 20, jitterMs: 5, tailRatio: 0 },
+    seededRandom(7),
+  );
+  for (let i = 0; i < 100; i++) ok(plain() === zero());
+});

@@ -32,7 +32,7 @@ Deno.test("parseCompareArgs() takes repeated and comma-separated scenarios, dura
   assert.ok(none.ok && none.value !== "help");
   assert.equal(none.value.out, null);
   assert.equal(none.value.note, "shared VM");
-  assert.equal(none.value.scenarios.length, 5);
+  assert.equal(none.value.scenarios.length, 6);
 });
 
 Deno.test("parseCompareArgs() reports every bad value", () => {

@@ -58,6 +58,18 @@ Deno.test("formatJson writes every field in order with the documented names and 
   assert.equal(none.upstream_ms, null);
 });
 
+Deno.test("formatJson adds the hedge and sticky fields only when they apply", () => {
+  const line = JSON.parse(
+    formatJson({ ...BASE, attempts: 2, hedge: { backend: "b1", winner: "hedge" }, sticky: "set" }),
+  );
+  assert.equal(line.hedge_backend, "b1");
+  assert.equal(line.hedge_winner, "hedge");
+  assert.equal(line.sticky, "set");
+  assert.equal(line.attempts, 2);
+  const plain = JSON.parse(formatJson(BASE));
+  assert.ok(!("hedge_backend" in plain) && !("hedge_winner" in plain) && !("sticky" in plain));
+});
+
 Deno.test("formatJson: hostile client strings stay inside their field, one ASCII line", () => {
   const line = formatJson(clientFields(HOSTILE));
   assert.match(line, /^[\x20-\x7e]+$/, "printable ASCII only: no CR, LF or raw bytes");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startBackend, startLb } from "../../_util/harness.ts";
+import { startBackend, startLb, waitFor } from "../../_util/harness.ts";
 
 Deno.test("admin /healthz, /readyz and /api/backends report the pool", async () => {
   const up = startBackend();
@@ -17,8 +17,17 @@ Deno.test("admin /healthz, /readyz and /api/backends report the pool", async () 
       [["b0", up.url, 1, "healthy", 0], ["b1", down.url, 1, "unhealthy", 0]],
     );
     up.healthy = false;
-    await new Promise((r) => setTimeout(r, 350));
-    assert.equal((await fetch(`${lb.adminUrl}/readyz`)).status, 503);
+    // The next failing check (every 100 ms) takes b0 out; then nothing is eligible.
+    await waitFor(
+      async () => {
+        const r = await fetch(`${lb.adminUrl}/readyz`);
+        await r.body?.cancel();
+        return r.status === 503;
+      },
+      10_000,
+      "/readyz 503",
+    );
+    assert.match(await (await fetch(`${lb.adminUrl}/readyz`)).text(), /no eligible backend/);
   } finally {
     await lb.shutdown();
     await up.close();
@@ -28,11 +37,17 @@ Deno.test("admin /healthz, /readyz and /api/backends report the pool", async () 
 
 Deno.test("admin /api/config redacts the token and answers in snake_case", async () => {
   const be = startBackend();
-  const lb = await startLb([be.url], 'admin: {listen: "127.0.0.1:0", token: "t0ps3cret"}');
+  const lb = await startLb(
+    [be.url],
+    'admin: {listen: "127.0.0.1:0", token: "t0ps3cret"}\nsticky: {secret: "st1cky-s3cret"}',
+  );
   try {
     const text = await (await fetch(`${lb.adminUrl}/api/config`)).text();
     assert.ok(!text.includes("t0ps3cret"));
+    assert.ok(!text.includes("st1cky-s3cret"), "the sticky cookies' key is not shown either");
     assert.equal(JSON.parse(text).admin.token, "<redacted>");
+    assert.equal(JSON.parse(text).services[0].sticky.secret, "<redacted>");
+    assert.equal(JSON.parse(text).services[0].sticky.cookie, "lb_sticky");
     assert.equal(JSON.parse(text).defaults.strategy, "round_robin");
     assert.equal(
       JSON.parse(text).services[0].health_check.interval_ms,

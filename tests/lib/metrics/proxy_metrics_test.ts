@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import { methodLabel } from "../../../lib/metrics/proxy_metrics.ts";
+import { VERSION } from "../../../lib/base/version.ts";
+import { sleep } from "../../_util/load.ts";
 import { nodeRequest, scrape, startBackend, startLb } from "../../_util/harness.ts";
 import { gatedTest, needs } from "../../_util/tools.ts";
 
@@ -12,9 +14,11 @@ Deno.test("methodLabel() folds unknown methods into OTHER", () => {
 });
 
 Deno.test("metrics count known traffic exactly, per backend, method and code", async () => {
-  const ok = startBackend((req) =>
-    new Response("x", { status: new URL(req.url).pathname === "/missing" ? 404 : 200 })
-  );
+  const ok = startBackend(async (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/slow") await sleep(30);
+    return new Response("x", { status: path === "/missing" ? 404 : 200 });
+  });
   const down = startBackend();
   down.healthy = false;
   const lb = await startLb([ok.url, down.url]);
@@ -38,29 +42,58 @@ Deno.test("metrics count known traffic exactly, per backend, method and code", a
     assert.equal(m0.get('lb_backend_up{service="default",backend="b0"}'), 1);
     assert.equal(m0.get('lb_backend_up{service="default",backend="b1"}'), 0);
     assert.equal(m0.get('lb_strategy_info{service="default",strategy="round_robin"}'), 1);
+    assert.equal(m0.get(`lb_build_info{version="${VERSION}"}`), 1);
+    assert.deepEqual([...m0.keys()].filter((k) => k.startsWith("lb_build_info")), [
+      `lb_build_info{version="${VERSION}"}`,
+    ]);
 
     for (let i = 0; i < 7; i++) await nodeRequest(`${lb.url}/`);
     for (let i = 0; i < 3; i++) await nodeRequest(`${lb.url}/missing`);
     await nodeRequest(`${lb.url}/`, { method: "POST", body: "x" });
     await nodeRequest(`${lb.url}/`, { method: "BREW" });
+    await nodeRequest(`${lb.url}/slow`);
 
     const m = await scrape(lb);
     const key = (method: string, code: number) =>
       `lb_requests_total{service="default",backend="b0",strategy="round_robin",method="${method}",code="${code}",protocol="http/1.1"}`;
-    assert.equal(m.get(key("GET", 200)), 7);
+    assert.equal(m.get(key("GET", 200)), 8);
     assert.equal(m.get(key("GET", 404)), 3);
     assert.equal(m.get(key("POST", 200)), 1);
     assert.equal(m.get(key("OTHER", 200)), 1);
     assert.equal(
       m.get('lb_request_duration_seconds_count{service="default",backend="b0",strategy="round_robin"}'),
-      12,
+      13,
     );
-    assert.equal(
+    // The buckets the README lists, cumulative; the 30 ms request is above 25 ms whatever the machine.
+    const bucket = (le: string) =>
       m.get(
-        'lb_request_duration_seconds_bucket{le="+Inf",service="default",backend="b0",strategy="round_robin"}',
-      ),
-      12,
-    );
+        `lb_request_duration_seconds_bucket{le="${le}",service="default",backend="b0",strategy="round_robin"}`,
+      );
+    const les = [...m.keys()].filter((k) =>
+      k.startsWith("lb_request_duration_seconds_bucket{") && k.includes('backend="b0"')
+    )
+      .map((k) => /le="([^"]+)"/.exec(k)![1]);
+    assert.deepEqual(les, [
+      "0.001",
+      "0.0025",
+      "0.005",
+      "0.01",
+      "0.025",
+      "0.05",
+      "0.1",
+      "0.25",
+      "0.5",
+      "1",
+      "2.5",
+      "5",
+      "10",
+      "+Inf",
+    ]);
+    for (let i = 1; i < les.length; i++) {
+      assert.ok(bucket(les[i])! >= bucket(les[i - 1])!, `cumulative at ${les[i]}`);
+    }
+    assert.equal(bucket("+Inf"), 13);
+    assert.ok(bucket("0.025")! <= 12, "the 30 ms request is not at or under 25 ms");
     assert.ok(
       (m.get('lb_request_duration_seconds_sum{service="default",backend="b0",strategy="round_robin"}') ?? 0) >
         0,

@@ -38,3 +38,45 @@ Deno.test("Balancer.recentChanges() keeps the last 16 switches only", () => {
   assert.deepEqual(kept[0], { from: "round_robin", to: "random", agoMs: 150 }, "the fifth switch");
   assert.deepEqual(kept.at(-1), { from: "random", to: "round_robin", agoMs: 0 });
 });
+
+function pool3() {
+  const pool = new Pool(["a", "b", "c"].map((name, i) => ({
+    name,
+    url: `http://127.0.0.1:${i + 1}`,
+    weight: 1,
+    ...(name === "c" ? { maxConnections: 1 } : {}),
+  })));
+  for (const b of pool.all()) pool.setState(b, "healthy");
+  const metrics = new Metrics(new Registry(), false).service("web", () => pool.all());
+  return {
+    pool,
+    balancer: new Balancer(pool, metrics, "round_robin", { random: Math.random, now: () => 0 }),
+  };
+}
+
+Deno.test("Balancer.acquireOther() never returns an excluded backend, even when nothing else is eligible", () => {
+  const { pool, balancer } = pool3();
+  const [a, b, c] = pool.all();
+  for (let i = 0; i < 6; i++) {
+    const got = balancer.acquireOther({ hashKey: "" }, [a])!;
+    assert.notEqual(got, a);
+    balancer.release(got, { latencyMs: 1, ok: true });
+  }
+  pool.setState(b, "unhealthy");
+  pool.take(c); // c at its max_connections
+  assert.equal(balancer.acquireOther({ hashKey: "" }, [a]), undefined);
+  assert.equal(a.inFlight, 0, "nothing counted");
+});
+
+Deno.test("Balancer.acquireThis() takes a healthy member below its limit, and nothing else", () => {
+  const { pool, balancer } = pool3();
+  const [a, b, c] = pool.all();
+  assert.equal(balancer.acquireThis(c), true);
+  assert.equal(c.inFlight, 1);
+  assert.equal(balancer.acquireThis(c), false, "at max_connections");
+  pool.setState(b, "ejected");
+  assert.equal(balancer.acquireThis(b), false, "ejected");
+  pool.remove("a");
+  assert.equal(balancer.acquireThis(a), false, "removed (draining)");
+  assert.deepEqual([a.inFlight, b.inFlight, c.inFlight], [0, 0, 1]);
+});

@@ -4,7 +4,7 @@ import type { HealthCheckConfig } from "../../../lib/config/config.ts";
 import { HealthChecker } from "../../../lib/pool/health.ts";
 import { Metrics } from "../../../lib/metrics/proxy_metrics.ts";
 import { Pool } from "../../../lib/pool/pool.ts";
-import { nodeRequest, startBackend, startLb, waitFor } from "../../_util/harness.ts";
+import { nodeRequest, scrape, startBackend, startLb, type TestLb, waitFor } from "../../_util/harness.ts";
 
 const CONFIG: HealthCheckConfig = {
   path: "/health",
@@ -28,6 +28,28 @@ function setup() {
 }
 
 const ok = { ok: true, reason: "" };
+
+/** Wait until `backend` has had `n` more checks with `result` than `since` (from {@linkcode checks}). */
+async function moreChecks(
+  lb: TestLb,
+  backend: string,
+  result: string,
+  since: number,
+  n: number,
+): Promise<void> {
+  await waitFor(
+    async () => await checks(lb, backend, result) >= since + n,
+    10_000,
+    `${n} more ${result} checks`,
+  );
+}
+
+/** `lb_health_checks_total` of one backend and result. */
+async function checks(lb: TestLb, backend: string, result: string): Promise<number> {
+  return (await scrape(lb)).get(
+    `lb_health_checks_total{service="default",backend="${backend}",result="${result}"}`,
+  ) ?? 0;
+}
 const bad = { ok: false, reason: "status 500" };
 
 Deno.test("HealthChecker.apply() lets the first result decide, then applies thresholds", () => {
@@ -116,7 +138,7 @@ Deno.test("health checks take a failing backend out and back, logging each chang
     const seen = b.seen.length;
     for (let i = 0; i < 4; i++) assert.equal((await nodeRequest(`${lb.url}/`)).status, 200);
     assert.equal(b.seen.length, seen, "no traffic to an unhealthy backend");
-    await new Promise((r) => setTimeout(r, 300)); // several more failing checks
+    await moreChecks(lb, "b1", "failure", await checks(lb, "b1", "failure"), 4); // it stays down, logged once
     b.healthy = true;
     await waitFor(() => lb.pool.get("b1")!.state === "healthy", 3000, "b1 healthy again");
     const changes = lb.logLines.filter((l) => l.includes("backend state changed") && l.includes('"b1"'));
@@ -158,7 +180,7 @@ Deno.test("a backend without the health path is logged once, from its first chec
   const url = `http://127.0.0.1:${server.addr.port}`;
   const lb = await startLb([url], "health_check: {path: /health, interval: 50ms, timeout: 500ms}");
   try {
-    await new Promise((r) => setTimeout(r, 300)); // several more failing checks
+    await moreChecks(lb, "b0", "failure", 0, 5); // the first check and several more, logged once
     const lines = lb.logLines.filter((l) => l.includes('"b0"') && l.includes("unhealthy"));
     assert.equal(lines.length, 1, lines.join("\n"));
     assert.match(lines[0], /^warn backend unhealthy from its first check/);

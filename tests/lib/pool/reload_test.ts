@@ -151,7 +151,11 @@ Deno.test("POST /api/backends/{name}/drain stops new traffic and /enable brings 
     assert.equal(drained.status, 200);
     assert.equal((await drained.json()).state, "draining");
     for (let i = 0; i < 4; i++) assert.equal(await (await fetch(lb.url)).text(), "b");
-    await new Promise((r) => setTimeout(r, 250)); // health checks keep running but do not undrain
+    // Health checks keep passing but do not undrain.
+    const passed = async () =>
+      (await scrape(lb)).get('lb_health_checks_total{service="default",backend="b0",result="success"}') ?? 0;
+    const before = await passed();
+    await waitFor(async () => await passed() >= before + 3, 10_000, "three more passing checks");
     assert.equal(lb.pool.get("b0")!.state, "draining");
     const enabled = await (await post("/api/backends/b0/enable")).json();
     assert.equal(enabled.state, "healthy");
@@ -202,6 +206,56 @@ Deno.test("POST /api/reload that changes the strategy shows in /api/stats' strat
   } finally {
     await lb.shutdown();
     await be.close();
+    await cleanup();
+  }
+});
+
+Deno.test("POST /api/reload sends a new backend nothing between the reload and its first passing probe", async () => {
+  const a = startBackend(() => new Response("a"));
+  // The new backend's first probe is held until the test lets it answer.
+  let answerProbe!: () => void;
+  const probeHeld = new Promise<void>((r) => answerProbe = r);
+  let probes = 0;
+  let served = 0;
+  const c = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    if (new URL(req.url).pathname === "/health") {
+      probes++;
+      await probeHeld;
+      return new Response("ok");
+    }
+    served++;
+    return new Response("c");
+  });
+  const cUrl = `http://127.0.0.1:${c.addr.port}`;
+  const { lb, reload, cleanup } = await setup([a]);
+  try {
+    const r = await reload(
+      `listen: "127.0.0.1:${lb.proxyAddr.port}"\nadmin: {listen: "127.0.0.1:${lb.adminAddr.port}"}\n` +
+        "health_check: {interval: 50ms, timeout: 10s, healthy_threshold: 1, unhealthy_threshold: 1}\n" +
+        `backends:\n  - {name: b0, url: "${a.url}"}\n  - {name: b1, url: "${cUrl}"}\n`,
+    );
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(r.body.added, ["b1"]);
+    await waitFor(() => probes >= 1, 5000, "the first probe of b1 under way");
+    // The window: b1 is in the pool, its probe has not answered, and it gets no request.
+    assert.equal(lb.pool.get("b1")?.state, "unknown");
+    const api = await (await fetch(`${lb.adminUrl}/api/backends`)).json() as {
+      name: string;
+      state: string;
+    }[];
+    assert.equal(api.find((b) => b.name === "b1")?.state, "unknown");
+    for (let i = 0; i < 10; i++) assert.equal(await (await fetch(lb.url)).text(), "a");
+    assert.equal(served, 0);
+    answerProbe();
+    await waitFor(() => lb.pool.get("b1")?.state === "healthy", 5000, "b1 healthy after its probe");
+    const texts = new Set<string>();
+    for (let i = 0; i < 4; i++) texts.add(await (await fetch(lb.url)).text());
+    assert.deepEqual([...texts].sort(), ["a", "c"]);
+  } finally {
+    answerProbe();
+    await lb.shutdown();
+    await a.close();
+    await c.shutdown();
     await cleanup();
   }
 });

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { nodeRequest, scrape, startBackend, startLb, waitFor } from "../../_util/harness.ts";
+import { startRawBackend } from "../../_util/raw_backend.ts";
+import { octets, RawConn } from "../../_util/raw_http.ts";
 
 const text = (r: { body: Uint8Array }) => new TextDecoder().decode(r.body);
 
@@ -130,6 +132,18 @@ Deno.test("proxy aborts the upstream request when the client disconnects, and in
       "in-flight 0",
     );
     assert.equal(lb.pool.get("b0")!.inFlight, 0);
+    // Counted once, as 499 for the backend it was waiting on, as NGINX logs a client that left.
+    const m = await scrape(lb);
+    assert.equal(
+      m.get(
+        'lb_requests_total{service="default",backend="b0",strategy="round_robin",method="GET",code="499",protocol="http/1.1"}',
+      ),
+      1,
+    );
+    assert.equal(
+      m.get('lb_request_duration_seconds_count{service="default",backend="b0",strategy="round_robin"}'),
+      1,
+    );
   } finally {
     await lb.shutdown();
     await be.close();
@@ -172,6 +186,58 @@ Deno.test("proxy frees in-flight when the client cancels mid-response, and leave
     await reader.cancel();
     await waitFor(() => lb.pool.get("b0")!.inFlight === 0, 3000, "in-flight back to 0");
     await waitFor(() => cancelled === 1, 3000, "backend stream cancelled");
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});
+
+Deno.test("proxy answers 400 to a streamed body whose chunked framing breaks, 499 to one the client abandons", async () => {
+  const be = startRawBackend(async (_head, conn) => {
+    await conn.write(octets("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
+  });
+  const lb = await startLb([be.url]);
+  const head = (path: string) => `POST ${path} HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n`;
+  try {
+    // The body breaks a while after its head and first chunk went upstream (a POST streams).
+    for (const [path, rest, status] of [["/broken", "zz\r\n", 400], ["/abandoned", "", 499]] as const) {
+      const conn = await RawConn.open(lb.proxyAddr.port);
+      try {
+        await conn.write(`${head(path)}5\r\nhello\r\n`);
+        await waitFor(
+          () => be.requests.some((r) => r.head.startsWith(`POST ${path} `)),
+          2000,
+          "the head upstream",
+        );
+        // Past the 20 ms after which the upstream client watches the client's signal.
+        await new Promise((r) => setTimeout(r, 30));
+        if (rest) await conn.write(rest);
+        await conn.closeWrite();
+        const r = await conn.readResponse();
+        assert.equal(r.status, status, path);
+        await conn.readToEnd();
+      } finally {
+        await conn.close();
+      }
+      const got = be.requests.filter((r) => r.head.startsWith(`POST ${path} `));
+      assert.equal(got.length, 1, path);
+      assert.equal(got[0].complete, false, `${path}: the backend never got it whole`);
+      assert.equal(got[0].content, "hello", `${path}: only the chunk before the break`);
+    }
+    const m = await scrape(lb);
+    assert.equal(
+      m.get(
+        'lb_requests_total{service="default",backend="b0",strategy="round_robin",method="POST",code="400",protocol="http/1.1"}',
+      ),
+      1,
+    );
+    assert.equal(
+      m.get(
+        'lb_requests_total{service="default",backend="b0",strategy="round_robin",method="POST",code="499",protocol="http/1.1"}',
+      ),
+      1,
+    );
+    assert.equal(lb.pool.get("b0")!.inFlight, 0);
   } finally {
     await lb.shutdown();
     await be.close();

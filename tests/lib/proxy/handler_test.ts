@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { targetOf } from "../../../lib/proxy/target.ts";
 import { nodeRequest, rawRequest, startBackend, startLb } from "../../_util/harness.ts";
+import { startRawBackend } from "../../_util/raw_backend.ts";
+import { octets, RawConn } from "../../_util/raw_http.ts";
 
 const echo = async (req: Request) =>
   Response.json({
@@ -126,6 +128,94 @@ Deno.test("proxy removes hop-by-hop headers and sets forwarding headers both way
       new Map<string, string>(JSON.parse(new TextDecoder().decode(bad.body))).get("x-request-id"),
       id,
     );
+  } finally {
+    await lb.shutdown();
+    await be.close();
+  }
+});
+
+/** Every field line of a raw head after its first line, as [lower-case name, value as sent]. */
+const fieldsOf = (head: string) =>
+  head.split("\r\n").slice(1).filter(Boolean).map((l) => {
+    const colon = l.indexOf(":");
+    return [l.slice(0, colon).toLowerCase(), l.slice(colon + 1).trim()] as const;
+  });
+
+/** The hop-by-hop fields of RFC 9110 section 7.6.1, as lib/proxy/headers.ts lists them. */
+const HOP_BY_HOP = [
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+];
+
+Deno.test("proxy drops every hop-by-hop field, and every field Connection names, in both directions", async () => {
+  // The backend sends every hop-by-hop field and one Connection names, on a chunked body.
+  const be = startRawBackend(async (_head, conn) => {
+    await conn.write(octets(
+      "HTTP/1.1 200 OK\r\nConnection: X-Private\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\n" +
+        "TE: trailers\r\nTrailer: X-Sum\r\nUpgrade: h2c\r\nX-Private: 1\r\nX-Kept: yes\r\n" +
+        "Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    ));
+  });
+  const lb = await startLb([be.url]);
+  const conn = await RawConn.open(lb.proxyAddr.port);
+  try {
+    // A POST streams its chunked body: the proxy frames it again, with its own transfer-encoding line.
+    await conn.write(
+      "POST /hop HTTP/1.1\r\nHost: shop.example\r\nConnection: keep-alive, X-Secret, x-other\r\n" +
+        "Keep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nTE: trailers\r\nTrailer: X-Sum\r\n" +
+        "Upgrade: websocket\r\nX-Secret: 1\r\nX-Other: 2\r\nX-Custom: kept\r\n" +
+        "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    );
+    const r = await conn.readResponse();
+    assert.equal(r.status, 200);
+    assert.equal(r.text, "ok");
+
+    const [sent] = be.requests;
+    assert.ok(sent.complete);
+    assert.equal(sent.content, "abc");
+    const up = fieldsOf(sent.head);
+    assert.deepEqual(
+      up.filter(([name]) => HOP_BY_HOP.includes(name) || name === "x-secret" || name === "x-other"),
+      [["transfer-encoding", "chunked"]],
+      `only the proxy's own framing reaches the backend: ${sent.head}`,
+    );
+    assert.ok(sent.head.includes("\r\ntransfer-encoding: chunked"), "spelled as the proxy writes it");
+    assert.deepEqual(up.filter(([name]) => name === "x-custom"), [["x-custom", "kept"]]);
+
+    const down = fieldsOf(r.raw.slice(0, r.raw.indexOf("\r\n\r\n")));
+    assert.deepEqual(
+      down.filter(([name]) => HOP_BY_HOP.includes(name) || name === "x-private"),
+      [["transfer-encoding", "chunked"]],
+      `only the listener's own framing reaches the client: ${r.raw}`,
+    );
+    assert.ok(r.raw.includes("\r\ntransfer-encoding: chunked\r\n"), "spelled as the listener writes it");
+    assert.deepEqual(down.filter(([name]) => name === "x-kept"), [["x-kept", "yes"]]);
+  } finally {
+    await conn.close();
+    await lb.shutdown();
+    await be.close();
+  }
+});
+
+Deno.test("proxy passes an X-Request-Id of up to 200 printable bytes and replaces a longer one", async () => {
+  const be = startBackend((req) => new Response(req.headers.get("x-request-id")));
+  const lb = await startLb([be.url]);
+  try {
+    for (const [id, kept] of [["r".repeat(200), true], ["r".repeat(201), false], ["a\tb", false]] as const) {
+      const r = await nodeRequest(`${lb.url}/`, { headers: { "x-request-id": id } });
+      const answered = r.header("x-request-id");
+      assert.equal(new TextDecoder().decode(r.body), answered, "the backend and the client see one id");
+      if (kept) assert.equal(answered, id, `${id.length} bytes kept`);
+      else {assert.match(
+          answered ?? "",
+          /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        );}
+    }
   } finally {
     await lb.shutdown();
     await be.close();

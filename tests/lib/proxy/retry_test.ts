@@ -136,3 +136,46 @@ Deno.test("proxy retries on the same backend when it is the only one, up to atte
     await flaky.close();
   }
 });
+
+Deno.test("proxy retries on backends not tried yet even when the strategy would pick the same one (ip_hash)", async () => {
+  // ip_hash sends every request from 127.0.0.1 to one backend: only the exclusion of tried
+  // backends can move a retry elsewhere.
+  const failing = [false, false, false];
+  const seen: number[] = [];
+  const backends = [0, 1, 2].map((i) =>
+    startBackend(() => {
+      seen.push(i);
+      return new Response(`b${i}`, { status: failing[i] ? 503 : 200 });
+    })
+  );
+  const lb = await startLb(
+    backends.map((b) => b.url),
+    `${QUIET}strategy: ip_hash\npassive: {consecutive_failures: 0}\n`,
+  );
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await nodeRequest(`${lb.url}/`)).status, 200);
+    assert.equal(new Set(seen).size, 1, `ip_hash keeps one client on one backend: ${seen}`);
+    const [home] = seen;
+
+    // Its backend fails: the retry goes to another one.
+    failing[home] = true;
+    seen.length = 0;
+    const once = await nodeRequest(`${lb.url}/`);
+    assert.equal(once.status, 200);
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0], home);
+    assert.notEqual(seen[1], home, "the retry went to a backend not tried yet");
+    assert.equal(text(once), `b${seen[1]}`);
+
+    // Two fail: each of the two retries goes to a backend not tried yet, so all three are tried once.
+    failing[seen[1]] = true;
+    seen.length = 0;
+    const twice = await nodeRequest(`${lb.url}/`);
+    assert.equal(twice.status, 200);
+    assert.deepEqual([...seen].sort(), [0, 1, 2], `attempts went to ${seen}`);
+    assert.equal(seen[0], home);
+  } finally {
+    await lb.shutdown();
+    await Promise.all(backends.map((b) => b.close()));
+  }
+});
