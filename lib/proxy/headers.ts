@@ -34,8 +34,11 @@ function namedByConnection(raw: readonly string[]): Set<string> | undefined {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") {
+      const value = raw[i + 1];
+      // The common `Connection: keep-alive` names a field that is hop-by-hop anyway: no set.
+      if (value.length === 10 && value.toLowerCase() === "keep-alive") continue;
       named ??= new Set();
-      for (const t of connectionTokens(raw[i + 1])) named.add(t);
+      for (const t of connectionTokens(value)) named.add(t);
     }
   }
   return named;
