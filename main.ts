@@ -126,10 +126,16 @@ function dockerSummary(config: Config): string {
   const d = config.discovery.docker;
   if (!needsDocker(config)) return "not used";
   const containers = config.services.some((s) => s.backends.some((b) => b.container));
-  const uses = [
-    d.enabled ? `discovery of containers labelled ${d.label}${d.network ? ` on ${d.network}` : ""}` : "",
-    containers || d.enabled ? "container stats" : "",
-  ].filter(Boolean);
+  const on = d.network ? ` on ${d.network}` : "";
+  const discovery = d.mode === "swarm"
+    ? `discovery of swarm services labelled ${d.label}${on}, listed every ${
+      formatDuration(d.pollIntervalMs)
+    }` +
+      (d.dnsFallback.length
+        ? `, DNS fallback ${d.dnsFallback.map((t) => `tasks.${t.name}:${t.port}`).join(" ")}`
+        : "")
+    : `discovery of containers labelled ${d.label}${on}`;
+  const uses = [d.enabled ? discovery : "", containers || d.enabled ? "container stats" : ""].filter(Boolean);
   return `${d.socket}: ${uses.join(", ")}`;
 }
 

@@ -49,17 +49,39 @@ export function hash32(text: string, seed: number): number {
       k ^= bytes.charCodeAt(blocks);
       h ^= scramble(k);
   }
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h ^ length);
 }
 
 function scramble(k: number): number {
   k = Math.imul(k, 0xcc9e2d51);
   k = (k << 15) | (k >>> 17);
   return Math.imul(k, 0x1b873593);
+}
+
+/**
+ * The `attempt`-th alternative of an existing hash: Murmur3's 32-bit finaliser (fmix32) over the
+ * hash plus `attempt` times the golden-ratio constant, so each attempt is an independent-looking
+ * value and no string is hashed again. `ip_hash` uses it to find the next backend for a key whose
+ * own backend may not take the request.
+ *
+ * @example Usage
+ * ```ts
+ * import { hash32, rehash32 } from "./_hash.ts";
+ * const h = hash32("203.0.113.7", 1);
+ * rehash32(h, 1) !== rehash32(h, 2); // true
+ * ```
+ */
+export function rehash32(hash: number, attempt: number): number {
+  return fmix32((hash + Math.imul(attempt, 0x9e3779b9)) | 0);
+}
+
+/** MurmurHash3's finaliser: every input bit affects every output bit. */
+function fmix32(value: number): number {
+  let h = value;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }

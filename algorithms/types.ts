@@ -5,6 +5,13 @@
  * backends that may take a request right now. A strategy is pure: no I/O, no logging, no
  * metrics, and randomness and time come in through {@linkcode StrategyOptions}, so tests are exact.
  *
+ * One exception, declared by the strategy ({@linkcode Strategy.wantsMembership}): consistent
+ * hashing must not change its table when health changes, or two proxy replicas whose health views
+ * differ for a moment send the same key to different backends. Such a strategy gets every member
+ * of the pool (every backend past its first health check, healthy or not), sorted by id, and a predicate saying which may take this request
+ * ({@linkcode PickContext.eligible}); it must return an eligible one. The shell still decides
+ * eligibility, and every other strategy sees only eligible backends.
+ *
  * @module
  */
 
@@ -34,6 +41,13 @@ export interface PickContext {
    * (client IP, a header or a cookie, falling back to the client IP). Always set.
    */
   readonly hashKey: string;
+  /**
+   * Which candidates may take this request (healthy, not draining, below their connection limit,
+   * not yet tried by this request). Set only for strategies that declare
+   * {@linkcode Strategy.wantsMembership}, and then true for at least one candidate; absent means
+   * every candidate may be chosen.
+   */
+  readonly eligible?: (candidate: Candidate) => boolean;
 }
 
 /** What the shell reports after each upstream attempt completes (response headers or failure). */
@@ -92,8 +106,18 @@ export interface Strategy {
   /** Canonical name, as in config (`round_robin`, ...). */
   readonly name: string;
   /**
-   * Choose one of `candidates` (all eligible, never mutated by the strategy), or undefined when
-   * the list is empty. The array may differ between calls: backends join, leave or change health.
+   * True when the strategy wants the whole membership instead of the eligible backends: `pick`
+   * then gets every member of the pool, healthy or not (the same array until one joins or
+   * leaves; a new backend joins with its first health check) and
+   * `ctx.eligible`, and must return a candidate `ctx.eligible` accepts. For strategies whose
+   * choice must not depend on health (Maglev's table, see `ip_hash.ts`). @default false
+   */
+  readonly wantsMembership?: boolean;
+  /**
+   * Choose one of `candidates` (never mutated by the strategy), or undefined when the list is
+   * empty. The candidates are all eligible, unless the strategy {@linkcode wantsMembership}: then
+   * it must choose one that `ctx.eligible` accepts, when given. The array may differ between
+   * calls: backends join, leave or change health.
    */
   pick(candidates: readonly Candidate[], ctx: PickContext): Candidate | undefined;
   /** Called after each attempt to a backend this strategy picked or any other (optional). */

@@ -5,7 +5,7 @@ set -euo pipefail
 
 bash "$(dirname "$0")/install-deno.sh"
 
-APT_PACKAGES=(prometheus chromium busybox-static debootstrap curl jq wrk nginx-light haproxy caddy python3 nghttp2-client openssl)
+APT_PACKAGES=(prometheus chromium busybox-static debootstrap curl jq wrk nginx-light haproxy caddy python3 nghttp2-client openssl iproute2)
 # Debian's engine only where none is installed: hosts that ship Docker's own packages (docker-ce,
 # moby) would conflict with docker.io over containerd.
 command -v dockerd >/dev/null 2>&1 || APT_PACKAGES+=(docker.io)

@@ -88,6 +88,24 @@ Deno.test("main --check reads backends[].tls.ca next to the config and names a m
   );
 });
 
+Deno.test("main --check says how swarm discovery lists backends and what it falls back to", async () => {
+  const path = await tempConfig(`discovery:
+  docker:
+    enabled: true
+    mode: swarm
+    label: lb.stack=demo
+    network: demo-net
+    poll_interval: 2s
+    dns_fallback: [{name: backend, port: 9001}]
+`);
+  const r = await run(["--check", "--config", path]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /docker +\/var\/run\/docker\.sock: discovery of swarm services labelled lb\.stack=demo on demo-net, listed every 2s, DNS fallback tasks\.backend:9001, container stats/,
+  );
+});
+
 Deno.test("main --strategy overrides the file and rejects unknown names", async () => {
   const path = await tempConfig("strategy: round_robin\nbackends:\n  - url: http://127.0.0.1:9001\n");
   const ok = await run(["--check", "--config", path, "--strategy", "RoundRobin"]);

@@ -37,6 +37,12 @@ export interface LoadOptions {
   readonly json: boolean;
   /** Exit 1 when the error rate exceeds this ratio; undefined never fails. */
   readonly maxErrors?: number;
+  /** Header carrying each client's own address (`X-Forwarded-For`, or an affinity key header). */
+  readonly clientHeader: string;
+  /** Resolve the URL's host to all its addresses, take them in turn and retry once at the next. */
+  readonly failover: boolean;
+  /** With `failover`: the longest one attempt may take before the retry. */
+  readonly attemptTimeoutMs: number;
 }
 
 /** Defaults: ten clients at ten requests per second each for ten seconds. */
@@ -49,6 +55,9 @@ export const LOAD_DEFAULTS: Omit<LoadOptions, "url"> = {
   headers: [],
   maxInFlight: 64,
   json: false,
+  clientHeader: "x-forwarded-for",
+  failover: false,
+  attemptTimeoutMs: 2_000,
 };
 
 /** Accepted flags; each single-valued one also reads `LOAD_<NAME>` (e.g. `LOAD_MAX_ERRORS`). */
@@ -66,6 +75,9 @@ export const LOAD_FLAGS: FlagSpec = {
   "max-inflight": { type: "string" },
   json: { type: "boolean" },
   "max-errors": { type: "string" },
+  "client-header": { type: "string" },
+  failover: { type: "boolean" },
+  "attempt-timeout": { type: "string" },
   help: { type: "boolean" },
 };
 
@@ -88,6 +100,13 @@ and latency counts from that time, so a stalled target shows up in the percentil
   --max-inflight N    requests in flight per client at most (default 64)
   --json              print the summary as JSON
   --max-errors R      exit 1 when the error rate exceeds R, 0..1
+  --client-header H   header carrying each client's address (default X-Forwarded-For); e.g.
+                      the proxy's hash.key header, so ip_hash spreads the clients
+  --failover          resolve the URL's host to all its addresses (again every second), send to
+                      them in turn, and retry an idempotent request that fails to connect, is
+                      reset, times out or gets 502/503/504 once at the next address, as a
+                      client of a DNS round-robin service does; the summary counts the retries
+  --attempt-timeout D with --failover: the longest one attempt may take (default 2s)
 `;
 
 /**
@@ -143,7 +162,16 @@ export function parseLoadArgs(
     maxErrors: raw["max-errors"] === undefined
       ? undefined
       : numberFlag("max-errors", raw["max-errors"], 0, errors, { min: 0, max: 1 }),
+    clientHeader: typeof raw["client-header"] === "string"
+      ? raw["client-header"].toLowerCase()
+      : d.clientHeader,
+    failover: raw.failover === true,
+    attemptTimeoutMs: durationFlag("attempt-timeout", raw["attempt-timeout"], d.attemptTimeoutMs, errors),
   };
+  if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(options.clientHeader)) {
+    errors.push(`Cannot use --client-header: expected a header name, got "${raw["client-header"]}"`);
+  }
+  if (options.attemptTimeoutMs <= 0) errors.push("Cannot use --attempt-timeout: it must be longer than 0s");
   if (options.timeoutMs <= 0) errors.push("Cannot use --timeout: it must be longer than 0s");
   return errors.length ? { ok: false, errors } : { ok: true, value: options };
 }

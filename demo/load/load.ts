@@ -20,10 +20,14 @@ import { createRecorder } from "./recorder.ts";
 import { dispatch } from "./dispatch.ts";
 import { type Progress, startProgress } from "./progress.ts";
 import { planClients } from "./schedule.ts";
+import { type Resolve, resolveTargets } from "./failover.ts";
 import { formatProgress, formatSummary } from "./report.ts";
 import type { Summary } from "./summary.ts";
 
 export type { Progress } from "./progress.ts";
+
+/** How often `--failover` looks the target's name up again: about a DNS client's cache time. */
+const TARGET_REFRESH_MS = 1_000;
 
 /** Cancellation and progress reporting for {@linkcode runLoad}. */
 export interface RunHooks {
@@ -33,6 +37,8 @@ export interface RunHooks {
   readonly onProgress?: (progress: Progress) => void;
   /** @default {1000} */
   readonly progressIntervalMs?: number;
+  /** The name lookup `failover` uses. @default Deno.resolveDns(host, "A") */
+  readonly resolve?: Resolve;
 }
 
 /**
@@ -71,10 +77,19 @@ export async function runLoad(
     : undefined;
   const stopWaiting = AbortSignal.any([cancel.signal, windowOver.signal]);
   const progress = startProgress(recorder, hooks.onProgress, hooks.progressIntervalMs ?? 1_000, now);
-  const base = { url: o.url, method: o.method, body: o.body, timeoutMs: o.timeoutMs, cancel: cancel.signal };
+  const targets = o.failover ? await resolveTargets(o.url, TARGET_REFRESH_MS, hooks.resolve) : undefined;
+  const base = {
+    url: o.url,
+    method: o.method,
+    body: o.body,
+    timeoutMs: o.timeoutMs,
+    cancel: cancel.signal,
+    targets,
+    attemptTimeoutMs: o.attemptTimeoutMs,
+  };
   const dispatched = await Promise.all(plans.map((plan) => {
     const headers = new Headers(o.headers as [string, string][]);
-    headers.set("x-forwarded-for", plan.address);
+    headers.set(o.clientHeader, plan.address);
     // One connection pool per client, as separate machines would have.
     const spec = { ...base, headers, client: Deno.createHttpClient({}) };
     return dispatch(plan, { spec, start, maxInFlight: o.maxInFlight, stopWaiting, recorder, now });
@@ -82,6 +97,7 @@ export async function runLoad(
   const windowMs = Math.min(now() - start, o.durationMs);
   clearTimeout(windowTimer);
   await Promise.all(dispatched.map((d) => d.drained));
+  await targets?.close();
   const elapsedMs = now() - start;
   progress.stop();
   hooks.signal?.removeEventListener("abort", onAbort);

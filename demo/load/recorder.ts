@@ -42,6 +42,15 @@ export interface Counts {
   readonly backends: Readonly<Record<string, number>>;
   /** Latency of completed responses, from their scheduled time; undefined before the first. */
   readonly latencyMs: LatencySummary | undefined;
+  /** With `--failover`: requests retried at another address, and how many of them then succeeded. */
+  readonly retries: {
+    readonly total: number;
+    readonly recovered: number;
+    /** Why the first attempt failed: an error kind or a status (`"503"`). */
+    readonly reasons: Readonly<Record<string, number>>;
+  };
+  /** With `--failover`: responses per target address (`host:port`). */
+  readonly addresses: Readonly<Record<string, number>>;
 }
 
 /** Collects the outcome of every request of a run. */
@@ -54,6 +63,12 @@ export interface Recorder {
   failure(kind: ErrorKind): void;
   /** A request was abandoned because the run was aborted. */
   cancelled(): void;
+  /** A request's first attempt failed for `reason` and it was sent again elsewhere. */
+  retried(reason: string): void;
+  /** A retried request then got a good answer. */
+  recovered(): void;
+  /** A response came from `address` (failover runs). */
+  answeredBy(address: string): void;
   /** Everything counted so far. */
   counts(): Counts;
   /** p99 so far in milliseconds (cheaper than `counts()` for progress lines); 0 before any response. */
@@ -92,6 +107,10 @@ export function createRecorder(): Recorder {
   const statuses: Record<string, number> = {};
   const errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<ErrorKind, number>;
   const backends: Record<string, number> = {};
+  const reasons: Record<string, number> = {};
+  const addresses: Record<string, number> = {};
+  let retried = 0;
+  let recovered = 0;
   const ms = (us: number) => us / 1_000;
   return {
     sent: () => void sent++,
@@ -107,6 +126,14 @@ export function createRecorder(): Recorder {
       errors[kind]++;
     },
     cancelled: () => void cancelled++,
+    retried(reason) {
+      retried++;
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
+    },
+    recovered: () => void recovered++,
+    answeredBy(address) {
+      addresses[address] = (addresses[address] ?? 0) + 1;
+    },
     p99: () => (histogram.totalCount ? ms(histogram.getValueAtPercentile(99)) : 0),
     counts() {
       // A percentile is reported as the top of its bucket, which can exceed the true maximum.
@@ -131,6 +158,8 @@ export function createRecorder(): Recorder {
         errors: { ...errors },
         backends: { ...backends },
         latencyMs,
+        retries: { total: retried, recovered, reasons: { ...reasons } },
+        addresses: { ...addresses },
       };
     },
   };

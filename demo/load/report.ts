@@ -59,6 +59,12 @@ export function formatSummary(s: Summary): string {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, n]) => `${name} ${n} (${((n / total) * 100).toFixed(1)}%)`);
   lines.push(`backends    ${shares.join("  ") || "unknown"}`);
+  if (Object.keys(s.addresses).length > 0 || s.retries.total > 0) {
+    lines.push(
+      `failover    retried ${s.retries.total} (${entries(s.retries.reasons) || "none"}), recovered ` +
+        `${s.retries.recovered}; answered by ${entries(s.addresses) || "none"}`,
+    );
+  }
   return lines.join("\n");
 }
 

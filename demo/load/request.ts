@@ -5,6 +5,7 @@
  */
 
 import { classifyError } from "./errors.ts";
+import { retryable, retryStatus, type Targets } from "./failover.ts";
 import type { Recorder } from "./recorder.ts";
 
 /** Everything needed to send one request of a run. */
@@ -18,6 +19,13 @@ export interface RequestSpec {
   readonly client: Deno.HttpClient;
   /** Aborts when the whole run is cancelled. */
   readonly cancel: AbortSignal;
+  /**
+   * With `--failover`: the addresses of `url`'s host in turn, and a retry at the next one for an
+   * idempotent request that fails. Each attempt then ends after `attemptTimeoutMs`.
+   */
+  readonly targets?: Targets;
+  /** Longest wait for one attempt's full response, with `targets`. */
+  readonly attemptTimeoutMs?: number;
 }
 
 /** Largest JSON body read to find its `backend` field; longer bodies are only drained. */
@@ -50,21 +58,62 @@ export async function sendScheduled(
   spec.cancel.addEventListener("abort", onCancel, { once: true });
   recorder.sent();
   try {
-    const response = await fetch(spec.url, {
-      method: spec.method,
-      headers: spec.headers,
-      body: spec.body,
-      client: spec.client,
-      signal: controller.signal,
-    });
-    const backend = await readBackend(response);
-    recorder.response(response.status, now() - dueAt, backend);
+    const [first, next] = spec.targets?.next() ?? [spec.url, spec.url];
+    let outcome = await attempt(spec, first, controller.signal);
+    if (spec.targets && retryable(spec.method) && !spec.cancel.aborted && !controller.signal.aborted) {
+      const reason = "error" in outcome
+        ? classifyError(outcome.error)
+        : retryStatus(outcome.status)
+        ? String(outcome.status)
+        : undefined;
+      if (reason !== undefined) {
+        recorder.retried(reason);
+        outcome = await attempt(spec, next, controller.signal);
+        if (!("error" in outcome) && !retryStatus(outcome.status)) recorder.recovered();
+      }
+    }
+    if ("error" in outcome) throw outcome.error;
+    if (spec.targets) recorder.answeredBy(new URL(outcome.url).host);
+    recorder.response(outcome.status, now() - dueAt, outcome.backend);
   } catch (error) {
     if (spec.cancel.aborted) recorder.cancelled();
     else recorder.failure(classifyError(controller.signal.aborted ? controller.signal.reason : error));
   } finally {
     clearTimeout(timer);
     spec.cancel.removeEventListener("abort", onCancel);
+  }
+}
+
+/** One attempt's outcome: the response read in full, or what went wrong. */
+type Outcome = { status: number; backend: string | undefined; url: string } | { error: unknown };
+
+/**
+ * Send the request to `url` and read the response in full. With failover each attempt has its
+ * own time limit, so a replica that went silent costs one attempt, not the whole request.
+ */
+async function attempt(spec: RequestSpec, url: string, whole: AbortSignal): Promise<Outcome> {
+  const own = new AbortController();
+  const onWhole = () => own.abort(whole.reason);
+  whole.addEventListener("abort", onWhole, { once: true });
+  const limitMs = spec.targets ? spec.attemptTimeoutMs : undefined;
+  const timer = limitMs === undefined ? undefined : setTimeout(
+    () => own.abort(new DOMException(`no full response from ${url} within ${limitMs} ms`, "TimeoutError")),
+    limitMs,
+  );
+  try {
+    const response = await fetch(url, {
+      method: spec.method,
+      headers: spec.headers,
+      body: spec.body,
+      client: spec.client,
+      signal: own.signal,
+    });
+    return { status: response.status, backend: await readBackend(response), url };
+  } catch (error) {
+    return { error: own.signal.aborted && !whole.aborted ? own.signal.reason : error };
+  } finally {
+    clearTimeout(timer);
+    whole.removeEventListener("abort", onWhole);
   }
 }
 

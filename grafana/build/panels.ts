@@ -1,13 +1,27 @@
 /**
- * Small constructors for Grafana dashboard JSON (schemaVersion 39), so the dashboards are written
- * as a list of panels with their queries and the ids, grid positions and datasource references
- * come out consistent by construction.
+ * Panel constructors over Grafana's typed builders (`@grafana/grafana-foundation-sdk`, the 11.6.0
+ * build, matching the provisioned `grafana/grafana:11.6.0`). Each returns a {@linkcode PanelSpec}:
+ * the SDK builder with everything but its id and grid position, which {@linkcode layout} in
+ * dashboard.ts assigns, so the dashboards are written as lists of panels and their queries.
  *
  * @module
  */
 
+import type * as cog from "@grafana/grafana-foundation-sdk/cog";
+import * as common from "@grafana/grafana-foundation-sdk/common";
+import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
+import * as heatmapPanel from "@grafana/grafana-foundation-sdk/heatmap";
+import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
+import * as statPanel from "@grafana/grafana-foundation-sdk/stat";
+import * as stateTimelinePanel from "@grafana/grafana-foundation-sdk/statetimeline";
+import * as tablePanel from "@grafana/grafana-foundation-sdk/table";
+import * as timeseriesPanel from "@grafana/grafana-foundation-sdk/timeseries";
+
 /** The provisioned Prometheus datasource (see grafana/provisioning/datasources/prometheus.yml). */
 export const DATASOURCE = { type: "prometheus", uid: "lb-prometheus" } as const;
+
+/** Its name there: the alert list panel filters data source-managed alerts by name, not uid. */
+export const DATASOURCE_NAME = "Prometheus";
 
 /** One PromQL query of a panel. */
 export interface Query {
@@ -16,88 +30,130 @@ export interface Query {
   /** Evaluate once at the end of the range (stat and table panels). */
   instant?: boolean;
   /** `heatmap` turns cumulative buckets into per-bucket counts; `table` keeps labels as columns. */
-  format?: "time_series" | "heatmap" | "table";
+  format?: prometheus.PromQueryFormat;
 }
 
-/** A panel before layout: everything but id and position. */
+/** What every SDK panel builder offers that the layout needs. */
+export interface PanelBuilder extends cog.Builder<dashboard.Panel> {
+  id(id: number): this;
+  gridPos(gridPos: dashboard.GridPos): this;
+}
+
+/** A panel before layout, with its width in grid columns (of 24) and height in rows. */
 export interface PanelSpec {
-  type: string;
-  title: string;
-  description: string;
-  queries: Query[];
-  /** Width in grid columns (of 24) and height in rows. */
+  panel: PanelBuilder;
   w: number;
   h: number;
-  fieldConfig?: Record<string, unknown>;
-  options?: Record<string, unknown>;
-  /** Repeat the panel for every value of this variable, side by side. */
+}
+
+/** Options shared by every panel kind. */
+export interface CommonOptions {
+  w?: number;
+  h?: number;
+  /**
+   * What the panel shows instead of "No data" when its queries return no series: for panels
+   * that are empty by design (no retries, no TLS listener, no Docker), e.g. "none".
+   */
+  noValue?: string;
+  /** Repeat the panel for every selected value of this variable, side by side. */
   repeat?: string;
-  transformations?: Record<string, unknown>[];
 }
 
-/** Field defaults shared by time series panels. */
-function fields(unit: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { defaults: { unit, ...extra }, overrides: [] };
+/** The SDK query builders of `queries`, refIds A, B, ... */
+export function targets(queries: Query[]): prometheus.DataqueryBuilder[] {
+  return queries.map((q, i) => {
+    const t = new prometheus.DataqueryBuilder()
+      .datasource(DATASOURCE)
+      .refId(String.fromCharCode(65 + i))
+      .expr(q.expr)
+      .legendFormat(q.legend ?? "__auto")
+      .format(q.format ?? prometheus.PromQueryFormat.TimeSeries)
+      .editorMode(prometheus.QueryEditorMode.Code);
+    return q.instant ? t.instant() : t.range();
+  });
 }
 
-/** A line chart. `stack: "percent"` stacks to 100%. */
+type AnyPanel =
+  | timeseriesPanel.PanelBuilder
+  | statPanel.PanelBuilder
+  | stateTimelinePanel.PanelBuilder
+  | heatmapPanel.PanelBuilder
+  | tablePanel.PanelBuilder;
+
+/** Title, description, datasource, queries and the common options on any panel builder. */
+function base<P extends AnyPanel>(
+  panel: P,
+  title: string,
+  description: string,
+  queries: Query[],
+  opts: CommonOptions,
+  size: { w: number; h: number },
+): PanelSpec {
+  panel.title(title).description(description).datasource(DATASOURCE).targets(targets(queries));
+  if (opts.noValue !== undefined) panel.noValue(opts.noValue);
+  if (opts.repeat) panel.repeat(opts.repeat).repeatDirection("h").maxPerRow(4);
+  return { panel, w: opts.w ?? size.w, h: opts.h ?? size.h };
+}
+
+/** A line chart; `stack: "normal"` stacks the series. */
 export function timeseries(
   title: string,
   description: string,
   queries: Query[],
-  opts: { unit: string; w?: number; h?: number; stack?: "normal" | "percent"; min?: number; max?: number } = {
-    unit: "short",
-  },
+  opts: CommonOptions & { unit: string; stack?: "normal"; min?: number; max?: number } = { unit: "short" },
 ): PanelSpec {
-  const custom = {
-    drawStyle: "line",
-    lineWidth: 1,
-    fillOpacity: opts.stack ? 60 : 10,
-    showPoints: "never",
-    spanNulls: false,
-    stacking: { mode: opts.stack ?? "none", group: "A" },
-  };
-  return {
-    type: "timeseries",
-    title,
-    description,
-    queries,
-    w: opts.w ?? 12,
-    h: opts.h ?? 8,
-    fieldConfig: fields(opts.unit, { custom, min: opts.min, max: opts.max }),
-    options: {
-      legend: { displayMode: "table", placement: "right", calcs: ["mean", "lastNotNull"], showLegend: true },
-      tooltip: { mode: "multi", sort: "desc" },
-    },
-  };
+  const p = new timeseriesPanel.PanelBuilder()
+    .unit(opts.unit)
+    .drawStyle(common.GraphDrawStyle.Line)
+    .lineWidth(1)
+    .fillOpacity(opts.stack ? 60 : 10)
+    .showPoints(common.VisibilityMode.Never)
+    .spanNulls(false)
+    .stacking(
+      new common.StackingConfigBuilder()
+        .mode(opts.stack ? common.StackingMode.Normal : common.StackingMode.None)
+        .group("A"),
+    )
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .displayMode(common.LegendDisplayMode.Table)
+        .placement(common.LegendPlacement.Right)
+        .calcs(["mean", "lastNotNull"])
+        .showLegend(true),
+    )
+    .tooltip(
+      new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(
+        common.SortOrder.Descending,
+      ),
+    );
+  if (opts.min !== undefined) p.min(opts.min);
+  if (opts.max !== undefined) p.max(opts.max);
+  return base(p, title, description, queries, opts, { w: 12, h: 8 });
 }
 
-/** A single big number (or the series name, for info metrics). */
+/** Threshold steps: green below the first, then each colour from its value up. */
+function thresholds(steps: [number, string][] = []): dashboard.ThresholdsConfigBuilder {
+  return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([
+    { value: null, color: "green" },
+    ...steps.map(([value, color]) => ({ value, color })),
+  ]);
+}
+
+/** A single big number (or the series names, for info metrics). */
 export function stat(
   title: string,
   description: string,
   query: Query,
-  opts: { unit?: string; w?: number; text?: "value" | "name"; thresholds?: [number, string][] } = {},
+  opts: CommonOptions & { unit?: string; text?: "value" | "name"; thresholds?: [number, string][] } = {},
 ): PanelSpec {
-  const steps = [
-    { color: "green", value: null },
-    ...(opts.thresholds ?? []).map(([value, color]) => ({ value, color })),
-  ];
-  return {
-    type: "stat",
-    title,
-    description,
-    queries: [query],
-    w: opts.w ?? 4,
-    h: 4,
-    fieldConfig: fields(opts.unit ?? "short", { thresholds: { mode: "absolute", steps } }),
-    options: {
-      reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
-      textMode: opts.text ?? "value",
-      colorMode: "value",
-      graphMode: opts.text === "name" ? "none" : "area",
-    },
-  };
+  const p = new statPanel.PanelBuilder()
+    .unit(opts.unit ?? "short")
+    .thresholds(thresholds(opts.thresholds))
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(["lastNotNull"]).fields("").values(false))
+    .textMode(opts.text === "name" ? common.BigValueTextMode.Name : common.BigValueTextMode.Value)
+    .colorMode(common.BigValueColorMode.Value)
+    .graphMode(opts.text === "name" ? common.BigValueGraphMode.None : common.BigValueGraphMode.Area);
+  return base(p, title, description, [query], opts, { w: 4, h: 4 });
 }
 
 /** A 0/1 state over time, one lane per series; `labels` name the two values. */
@@ -106,193 +162,93 @@ export function stateTimeline(
   description: string,
   queries: Query[],
   labels: [string, string] = ["down", "up"],
+  opts: CommonOptions = {},
 ): PanelSpec {
-  const mappings = [{
-    type: "value",
-    options: {
-      "0": { text: labels[0], color: "red", index: 0 },
-      "1": { text: labels[1], color: "green", index: 1 },
-    },
-  }];
-  return {
-    type: "state-timeline",
-    title,
-    description,
-    queries,
-    w: 12,
-    h: 8,
-    fieldConfig: fields("short", { mappings, color: { mode: "thresholds" } }),
-    options: { showValue: "never", mergeValues: true, rowHeight: 0.8, legend: { showLegend: false } },
-  };
+  const p = new stateTimelinePanel.PanelBuilder()
+    .mappings([{
+      type: dashboard.MappingType.ValueToText,
+      options: {
+        "0": { text: labels[0], color: "red", index: 0 },
+        "1": { text: labels[1], color: "green", index: 1 },
+      },
+    }])
+    .colorScheme(new dashboard.FieldColorBuilder().mode(dashboard.FieldColorModeId.Thresholds))
+    .showValue(common.VisibilityMode.Never)
+    .mergeValues(true)
+    .rowHeight(0.8)
+    .legend(new common.VizLegendOptionsBuilder().showLegend(false));
+  return base(p, title, description, queries, opts, { w: 12, h: 8 });
 }
 
-/** Latency distribution over time from a Prometheus histogram. */
-export function heatmap(title: string, description: string, query: Query): PanelSpec {
-  return {
-    type: "heatmap",
-    title,
-    description,
-    queries: [{ ...query, format: "heatmap" }],
-    w: 12,
-    h: 8,
-    options: {
-      calculate: false,
-      yAxis: { unit: "s" },
-      cellGap: 1,
-      color: { mode: "scheme", scheme: "Oranges", steps: 64 },
-      tooltip: { show: true, yHistogram: true },
-      rowsFrame: { layout: "auto" },
-    },
-  };
+/** Latency distribution over time from a Prometheus histogram (buckets as Prometheus counts them). */
+export function heatmap(
+  title: string,
+  description: string,
+  query: Query,
+  opts: CommonOptions = {},
+): PanelSpec {
+  const p = new heatmapPanel.PanelBuilder()
+    .calculate(false)
+    .yAxis(new heatmapPanel.YAxisConfigBuilder().unit("s"))
+    .cellGap(1)
+    .color(
+      new heatmapPanel.HeatmapColorOptionsBuilder()
+        .mode(heatmapPanel.HeatmapColorMode.Scheme)
+        .scheme("Oranges")
+        .steps(64),
+    )
+    .showYHistogram()
+    .rowsFrame(new heatmapPanel.RowsHeatmapOptionsBuilder().layout(common.HeatmapCellLayout.Auto));
+  const q = { ...query, format: prometheus.PromQueryFormat.Heatmap };
+  return base(p, title, description, [q], opts, { w: 12, h: 8 });
 }
 
 /** A table of instant values, one row per label set and one column per query (named by its legend). */
-export function table(title: string, description: string, columns: [Query, string][]): PanelSpec {
-  const queries = columns.map(([q]) => q);
+export function table(
+  title: string,
+  description: string,
+  columns: [Query, string][],
+  opts: CommonOptions = {},
+): PanelSpec {
+  const queries = columns.map(([q]) => ({
+    ...q,
+    legend: undefined,
+    instant: true,
+    format: prometheus.PromQueryFormat.Table,
+  }));
   const renameByName = Object.fromEntries(
-    queries.map((q, i) => [`Value #${String.fromCharCode(65 + i)}`, q.legend ?? `#${i}`]),
+    columns.map(([q], i) => [`Value #${String.fromCharCode(65 + i)}`, q.legend ?? `#${i}`]),
   );
-  return {
-    type: "table",
-    title,
-    description,
-    queries: queries.map((q) => ({ ...q, legend: undefined, instant: true, format: "table" })),
-    w: 24,
-    h: 7,
-    fieldConfig: {
-      defaults: {},
-      overrides: columns.map(([q, unit]) => ({
-        matcher: { id: "byName", options: q.legend },
-        properties: [{ id: "unit", value: unit }],
-      })),
-    },
-    options: { showHeader: true, footer: { show: false } },
-    // One frame per query: merge them into one row per label set, drop the time, name the values.
-    transformations: [
-      { id: "merge", options: {} },
-      { id: "organize", options: { excludeByName: { Time: true }, renameByName } },
-    ],
-  };
-}
-
-/** A row header followed by its panels. */
-export interface RowSpec {
-  title: string;
-  panels: PanelSpec[];
+  const p = new tablePanel.PanelBuilder().showHeader(true);
+  for (const [q, unit] of columns) p.overrideByName(q.legend ?? "", [{ id: "unit", value: unit }]);
+  // One frame per query: merge them into one row per label set, drop the time, name the values.
+  p.withTransformation({ id: "merge", options: {} })
+    .withTransformation({ id: "organize", options: { excludeByName: { Time: true }, renameByName } });
+  return base(p, title, description, queries, opts, { w: 24, h: 7 });
 }
 
 /**
- * Assign ids, grid positions and datasource references: rows stack vertically and panels flow
- * left to right, wrapping at 24 columns.
+ * Grafana's alert list, showing the alerts the Prometheus datasource evaluates (its rules API:
+ * docker/prometheus/alert_rules.yml), firing and pending, grouped by rule. It reads no PromQL, so
+ * the dashboards also chart `ALERTS`, which a test can evaluate.
  */
-export function layout(rows: RowSpec[]): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  let id = 1;
-  let y = 0;
-  for (const row of rows) {
-    out.push({
-      type: "row",
-      id: id++,
-      title: row.title,
-      collapsed: false,
-      gridPos: { x: 0, y, w: 24, h: 1 },
-      panels: [],
+export function alertList(title: string, description: string, opts: CommonOptions = {}): PanelSpec {
+  const p = new dashboard.PanelBuilder()
+    .type("alertlist")
+    .title(title)
+    .description(description)
+    .options({
+      viewMode: "list",
+      groupMode: "default",
+      groupBy: [],
+      maxItems: 20,
+      sortOrder: 1,
+      dashboardAlerts: false,
+      alertName: "",
+      alertInstanceLabelFilter: "",
+      datasource: DATASOURCE_NAME,
+      showInstances: true,
+      stateFilter: { firing: true, pending: true, noData: false, normal: false, error: true },
     });
-    y += 1;
-    let x = 0;
-    let rowHeight = 0;
-    for (const p of row.panels) {
-      if (x + p.w > 24) {
-        y += rowHeight;
-        x = 0;
-        rowHeight = 0;
-      }
-      const { queries, w, h, repeat, ...rest } = p;
-      out.push({
-        ...rest,
-        id: id++,
-        gridPos: { x, y, w, h },
-        datasource: DATASOURCE,
-        ...(repeat ? { repeat, repeatDirection: "h", maxPerRow: 4 } : {}),
-        targets: queries.map((q, i) => ({
-          datasource: DATASOURCE,
-          refId: String.fromCharCode(65 + i),
-          expr: q.expr,
-          legendFormat: q.legend ?? "__auto",
-          range: !q.instant,
-          instant: q.instant ?? false,
-          format: q.format ?? "time_series",
-          editorMode: "code",
-        })),
-      });
-      x += w;
-      rowHeight = Math.max(rowHeight, h);
-    }
-    y += rowHeight;
-  }
-  return out;
-}
-
-/** A multi-select query variable over the values of `label` on `metric`. */
-export function labelVariable(name: string, label: string, metric: string): Record<string, unknown> {
-  const definition = `label_values(${metric}, ${label})`;
-  return {
-    type: "query",
-    name,
-    label: name,
-    datasource: DATASOURCE,
-    definition,
-    query: { query: definition, refId: "PrometheusVariableQueryEditor-VariableQuery", qryType: 1 },
-    refresh: 2,
-    multi: true,
-    includeAll: true,
-    allValue: ".+",
-    current: { selected: true, text: ["All"], value: ["$__all"] },
-    sort: 1,
-    hide: 0,
-  };
-}
-
-/** The dashboard envelope. */
-export function dashboard(spec: {
-  uid: string;
-  title: string;
-  description: string;
-  rows: RowSpec[];
-  variables: Record<string, unknown>[];
-  annotations: Record<string, unknown>[];
-}): Record<string, unknown> {
-  return {
-    uid: spec.uid,
-    title: spec.title,
-    description: spec.description,
-    tags: ["lb"],
-    schemaVersion: 39,
-    version: 1,
-    editable: true,
-    graphTooltip: 1,
-    refresh: "5s",
-    time: { from: "now-15m", to: "now" },
-    timepicker: { refresh_intervals: ["5s", "10s", "30s", "1m", "5m"] },
-    timezone: "browser",
-    fiscalYearStartMonth: 0,
-    liveNow: false,
-    links: [{ type: "dashboards", tags: ["lb"], asDropdown: false, title: "lb dashboards" }],
-    annotations: {
-      list: [
-        {
-          builtIn: 1,
-          datasource: { type: "grafana", uid: "-- Grafana --" },
-          enable: true,
-          hide: true,
-          iconColor: "rgba(0, 211, 255, 1)",
-          name: "Annotations & Alerts",
-          type: "dashboard",
-        },
-        ...spec.annotations,
-      ],
-    },
-    templating: { list: spec.variables },
-    panels: layout(spec.rows),
-  };
+  return { panel: p, w: opts.w ?? 12, h: opts.h ?? 8 };
 }

@@ -24,6 +24,7 @@ import { LineCounter, type Node, parseDocument } from "yaml";
 import { Reader } from "./reader.ts";
 import { readBackends, readDuration, readListen } from "./fields.ts";
 import { readDiscovery } from "./docker.ts";
+import { checkDnsFallback } from "./swarm.ts";
 import { catchAll, readRoutes } from "./routes.ts";
 import { DEFAULT_SERVICE, readServices, readSettings, SETTINGS_DEFAULTS, SETTINGS_KEYS } from "./services.ts";
 import { readTrustedProxies } from "./strategy.ts";
@@ -143,11 +144,13 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
   // Read on over bad defaults or discovery too, so one run reports every error.
   const services = readPools(r, top, defaults ?? SETTINGS_DEFAULTS, discovery?.enabled ?? false);
   const routes = services ? readRouteTable(r, top, services) : undefined;
+  const fallbackOk = !discovery || !services ||
+    checkDnsFallback(r, top.get("discovery"), discovery.dnsFallback, services.map((s) => s.name));
 
   if (
     !listen || !adminListen || token === undefined || expose === undefined || !timeouts ||
     shutdownTimeoutMs === undefined || !trustedProxies || !discovery || !defaults || !services || !routes ||
-    tls === undefined || !accessLog || !traceContext
+    tls === undefined || !fallbackOk || !accessLog || !traceContext
   ) return undefined;
   const taken = [["listen", listen], ["admin.listen", adminListen]] as const;
   for (const [key, addr] of tls ? taken : []) {

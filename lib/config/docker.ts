@@ -12,6 +12,7 @@
 import type { Node } from "yaml";
 import type { Reader } from "./reader.ts";
 import type { DockerDiscoveryConfig } from "./types.ts";
+import { readSwarmKeys, SWARM_DEFAULTS, SWARM_KEYS } from "./swarm.ts";
 
 /** Defaults of `discovery.docker`: off. */
 export const DOCKER_DISCOVERY_DEFAULTS: DockerDiscoveryConfig = {
@@ -21,9 +22,18 @@ export const DOCKER_DISCOVERY_DEFAULTS: DockerDiscoveryConfig = {
   portLabel: "lb.port",
   serviceLabel: "lb.service",
   network: "",
+  ...SWARM_DEFAULTS,
 };
 
-const DOCKER_KEYS = ["enabled", "socket", "label", "port_label", "service_label", "network"] as const;
+const DOCKER_KEYS = [
+  "enabled",
+  "socket",
+  "label",
+  "port_label",
+  "service_label",
+  "network",
+  ...SWARM_KEYS,
+] as const;
 /** A label key, optionally `=value`: what `docker run --label` accepts, without spaces. */
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}(=[^\s=]{1,128})?$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
@@ -53,11 +63,12 @@ export function readDiscovery(r: Reader, node: Node | undefined): DockerDiscover
     LABEL_KEY,
   );
   const network = m.has("network") ? r.string(m.get("network"), "discovery.docker.network") : d.network;
+  const swarm = readSwarmKeys(r, m);
   if (
     enabled === undefined || socket === undefined || label === undefined || portLabel === undefined ||
-    serviceLabel === undefined || network === undefined
+    serviceLabel === undefined || network === undefined || swarm === undefined
   ) return undefined;
-  return { enabled, socket, label, portLabel, serviceLabel, network };
+  return { enabled, socket, label, portLabel, serviceLabel, network, ...swarm };
 }
 
 function readLabel(
@@ -73,25 +84,6 @@ function readLabel(
   if (!pattern.test(text)) {
     const what = pattern === LABEL ? "a label key or key=value" : "a label key";
     r.fail(r.nodeOf(node), path, `must be ${what} without spaces, got "${text}"`);
-    return undefined;
-  }
-  return text;
-}
-
-/** Docker's own rule for container names, or a (short or full) hex id. */
-const CONTAINER = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
-
-/** Read `backends[i].container`; an empty string (e.g. an unset `${VAR:-}`) means none. */
-export function readContainer(r: Reader, node: Node | undefined, path: string): string | null | undefined {
-  const text = r.string(node, path);
-  if (text === undefined) return undefined;
-  if (text === "") return null;
-  if (!CONTAINER.test(text)) {
-    r.fail(
-      r.nodeOf(node),
-      path,
-      `must be a container name or id ([a-zA-Z0-9][a-zA-Z0-9_.-]*), got "${text}"`,
-    );
     return undefined;
   }
   return text;

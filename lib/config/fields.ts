@@ -7,7 +7,6 @@
 import { isScalar, type Node } from "yaml";
 import type { BackendConfig, ListenAddress } from "./types.ts";
 import type { Reader } from "./reader.ts";
-import { readContainer } from "./docker.ts";
 import { parseDuration } from "./duration.ts";
 import { readBackendTls } from "./backend_tls.ts";
 
@@ -179,4 +178,23 @@ function defaultName(origin: string): string {
   const u = new URL(origin);
   const port = u.port || (u.protocol === "https:" ? "443" : "80");
   return `${u.hostname.replace(/[^a-z0-9_.-]/g, "")}_${port}`.slice(0, 64);
+}
+
+/** Docker's own rule for container names, or a (short or full) hex id. */
+const CONTAINER = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/;
+
+/** Read `backends[i].container`; an empty string (e.g. an unset `${VAR:-}`) means none. */
+export function readContainer(r: Reader, node: Node | undefined, path: string): string | null | undefined {
+  const text = r.string(node, path);
+  if (text === undefined) return undefined;
+  if (text === "") return null;
+  if (!CONTAINER.test(text)) {
+    r.fail(
+      r.nodeOf(node),
+      path,
+      `must be a container name or id ([a-zA-Z0-9][a-zA-Z0-9_.-]*), got "${text}"`,
+    );
+    return undefined;
+  }
+  return text;
 }

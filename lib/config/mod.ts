@@ -25,6 +25,7 @@ export type {
   ServiceSettings,
   SplitTarget,
   StickyConfig,
+  SwarmDnsTarget,
   TlsConfig,
   TraceContextConfig,
 } from "./types.ts";

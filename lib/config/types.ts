@@ -264,4 +264,23 @@ export interface DockerDiscoveryConfig {
   readonly serviceLabel: string;
   /** Network to take container addresses from; empty: the first one with an address. @default "" */
   readonly network: string;
+  /**
+   * `containers`: running containers carrying the label; `swarm`: the running tasks of Swarm
+   * services carrying it in their deploy labels. @default "containers"
+   */
+  readonly mode: "containers" | "swarm";
+  /** swarm: how often services and tasks are listed again, besides events. @default 5000 */
+  readonly pollIntervalMs: number;
+  /** swarm: names whose `tasks.<name>` is resolved by DNS when the Docker API cannot list services. */
+  readonly dnsFallback: readonly SwarmDnsTarget[];
+}
+
+/** `discovery.docker.dns_fallback[]`: a Swarm service found by DNS, for nodes without the API. */
+export interface SwarmDnsTarget {
+  /** Swarm service name or network alias: `tasks.<name>` lists its running tasks' addresses. */
+  readonly name: string;
+  /** Backend port on each task. @default 80 */
+  readonly port: number;
+  /** The service (of this config) the tasks join. @default "default" */
+  readonly service: string;
 }

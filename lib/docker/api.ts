@@ -60,18 +60,86 @@ export interface ContainerSummary {
   readonly Labels?: Record<string, string>;
 }
 
-/** The engine calls used by the stats collector and discovery. */
+/** The parts of `GET /services` (Swarm, managers only) we read. */
+export interface ServiceSummary {
+  readonly ID: string;
+  readonly Spec: {
+    readonly Name: string;
+    /** The service's own labels (`deploy.labels` in a stack file), not its containers'. */
+    readonly Labels?: Record<string, string> | null;
+  };
+}
+
+/** One network attachment of a Swarm task. */
+export interface TaskNetworkAttachment {
+  readonly Network: {
+    readonly Spec: { readonly Name: string; readonly Ingress?: boolean };
+  };
+  /** CIDR notation, `10.0.2.5/24`. */
+  readonly Addresses?: readonly string[] | null;
+}
+
+/** The parts of `GET /tasks` (Swarm, managers only) we read. */
+export interface TaskSummary {
+  readonly ID: string;
+  readonly ServiceID: string;
+  /** Replica number of a replicated service; absent for a global one. */
+  readonly Slot?: number;
+  readonly NodeID?: string;
+  /** `running` while the orchestrator wants it; `shutdown` or `remove` once it is on its way out. */
+  readonly DesiredState: string;
+  readonly Status: {
+    /** `running` once started and, with a health check, healthy. */
+    readonly State: string;
+    readonly ContainerStatus?: { readonly ContainerID?: string };
+  };
+  readonly NetworksAttachments?: readonly TaskNetworkAttachment[] | null;
+}
+
+/** The parts of `GET /info` we read. */
+export interface EngineInfo {
+  /** Host memory in bytes. */
+  readonly MemTotal: number;
+  /** This node's Swarm membership; `NodeID` is empty outside a swarm. */
+  readonly Swarm?: { readonly NodeID?: string; readonly LocalNodeState?: string };
+}
+
+/** The engine calls used by the stats collector and discovery; all of them read only. */
 export interface DockerApi {
   /** A handle for a container id or name; no request is made. */
   getContainer(idOrName: string): ContainerApi;
-  /** `GET /info`; `MemTotal` is the host memory in bytes. */
-  info(options?: StreamOptions): Promise<{ readonly MemTotal: number }>;
+  /** `GET /info`. */
+  info(options?: StreamOptions): Promise<EngineInfo>;
   /** `GET /containers/json` with filters (`{label: ["k=v"], status: ["running"]}`). */
   listContainers(
     options: { filters: Record<string, string[]> } & StreamOptions,
   ): Promise<readonly ContainerSummary[]>;
   /** `GET /events`: one JSON document per line, until aborted. */
   getEvents(options: { filters: Record<string, string[]> } & StreamOptions): Promise<NodeReadable>;
+  /** `GET /services` with filters (`{label: ["k=v"]}`); 503 on a node that is not a Swarm manager. */
+  listServices(
+    options: { filters: Record<string, string[]> } & StreamOptions,
+  ): Promise<readonly ServiceSummary[]>;
+  /** `GET /tasks` with filters (`{service: [id], "desired-state": ["running"]}`); managers only. */
+  listTasks(options: { filters: Record<string, string[]> } & StreamOptions): Promise<readonly TaskSummary[]>;
+}
+
+/**
+ * True when a Swarm listing failed because this node cannot answer it: the engine did not
+ * answer at all, or it is not a Swarm manager (503 "This node is not a swarm manager").
+ */
+export function swarmApiUnavailable(error: Error): boolean {
+  return engineUnreachable(error) || (error as { statusCode?: unknown }).statusCode === 503;
+}
+
+/**
+ * True for failures that mean the engine did not answer (no socket, refused, reset, no
+ * permission), as opposed to an answer such as 404 for a container that went away.
+ */
+export function engineUnreachable(error: Error): boolean {
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  if (typeof statusCode === "number") return false;
+  return typeof code === "string" || error.name === "NotCapable" || error.name === "PermissionDenied";
 }
 
 /**
@@ -102,5 +170,7 @@ export function connectDocker(socketPath = "/var/run/docker.sock"): DockerApi {
     info: async (options) => await (await engine()).info(options),
     listContainers: async (options) => await (await engine()).listContainers(options),
     getEvents: async (options) => await (await engine()).getEvents(options),
+    listServices: async (options) => await (await engine()).listServices(options),
+    listTasks: async (options) => await (await engine()).listTasks(options),
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Read a backend definition off a container's labels and network settings.
  *
- * Kept apart from the event loop in `docker_discovery.ts` so the rules (which label enables a
- * container, which port and address are used) are plain functions of the inspect document.
+ * Kept apart from the event loop in `discovery.ts` so the rules (which label enables a
+ * container, which port and address are used) are plain functions of the inspect document. The
+ * label rules are shared with Swarm tasks (`task_spec.ts`).
  *
  * @module
  */
@@ -19,8 +20,8 @@ export interface BackendSpec {
   readonly url: string;
   /** From the weight label, default 1. */
   readonly weight: number;
-  /** Container name, for the stats collector. */
-  readonly container: string;
+  /** Container name or id, for the stats collector; absent when its stats cannot be read here. */
+  readonly container?: string;
 }
 
 /** Which labels and network discovery reads. */
@@ -37,6 +38,26 @@ export interface SpecRules {
   readonly defaultPort: number;
   /** Network to take the address from; empty: the first network (by name) that has an address. */
   readonly network: string;
+}
+
+/**
+ * The rules of a `discovery.docker` config: its labels and network, the weight label `lb.weight`
+ * and port 80 when the port label is absent.
+ */
+export function specRules(config: {
+  readonly label: string;
+  readonly portLabel: string;
+  readonly serviceLabel: string;
+  readonly network: string;
+}): SpecRules {
+  return {
+    label: config.label,
+    portLabel: config.portLabel,
+    weightLabel: "lb.weight",
+    serviceLabel: config.serviceLabel,
+    defaultPort: 80,
+    network: config.network,
+  };
 }
 
 /** The outcome of reading one container: a spec, or why it cannot be a backend. */
@@ -76,18 +97,43 @@ export function hasEnablingLabel(labels: Record<string, string> | null | undefin
 export function backendSpec(container: ContainerInspect, rules: SpecRules): SpecResult {
   const name = container.Name.replace(/^\//, "");
   const labels = container.Config.Labels ?? {};
+  const what = `container "${name}"`;
   if (!hasEnablingLabel(labels, rules.label)) {
-    return { ok: false, reason: `container "${name}" lacks label ${labelFilter(rules.label)}` };
+    return { ok: false, reason: `${what} lacks label ${labelFilter(rules.label)}` };
   }
-  if (!container.State.Running) return { ok: false, reason: `container "${name}" is not running` };
+  if (!container.State.Running) return { ok: false, reason: `${what} is not running` };
+  const read = readLabels(what, labels, rules);
+  if (!read.ok) return read;
+  const address = containerAddress(container, rules.network);
+  if (!address.ok) return { ok: false, reason: `Cannot use ${what} as a backend: ${address.reason}` };
+  return {
+    ok: true,
+    spec: {
+      service: read.service,
+      name,
+      url: backendUrl(address.ip, read.port),
+      weight: read.weight,
+      container: name,
+    },
+  };
+}
 
+/** What the labels of a container or Swarm service say about its backends. */
+export type LabelResult =
+  | { readonly ok: true; readonly port: number; readonly weight: number; readonly service: string }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Read the port, weight and service labels of `what` (`container "web-1"`, `swarm service "web"`):
+ * the port label or `rules.defaultPort`, weight 1 and service `default` when absent.
+ */
+export function readLabels(what: string, labels: Record<string, string>, rules: SpecRules): LabelResult {
   const portText = labels[rules.portLabel];
   const port = portText === undefined ? rules.defaultPort : Number(portText);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     return {
       ok: false,
-      reason:
-        `Cannot use container "${name}" as a backend: label ${rules.portLabel} must be a port 1-65535, ` +
+      reason: `Cannot use ${what} as a backend: label ${rules.portLabel} must be a port 1-65535, ` +
         `current value is "${portText}"`,
     };
   }
@@ -96,25 +142,24 @@ export function backendSpec(container: ContainerInspect, rules: SpecRules): Spec
   if (!(weight > 0) || !Number.isFinite(weight)) {
     return {
       ok: false,
-      reason: `Cannot use container "${name}" as a backend: label ${rules.weightLabel} must be a positive ` +
+      reason: `Cannot use ${what} as a backend: label ${rules.weightLabel} must be a positive ` +
         `number, current value is "${weightText}"`,
     };
   }
-
-  const address = containerAddress(container, rules.network);
-  if (!address.ok) {
-    return { ok: false, reason: `Cannot use container "${name}" as a backend: ${address.reason}` };
-  }
-  const host = address.ip.includes(":") ? `[${address.ip}]` : address.ip;
   const service = labels[rules.serviceLabel] ?? "default";
   if (!/^[a-z0-9_.-]{1,64}$/.test(service)) {
     return {
       ok: false,
-      reason: `Cannot use container "${name}" as a backend: label ${rules.serviceLabel} must be a service ` +
+      reason: `Cannot use ${what} as a backend: label ${rules.serviceLabel} must be a service ` +
         `name ([a-z0-9_.-]{1,64}), current value is "${service}"`,
     };
   }
-  return { ok: true, spec: { service, name, url: `http://${host}:${port}`, weight, container: name } };
+  return { ok: true, port, weight, service };
+}
+
+/** `http://<ip>:<port>`, brackets around an IPv6 address. */
+export function backendUrl(ip: string, port: number): string {
+  return `http://${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
 }
 
 function containerAddress(

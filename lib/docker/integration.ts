@@ -1,6 +1,7 @@
 /**
  * The proxy's one connection to the Docker Engine: the stats collector for `least_resources`,
- * discovery when enabled, and the metrics that say whether the engine answers.
+ * discovery (of containers, or of Swarm tasks) when enabled, and the metrics that say whether the
+ * engine answers.
  *
  * Created only when the config asks for Docker (see `needsDocker` in `config_docker.ts`); its
  * creation is logged, so the proxy never talks to the engine silently. When the engine is
@@ -14,8 +15,10 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { BackoffOptions, Logger } from "../base/mod.ts";
 import type { DockerDiscoveryConfig } from "../config/mod.ts";
-import { connectDocker, type DockerApi } from "./api.ts";
+import { connectDocker, type DockerApi, engineUnreachable } from "./api.ts";
 import { createDockerDiscovery, type DiscoverySink, type DockerDiscovery } from "./discovery.ts";
+import { specRules } from "./backend_spec.ts";
+import { createSwarmDiscovery } from "./swarm_discovery.ts";
 import { createDockerStats, type DockerStats } from "./stats.ts";
 import { registerResourceGauges } from "./stats_metrics.ts";
 import type { ContainerTracker } from "../pool/mod.ts";
@@ -46,16 +49,6 @@ export interface DockerIntegration extends ContainerTracker {
   discover(sink: DiscoverySink, config: DockerDiscoveryConfig, waitMs: number): Promise<boolean>;
   /** Stop discovery and every stats stream. */
   close(): Promise<void>;
-}
-
-/**
- * True for failures that mean the engine did not answer (no socket, refused, reset, no
- * permission), as opposed to an answer such as 404 for a container that went away.
- */
-export function engineUnreachable(error: Error): boolean {
-  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
-  if (typeof statusCode === "number") return false;
-  return typeof code === "string" || error.name === "NotCapable" || error.name === "PermissionDenied";
 }
 
 /**
@@ -121,7 +114,7 @@ export function createDockerIntegration(options: DockerIntegrationOptions): Dock
     untrack: (backend) => stats.untrack(backend),
     discover(sink, config, waitMs) {
       if (discovery) throw new RangeError("Cannot start Docker discovery twice");
-      log("info", "docker discovery: watching containers", {
+      log("info", `docker discovery: watching ${config.mode === "swarm" ? "swarm services" : "containers"}`, {
         socket,
         label: config.label,
         port_label: config.portLabel,
@@ -129,22 +122,33 @@ export function createDockerIntegration(options: DockerIntegrationOptions): Dock
       });
       let synced!: (value: boolean) => void;
       const first = new Promise<boolean>((resolve) => synced = resolve);
-      discovery = createDockerDiscovery({
-        sink,
-        docker,
-        socket,
-        label: config.label,
-        portLabel: config.portLabel,
-        serviceLabel: config.serviceLabel,
-        network: config.network,
-        log,
-        backoff: options.backoff,
-        onError: (error) => failed("discovery", error),
-        onSynced: () => {
-          up.set(1);
-          synced(true);
-        },
-      });
+      const common = { sink, docker, socket, log, backoff: options.backoff };
+      const onError = (error: Error) => failed("discovery", error);
+      discovery = config.mode === "swarm"
+        ? createSwarmDiscovery({
+          ...common,
+          rules: specRules(config),
+          pollIntervalMs: config.pollIntervalMs,
+          dnsFallback: config.dnsFallback,
+          onError,
+          onSynced: (source) => {
+            // Backends found by DNS do not mean the engine answered.
+            if (source === "api") up.set(1);
+            synced(true);
+          },
+        })
+        : createDockerDiscovery({
+          ...common,
+          label: config.label,
+          portLabel: config.portLabel,
+          serviceLabel: config.serviceLabel,
+          network: config.network,
+          onError,
+          onSynced: () => {
+            up.set(1);
+            synced(true);
+          },
+        });
       const timer = setTimeout(() => synced(false), waitMs);
       return first.finally(() => clearTimeout(timer));
     },

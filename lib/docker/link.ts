@@ -74,7 +74,7 @@ export async function startDiscovery(
 ): Promise<void> {
   if (!config.discovery.docker.enabled) return;
   const synced = await link.connect().discover(sink, config.discovery.docker, waitMs);
-  if (!synced) log("warn", "docker discovery: no container list yet; starting with the configured backends");
+  if (!synced) log("warn", "docker discovery: nothing listed yet; starting with the configured backends");
 }
 
 /** `least_resources` without any container to read falls back to least in-flight; say so once per service. */

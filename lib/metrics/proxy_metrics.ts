@@ -252,7 +252,8 @@ export class ServiceMetrics {
     this.#gone.delete(backend);
     for (const result of ["success", "failure"]) m.healthChecks.inc({ service, backend, result }, 0);
     for (const kind of ERROR_KINDS) m.upstreamErrors.inc({ service, backend, kind }, 0);
-    m.tunnels.set({ service, backend }, 0);
+    // inc by 0, not set: a strategy switch calls this again while tunnels stay open.
+    m.tunnels.inc({ service, backend }, 0);
     m.requests.inc({ service, backend, strategy, method: "GET", code: "200", protocol: "http/1.1" }, 0);
     m.duration.zero({ service, backend, strategy });
   }

@@ -4,13 +4,17 @@
  *
  * Strategies never see health, draining or metrics; the shell hands them only eligible backends
  * and reports each outcome back through `observe`, so every strategy gets the same inputs and
- * can be swapped live without losing in-flight accounting.
+ * can be swapped live without losing in-flight accounting. A strategy that declares
+ * `wantsMembership` (consistent hashing, whose table must not follow health) gets the whole pool
+ * and a predicate for the eligible ones instead; the shell still decides eligibility and checks
+ * the answer.
  *
  * @module
  */
 
 import { STRATEGIES } from "../../algorithms/mod.ts";
 import type {
+  Candidate,
   Feedback,
   PickContext,
   Strategy,
@@ -115,7 +119,9 @@ export class Balancer {
       const others = candidates.filter((b) => !exclude.includes(b));
       if (others.length > 0) candidates = others;
     }
-    const b = this.#strategy.pick(candidates, ctx) as Backend | undefined;
+    const b = this.#strategy.wantsMembership
+      ? this.#pickFromMembership(candidates, ctx, exclude)
+      : this.#strategy.pick(candidates, ctx) as Backend | undefined;
     if (b) this.pool.take(b);
     return b;
   }
@@ -128,7 +134,9 @@ export class Balancer {
   acquireOther(ctx: PickContext, exclude: readonly Backend[]): Backend | undefined {
     const others = this.pool.eligible().filter((b) => !exclude.includes(b));
     if (others.length === 0) return undefined;
-    const b = this.#strategy.pick(others, ctx) as Backend | undefined;
+    const b = this.#strategy.wantsMembership
+      ? this.#pickFromMembership(others, ctx, exclude)
+      : this.#strategy.pick(others, ctx) as Backend | undefined;
     if (b) this.pool.take(b);
     return b;
   }
@@ -144,6 +152,27 @@ export class Balancer {
     }
     this.pool.take(backend);
     return true;
+  }
+
+  /**
+   * A strategy that wants the membership (consistent hashing) gets the pool's members (every
+   * backend past its first health check) and a predicate for the ones in `candidates` (the
+   * eligible ones, minus those tried or excluded). It is called only when one exists, and what it
+   * returns is checked: the shell keeps deciding who may take a request.
+   */
+  #pickFromMembership(
+    candidates: readonly Backend[],
+    ctx: PickContext,
+    exclude: readonly Backend[],
+  ): Backend | undefined {
+    if (candidates.length === 0) return undefined;
+    const pool = this.pool;
+    // Without an exclusion that applies, the eligible list is the pool's own: test the state.
+    const eligible = candidates === pool.eligible()
+      ? (c: Candidate) => pool.isEligible(c as Backend)
+      : (c: Candidate) => pool.isEligible(c as Backend) && !exclude.includes(c as Backend);
+    const b = this.#strategy.pick(pool.members(), { ...ctx, eligible }) as Backend | undefined;
+    return b && eligible(b) ? b : undefined;
   }
 
   /** Count the request out of flight and feed its outcome to the strategy. */

@@ -27,6 +27,7 @@ export interface PoolOptions {
 export class Pool {
   #byName = new Map<string, Backend>();
   #all: Backend[] = [];
+  #members: Backend[] = [];
   #eligible: Backend[] = [];
   #healthy = 0;
   #retiring = new Set<Backend>();
@@ -79,7 +80,7 @@ export class Pool {
       tls: spec.tls,
     });
     this.#byName.set(b.name, b);
-    this.#all.push(b);
+    this.#all = [...this.#all, b];
     return b;
   }
 
@@ -106,6 +107,7 @@ export class Pool {
     this.#all = this.#all.filter((x) => x !== b);
     const from = b.state;
     b.state = "draining";
+    if (from !== "unknown") this.#members = this.#members.filter((x) => x !== b);
     this.#rebuild();
     if (from !== "draining") { for (const l of this.#listeners) l(b, from, "draining"); }
     if (b.inFlight > 0) this.#retiring.add(b);
@@ -121,6 +123,24 @@ export class Pool {
   /** Every backend, in id order. */
   all(): readonly Backend[] {
     return this.#all;
+  }
+
+  /**
+   * The membership consistent hashing builds its table from: every backend that has had its
+   * first health check, whatever its state now, in id order; the same array until that set
+   * changes. A backend just added is left out until its first check, so keys that will be its
+   * own stay where they are meanwhile instead of moving twice.
+   */
+  members(): readonly Backend[] {
+    return this.#members;
+  }
+
+  /**
+   * True when `backend` may take a new request: healthy and below its connection limit (a removed
+   * backend is `draining`). The test {@linkcode Pool.eligible} filters by.
+   */
+  isEligible(backend: Backend): boolean {
+    return backend.state === "healthy" && !backend.atLimit;
   }
 
   /** Removed backends still finishing requests. */
@@ -158,6 +178,9 @@ export class Pool {
     const from = backend.state;
     if (from === to || !this.#byName.has(backend.name)) return;
     backend.state = to;
+    if (from === "unknown" || to === "unknown") {
+      this.#members = this.#all.filter((b) => b.state !== "unknown");
+    }
     if (to === "healthy" && (from !== "unknown" || this.#started)) backend.startRamp();
     this.#rebuild();
     for (const l of this.#listeners) l(backend, from, to);
@@ -165,7 +188,7 @@ export class Pool {
 
   #rebuild(): void {
     const before = this.#eligible.length;
-    this.#eligible = this.#all.filter((b) => b.state === "healthy" && !b.atLimit);
+    this.#eligible = this.#all.filter((b) => this.isEligible(b));
     this.#healthy = this.#all.reduce((n, b) => n + (b.state === "healthy" ? 1 : 0), 0);
     if (this.#eligible.length > before) { for (const l of this.#capacityListeners) l(); }
   }

@@ -16,6 +16,8 @@ export interface FoundQuery {
   readonly instant: boolean;
   /** The variable a repeated panel is repeated over. */
   readonly repeat?: string;
+  /** What the panel shows when the query returns nothing (Grafana's "No data" when unset). */
+  readonly noValue?: string;
 }
 
 /** A dashboard file and its parsed JSON. */
@@ -39,13 +41,23 @@ export async function readDashboards(): Promise<DashboardFile[]> {
   return out.sort((a, b) => a.file.localeCompare(b.file));
 }
 
-/** The uid of the provisioned Prometheus datasource. */
-export async function provisionedDatasourceUid(): Promise<string> {
+/** The provisioned Prometheus datasource. */
+async function provisionedDatasource(): Promise<{ uid: string; name: string }> {
   const text = await Deno.readTextFile(new URL("grafana/provisioning/datasources/prometheus.yml", ROOT));
-  const doc = parse(text) as { datasources: { uid: string; type: string }[] };
+  const doc = parse(text) as { datasources: { uid: string; name: string; type: string }[] };
   const prom = doc.datasources.filter((d) => d.type === "prometheus");
   if (prom.length !== 1) throw new Error(`expected one prometheus datasource, found ${prom.length}`);
-  return prom[0].uid;
+  return prom[0];
+}
+
+/** The uid of the provisioned Prometheus datasource (what panels and queries reference). */
+export async function provisionedDatasourceUid(): Promise<string> {
+  return (await provisionedDatasource()).uid;
+}
+
+/** The name of the provisioned Prometheus datasource (what the alert list panel filters by). */
+export async function provisionedDatasourceName(): Promise<string> {
+  return (await provisionedDatasource()).name;
 }
 
 /** Panels at any depth (collapsed rows nest theirs). */
@@ -61,7 +73,14 @@ export function queriesOf(d: DashboardFile): FoundQuery[] {
   for (const p of allPanels(d.json)) {
     for (const t of p.targets ?? []) {
       if (t.expr) {
-        out.push({ dashboard: d.file, where: p.title, expr: t.expr, instant: !!t.instant, repeat: p.repeat });
+        out.push({
+          dashboard: d.file,
+          where: p.title,
+          expr: t.expr,
+          instant: !!t.instant,
+          repeat: p.repeat,
+          noValue: p.fieldConfig?.defaults?.noValue,
+        });
       }
     }
   }
@@ -70,10 +89,21 @@ export function queriesOf(d: DashboardFile): FoundQuery[] {
   }
   for (const v of d.json.templating?.list ?? []) {
     if (v.type === "query") {
-      out.push({ dashboard: d.file, where: `variable: ${v.name}`, expr: v.definition, instant: true });
+      const expr = typeof v.query === "string" ? v.query : v.query.query;
+      out.push({ dashboard: d.file, where: `variable: ${v.name}`, expr, instant: true });
     }
   }
   return out;
+}
+
+/**
+ * The series selector and label of a `label_values(selector, label)` variable query, as Grafana's
+ * Prometheus datasource asks the label values API for them.
+ */
+export function labelValuesQuery(expr: string): { match: string; label: string } {
+  const m = /^label_values\((.+), (\w+)\)$/.exec(expr);
+  if (!m) throw new Error(`not a label_values(selector, label) query: ${expr}`);
+  return { match: m[1], label: m[2] };
 }
 
 /** Metric names (`lb_*`) a query reads. */
@@ -96,4 +126,32 @@ export function interpolate(
     if (!v) return whole;
     return v.length === 1 ? v[0] : `(${v.join("|")})`;
   });
+}
+
+/** Metric names with at least one sample in a /metrics text (a labelled counter never incremented has none). */
+export function sampledNames(metricsText: string): Set<string> {
+  return new Set(
+    metricsText.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => /^[\w:]+/.exec(l)![0]),
+  );
+}
+
+/**
+ * Why an empty result of `q` is what its panel is meant to show, or undefined when empty is a
+ * failure: the panel has a `noValue` text ("none") and a metric the query reads has no sample.
+ */
+export function emptyByDesign(q: FoundQuery, sampled: Set<string>): string | undefined {
+  const unsampled = metricNames(q.expr).filter((m) => !sampled.has(m));
+  if (q.noValue === undefined || !unsampled.length) return undefined;
+  return `${q.dashboard}: ${q.where} shows "${q.noValue}" (no samples of ${unsampled.join(", ")})`;
+}
+
+/**
+ * A firing-alert query in state `pending`. No alert fires within a test (each rule waits out its
+ * `for`), so a query of `ALERTS{alertstate="firing"}` is checked on the same series in the state
+ * before; undefined for any other query.
+ */
+export function asPending(expr: string): string | undefined {
+  return expr.includes('alertstate="firing"')
+    ? expr.replaceAll('alertstate="firing"', 'alertstate="pending"')
+    : undefined;
 }

@@ -33,6 +33,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Path and query to request. @default "/" */
   path?: () => string;
+  /** Headers of each request (an affinity key, say). @default none */
+  headers?: () => HeadersInit;
 }
 
 /** Run the load against `baseUrl` until a bound is hit; every body is read to the end. */
@@ -47,7 +49,7 @@ export async function steadyLoad(baseUrl: string, options: LoadOptions): Promise
     while (more()) {
       sent++;
       try {
-        const r = await fetch(baseUrl + (options.path?.() ?? "/"));
+        const r = await fetch(baseUrl + (options.path?.() ?? "/"), { headers: options.headers?.() });
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
         try {
           await r.arrayBuffer();

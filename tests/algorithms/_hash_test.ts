@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { hash32 } from "../../algorithms/_hash.ts";
+import { hash32, rehash32 } from "../../algorithms/_hash.ts";
 
 Deno.test("hash32() matches published MurmurHash3 x86_32 test vectors", () => {
   // Pinned: a change would remap every ip_hash client on upgrade, and replicas of different
@@ -32,4 +32,21 @@ Deno.test("hash32() spreads consecutive addresses evenly over buckets", () => {
   for (let i = 0; i < 64_000; i++) buckets[hash32(`10.0.${i >> 8}.${i & 255}`, 3) % 64]++;
   // Each bucket expects 1000; six standard deviations is about 190.
   for (const count of buckets) assert.ok(Math.abs(count - 1000) < 190, `bucket of ${count}`);
+});
+
+Deno.test("rehash32() gives each attempt its own value, pinned across releases", () => {
+  // Pinned like hash32: replicas must walk a key's preference list the same way.
+  const h = hash32("203.0.113.7", 0x1b56c4e9);
+  assert.deepEqual([h, rehash32(h, 1), rehash32(h, 2), rehash32(0, 1)], [
+    3980616651,
+    3975623275,
+    1646851720,
+    2462723854,
+  ]);
+  // 10,000 attempts of one key land in 10,000 distinct places, spread over 16 buckets within 10%.
+  const values = Array.from({ length: 10_000 }, (_, i) => rehash32(h, i + 1));
+  assert.equal(new Set(values).size, values.length);
+  const buckets = new Array(16).fill(0);
+  for (const v of values) buckets[v % 16]++;
+  for (const count of buckets) assert.ok(Math.abs(count - 625) < 62.5, `${buckets}`);
 });

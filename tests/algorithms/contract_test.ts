@@ -83,6 +83,23 @@ for (const [name, factory] of Object.entries(STRATEGIES)) {
     }
   });
 
+  Deno.test(`${name}: pick() with the membership, when it wants it, returns only eligible members`, () => {
+    // What the shell does (lib/pool/balancer.ts): the membership plus a predicate for strategies
+    // that declare wantsMembership, the eligible list for every other one.
+    const random = mulberry32(9);
+    const strategy = factory(options(10).opts);
+    const members = makeBackends(Array.from({ length: 12 }, () => 1), "m");
+    for (let i = 0; i < 3000; i++) {
+      const up = new Set(members.filter(() => random() < 0.5));
+      if (up.size === 0) continue; // the shell never asks when nothing is eligible
+      const ctx = { hashKey: `10.1.${i & 255}.${i >> 8}` };
+      const chosen = strategy.wantsMembership
+        ? strategy.pick(members, { ...ctx, eligible: (c) => up.has(c as TestBackend) })
+        : strategy.pick(members.filter((b) => up.has(b)), ctx);
+      assert.ok(chosen !== undefined && up.has(chosen as TestBackend), `chose ${chosen?.name}`);
+    }
+  });
+
   Deno.test(`${name}: pick() spreads idle traffic evenly over equal backends`, () => {
     const strategy = factory(options(8).opts);
     const list = makeBackends([1, 1, 1, 1]);

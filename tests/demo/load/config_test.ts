@@ -20,6 +20,9 @@ Deno.test("parseLoadArgs() reads the Go client's flags and the added ones", () =
     "--max-inflight=4",
     "--json",
     "--max-errors=0.05",
+    "--client-header=X-Client-Id",
+    "--failover",
+    "--attempt-timeout=750ms",
   ], noEnv);
   ok(parsed.ok && parsed.value !== "help");
   deepEqual(parsed.value, {
@@ -36,6 +39,9 @@ Deno.test("parseLoadArgs() reads the Go client's flags and the added ones", () =
     maxInFlight: 4,
     json: true,
     maxErrors: 0.05,
+    clientHeader: "x-client-id",
+    failover: true,
+    attemptTimeoutMs: 750,
   });
 });
 
@@ -68,10 +74,15 @@ Deno.test("parseLoadArgs() reports every bad value", () => {
       "novalue",
       "--max-errors",
       "1.5",
+      "--client-header",
+      "X Client",
+      "--attempt-timeout",
+      "soon",
     ],
     noEnv,
   );
   ok(!parsed.ok);
-  equal(parsed.errors.length, 5, parsed.errors.join("\n"));
+  equal(parsed.errors.length, 7, parsed.errors.join("\n"));
+  ok(parsed.errors.includes('Cannot use --client-header: expected a header name, got "X Client"'));
   ok(!parseLoadArgs([], noEnv).ok, "a URL is required");
 });

@@ -24,6 +24,9 @@ Deno.test("parseConfig() leaves Docker discovery off by default and never needs 
     portLabel: "lb.port",
     serviceLabel: "lb.service",
     network: "",
+    mode: "containers",
+    pollIntervalMs: 5_000,
+    dnsFallback: [],
   });
   assert.equal(c.services[0].backends[0].container, undefined);
   assert.equal(needsDocker(c), false);
@@ -44,6 +47,9 @@ backends:
     portLabel: "web.port",
     serviceLabel: "web.svc",
     network: "front",
+    mode: "containers",
+    pollIntervalMs: 5_000,
+    dnsFallback: [],
   });
   assert.deepEqual(c.services[0].backends.map((b) => b.container), ["web-1", "3f2a9c0d1e4b"]);
   assert.equal(needsDocker(c), true);
@@ -85,6 +91,40 @@ Deno.test("parseConfig() accepts empty or absent backends only with discovery en
   assert.match(absent.ok ? "" : absent.errors[0], /backends: is required.*or enable discovery\.docker/);
 });
 
+Deno.test("parseConfig() reads swarm mode with its poll interval and DNS fallback", () => {
+  const c = configOf(
+    `discovery:
+  docker:
+    enabled: true
+    mode: "\${LB_DISCOVERY_MODE:-containers}"
+    network: lb-net
+    poll_interval: 2s
+    dns_fallback:
+      - {name: backend, port: 9001}
+      - {name: lb_api.web, service: api}
+services:
+  default: {backends: []}
+  api: {backends: []}
+routes:
+  - {match: {path_prefix: /api}, service: api}
+  - service: default
+`,
+    { LB_DISCOVERY_MODE: "swarm" },
+  );
+  assert.equal(c.discovery.docker.mode, "swarm");
+  assert.equal(c.discovery.docker.pollIntervalMs, 2_000);
+  assert.deepEqual(c.discovery.docker.dnsFallback, [
+    { name: "backend", port: 9001, service: "default" },
+    { name: "lb_api.web", port: 80, service: "api" },
+  ]);
+  assert.equal(
+    configOf(`discovery: {docker: {enabled: true, mode: swarm}}\n`).discovery.docker.pollIntervalMs,
+    5_000,
+  );
+});
+
+const SWARM = "discovery:\n  docker:\n    enabled: true\n    mode: swarm\n";
+
 // [name, config text, expected error]
 const INVALID: [string, string, RegExp][] = [
   ["discovery not a mapping", `discovery: docker\n${B}`, /^config\.yml:1: discovery: must be a mapping/],
@@ -124,6 +164,58 @@ const INVALID: [string, string, RegExp][] = [
     /^config\.yml:3: backends\[0\]\.container: must be a container name or id .*got "\/web 1"/,
   ],
   ["container not a string", `${B}    container: 12\n`, /backends\[0\]\.container: must be a string, got 12/],
+  [
+    "unknown mode",
+    `discovery: {docker: {mode: kubernetes}}\n${B}`,
+    /^config\.yml:1: discovery\.docker\.mode: must be containers or swarm, got "kubernetes"$/,
+  ],
+  [
+    "poll_interval without swarm mode",
+    `discovery:\n  docker:\n    enabled: true\n    poll_interval: 5s\n`,
+    /^config\.yml:4: discovery\.docker\.poll_interval: applies only with mode: swarm$/,
+  ],
+  [
+    "dns_fallback without swarm mode",
+    `discovery: {docker: {dns_fallback: []}}\n${B}`,
+    /^config\.yml:1: discovery\.docker\.dns_fallback: applies only with mode: swarm$/,
+  ],
+  [
+    "a poll interval too short",
+    `${SWARM}    poll_interval: 10ms\n`,
+    /^config\.yml:5: discovery\.docker\.poll_interval: must be between 250ms and 24h, got "10ms"$/,
+  ],
+  [
+    "a DNS fallback without a name",
+    `${SWARM}    dns_fallback:\n      - {port: 9001}\n`,
+    /^config\.yml:6: discovery\.docker\.dns_fallback\[0\]\.name: is required/,
+  ],
+  [
+    "a DNS fallback port out of range",
+    `${SWARM}    dns_fallback:\n      - {name: backend, port: 70000}\n`,
+    /^config\.yml:6: discovery\.docker\.dns_fallback\[0\]\.port: must be a port \(1\.\.65535\), got 70000$/,
+  ],
+  [
+    "a DNS fallback name with a space",
+    `${SWARM}    dns_fallback:\n      - {name: "my backend"}\n`,
+    /dns_fallback\[0\]\.name: must be a Swarm service name, got "my backend"$/,
+  ],
+  [
+    "a DNS fallback listed twice",
+    `${SWARM}    dns_fallback:\n      - {name: backend}\n      - {name: backend, port: 81}\n`,
+    /^config\.yml:7: discovery\.docker\.dns_fallback\[1\]\.name: "backend" is listed twice$/,
+  ],
+  [
+    "a DNS fallback key misspelt",
+    `${SWARM}    dns_fallback:\n      - {name: backend, prot: 81}\n`,
+    /dns_fallback\[0\]\.prot: unknown key \(did you mean `port`\?\)/,
+  ],
+  [
+    "a DNS fallback into a service the config lacks",
+    `${SWARM}    dns_fallback:\n      - {name: backend}\n      - {name: api, service: apii}\n` +
+    "services:\n  default: {backends: []}\n  api: {backends: []}\n" +
+    "routes:\n  - {match: {path_prefix: /api}, service: api}\n  - service: default\n",
+    /^config\.yml:7: discovery\.docker\.dns_fallback\[1\]\.service: no such service "apii" \(services: default, api\)$/,
+  ],
 ];
 
 for (const [name, text, expected] of INVALID) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { connectDocker } from "../../../lib/docker/api.ts";
-import { engineUnreachable } from "../../../lib/docker/integration.ts";
+import { engineUnreachable } from "../../../lib/docker/api.ts";
 import { dockerTest, relayDockerSocket, waitFor as waitForValue } from "../../_util/docker.ts";
 import { scrape, startBackend, startLb, waitFor } from "../../_util/harness.ts";
 
@@ -70,7 +70,7 @@ Deno.test("startLoadBalancer() keeps serving when the Docker socket is missing, 
     assert.equal(m.get('lb_docker_errors_total{component="stats"}'), 0);
     const lines = lb.logLines.filter((l) => l.includes("docker"));
     assert.match(lines.join("\n"), /warn docker discovery: cannot watch Docker.*ENOENT/);
-    assert.match(lines.join("\n"), /warn docker discovery: no container list yet/);
+    assert.match(lines.join("\n"), /warn docker discovery: nothing listed yet/);
   } finally {
     await lb.shutdown();
     await a.close();

@@ -92,3 +92,24 @@ Deno.test("Pool.update() changes weight in place and applies a new limit", () =>
   pool.update(a, { name: "a", url: a.url, weight: 5 });
   assert.deepEqual(pool.eligible().map((x) => x.name), ["a", "b"]);
 });
+
+Deno.test("Pool.members() holds every backend past its first check, whatever its state, as one array", () => {
+  const pool = healthyPool();
+  const members = pool.members();
+  assert.deepEqual(members.map((b) => b.name), ["a", "b"]);
+  // Health, drain and limits change eligibility, never the membership.
+  pool.setState(pool.get("a")!, "unhealthy");
+  pool.setState(pool.get("b")!, "draining");
+  pool.take(pool.get("a")!);
+  assert.equal(pool.members(), members);
+  // A new backend joins the membership with its first check, not before; a removed one leaves.
+  const c = pool.add({ name: "c", url: "http://127.0.0.1:3", weight: 1 });
+  assert.equal(pool.members(), members);
+  pool.setState(c, "unhealthy");
+  assert.deepEqual(pool.members().map((b) => b.name), ["a", "b", "c"]);
+  pool.remove("b");
+  assert.deepEqual(pool.members().map((b) => b.name), ["a", "c"]);
+  const d = pool.add({ name: "d", url: "http://127.0.0.1:4", weight: 1 });
+  pool.remove("d");
+  assert.deepEqual(pool.members().map((b) => b.name), ["a", "c"], `${d.name} never was a member`);
+});

@@ -59,6 +59,26 @@ Deno.test("WebSocket echo of text, binary and 1 MB messages through the proxy", 
   }
 });
 
+Deno.test("lb_open_tunnels keeps counting open tunnels across a strategy switch", async () => {
+  const { lb, ws: url, close } = await setup();
+  try {
+    const ws = await openClient(`${url}/chat`);
+    const tunnels = async () => (await scrape(lb)).get('lb_open_tunnels{service="default",backend="b0"}');
+    assert.equal(await tunnels(), 1);
+    const put = await fetch(`${lb.adminUrl}/api/strategy`, {
+      method: "PUT",
+      body: JSON.stringify({ strategy: "least_connections" }),
+    });
+    assert.equal(put.status, 200, await put.text());
+    assert.equal(await tunnels(), 1, "the switch does not reset the gauge");
+    ws.close(1000, "done");
+    await closed(ws);
+    await waitFor(async () => (await tunnels()) === 0, 5000, "the tunnel to close");
+  } finally {
+    await close();
+  }
+});
+
 Deno.test("WebSocket ping/pong and close codes cross the tunnel both ways", async () => {
   const { be, ws: url, close } = await setup();
   try {
