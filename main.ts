@@ -20,6 +20,7 @@ import {
   needsDocker,
   type RouteMatch,
   type ServiceConfig,
+  workerCount,
 } from "./lib/config/mod.ts";
 import { resolveStrategyName } from "./algorithms/mod.ts";
 import { consoleLogger, VERSION } from "./lib/base/mod.ts";
@@ -50,6 +51,7 @@ export function summary(config: Config, path: string): string {
       formatDuration(config.timeouts.connectMs)
     }, shutdown ${formatDuration(config.shutdownTimeoutMs)}`,
     `  docker      ${dockerSummary(config)}`,
+    `  workers     ${workersSummary(config)}`,
   ];
   for (const s of config.services) lines.push(...serviceSummary(s));
   lines.push("  routes");
@@ -119,6 +121,13 @@ function describeMatch(m: RouteMatch): string {
     ...(m.headers ?? []).map(([n, v]) => `${n}: ${v}`),
   ].filter(Boolean);
   return parts.length ? parts.join(", ") : "(everything)";
+}
+
+/** How many isolates accept, in one line (`auto` shows what it means on this machine). */
+function workersSummary(config: Config): string {
+  const n = workerCount(config.workers, navigator.hardwareConcurrency);
+  const what = n === 1 ? "1 (one isolate)" : `${n} isolates on SO_REUSEPORT sockets`;
+  return config.workers === "auto" ? `auto: ${what}` : what;
 }
 
 /** When and why the proxy talks to Docker, in one line. */

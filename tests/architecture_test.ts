@@ -30,7 +30,10 @@ const LIB_LAYERS: Record<string, number> = {
   service: 6, // services: a pool and its resilience each, the set a reload changes
   proxy: 7, // the request handler: route, admit, attempt, retry, headers
   admin: 8, // admin API and status page
-  server: 9, // wiring: startLoadBalancer
+  // Several isolates as one proxy: state mirrored from the owner, merged metrics and totals. Above
+  // admin (it answers the admin API for every isolate), below the wiring that starts it.
+  cluster: 9,
+  server: 10, // wiring: startLoadBalancer, and the worker isolate's entry point
 };
 
 /** The demo's folders, lowest first; top-level demo files may use any of them. */

@@ -22,9 +22,27 @@ export interface AccessLogOptions {
   readonly writer?: Omit<LineWriterOptions, "onDrop" | "onError">;
 }
 
-/** Standard output, or `path` opened for appending (created 0644 when missing). */
+/**
+ * Standard output, or `path` opened for appending (created 0644 when missing).
+ *
+ * Several isolates (`workers` > 1) each write their own batches to the same place, so a line must
+ * never be split by another isolate's write. A file is opened with `O_APPEND`: each write lands
+ * whole at the end of the file (POSIX `write(2)`), and a batch is whole lines. Standard output may
+ * be a pipe, where only writes of at most `PIPE_BUF` (4096 bytes on Linux) are atomic, so a batch
+ * goes in pieces of whole lines no larger than that (a single longer line goes alone).
+ */
 export async function openSink(path: string): Promise<Sink> {
-  if (path === "-") return { write: (p) => Deno.stdout.write(p), close: () => {} };
+  if (path === "-") {
+    return {
+      write: async (p) => {
+        for (const piece of linePieces(p, PIPE_BUF)) {
+          for (let off = 0; off < piece.length;) off += await Deno.stdout.write(piece.subarray(off));
+        }
+        return p.length;
+      },
+      close: () => {},
+    };
+  }
   const file = await Deno.open(path, { append: true, create: true, mode: 0o644 });
   return {
     write: (p) => file.write(p),
@@ -34,6 +52,37 @@ export async function openSink(path: string): Promise<Sink> {
       } catch { /* already closed */ }
     },
   };
+}
+
+/** Linux's `PIPE_BUF`: writes up to this size to a pipe are never interleaved with another's. */
+const PIPE_BUF = 4096;
+
+/**
+ * `data` (whole lines, each ending in `\n`) cut at line ends into pieces of at most `max` bytes;
+ * a line longer than `max` is a piece of its own.
+ *
+ * @example
+ * ```ts
+ * import { linePieces } from "./access_log.ts";
+ * const data = new TextEncoder().encode("aa\nbb\ncc\n");
+ * linePieces(data, 6).map((p) => p.length); // [6, 3]
+ * ```
+ */
+export function linePieces(data: Uint8Array, max: number): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  let start = 0;
+  while (start < data.length) {
+    if (data.length - start <= max) {
+      pieces.push(data.subarray(start));
+      break;
+    }
+    // The last line end within `max` bytes, or (one long line) the first line end after.
+    let end = data.lastIndexOf(10, start + max - 1) + 1;
+    if (end <= start) end = data.indexOf(10, start + max) + 1 || data.length;
+    pieces.push(data.subarray(start, end));
+    start = end;
+  }
+  return pieces;
 }
 
 /** The running access log. */

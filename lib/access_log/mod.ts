@@ -5,7 +5,7 @@
  * @module
  */
 
-export { AccessLog, openSink } from "./access_log.ts";
+export { AccessLog, linePieces, openSink } from "./access_log.ts";
 export type { AccessLogOptions } from "./access_log.ts";
 export { clfString, formatCommon, formatJson, jsonString } from "./record.ts";
 export type { AccessRecord } from "./record.ts";

@@ -9,6 +9,10 @@
  * `POST /api/services/{service}/backends/{name}/drain|enable`, and with one service the older
  * `PUT /api/strategy` and `POST /api/backends/{name}/drain|enable`.
  *
+ * With several isolates (`workers` > 1) the listener runs in the first; `deps.cluster` gives it
+ * every isolate's totals and one merged `/metrics`, and a changing call answers only once every
+ * worker has the change (lib/admin/cluster.ts).
+ *
  * @module
  */
 
@@ -18,6 +22,7 @@ import type { Config } from "../config/mod.ts";
 import type { Metrics, StatsWindow } from "../metrics/mod.ts";
 import type { ReloadResult, ServiceSet } from "../service/mod.ts";
 import { backendView, serviceView } from "./backend_view.ts";
+import { type AdminCluster, countsKey, isolateStatus } from "./cluster.ts";
 import { json, text, unauthorized } from "./http.ts";
 import { putStrategy, serviceOf, setDrain } from "./services_api.ts";
 import { STATUS_PAGE_HTML } from "./status_page.ts";
@@ -33,6 +38,8 @@ export interface AdminDeps {
   readonly reload?: () => Promise<ReloadResult>;
   /** Requests no route matched, over the stats window (for `GET /api/stats`). */
   readonly unrouted?: StatsWindow;
+  /** The other isolates, when `workers` > 1. */
+  readonly cluster?: AdminCluster;
 }
 
 /**
@@ -62,14 +69,20 @@ function snakeKeys(value: unknown): unknown {
 
 const KNOWN = ["/", "/metrics", "/healthz", "/readyz", "/api/services", "/api/backends", "/api/config"]
   .concat(
-    ["/api/stats", "/api/strategy", "/api/reload"],
+    ["/api/stats", "/api/strategy", "/api/reload", "/api/workers"],
   );
 const SERVICE_PATH = /^\/api\/services\/([^/]+)(?:\/(strategy)|\/backends\/([^/]+)\/(drain|enable))?$/;
 const BACKEND_PATH = /^\/api\/backends\/([^/]+)\/(drain|enable)$/;
 
 /** Build the admin request handler. */
 export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<Response> {
-  const { services, metrics, log } = deps;
+  const { services, metrics, log, cluster } = deps;
+  const totals = async () => await cluster?.totals();
+  /** A drain or a strategy switch, answered once every worker has it. */
+  const settled = async (answer: Response) => {
+    if (answer.ok) await cluster?.settle();
+    return answer;
+  };
   return async (req) => {
     const url = new URL(req.url);
     const path = url.pathname;
@@ -79,18 +92,30 @@ export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<R
       if (denied) return denied;
     }
     switch (`${method} ${path}`) {
-      case "GET /metrics":
-        return new Response(await metrics.registry.metrics(), {
-          headers: { "content-type": metrics.registry.contentType },
-        });
+      case "GET /metrics": {
+        const { text, contentType } = cluster
+          ? await cluster.metrics()
+          : { text: await metrics.registry.metrics(), contentType: metrics.registry.contentType };
+        return new Response(text, { headers: { "content-type": contentType } });
+      }
       case "GET /healthz":
         return text("ok", 200);
       case "GET /readyz":
         return readiness(services);
-      case "GET /api/services":
-        return json(services.all().map(serviceView));
-      case "GET /api/backends":
-        return json(services.all().flatMap((s) => s.pool.all().map((b) => backendView(s, b))));
+      case "GET /api/services": {
+        const t = await totals();
+        return json(services.all().map((s) => serviceView(s, t)));
+      }
+      case "GET /api/backends": {
+        const t = await totals();
+        return json(
+          services.all().flatMap((s) =>
+            s.pool.all().map((b) => backendView(s, b, t?.backends.get(countsKey(s.name, b.name))))
+          ),
+        );
+      }
+      case "GET /api/workers":
+        return json(cluster ? await cluster.workers() : [isolateStatus(services, 0)]);
       case "GET /api/config":
         return json(redactedConfig(deps.config()));
       case "GET /":
@@ -106,7 +131,7 @@ export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<R
           statusReport(services, deps.unrouted, {
             tokenRequired: !!deps.config().admin.token,
             seconds: window,
-          }),
+          }, await totals()),
         );
       }
       case "GET /api/strategy": {
@@ -115,7 +140,7 @@ export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<R
       }
       case "PUT /api/strategy": {
         const s = serviceOf(services, undefined);
-        return s instanceof Response ? s : await putStrategy(req, s, log);
+        return s instanceof Response ? s : await settled(await putStrategy(req, s, log));
       }
       case "POST /api/reload":
         return await postReload(deps);
@@ -128,14 +153,18 @@ export function createAdminHandler(deps: AdminDeps): (req: Request) => Promise<R
       const [backend, action] = byService ? [byService[3], byService[4]] : [byName![1], byName![2]];
       if (byService?.[2]) {
         if (method === "GET") return json({ strategy: s.balancer.strategy, available: STRATEGY_NAMES });
-        return method === "PUT" ? await putStrategy(req, s, log) : text("405 Method Not Allowed", 405);
+        return method === "PUT"
+          ? await settled(await putStrategy(req, s, log))
+          : text("405 Method Not Allowed", 405);
       }
       if (backend === undefined) {
-        return method === "GET" ? json(serviceView(s)) : text("405 Method Not Allowed", 405);
+        return method === "GET" ? json(serviceView(s, await totals())) : text("405 Method Not Allowed", 405);
       }
-      return method === "POST"
-        ? setDrain(s, decodeURIComponent(backend), action === "drain", log)
-        : text("405 Method Not Allowed", 405);
+      if (method !== "POST") return text("405 Method Not Allowed", 405);
+      const b = setDrain(s, decodeURIComponent(backend), action === "drain", log);
+      if (b instanceof Response) return b;
+      await cluster?.settle();
+      return json(backendView(s, b, (await totals())?.backends.get(countsKey(s.name, b.name))));
     }
     return KNOWN.includes(path) ? text("405 Method Not Allowed", 405) : text("404 Not Found", 404);
   };
@@ -174,7 +203,9 @@ async function postReload(deps: AdminDeps): Promise<Response> {
     ),
     restart_required: restartRequired,
     warning: restartRequired.length > 0
-      ? `${restartRequired.join(" and ")} changed: restart to listen on the new address`
+      ? `${restartRequired.join(" and ")} changed: restart to apply ${
+        restartRequired.length > 1 ? "them" : "it"
+      }`
       : undefined,
   });
 }

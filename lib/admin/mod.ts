@@ -5,4 +5,6 @@
  */
 
 export { createAdminHandler } from "./api.ts";
+export { countsKey, isolateStatus } from "./cluster.ts";
+export type { AdminCluster, AdminTotals, BackendCounts, WorkerStatus } from "./cluster.ts";
 export type { BackendStatus, ServiceStatus, StatusReport, StrategyChangeStatus } from "./status_report.ts";

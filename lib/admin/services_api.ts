@@ -11,7 +11,7 @@
 import { resolveStrategyName, STRATEGY_NAMES } from "../../algorithms/mod.ts";
 import type { Logger } from "../base/mod.ts";
 import type { Service, ServiceSet } from "../service/mod.ts";
-import { backendView } from "./backend_view.ts";
+import type { Backend } from "../pool/mod.ts";
 import { json, jsonBody } from "./http.ts";
 
 /** The service a call names, or the answer when it cannot be found. */
@@ -51,8 +51,10 @@ export async function putStrategy(req: Request, s: Service, log: Logger): Promis
  * it to the state its active health checks give it: healthy (ramping up with slow start) when
  * the last check passed, otherwise unhealthy until `healthy_threshold` checks pass. Enabling
  * also lifts a passive-health ejection: the operator overrides it.
+ *
+ * @returns the backend (the caller shows it), or the answer when there is no such backend
  */
-export function setDrain(s: Service, name: string, drain: boolean, log: Logger): Response {
+export function setDrain(s: Service, name: string, drain: boolean, log: Logger): Backend | Response {
   const b = s.pool.get(name);
   if (!b) return json({ error: `no backend named ${JSON.stringify(name)} in service ${s.name}` }, 404);
   const from = b.state;
@@ -66,5 +68,5 @@ export function setDrain(s: Service, name: string, drain: boolean, log: Logger):
       to: b.state,
     });
   }
-  return json(backendView(s, b));
+  return b;
 }

@@ -9,6 +9,7 @@
 import { STRATEGY_NAMES } from "../../algorithms/mod.ts";
 import type { StatsWindow, WindowStats } from "../metrics/mod.ts";
 import type { Service, ServiceSet } from "../service/mod.ts";
+import { type AdminTotals, countsKey } from "./cluster.ts";
 
 /** One backend row of {@linkcode StatusReport}. */
 export interface BackendStatus {
@@ -77,7 +78,8 @@ const IDLE: WindowStats = {
 };
 
 /**
- * Build the report over the last `seconds` (clamped to the window length).
+ * Build the report over the last `seconds` (clamped to the window length); with `totals` (several
+ * isolates), windows and in-flight counts are every isolate's together.
  *
  * @example
  * ```ts ignore
@@ -89,6 +91,7 @@ export function statusReport(
   services: ServiceSet,
   unrouted: StatsWindow | undefined,
   options: { tokenRequired: boolean; seconds?: number },
+  totals?: AdminTotals,
 ): StatusReport {
   const all = services.all();
   const longest = Math.max(...all.map((s) => s.stats.seconds));
@@ -97,13 +100,13 @@ export function statusReport(
     window_seconds: seconds,
     available: STRATEGY_NAMES,
     token_required: options.tokenRequired,
-    services: all.map((s) => serviceStatus(s, seconds)),
-    unrouted: unrouted?.snapshot(seconds).get("none")?.requests ?? 0,
+    services: all.map((s) => serviceStatus(s, seconds, totals)),
+    unrouted: (totals?.unrouted ?? unrouted)?.snapshot(seconds).get("none")?.requests ?? 0,
   };
 }
 
-function serviceStatus(s: Service, seconds: number): ServiceStatus {
-  const window = s.stats.snapshot(seconds);
+function serviceStatus(s: Service, seconds: number, totals: AdminTotals | undefined): ServiceStatus {
+  const window = (totals?.windows.get(s.name) ?? s.stats).snapshot(seconds);
   const backends = s.pool.all();
   const routed = backends.reduce((n, b) => n + (window.get(b.name)?.requests ?? 0), 0);
   return {
@@ -121,7 +124,7 @@ function serviceStatus(s: Service, seconds: number): ServiceStatus {
         url: b.url,
         state: b.state,
         weight: b.weight,
-        in_flight: b.inFlight,
+        in_flight: totals?.backends.get(countsKey(s.name, b.name))?.inFlight ?? b.inFlight,
         requests: w.requests,
         rate: w.rate,
         error_ratio: w.errorRatio,

@@ -10,5 +10,5 @@ export type { BackoffOptions } from "./backoff.ts";
 export { Deadlines } from "./deadlines.ts";
 export { RandomIds } from "./ids.ts";
 export { consoleLogger, memoryLogger } from "./log.ts";
-export type { Logger } from "./log.ts";
+export type { Level, Logger } from "./log.ts";
 export { VERSION } from "./version.ts";

@@ -30,6 +30,7 @@ import { DEFAULT_SERVICE, readServices, readSettings, SETTINGS_DEFAULTS, SETTING
 import { readTrustedProxies } from "./strategy.ts";
 import { readTls } from "./tls.ts";
 import { readAccessLog, readTraceContext } from "./observability.ts";
+import { readWorkers } from "./workers.ts";
 import type {
   Config,
   ConfigResult,
@@ -64,6 +65,7 @@ const TOP_KEYS = [
   "routes",
   "timeouts",
   "shutdown_timeout",
+  "workers",
   "trusted_proxies",
   "discovery",
   "tls",
@@ -134,6 +136,7 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
   const shutdownTimeoutMs = top.has("shutdown_timeout")
     ? readDuration(r, top.get("shutdown_timeout"), "shutdown_timeout", 0)
     : 10_000;
+  const workers = readWorkers(r, top.get("workers"));
   const trustedProxies = readTrustedProxies(r, top.get("trusted_proxies"));
   const tls = readTls(r, top.get("tls"));
   const accessLog = readAccessLog(r, top.get("access_log"));
@@ -150,7 +153,7 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
   if (
     !listen || !adminListen || token === undefined || expose === undefined || !timeouts ||
     shutdownTimeoutMs === undefined || !trustedProxies || !discovery || !defaults || !services || !routes ||
-    tls === undefined || !fallbackOk || !accessLog || !traceContext
+    tls === undefined || workers === undefined || !fallbackOk || !accessLog || !traceContext
   ) return undefined;
   const taken = [["listen", listen], ["admin.listen", adminListen]] as const;
   for (const [key, addr] of tls ? taken : []) {
@@ -177,6 +180,7 @@ function readTop(r: Reader, top: Map<string, Node>): Config | undefined {
     exposeBackendHeader: expose,
     timeouts,
     shutdownTimeoutMs,
+    workers,
     trustedProxies,
     tls,
     accessLog,

@@ -32,3 +32,5 @@ export type {
 export { DEFAULT_SERVICE } from "./services.ts";
 export { needsDocker } from "./docker.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
+export { MAX_WORKERS, workerCount } from "./workers.ts";
+export type { WorkersSetting } from "./workers.ts";

@@ -9,6 +9,7 @@
 
 import type { StrategyTuning } from "../../algorithms/mod.ts";
 import type { HostPattern } from "../net/mod.ts";
+import type { WorkersSetting } from "./workers.ts";
 
 /** A `host:port` listener address. */
 export interface ListenAddress {
@@ -195,6 +196,8 @@ export interface Config {
   readonly accessLog: AccessLogConfig;
   readonly traceContext: TraceContextConfig;
   readonly shutdownTimeoutMs: number;
+  /** Isolates accepting on the public listeners (`workers`): a count or `auto`; see lib/config/workers.ts. */
+  readonly workers: WorkersSetting;
   /** CIDRs whose `X-Forwarded-*` headers are believed. */
   readonly trustedProxies: readonly string[];
   /** Backend discovery (`discovery.docker`); off by default. */

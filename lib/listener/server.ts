@@ -32,6 +32,11 @@ export type { Http1Handler, ServerRequest, ServerResponse };
 export interface Http1ServerOptions extends ConnectionOptions {
   readonly hostname: string;
   readonly port: number;
+  /**
+   * Open the socket with `SO_REUSEPORT`, so several isolates can each accept on the same address
+   * and the kernel spreads connections over them (`workers`; needs `--unstable-net`). @default false
+   */
+  readonly reusePort?: boolean;
 }
 
 /** A running server. */
@@ -45,7 +50,12 @@ export interface Http1Server {
 
 /** Listen on `hostname:port` and answer each request with `handler`. */
 export function serveHttp1(options: Http1ServerOptions, handler: Http1Handler): Http1Server {
-  const listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
+  const listener = Deno.listen({
+    hostname: options.hostname,
+    port: options.port,
+    transport: "tcp",
+    ...(options.reusePort ? { reusePort: true } : {}),
+  });
   const conns = createConnections(options, handler);
   return listenOn(listener, conns, (conn) => {
     conn.setNoDelay(true);

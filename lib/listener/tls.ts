@@ -31,6 +31,8 @@ export type HandshakeFailure = "timeout" | "protocol" | "certificate" | "other";
 export interface TlsListenerOptions {
   readonly hostname: string;
   readonly port: number;
+  /** Open the public socket with `SO_REUSEPORT` (see `Http1ServerOptions.reusePort`). @default false */
+  readonly reusePort?: boolean;
   /** PEM certificate chain and private key. */
   readonly cert: string;
   readonly key: string;
@@ -190,7 +192,11 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
     }
   };
 
-  const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+  const listener = Deno.listen({
+    hostname: options.hostname,
+    port: options.port,
+    ...(options.reusePort ? { reusePort: true } : {}),
+  });
   void (async () => {
     try {
       for await (const conn of listener) {

@@ -9,4 +9,6 @@ export { Metrics, NONE, protocolLabel, ServiceMetrics } from "./proxy_metrics.ts
 export type { PoolView, RequestObserver, UpstreamErrorKind } from "./proxy_metrics.ts";
 export { ResilienceMetrics, ServiceResilienceMetrics } from "./resilience_metrics.ts";
 export { bucketOf, LATENCY_BOUNDS_MS, quantile, StatsWindow } from "./stats_window.ts";
-export type { WindowStats } from "./stats_window.ts";
+export type { WindowDump, WindowStats } from "./stats_window.ts";
+export { MergedMetrics } from "./merge.ts";
+export type { MergedMetricsOptions, MetricJson } from "./merge.ts";

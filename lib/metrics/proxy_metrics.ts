@@ -123,6 +123,8 @@ export class Metrics {
       help: "1 when the backend is healthy and eligible for traffic, else 0.",
       labelNames: ["service", "backend"],
       registers,
+      // Every isolate mirrors one state (lib/cluster/): merged, it is the owner's, never a sum.
+      aggregator: "first",
       collect() {
         this.reset();
         for (const p of pools()) {
@@ -150,6 +152,7 @@ export class Metrics {
       help: "The current balancing strategy of each service (value 1).",
       labelNames: ["service", "strategy"],
       registers,
+      aggregator: "first",
     });
     this.tunnels = new Gauge({
       name: "lb_open_tunnels",
@@ -169,6 +172,7 @@ export class Metrics {
       help: "Build information (value 1).",
       labelNames: ["version"],
       registers,
+      aggregator: "first",
     })
       .set({ version: VERSION }, 1);
     if (defaults) {

@@ -107,6 +107,8 @@ export class ResilienceMetrics {
       name: "lb_config_last_reload_successful",
       help: "1 when the last config reload succeeded (or none was tried yet), 0 when it failed.",
       registers,
+      // The owner reloads (workers > 1); merged, its value is the one, never a sum over isolates.
+      aggregator: "first",
     });
     this.lastReloadSuccessful.set(1);
   }

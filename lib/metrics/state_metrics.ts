@@ -48,6 +48,8 @@ export function registerStateGauges(registry: Registry, pools: () => Iterable<Po
       "1 for the backend's current state, 0 for the others: unknown (not probed yet), healthy, unhealthy (active health checks fail), draining (by the admin API or a reload), ejected (passive health).",
     labelNames: ["service", "backend", "state"],
     registers,
+    // Every isolate mirrors the owner's states (workers > 1): merged, the owner's value, never a sum.
+    aggregator: "first",
     collect() {
       this.reset();
       for (const p of pools()) {
@@ -69,6 +71,7 @@ export function registerStateGauges(registry: Registry, pools: () => Iterable<Po
       "Healthy backends of each service (those at max_connections included: their requests queue); 0 means the service answers 503.",
     labelNames: ["service"],
     registers,
+    aggregator: "first",
     collect() {
       this.reset();
       for (const p of pools()) {

@@ -42,6 +42,18 @@ export interface WindowStats {
   readonly p99PerSecond: readonly (number | null)[];
 }
 
+/**
+ * A window's live seconds, as {@linkcode StatsWindow.dump} gives them: plain data that crosses
+ * `postMessage`, so the owner isolate can sum every worker's window (`workers` > 1).
+ */
+export interface WindowDump {
+  /** When the window started, on the clock every isolate shares. */
+  readonly started: number;
+  /** Per backend, its seconds within the window: `[second, count, errors, histogram]`. */
+  readonly backends:
+    readonly (readonly [string, readonly (readonly [number, number, number, Uint32Array])[]])[];
+}
+
 /** Options for {@linkcode StatsWindow}. */
 export interface StatsWindowOptions {
   /** Monotonic clock in ms. */
@@ -97,6 +109,39 @@ export class StatsWindow {
     this.#rings.delete(backend);
   }
 
+  /** The seconds still inside the window, per backend (for {@linkcode StatsWindow.add} elsewhere). */
+  dump(): WindowDump {
+    const oldest = Math.floor(this.#now() / 1000) - this.seconds + 1;
+    const backends = [...this.#rings].map(([name, ring]) =>
+      [
+        name,
+        ring.filter((slot) => slot.second >= oldest)
+          .map((slot) => [slot.second, slot.count, slot.errors, slot.hist.slice()] as const),
+      ] as const
+    );
+    return { started: this.#started, backends };
+  }
+
+  /**
+   * Add another window's seconds into this one (same clock): counts, errors and histograms of the
+   * same backend and second are summed, so quantiles come from the merged histogram, not from
+   * averaged quantiles.
+   */
+  add(dump: WindowDump): void {
+    this.#started = Math.min(this.#started, dump.started);
+    const oldest = Math.floor(this.#now() / 1000) - this.seconds + 1;
+    for (const [name, seconds] of dump.backends) {
+      for (const [second, count, errors, hist] of seconds) {
+        if (second < oldest) continue;
+        const slot = this.#slotAt(name, second);
+        if (!slot) continue;
+        slot.count += count;
+        slot.errors += errors;
+        for (let i = 0; i < slot.hist.length; i++) slot.hist[i] += hist[i] ?? 0;
+      }
+    }
+  }
+
   /**
    * Numbers per backend over the last `seconds` (at most the window length), including the
    * current partial second; per-second series cover complete seconds only.
@@ -141,6 +186,14 @@ export class StatsWindow {
   }
 
   #slot(backend: string): Slot {
+    return this.#slotAt(backend, Math.floor(this.#now() / 1000), true)!;
+  }
+
+  /**
+   * The slot of `second`, reset when it held another second; when it holds a newer one, undefined
+   * (or, with `reuse`, reset all the same: the clock went back, and now is what counts).
+   */
+  #slotAt(backend: string, second: number, reuse = false): Slot | undefined {
     let ring = this.#rings.get(backend);
     if (!ring) {
       ring = Array.from({ length: this.seconds }, () => ({
@@ -151,8 +204,8 @@ export class StatsWindow {
       }));
       this.#rings.set(backend, ring);
     }
-    const second = Math.floor(this.#now() / 1000);
     const slot = ring[mod(second, ring.length)];
+    if (slot.second > second && !reuse) return undefined;
     if (slot.second !== second) {
       slot.second = second;
       slot.count = 0;

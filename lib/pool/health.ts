@@ -43,6 +43,12 @@ export interface HealthStatus {
 export interface HealthCheckerOptions {
   /** Monotonic clock in ms, for the probe client's deadlines. @default performance.now */
   readonly now?: () => number;
+  /**
+   * Send probes. False in a worker isolate (`workers` > 1): one isolate probes every backend once
+   * per interval and sends the states it decides to the others (lib/cluster/), whose checkers then
+   * never probe (`firstRound`, `start` and `watch` do nothing). @default true
+   */
+  readonly active?: boolean;
 }
 
 interface Counts {
@@ -64,6 +70,7 @@ export class HealthChecker {
   #counts = new WeakMap<Backend, Counts>();
   #client: UpstreamClient;
   #stopped = false;
+  readonly #active: boolean;
 
   constructor(
     pool: Pool,
@@ -75,6 +82,7 @@ export class HealthChecker {
     this.#config = config;
     this.#metrics = metrics;
     this.#client = new UpstreamClient({ now: options.now });
+    this.#active = options.active ?? true;
   }
 
   /** Use new settings (reload); the next probe of each backend uses them. */
@@ -157,6 +165,7 @@ export class HealthChecker {
 
   /** Probe every backend once, in parallel; resolves within about one `timeout`. */
   async firstRound(): Promise<void> {
+    if (!this.#active) return;
     await Promise.all(this.#pool.all().map((b) => this.check(b)));
   }
 
@@ -167,7 +176,7 @@ export class HealthChecker {
 
   /** Start probing one backend (for backends added at run time), first probe at once. */
   watch(backend: Backend, delayMs = this.#config.intervalMs): void {
-    if (this.#stopped || this.#timers.has(backend)) return;
+    if (!this.#active || this.#stopped || this.#timers.has(backend)) return;
     const loop = async () => {
       if (this.#pool.get(backend.name) !== backend) return this.#leave(backend);
       await this.check(backend);

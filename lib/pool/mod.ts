@@ -5,7 +5,7 @@
  * @module
  */
 
-export type { Backend, BackendSource } from "./backend.ts";
+export type { Backend, BackendSource, BackendState } from "./backend.ts";
 export { Balancer } from "./balancer.ts";
 export type { StrategyChange } from "./balancer.ts";
 export { HealthChecker } from "./health.ts";

@@ -58,6 +58,13 @@ export interface OutlierOptions<B> {
   readonly now: () => number;
   /** Called on each ejection (metrics). */
   readonly onEject?: (backend: B, durationMs: number) => void;
+  /**
+   * Where a backend that reached `consecutive_failures` goes, instead of being ejected here. A
+   * worker isolate (`workers` > 1) counts failures in its own traffic but asks the isolate that
+   * owns backend state to eject (lib/cluster/): one ejection, one `max_ejected_percent` and one
+   * timer for the whole proxy. @default eject here
+   */
+  readonly decide?: (backend: B) => void;
 }
 
 interface History {
@@ -97,10 +104,28 @@ export class OutlierDetector<B extends object> {
     }
     if (!h) this.#history.set(backend, h = { consecutiveFailures: 0, ejections: 0, ejectedUntil: 0 });
     h.consecutiveFailures++;
-    if (
-      this.#options.target.serving(backend) && h.consecutiveFailures >= config.consecutiveFailures &&
-      this.#mayEject(config)
-    ) this.#eject(backend, h, config);
+    if (!this.#options.target.serving(backend) || h.consecutiveFailures < config.consecutiveFailures) return;
+    if (this.#options.decide) {
+      h.consecutiveFailures = 0;
+      this.#options.decide(backend);
+    } else if (this.#mayEject(config)) this.#eject(backend, h, config);
+  }
+
+  /**
+   * Eject `backend` now, as its own failures would: only while it is serving and
+   * `max_ejected_percent` allows, for the time its ejection history gives. The isolate owning
+   * backend state calls it for a worker's request (see `decide`).
+   *
+   * @returns true when it was ejected
+   */
+  eject(backend: B): boolean {
+    const config = this.#options.config();
+    if (config.consecutiveFailures === 0 || !this.#options.target.serving(backend)) return false;
+    if (!this.#mayEject(config)) return false;
+    let h = this.#history.get(backend);
+    if (!h) this.#history.set(backend, h = { consecutiveFailures: 0, ejections: 0, ejectedUntil: 0 });
+    this.#eject(backend, h, config);
+    return true;
   }
 
   #mayEject(config: PassiveConfig): boolean {

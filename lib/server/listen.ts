@@ -32,6 +32,10 @@ function why(e: Error): string {
   }
   if (e instanceof Deno.errors.AddrNotAvailable) return "address not available on this machine";
   if (e instanceof Deno.errors.NotCapable) return "not allowed by Deno's --allow-net";
+  // `workers` > 1 binds with SO_REUSEPORT, which Deno only allows under --unstable-net.
+  if (e.message.includes("--unstable-net")) {
+    return 'workers > 1 needs Deno\'s --unstable-net (deno.json\'s "unstable": ["net"] sets it for deno task start)';
+  }
   return e.message;
 }
 
@@ -80,6 +84,26 @@ export function listenAdmin(
     }, handler));
 }
 
+/**
+ * How an isolate opens a public address it shares with the other isolates (`workers` > 1): each
+ * accepts on its own `SO_REUSEPORT` socket of the address, and the kernel spreads new connections
+ * over them. `open`: the first isolate, which also finds out whether the address is free (an
+ * `SO_REUSEPORT` bind would silently share a port another process holds with the same option);
+ * `join`: the others, on the port the first bound.
+ */
+export type Share = "open" | "join";
+
+/**
+ * Bind `addr` without `SO_REUSEPORT` and let it go: the port it got (the given one, or a free one
+ * for port 0), or a {@linkcode ListenError} when the address is taken.
+ */
+export function freePort(key: string, addr: ListenAddress): number {
+  const probe = listenOrExplain(key, addr, () => Deno.listen({ hostname: addr.hostname, port: addr.port }));
+  const port = probe.addr.port;
+  probe.close();
+  return port;
+}
+
 /** Timeouts the public listener reads per connection, so a reload applies to new requests at once. */
 export interface PublicTimeouts {
   readonly headerTimeoutMs: () => number;
@@ -95,14 +119,17 @@ export function listenPublic(
     readonly log: Logger;
     readonly now: () => number;
     readonly onReject?: ConnectionOptions["onReject"];
+    readonly share?: Share;
   },
 ): Http1Server {
   const report = unexpected(options.log);
   const internal = textResponse(500, "Internal Server Error");
+  const port = options.share === "open" ? freePort("listen", addr) : addr.port;
   return listenOrExplain("listen", addr, () =>
     serveHttp1({
       hostname: addr.hostname,
-      port: addr.port,
+      port,
+      reusePort: options.share !== undefined,
       headerTimeoutMs: options.headerTimeoutMs,
       idleTimeoutMs: options.idleTimeoutMs,
       tunnelIdleMs: options.tunnelIdleMs,

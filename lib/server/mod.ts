@@ -6,5 +6,6 @@
  */
 
 export { startLoadBalancer } from "./start.ts";
-export type { LoadBalancer } from "./start.ts";
+export type { LoadBalancer, StartOptions } from "./start.ts";
+export { runWorker } from "./worker.ts";
 export { ListenError } from "./listen.ts";

@@ -1,7 +1,8 @@
 /**
  * Wiring: {@linkcode startLoadBalancer} builds the parts (lib/server/parts.ts), opens the admin
- * listener, warms up (discovery, first health round), opens the public listener, and owns graceful
- * shutdown and hot reload. `main.ts` and the tests start the proxy through it.
+ * listener, warms up (discovery, first health round), opens the public listeners (lib/server/public.ts),
+ * starts the other workers when `workers` > 1 (lib/server/worker.ts is their entry point), and owns
+ * graceful shutdown and hot reload. `main.ts` and the tests start the proxy through it.
  *
  * @module
  */
@@ -11,7 +12,8 @@ import { AccessLog, type AccessRecord, type Sink } from "../access_log/mod.ts";
 import type { ResourceStats } from "../../algorithms/mod.ts";
 import { createAdminHandler } from "../admin/mod.ts";
 import { consoleLogger, type Logger } from "../base/mod.ts";
-import { type Config, type ConfigResult, needsDocker } from "../config/mod.ts";
+import { WorkerSet } from "../cluster/mod.ts";
+import { type Config, type ConfigResult, needsDocker, workerCount } from "../config/mod.ts";
 import {
   type DiscoverySink,
   type DockerApi,
@@ -20,17 +22,14 @@ import {
   startDiscovery,
   warnIfBlind,
 } from "../docker/mod.ts";
-import type { Http1Server } from "../listener/mod.ts";
-import { Metrics, ResilienceMetrics, StatsWindow } from "../metrics/mod.ts";
+import type { Metrics, StatsWindow } from "../metrics/mod.ts";
 import type { Backend, Balancer, HealthChecker, Pool } from "../pool/mod.ts";
-import { type AccessSink, createProxyHandler } from "../proxy/mod.ts";
+import type { AccessSink } from "../proxy/mod.ts";
 import type { OutlierDetector } from "../resilience/mod.ts";
-import { Router } from "../routing/mod.ts";
-import { type Reloader, reloadFrom, type ReloadResult, type Service, ServiceSet } from "../service/mod.ts";
-import { UpstreamClient } from "../upstream/mod.ts";
-import { listenAdmin, ListenError, listenPublic } from "./listen.ts";
-import { logRejection } from "./access.ts";
-import { listenTls, redirectToHttps, type TlsListener } from "./tls.ts";
+import { reloadFrom, type ReloadResult, type Service, type ServiceSet } from "../service/mod.ts";
+import { listenAdmin, ListenError } from "./listen.ts";
+import { buildParts } from "./parts.ts";
+import { drainAll, openPublic, type PublicListeners } from "./public.ts";
 
 /** Options for {@linkcode startLoadBalancer}; all optional. */
 export interface StartOptions {
@@ -58,13 +57,23 @@ export interface StartOptions {
   docker?: DockerApi;
   /** How long startup waits for discovery's first listing before probing the pool. @default 2000 */
   discoveryWaitMs?: number;
+  /**
+   * The module each worker isolate runs when `workers` > 1; one of your own must call
+   * `runWorker` from lib/server/worker.ts (a program embedding the proxy, a test wrapping it).
+   * @default lib/server/worker.ts
+   */
+  workerModule?: URL;
   /** Opens the access log's file or standard output. @default openSink (lib/access_log) */
   openAccessLog?: (path: string) => Promise<Sink>;
-  /** Wall clock in ms since the Unix epoch (sticky cookie expiries). @default Date.now */
+  /**
+   * Wall clock in ms since the Unix epoch (sticky cookie expiries). @default Date.now (always, in
+   * worker isolates: a function cannot cross to them)
+   */
   wallClock?: () => number;
   /**
    * Called with every proxied request's access-log record (whether or not the access log is on),
-   * when its exchange is over: what the forwarder did, hedge and sticky cookie included.
+   * when its exchange is over: what the forwarder did, hedge and sticky cookie included. With
+   * `workers` > 1, only the requests this (the owner) isolate answered.
    */
   onRequest?: (record: AccessRecord) => void;
 }
@@ -96,6 +105,15 @@ export interface LoadBalancer {
    * config reloads.
    */
   readonly sink: DiscoverySink;
+  /** Isolates accepting on the public listeners (`workers`, `auto` resolved); 1: this one alone. */
+  readonly workers: number;
+  /**
+   * Stop worker `worker` (1 and up) and start it again, as after a crash; resolves when it
+   * listens. Its counts so far stay in the merged metrics.
+   *
+   * @throws {RangeError} with one isolate, or no such worker
+   */
+  restartWorker(worker: number): Promise<void>;
   /** The config in effect (changes on reload). */
   config(): Config;
   /** Re-read the config source and apply it; the running config stays on any error. */
@@ -108,10 +126,13 @@ export interface LoadBalancer {
 
 /**
  * Start the proxy: admin listener first (so `/healthz` answers during startup), then one round
- * of health checks, then the public listener, so no request ever meets an unprobed pool.
+ * of health checks, then the public listeners, so no request ever meets an unprobed pool. With
+ * `workers` > 1 this isolate is the owner (health checks, admin, reloads, discovery) and serves
+ * traffic too; the other workers start last, on the addresses it bound (lib/cluster/).
  *
- * @throws {ListenError} when a listener's address cannot be bound; the message is one line
- *   naming the config key and the address, and nothing started is left running
+ * @throws {ListenError} when a listener's address cannot be bound (by this isolate or a worker);
+ *   the message is one line naming the config key and the address, and nothing started is left
+ *   running
  * @example
  * ```ts
  * import { parseConfig } from "../config/config.ts";
@@ -124,112 +145,129 @@ export interface LoadBalancer {
  * ```
  */
 export async function startLoadBalancer(config: Config, options: StartOptions = {}): Promise<LoadBalancer> {
-  let current = config;
   const log = options.log ?? consoleLogger("info");
   const now = options.now ?? (() => performance.now());
   const registry = options.registry ?? new Registry();
-  const metrics = new Metrics(registry, options.processMetrics ?? true);
-  const unrouted = new StatsWindow({ now });
-  metrics.addUnroutedObserver(unrouted);
-  const resilience = new ResilienceMetrics(registry);
+  const isolates = workerCount(config.workers, navigator.hardwareConcurrency);
   let accessLog: AccessLog;
   try {
     accessLog = await AccessLog.open(config.accessLog, { registry, log, open: options.openAccessLog });
   } catch (e) {
     throw new ListenError((e as Error).message);
   }
-  const client = new UpstreamClient({ now });
-  // Docker is connected on first need only (lib/docker/link.ts).
+  // Docker is connected on first need only (lib/docker/link.ts): maybe while the services are
+  // built, for a backend naming a container, so before `parts` exists.
+  let inEffect = () => config;
   const docker = lazyDocker({
-    socket: () => current.discovery.docker.socket,
+    socket: () => inEffect().discovery.docker.socket,
     docker: options.docker,
     registry,
     log,
     now,
   });
   const stats = options.stats ?? docker.stats;
-  const services = new ServiceSet(config.services, {
+  let peers: WorkerSet | undefined;
+  const onRequest = options.onRequest;
+  const records: AccessSink = onRequest
+    ? {
+      enabled: true,
+      write: (record) => {
+        if (accessLog.enabled) accessLog.write(record);
+        onRequest(record);
+      },
+    }
+    : accessLog;
+  const parts = buildParts(config, {
+    registry,
     log,
     now,
     random: options.random ?? Math.random,
-    metrics,
-    resilience,
-    client,
+    processMetrics: options.processMetrics ?? true,
     containers: { track: docker.track, untrack: docker.untrack, stats },
-    trustedProxies: () => current.trustedProxies,
+    accessLog,
+    records,
+    wallClock: options.wallClock,
+    // With one isolate there is nobody to tell: no listener at all.
+    onStateChange: isolates > 1 ? () => peers?.changed() : undefined,
   });
+  inEffect = parts.config;
+  const { services, metrics, resilience, client, unrouted } = parts;
   if (needsDocker(config)) docker.connect();
-  const route = (c: Config) => new Router(c.routes, (name) => services.get(name)!);
-  let router = route(config);
-  let tls: TlsListener | undefined;
-  const reload = serializeReloads({
-    services,
-    resilience,
-    log,
-    source: options.configSource ??
-      (() => Promise.resolve({ ok: false, errors: ["no config file to reload from"] } as ConfigResult)),
-    current: () => current,
-    swap: (next: Config) => {
-      current = next;
-      router = route(next);
-    },
-    prepare: async (next) => {
-      const error = next.tls && tls ? await tls.rotate(next.tls) : undefined;
-      if (error) return [error];
-      const logError = await accessLog.apply(next.accessLog);
-      return logError ? [logError] : [];
-    },
+  let listeners: PublicListeners | undefined;
+  if (isolates > 1) {
+    peers = new WorkerSet({
+      isolates,
+      url: options.workerModule ?? new URL("./worker.ts", import.meta.url),
+      services,
+      registry,
+      unrouted,
+      stats,
+      start: () => ({ config: parts.config(), pair: listeners?.tls?.served }),
+      log,
+      now,
+    });
+  }
+  const sink = peers ? announcing(services.sink, () => peers?.changed()) : services.sink;
+  const reload = serializeReloads(async () => {
+    const result = await reloadFrom({
+      services,
+      resilience,
+      log,
+      source: options.configSource ??
+        (() => Promise.resolve({ ok: false, errors: ["no config file to reload from"] } as ConfigResult)),
+      current: parts.config,
+      swap: parts.swap,
+      prepare: async (next) => {
+        const tls = listeners?.tls;
+        if (next.tls && tls) {
+          const error = await tls.rotate(next.tls);
+          if (error) return [error];
+          const rotated = peers ? await peers.rotate(tls.served) : [];
+          if (rotated.length > 0) return rotated;
+        }
+        // Workers open the same path after the owner did, when they take the reloaded config.
+        const logError = await accessLog.apply(next.accessLog);
+        return logError ? [logError] : [];
+      },
+    });
+    if (result.ok) await peers?.reloaded();
+    return result;
   });
 
   const admin = listenAdmin(
     config.admin.listen,
     createAdminHandler({
-      config: () => current,
+      config: parts.config,
       services,
       metrics,
       log,
       reload: options.configSource ? reload : undefined,
       unrouted,
+      cluster: peers,
     }),
     log,
   );
-  let proxy: Http1Server;
   try {
-    await warmUp(services, docker, config, options.discoveryWaitMs ?? 2_000, log);
-    const onRequest = options.onRequest;
-    const records: AccessSink = onRequest
-      ? {
-        enabled: true,
-        write: (record) => {
-          if (accessLog.enabled) accessLog.write(record);
-          onRequest(record);
-        },
-      }
-      : accessLog;
-    const handler = createProxyHandler({
-      config: () => current,
-      router: () => router,
-      client,
-      metrics,
-      now,
-      accessLog: records,
-      wallClock: options.wallClock,
+    await warmUp(services, sink, docker, config, options.discoveryWaitMs ?? 2_000, log);
+    listeners = await openPublic(parts, { log, now, share: peers ? "open" : undefined });
+    // Port 0 means "any free port": record the port actually bound, so a reload of the same file
+    // compares against the address in use, and workers join the same port.
+    const { proxy, tls } = listeners;
+    const current = parts.config();
+    parts.swap({
+      ...current,
+      listen: { ...current.listen, port: proxy.addr.port },
+      admin: { ...current.admin, listen: { ...current.admin.listen, port: admin.addr.port } },
+      tls: current.tls && tls
+        ? { ...current.tls, listen: { ...current.tls.listen, port: tls.server.addr.port } }
+        : null,
     });
-    const onReject = logRejection(accessLog);
-    if (config.tls) {
-      tls = await listenTls(config.tls, { current: () => current, handler, metrics, log, now, onReject });
-    }
-    const redirect = redirectToHttps(handler, () => current.tls, metrics, { access: accessLog, now });
-    proxy = listenPublic(config.listen, redirect, {
-      onReject,
-      headerTimeoutMs: () => current.timeouts.clientHeaderMs,
-      idleTimeoutMs: () => current.timeouts.clientIdleMs,
-      tunnelIdleMs: () => current.timeouts.tunnelIdleMs,
-      log,
-      now,
+    await peers?.start().catch((e) => {
+      throw e instanceof ListenError ? e : new ListenError((e as Error).message);
     });
   } catch (e) {
-    tls?.server.close();
+    listeners?.tls?.server.close();
+    listeners?.proxy.close();
     services.stop();
     client.close();
     await docker.close();
@@ -237,23 +275,17 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     await accessLog.close();
     throw e;
   }
-  // Port 0 means "any free port": record the port actually bound, so a reload of the same file
-  // compares against the address in use.
-  current = {
-    ...current,
-    listen: { ...current.listen, port: proxy.addr.port },
-    admin: { ...current.admin, listen: { ...current.admin.listen, port: admin.addr.port } },
-    tls: current.tls && tls
-      ? { ...current.tls, listen: { ...current.tls.listen, port: tls.server.addr.port } }
-      : null,
-  };
+  const { proxy, tls } = listeners;
   log("info", "listening", {
     proxy: `${proxy.addr.hostname}:${proxy.addr.port}`,
     admin: `${admin.addr.hostname}:${admin.addr.port}`,
     tls: tls
-      ? `${tls.server.addr.hostname}:${tls.server.addr.port}${current.tls?.http2 ? " (h2, http/1.1)" : ""}`
+      ? `${tls.server.addr.hostname}:${tls.server.addr.port}${
+        parts.config().tls?.http2 ? " (h2, http/1.1)" : ""
+      }`
       : undefined,
     services: services.all().map((s) => `${s.name}:${s.balancer.strategy}`).join(","),
+    workers: isolates > 1 ? isolates : undefined,
   });
 
   let stopping: Promise<void> | undefined;
@@ -263,11 +295,9 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
         (n, s) => n + s.pool.all().reduce((m, b) => m + b.inFlight, 0),
         0,
       );
-      log("info", "shutting down", { in_flight: inFlight });
-      await Promise.all([
-        drain(proxy, current.shutdownTimeoutMs, log),
-        tls && drain(tls.server, current.shutdownTimeoutMs, log),
-      ]);
+      log("info", "shutting down", { in_flight: inFlight, workers: isolates > 1 ? isolates : undefined });
+      const timeoutMs = parts.config().shutdownTimeoutMs;
+      await Promise.all([drainAll(listeners, timeoutMs, log), peers?.shutdown(timeoutMs)]);
       services.stop();
       client.close();
       await docker.close();
@@ -306,20 +336,41 @@ export async function startLoadBalancer(config: Config, options: StartOptions = 
     get stats() {
       return service().stats;
     },
-    sink: services.sink,
-    config: () => current,
+    sink,
+    workers: isolates,
+    restartWorker: async (worker) => {
+      if (!peers) throw new RangeError("Cannot restart a worker: this proxy runs one isolate (workers: 1)");
+      await peers.restart(worker);
+    },
+    config: parts.config,
     reload,
-    reopenLogs: () => accessLog.reopen(),
+    reopenLogs: async () => {
+      await Promise.all([accessLog.reopen(), peers?.reopenLogs()]);
+    },
     shutdown,
   };
 }
 
+/** A sink that says so after every change it passes on (workers take discovered backends from the owner). */
+function announcing(sink: DiscoverySink, changed: () => void): DiscoverySink {
+  return {
+    upsert(spec) {
+      sink.upsert(spec);
+      changed();
+    },
+    remove(spec) {
+      sink.remove(spec);
+      changed();
+    },
+  };
+}
+
 /** One reload at a time: a second SIGHUP during a reload waits for it, then reads the file again. */
-function serializeReloads(reloader: Reloader): () => Promise<ReloadResult> {
+function serializeReloads(reload: () => Promise<ReloadResult>): () => Promise<ReloadResult> {
   let reloading: Promise<ReloadResult> | undefined;
   return async () => {
     while (reloading) await reloading.catch(() => {});
-    reloading = reloadFrom(reloader);
+    reloading = reload();
     try {
       return await reloading;
     } finally {
@@ -334,12 +385,13 @@ function serializeReloads(reloader: Reloader): () => Promise<ReloadResult> {
  */
 async function warmUp(
   services: ServiceSet,
+  sink: DiscoverySink,
   docker: DockerLink,
   config: Config,
   discoveryWaitMs: number,
   log: Logger,
 ): Promise<void> {
-  await startDiscovery(docker, services.sink, config, discoveryWaitMs, log);
+  await startDiscovery(docker, sink, config, discoveryWaitMs, log);
   warnIfBlind(config, log);
   await Promise.all(services.all().map((s) => s.health.firstRound()));
   for (const s of services.all()) {
@@ -351,19 +403,5 @@ async function warmUp(
       eligible,
       total: s.pool.all().length,
     });
-  }
-}
-
-/** Let in-flight requests finish for up to `timeoutMs`, then close what is left. */
-async function drain(proxy: Http1Server, timeoutMs: number, log: Logger): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), timeoutMs);
-  });
-  const outcome = await Promise.race([proxy.shutdown().then(() => "drained" as const), deadline]);
-  clearTimeout(timer);
-  if (outcome === "timeout") {
-    log("warn", "shutdown timeout reached; closing remaining connections");
-    proxy.close();
   }
 }

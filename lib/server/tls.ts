@@ -18,7 +18,7 @@ import {
 } from "../listener/mod.ts";
 import { type Metrics, protocolLabel } from "../metrics/mod.ts";
 import { type AccessSink, logged } from "../proxy/mod.ts";
-import { explainListen, isBindError, ListenError, unexpected } from "./listen.ts";
+import { explainListen, freePort, isBindError, ListenError, type Share, unexpected } from "./listen.ts";
 
 /** A certificate chain and key as read from their files. */
 export interface TlsPair {
@@ -62,12 +62,24 @@ export interface TlsDeps {
 /** The TLS listener and the pair it serves now. */
 export interface TlsListener {
   readonly server: TlsServer;
+  /** The certificate and key new connections get. */
+  readonly served: TlsPair;
   /**
    * Re-read the files of `next.tls` and serve new connections with them when they changed.
    *
    * @returns an error line (the running certificate stays), or undefined
    */
   rotate(next: TlsConfig): Promise<string | undefined>;
+  /** Serve new connections with `pair` (read elsewhere: a worker takes the owner's). */
+  use(pair: TlsPair, next: TlsConfig): Promise<string | undefined>;
+}
+
+/** How {@linkcode listenTls} opens its socket. */
+export interface TlsListenOptions {
+  /** The certificate to serve instead of reading the files (a worker takes the owner's). */
+  readonly pair?: TlsPair;
+  /** Share the address with other isolates (`workers` > 1; see `listenPublic`). */
+  readonly share?: Share;
 }
 
 /**
@@ -75,8 +87,12 @@ export interface TlsListener {
  *
  * @throws {ListenError} when the files cannot be read, the pair does not load, or the address is taken
  */
-export async function listenTls(tls: TlsConfig, deps: TlsDeps): Promise<TlsListener> {
-  const pair = await readTlsPair(tls);
+export async function listenTls(
+  tls: TlsConfig,
+  deps: TlsDeps,
+  opening: TlsListenOptions = {},
+): Promise<TlsListener> {
+  const pair = opening.pair ?? await readTlsPair(tls);
   if (typeof pair === "string") throw new ListenError(pair);
   const { current, metrics, log } = deps;
   const report = unexpected(log);
@@ -91,7 +107,8 @@ export async function listenTls(tls: TlsConfig, deps: TlsDeps): Promise<TlsListe
   const options = {
     onError: report,
     hostname: tls.listen.hostname,
-    port: tls.listen.port,
+    port: opening.share === "open" ? freePort("tls.listen", tls.listen) : tls.listen.port,
+    reusePort: opening.share !== undefined,
     http2: tls.http2,
     handshakeTimeoutMs: () => current().timeouts.tlsHandshakeMs,
     onHandshakeFailure: (reason: string) => metrics.tlsHandshakeFailures.inc({ reason }),
@@ -106,21 +123,27 @@ export async function listenTls(tls: TlsConfig, deps: TlsDeps): Promise<TlsListe
       `tls: ${tls.certFile} and ${tls.keyFile} do not load as a pair: ${(e as Error).message}`,
     );
   }
+  const use = async (fresh: TlsPair, next: TlsConfig) => {
+    if (fresh.cert === served.cert && fresh.key === served.key) return undefined;
+    try {
+      await server.rotate(fresh.cert, fresh.key);
+    } catch (e) {
+      return `tls: ${next.certFile} and ${next.keyFile} do not load as a pair: ${(e as Error).message}`;
+    }
+    served = fresh;
+    log("info", "tls certificate rotated", { cert: next.certFile });
+    return undefined;
+  };
   return {
     server,
+    get served() {
+      return served;
+    },
     async rotate(next) {
       const fresh = await readTlsPair(next);
-      if (typeof fresh === "string") return fresh;
-      if (fresh.cert === served.cert && fresh.key === served.key) return undefined;
-      try {
-        await server.rotate(fresh.cert, fresh.key);
-      } catch (e) {
-        return `tls: ${next.certFile} and ${next.keyFile} do not load as a pair: ${(e as Error).message}`;
-      }
-      served = fresh;
-      log("info", "tls certificate rotated", { cert: next.certFile });
-      return undefined;
+      return typeof fresh === "string" ? fresh : await use(fresh, next);
     },
+    use,
   };
 }
 

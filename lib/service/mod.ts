@@ -9,5 +9,5 @@ export { Service } from "./service.ts";
 export type { ServiceRuntime } from "./service.ts";
 export { ServiceSet } from "./services.ts";
 export type { ServicesPlan, ServicesReport } from "./services.ts";
-export { reloadFrom } from "./reload.ts";
+export { inEffect, reloadFrom } from "./reload.ts";
 export type { Reloader, ReloadReport, ReloadResult } from "./reload.ts";

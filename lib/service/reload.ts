@@ -34,7 +34,7 @@ export interface ReloadReport {
   readonly servicesRemoved: readonly string[];
   /** Per kept service: its strategy after the reload, before it when changed, and a retune. */
   readonly strategies: ReadonlyMap<string, PoolReport["strategy"]>;
-  /** Keys that changed but only take effect after a restart (listener addresses, discovery). */
+  /** Keys that changed but only take effect after a restart (listener addresses, discovery, workers). */
   readonly restartRequired: string[];
 }
 
@@ -60,6 +60,22 @@ export interface Reloader {
 
 const sameListen = (a: Config["listen"], b: Config["listen"]) =>
   a.hostname === b.hostname && a.port === b.port;
+
+/**
+ * What a running proxy takes of a reloaded config `next`: everything but what needs a restart
+ * (listener addresses, the TLS listener's ALPN, discovery, `workers`), which stays as in `prev`.
+ */
+export function inEffect(prev: Config, next: Config): Config {
+  return {
+    ...next,
+    listen: prev.listen,
+    admin: { ...next.admin, listen: prev.admin.listen },
+    discovery: prev.discovery,
+    workers: prev.workers,
+    // The TLS listener keeps its address and ALPN; its certificate and redirect follow the file.
+    tls: prev.tls && next.tls ? { ...next.tls, listen: prev.tls.listen, http2: prev.tls.http2 } : prev.tls,
+  };
+}
 
 /**
  * Read, validate and apply the config file. On any error the running config stays as it is,
@@ -91,14 +107,7 @@ export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
   // From here on, synchronous: no request sees half of the new config.
   const prev = r.current();
   const done = r.services.commit(plan, next.services.map((s) => s.name));
-  r.swap({
-    ...next,
-    listen: prev.listen,
-    admin: { ...next.admin, listen: prev.admin.listen },
-    discovery: prev.discovery,
-    // The TLS listener keeps its address and ALPN; its certificate and redirect follow the file.
-    tls: prev.tls && next.tls ? { ...next.tls, listen: prev.tls.listen, http2: prev.tls.http2 } : prev.tls,
-  });
+  r.swap(inEffect(prev, next));
   const qualify = next.services.length > 1 || prev.services.length > 1;
   const names = (pick: (p: PoolReport) => string[]) =>
     [...done.pools].flatMap(([service, p]) => pick(p).map((b) => qualify ? `${service}/${b}` : b));
@@ -106,6 +115,7 @@ export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
   if (!sameListen(prev.listen, next.listen)) restartRequired.push("listen");
   if (!sameListen(prev.admin.listen, next.admin.listen)) restartRequired.push("admin.listen");
   if (JSON.stringify(prev.discovery) !== JSON.stringify(next.discovery)) restartRequired.push("discovery");
+  if (prev.workers !== next.workers) restartRequired.push("workers");
   const tlsShape = (c: Config) => c.tls && JSON.stringify([c.tls.listen, c.tls.http2]);
   if (tlsShape(prev) !== tlsShape(next)) restartRequired.push("tls.listen");
   const report: ReloadReport = {
@@ -125,14 +135,20 @@ export async function reloadFrom(r: Reloader): Promise<ReloadResult> {
     services_added: done.added.length ? done.added : undefined,
     services_removed: done.removed.length ? done.removed : undefined,
   });
-  const listeners = restartRequired.filter((k) => k !== "discovery");
+  const listeners = restartRequired.filter((k) => k !== "discovery" && k !== "workers");
   if (listeners.length > 0) {
     r.log("warn", "listener address changes need a restart; still listening on the old addresses", {
       keys: listeners,
     });
   }
-  if (listeners.length < restartRequired.length) {
+  if (restartRequired.includes("discovery")) {
     r.log("warn", "discovery changes need a restart; discovery keeps its old settings");
+  }
+  if (restartRequired.includes("workers")) {
+    r.log("warn", "a workers change needs a restart; the running isolates stay", {
+      running: prev.workers,
+      configured: next.workers,
+    });
   }
   return { ok: true, report };
 }

@@ -24,6 +24,7 @@ import { createHashKey, type HashKeyFunction } from "../net/mod.ts";
 import {
   applyServiceConfig,
   type Backend,
+  type BackendState,
   Balancer,
   type ContainerTracker,
   ejectionTarget,
@@ -48,6 +49,15 @@ export interface ServiceRuntime {
   readonly containers: ContainerTracker & { readonly stats: ResourceStats };
   /** CIDRs whose `X-Forwarded-For` is believed (global, read when the hash key is built). */
   readonly trustedProxies: () => readonly string[];
+  /** Hears every backend state change of every service (the owner isolate tells the workers). */
+  readonly onStateChange?: (service: Service, backend: Backend) => void;
+  /**
+   * Set in a worker isolate (`workers` > 1): backend state is the owner isolate's, mirrored here
+   * (lib/cluster/). The health checker sends no probes, a backend that fails
+   * `passive.consecutive_failures` requests here is handed to `eject` (the owner decides and
+   * ejects it everywhere), and state changes are not logged again (the owner logs them).
+   */
+  readonly mirror?: { readonly eject: (service: string, backend: Backend) => void };
 }
 
 /** One service's parts; see the module documentation. */
@@ -99,43 +109,23 @@ export class Service implements ReloadTarget {
       this.resilience.addBackend(b.name);
       if (b.container !== undefined) this.containers.track(b.name, b.container);
     }
-    this.health = new HealthChecker(pool, config.healthCheck, this.metrics, { now });
+    const mirror = rt.mirror;
+    this.health = new HealthChecker(pool, config.healthCheck, this.metrics, { now, active: !mirror });
     this.outliers = new OutlierDetector<Backend>({
       target: ejectionTarget(pool),
       config: () => this.#config.passive,
       now,
       onEject: (b) => this.resilience.ejected(b.name),
+      decide: mirror && ((b) => mirror.eject(name, b)),
     });
     this.budget = new RetryBudget({
       ratio: config.retries.budget,
       minPerSecond: config.retries.minPerSecond,
       now,
     });
-    pool.onStateChange((b, from, to) => {
-      if (from === "unknown" && to === "unhealthy") {
-        // Said once, with what was checked: a backend that never becomes healthy is the usual
-        // first-run puzzle (a server without the health path answers 404 to it).
-        const reason = this.health.status(b).lastError;
-        const status = reason.startsWith("status ");
-        return log("warn", "backend unhealthy from its first check; no traffic until it passes", {
-          service: name,
-          backend: b.name,
-          check: `${this.health.target} on ${b.url}`,
-          reason,
-          expected: status ? describeStatuses(this.#config.healthCheck.expectedStatus) : undefined,
-          hint: status ? "set health_check.path (or expected_status) to what it answers" : undefined,
-        });
-      }
-      const ejected = to === "ejected";
-      log(to === "healthy" || from === "unknown" ? "info" : "warn", "backend state changed", {
-        service: name,
-        backend: b.name,
-        from,
-        to,
-        reason: ejected ? "consecutive failed requests" : this.health.status(b).lastError || undefined,
-        ejected_for: ejected ? formatDuration(this.outliers.status(b).ejectedUntil - now()) : undefined,
-      });
-    });
+    const heard = rt.onStateChange;
+    if (heard) pool.onStateChange((b) => heard(this, b));
+    if (!mirror) pool.onStateChange((b, from, to) => this.#logState(b, from, to));
     pool.onCapacity(() => this.queue.wakeOne());
     pool.onRetired((b) => {
       if (pool.get(b.name)) return;
@@ -143,6 +133,35 @@ export class Service implements ReloadTarget {
       void this.resilience.removeBackend(b.name);
       rt.client.forget(b);
       log("info", "backend removed", { service: name, backend: b.name });
+    });
+  }
+
+  /** Log a state change once, with what explains it. */
+  #logState(b: Backend, from: BackendState, to: BackendState): void {
+    const { name } = this;
+    const { log, now } = this.#rt;
+    if (from === "unknown" && to === "unhealthy") {
+      // Said once, with what was checked: a backend that never becomes healthy is the usual
+      // first-run puzzle (a server without the health path answers 404 to it).
+      const reason = this.health.status(b).lastError;
+      const status = reason.startsWith("status ");
+      return log("warn", "backend unhealthy from its first check; no traffic until it passes", {
+        service: name,
+        backend: b.name,
+        check: `${this.health.target} on ${b.url}`,
+        reason,
+        expected: status ? describeStatuses(this.#config.healthCheck.expectedStatus) : undefined,
+        hint: status ? "set health_check.path (or expected_status) to what it answers" : undefined,
+      });
+    }
+    const ejected = to === "ejected";
+    log(to === "healthy" || from === "unknown" ? "info" : "warn", "backend state changed", {
+      service: name,
+      backend: b.name,
+      from,
+      to,
+      reason: ejected ? "consecutive failed requests" : this.health.status(b).lastError || undefined,
+      ejected_for: ejected ? formatDuration(this.outliers.status(b).ejectedUntil - now()) : undefined,
     });
   }
 

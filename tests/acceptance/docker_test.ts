@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { type ContainerScope, docker, dockerTest, waitFor } from "../_util/docker.ts";
-import { scrape, startLb, type TestLb } from "../_util/harness.ts";
+import { nodeRequest, scrape, startLb, type TestLb } from "../_util/harness.ts";
 import { spawnLb, startTaskPermissions } from "../_util/process.ts";
 
 /** A busybox httpd on port 80 answering `/` with `name` and `/health` with "ok"; optionally busy. */
@@ -52,31 +52,37 @@ async function startPair(scope: ContainerScope) {
   return { idle, busy, idleIp: await containerIp(idle), busyIp: await containerIp(busy) };
 }
 
+/** The pair behind a proxy with `workers` isolates; both CPU samples present before it returns. */
+async function pairBehind(scope: ContainerScope, workers: number, extra = ""): Promise<TestLb> {
+  const { idle, busy, idleIp, busyIp } = await startPair(scope);
+  const lb = await startLb(
+    [
+      { url: `http://${idleIp}:80`, fields: `container: ${idle}` },
+      { url: `http://${busyIp}:80`, fields: `container: ${busy}` },
+    ],
+    `expose_backend_header: true\nworkers: ${workers}\n${extra}`,
+  );
+  scope.defer(() => lb.shutdown());
+  // b0 is the idle container, b1 the busy one.
+  await waitFor(
+    "CPU samples for both containers",
+    async () => {
+      const m = await scrape(lb);
+      const b0 = m.get('lb_backend_cpu_ratio{service="default",backend="b0"}');
+      const b1 = m.get('lb_backend_cpu_ratio{service="default",backend="b1"}');
+      return b0 !== undefined && b1 !== undefined && b1 > b0 + 0.05 ? { b0, b1 } : undefined;
+    },
+    15_000,
+    200,
+  );
+  return lb;
+}
+
 dockerTest(
   "least_resources sends most traffic to the idle container after a live switch",
   "least-resources",
   async (scope) => {
-    const { idle, busy, idleIp, busyIp } = await startPair(scope);
-    const lb = await startLb(
-      [
-        { url: `http://${idleIp}:80`, fields: `container: ${idle}` },
-        { url: `http://${busyIp}:80`, fields: `container: ${busy}` },
-      ],
-      "expose_backend_header: true",
-    );
-    scope.defer(() => lb.shutdown());
-    // b0 is the idle container, b1 the busy one. Both samples present before measuring.
-    await waitFor(
-      "CPU samples for both containers",
-      async () => {
-        const m = await scrape(lb);
-        const b0 = m.get('lb_backend_cpu_ratio{service="default",backend="b0"}');
-        const b1 = m.get('lb_backend_cpu_ratio{service="default",backend="b1"}');
-        return b0 !== undefined && b1 !== undefined && b1 > b0 + 0.05 ? { b0, b1 } : undefined;
-      },
-      15_000,
-      200,
-    );
+    const lb = await pairBehind(scope, 1);
 
     const before = await shares(lb, 200, 4);
     const put = await fetch(`${lb.adminUrl}/api/strategy`, {
@@ -95,6 +101,42 @@ dockerTest(
     );
     assert.ok(Math.abs(share(before) - 0.5) < 0.05, `round robin splits evenly, got ${share(before)}`);
     assert.ok(share(after) > 0.75, `least_resources should favour the idle container, got ${share(after)}`);
+  },
+);
+
+dockerTest(
+  "least_resources with workers: 2 favours the idle container in every worker, from the owner's samples",
+  "least-resources-workers",
+  async (scope) => {
+    // A probe lost on a busy machine must not take both containers out mid-count.
+    const lb = await pairBehind(
+      scope,
+      2,
+      "health_check: {interval: 200ms, timeout: 2s, unhealthy_threshold: 3}",
+    );
+    const put = await fetch(`${lb.adminUrl}/api/strategy`, {
+      method: "PUT",
+      body: JSON.stringify({ strategy: "least_resources" }),
+    });
+    assert.equal(put.status, 200);
+    // Only the owner reads container stats; workers get its samples every second.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const counts = new Map<string, number>();
+    const served = async () =>
+      ((await (await fetch(`${lb.adminUrl}/api/workers`)).json()) as { requests: number }[]).map((w) =>
+        w.requests
+      );
+    const before = await served();
+    for (let i = 0; i < 200; i++) {
+      const r = await nodeRequest(lb.url); // a fresh connection each: both workers accept some
+      assert.equal(r.status, 200, `${new TextDecoder().decode(r.body)}\n${lb.logLines.join("\n")}`);
+      const backend = r.header("x-lb-backend") ?? "?";
+      counts.set(backend, (counts.get(backend) ?? 0) + 1);
+    }
+    const after = await served();
+    assert.ok(after.every((n, i) => n - before[i] >= 30), `both workers served: ${before} -> ${after}`);
+    const idle = (counts.get("b0") ?? 0) / 200;
+    assert.ok(idle > 0.75, `least_resources in both workers should favour the idle container, got ${idle}`);
   },
 );
 

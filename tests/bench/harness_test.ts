@@ -116,13 +116,21 @@ gatedTest(
         num(perTunnel);
       }
 
+      const workers = sections.get("Workers")!;
+      assert.deepEqual(workers.map((r) => `${r[0]} ${r[1]}`), ["lb 1", "lb 2", "nginx 1", "nginx 2"]);
+      for (const [proxy, n, rps, scaling, , errors] of workers) {
+        assert.ok(num(rps) > 0 && num(scaling) > 0, `workers ${proxy} ${n}`);
+        assert.equal(num(errors), 0, `workers ${proxy} ${n} errors`);
+      }
+
       const goals = sections.get("Goals")!;
-      assert.equal(goals.length, 11);
+      assert.equal(goals.length, 12);
       assert.deepEqual(goals.slice(7).map((g) => g[0]), [
         "HTTPS HTTP/1.1 throughput ÷ nginx",
         "HTTPS h2 throughput ÷ nginx",
         "WebSocket echo throughput ÷ nginx",
         "RSS per idle WebSocket tunnel, 200 open (KiB)",
+        "scaling 1 -> 2 workers ÷ nginx's",
       ]);
       for (const [goal, measured, , met] of goals) {
         num(measured);

@@ -11,6 +11,9 @@
  * deno task bench:proxy [--quick] [--rounds N] [--seconds N] [--out PATH] [--only a,b] [--baseline DIR]
  * ```
  *
+ * `--only` names targets of the throughput table, and `workers` for the workers section (this
+ * proxy and NGINX with 1 and 2 workers, tools/bench/scaling.ts); without it everything runs.
+ *
  * `--quick` runs every section in well under a minute, to keep the harness working in CI; its
  * numbers are not measurements.
  *
@@ -24,6 +27,7 @@ import { connectionsRss, openConnectionsRss, streamingRss } from "./memory.ts";
 import { openLoop } from "./open_loop.ts";
 import { pickCosts } from "./pick_cost.ts";
 import { ProcSet, run } from "./procs.ts";
+import { measureScaling } from "./scaling.ts";
 import { type BenchResults, type LatencyRow, median, renderReport, type ThroughputRow } from "./report.ts";
 import {
   ACCESS_LOG_TARGET,
@@ -219,6 +223,18 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
       return { target: t.name, p50Ms: median(e.p50), p99Ms: median(e.p99), errors: e.errors };
     });
 
+    const scaling = s.only.length === 0 || s.only.includes("workers")
+      ? await measureScaling({
+        rounds: s.rounds,
+        seconds: s.seconds,
+        warmup: !s.quick,
+        dir,
+        procs,
+        root,
+        progress,
+      })
+      : undefined;
+
     // Memory on fresh processes, so earlier runs do not inflate the numbers.
     const forOpen = await thisProxy(env, "round_robin", "mem_open");
     const open = await openConnectionsRss(
@@ -281,6 +297,7 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
         mibPerSecond: stream.mibPerSecond,
       },
       picks,
+      scaling,
       edge,
       notes,
     };
@@ -294,9 +311,33 @@ export async function bench(s: BenchSettings, root: string): Promise<BenchResult
   }
 }
 
+/** What `--help` prints, and a bad option's error after its one line. */
+export const USAGE = `Usage: deno task bench:proxy [options]
+
+  --quick         every section in well under a minute (checks the harness; not measurements)
+  --rounds N      interleaved rounds per section (default 3; --quick 1)
+  --seconds N     seconds per throughput run (default 10; --quick 1)
+  --only a,b      targets to run besides direct and lb round_robin (nginx, haproxy, caddy,
+                  "node http-proxy", "lb peak_ewma", "lb round_robin + access log"),
+                  and "workers" for the workers section (this proxy and NGINX, 1 and 2 workers)
+  --baseline DIR  also measure the proxy of another checkout (before/after in one run)
+  --out PATH      where the report goes (default reports/local/bench.md; reports/bench.md
+                  regenerates the committed one)
+  --help          this text`;
+
 if (import.meta.main) {
   const root = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
-  const s = settingsFrom(Deno.args, root);
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  let s: BenchSettings;
+  try {
+    s = settingsFrom(Deno.args, root);
+  } catch (e) {
+    console.error(`bench:proxy: ${(e as Error).message}\n\n${USAGE}`);
+    Deno.exit(2);
+  }
   await bench(s, root);
   console.log(await Deno.readTextFile(s.out));
   console.log(`report: ${s.out}`);

@@ -7,8 +7,10 @@
 
 import type { EdgeResults } from "./edge.ts";
 import type { LoadSample, MachineInfo } from "./machine.ts";
+import { median } from "./median.ts";
 import type { PickCost } from "./pick_cost.ts";
 import { edgeGoals, renderEdge } from "./report_edge.ts";
+import { renderScaling, scalingGoal, type ScalingResults } from "./scaling.ts";
 import { FORWARDER_TARGET } from "./targets.ts";
 
 /** Throughput of one target over every round. */
@@ -59,17 +61,14 @@ export interface BenchResults {
     readonly mibPerSecond: number;
   };
   readonly picks: readonly PickCost[] | undefined;
+  /** The workers section (1 and 2 workers of this proxy and NGINX), when it ran. */
+  readonly scaling?: ScalingResults;
   /** HTTPS, WebSocket echo and idle tunnels. */
   readonly edge?: EdgeResults;
   readonly notes: readonly string[];
 }
 
-/** Median of a non-empty list. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
+export { median };
 
 const f = (x: number, digits = 2) => Number.isFinite(x) ? x.toFixed(digits) : "n/a";
 const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
@@ -122,6 +121,7 @@ export function goals(r: BenchResults): { goal: string; measured: number; limit:
       met: r.memory.growthMiB <= 64,
     },
     ...edge,
+    ...(r.scaling ? [scalingGoal(r.scaling)] : []),
   ];
 }
 
@@ -217,6 +217,7 @@ export function renderReport(r: BenchResults): string {
       ])
     ),
     "",
+    ...(r.scaling ? renderScaling(r.scaling) : []),
     "## Memory",
     "",
     `${r.reference}, a fresh process per measure; RSS from /proc/PID/status (VmHWM and VmRSS sampled every ` +

@@ -16,6 +16,8 @@ export interface Target {
   readonly name: string;
   readonly url: string;
   readonly proc?: Proc;
+  /** This proxy's admin listener (`http://127.0.0.1:PORT`). */
+  readonly admin?: string;
 }
 
 /** What every target needs: where the temp files go, the processes, the backend's port. */
@@ -32,13 +34,20 @@ export interface TargetEnv {
  * a sparse file of `bigBytes` at `/big`. NGINX is far faster than any proxy in front of it, so it
  * is never what limits a measurement.
  */
-export async function startBackend(dir: string, procs: ProcSet, bigBytes = BIG_BYTES): Promise<number> {
+export async function startBackend(
+  dir: string,
+  procs: ProcSet,
+  bigBytes = BIG_BYTES,
+  workers = 1,
+  name = "backend",
+): Promise<number> {
   const port = freePort();
-  const big = `${dir}/big.bin`;
+  const big = `${dir}/${name}_big.bin`;
   await Deno.truncate(big, 0).catch(() => Deno.writeFile(big, new Uint8Array()));
   await Deno.truncate(big, bigBytes);
   await startNginx(dir, procs, {
-    name: "backend",
+    name,
+    workers,
     port,
     server: `
     location = /big { alias ${big}; default_type application/octet-stream; }
@@ -58,10 +67,12 @@ export interface NginxOptions {
   readonly http?: string;
   /** Parameters after the address in `listen` (`ssl http2`). @default "" */
   readonly listen?: string;
+  /** `worker_processes`. @default 1 */
+  readonly workers?: number;
 }
 
 /**
- * NGINX with one worker and no logging, its config and temp paths under `DIR/NAME/`; waits until
+ * NGINX with `workers` worker processes (one by default) and no logging, its config and temp paths under `DIR/NAME/`; waits until
  * the port accepts.
  *
  * @param dir The run's temp dir.
@@ -70,13 +81,13 @@ export interface NginxOptions {
  * @returns the master process
  */
 export async function startNginx(dir: string, procs: ProcSet, options: NginxOptions): Promise<Proc> {
-  const { name, port, server, http = "", listen = "" } = options;
+  const { name, port, server, http = "", listen = "", workers = 1 } = options;
   const prefix = `${dir}/${name}`;
   await Deno.mkdir(prefix, { recursive: true });
   const conf = `${prefix}/nginx.conf`;
   await Deno.writeTextFile(
     conf,
-    `worker_processes 1;
+    `worker_processes ${workers};
 daemon off;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/error.log warn;
@@ -135,12 +146,13 @@ export async function thisProxy(
   variant: ProxyVariant = {},
 ): Promise<Target> {
   const yaml = `strategy: ${strategy}\n${variant.yaml ? `${variant.yaml}\n` : ""}`;
-  const { proc, port } = await startLb(env, { name, yaml, allowWrite: variant.allowWrite });
-  return { name: variant.label ?? `lb ${strategy}`, url: `http://127.0.0.1:${port}/`, proc };
+  const { proc, port, admin } = await startLb(env, { name, yaml, allowWrite: variant.allowWrite });
+  return { name: variant.label ?? `lb ${strategy}`, url: `http://127.0.0.1:${port}/`, proc, admin };
 }
 
 /** A variant of this proxy's default config: more YAML, and a path it may write (a log file). */
 export interface ProxyVariant {
+  /** More top-level config (`workers: 2`). */
   readonly yaml?: string;
   readonly allowWrite?: string;
   /** The target's name in the report. @default `lb <strategy>` */
@@ -179,16 +191,20 @@ export interface LbOptions {
  *
  * @param env The run's temp dir, processes and root.
  * @param options Name, extra config and backend; see {@linkcode LbOptions}.
- * @returns the process and its plain listener's port
+ * @returns the process, its plain listener's port and its admin listener's URL
  */
-export async function startLb(env: TargetEnv, options: LbOptions): Promise<{ proc: Proc; port: number }> {
+export async function startLb(
+  env: TargetEnv,
+  options: LbOptions,
+): Promise<{ proc: Proc; port: number; admin: string }> {
   const { name, yaml = "", backendPort = env.backendPort } = options;
   const port = freePort();
+  const adminPort = freePort();
   const config = `${env.dir}/${name}.yml`;
   await Deno.writeTextFile(
     config,
     `listen: "127.0.0.1:${port}"
-admin: {listen: "127.0.0.1:${freePort()}"}
+admin: {listen: "127.0.0.1:${adminPort}"}
 ${yaml}backends:
   - {name: b1, url: "http://127.0.0.1:${backendPort}"}
 `,
@@ -200,7 +216,7 @@ ${yaml}backends:
     port: options.waitPort ?? port,
     cwd: env.root,
   });
-  return { proc, port };
+  return { proc, port, admin: `http://127.0.0.1:${adminPort}` };
 }
 
 /** `deno run ... main.ts` as the `start` task in deno.json spells it (permissions and flags). */
@@ -238,16 +254,17 @@ export const NGINX_PROXY_LOCATION = `location / {
       proxy_set_header Connection "";
     }`;
 
-/** NGINX as a reverse proxy: one worker, HTTP/1.1 upstream keep-alive. */
-export async function nginxProxy(env: TargetEnv): Promise<Target> {
+/** NGINX as a reverse proxy: `workers` worker processes (one by default), HTTP/1.1 upstream keep-alive. */
+export async function nginxProxy(env: TargetEnv, workers = 1, name = "nginx"): Promise<Target> {
   const port = freePort();
   const proc = await startNginx(env.dir, env.procs, {
-    name: "nginx_proxy",
+    name: name === "nginx" ? "nginx_proxy" : name.replaceAll(" ", "_"),
     port,
     server: NGINX_PROXY_LOCATION,
     http: nginxUpstream(env.backendPort),
+    workers,
   });
-  return { name: "nginx", url: `http://127.0.0.1:${port}/`, proc };
+  return { name, url: `http://127.0.0.1:${port}/`, proc };
 }
 
 /** HAProxy in HTTP mode with one thread; it reuses idle server connections by default. */

@@ -45,14 +45,22 @@ export function parseWrk(out: string): WrkResult {
   return { rps: Number(rps[1]), p50Ms: durationMs(p50[1]), p99Ms: durationMs(p99[1]), errors };
 }
 
-/** Run `wrk -t1 -c<connections> -d<seconds>s --latency [--timeout <timeoutSeconds>s] url`. */
+/** Run `wrk -t<threads> -c<connections> -d<seconds>s --latency [--timeout <timeoutSeconds>s] url`. */
 export async function wrk(
   url: string,
   connections: number,
   seconds: number,
   timeoutSeconds?: number,
+  threads = 1,
 ): Promise<WrkResult> {
   const timeout = timeoutSeconds === undefined ? [] : ["--timeout", `${timeoutSeconds}s`];
-  const out = await run("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", ...timeout, url]);
+  const out = await run("wrk", [
+    `-t${threads}`,
+    `-c${connections}`,
+    `-d${seconds}s`,
+    "--latency",
+    ...timeout,
+    url,
+  ]);
   return parseWrk(out);
 }

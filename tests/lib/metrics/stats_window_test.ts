@@ -101,3 +101,36 @@ Deno.test("ServiceMetrics.removeBackend() makes the stats window forget the back
   assert.equal(w.snapshot().has("gone"), false);
   assert.equal(w.snapshot().get("kept")?.requests, 1);
 });
+
+Deno.test("StatsWindow.add() sums other windows' seconds, so quantiles come from the merged histogram", () => {
+  const clock = { t: 100_000 };
+  const [a, b] = [0, 1].map(() => new StatsWindow({ now: () => clock.t, seconds: 10 }));
+  for (let s = 0; s < 5; s++) {
+    for (let i = 0; i < 9; i++) record(a, "x", 2);
+    record(b, "x", 200, 502);
+    record(b, "y", 5);
+    clock.t += 1000;
+  }
+  const merged = new StatsWindow({ now: () => clock.t, seconds: 10 });
+  merged.add(a.dump());
+  merged.add(structuredClone(b.dump())); // as it crosses postMessage
+  const x = merged.snapshot().get("x")!;
+  assert.equal(x.requests, 50);
+  assert.equal(x.errorRatio, 0.1);
+  assert.ok(x.p50! <= 3, `p50 ${x.p50} from the 45 fast ones`);
+  assert.ok(x.p99! >= 150, `p99 ${x.p99} from the 5 slow ones`);
+  assert.ok(Math.abs(x.rate - 10) < 1e-9, `rate over the 5 s lived: ${x.rate}`);
+  assert.deepEqual(x.perSecond.slice(-5), Array(5).fill(10));
+  assert.equal(merged.snapshot().get("y")!.requests, 5);
+});
+
+Deno.test("StatsWindow.add() ignores seconds that left the window", () => {
+  const clock = { t: 100_000 };
+  const old = new StatsWindow({ now: () => clock.t, seconds: 5 });
+  record(old, "x", 1);
+  const dump = old.dump();
+  clock.t += 10_000;
+  const merged = new StatsWindow({ now: () => clock.t, seconds: 5 });
+  merged.add(dump);
+  assert.equal(merged.snapshot().get("x")?.requests ?? 0, 0);
+});

@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import type { PassiveConfig } from "../../../lib/config/config.ts";
 import { OutlierDetector } from "../../../lib/resilience/outlier.ts";
 import { ejectionTarget, Pool } from "../../../lib/pool/pool.ts";
+import type { Backend } from "../../../lib/pool/backend.ts";
 import { waitFor } from "../../_util/harness.ts";
 
 const FAIL = { kind: "connect" } as const;
 
-function setup(n: number, passive: Partial<PassiveConfig> = {}) {
+function setup(n: number, passive: Partial<PassiveConfig> = {}, decide?: (b: Backend) => void) {
   const pool = new Pool(
     Array.from({ length: n }, (_, i) => ({ name: `b${i}`, url: `http://127.0.0.1:${i + 1}`, weight: 1 })),
   );
@@ -26,6 +27,7 @@ function setup(n: number, passive: Partial<PassiveConfig> = {}) {
     config: () => config,
     now: () => clock.t,
     onEject: (b, ms) => ejected.push([b.name, ms]),
+    decide,
   });
   return { pool, d, clock, ejected, b: pool.all() };
 }
@@ -83,5 +85,33 @@ Deno.test("OutlierDetector returns a backend after base x count, capped at max, 
   clock.t += 40 * 10;
   eject();
   assert.deepEqual(ejected.at(-1), ["b0", 40]);
+  d.stop();
+});
+
+Deno.test("OutlierDetector with decide hands a backend over at the threshold instead of ejecting it", () => {
+  const asked: string[] = [];
+  const { d, b, ejected } = setup(4, {}, (x) => asked.push(x.name));
+  for (let i = 0; i < 7; i++) d.record(b[0], FAIL);
+  assert.equal(b[0].state, "healthy", "a worker never ejects on its own");
+  assert.deepEqual(ejected, []);
+  assert.deepEqual(asked, ["b0", "b0"], "asked once per threshold reached, the count starting over");
+  d.stop();
+});
+
+Deno.test("OutlierDetector.eject() ejects as a reached threshold would, within max_ejected_percent", () => {
+  const { d, b, ejected } = setup(4);
+  assert.equal(d.eject(b[0]), true);
+  assert.equal(b[0].state, "ejected");
+  assert.equal(d.eject(b[0]), false, "not serving: nothing to eject");
+  assert.equal(d.eject(b[1]), true);
+  assert.equal(d.eject(b[2]), false, "50% of 4 are out already");
+  assert.deepEqual(ejected, [["b0", 40], ["b1", 40]]);
+  d.stop();
+});
+
+Deno.test("OutlierDetector.eject() does nothing with passive health off", () => {
+  const { d, b } = setup(2, { consecutiveFailures: 0 });
+  assert.equal(d.eject(b[0]), false);
+  assert.equal(b[0].state, "healthy");
   d.stop();
 });
