@@ -11,8 +11,6 @@
  * @module
  */
 
-const ENCODER = new TextEncoder();
-
 /**
  * Largest body chunk read at once. Each chunk is a fresh array handed to a stream, and V8 frees
  * such arrays only at its next GC: with 64 KiB chunks, streaming 1 GiB grew RSS by ~80 MiB of
@@ -43,6 +41,8 @@ export class BufferedConn {
   protected end = 0;
   readonly #maxBuffer: number;
   #wbuf = new Uint8Array(512);
+  /** Bytes of the head being composed in `#wbuf`. */
+  #wlen = 0;
   #pending: Promise<boolean> | undefined;
   #eof = false;
   #error: Error | undefined;
@@ -165,29 +165,62 @@ export class BufferedConn {
   }
 
   /**
-   * Write a string of byte-valued chars (`\u0000`-`\u00ff`, one byte each) followed by `tail`,
-   * through a buffer kept per connection: a fresh typed array per message costs more than encoding
-   * the head, and one write instead of two saves a syscall. Safe to reuse because a connection
-   * writes one message at a time and this resolves once written.
+   * Start a message head in the connection's write buffer; {@linkcode putHead} appends to it and
+   * {@linkcode sendHead} writes it. A head composed in place from its parts costs no string: the
+   * parts are copied as bytes, where concatenating them made a rope that encoding then flattened
+   * into one more copy (about 1 KB of garbage per head). The buffer is kept per connection, which
+   * is safe because a connection writes one message at a time, and the head is composed
+   * synchronously just before it is sent.
    */
-  async writeLatin1(s: string, tail?: Uint8Array): Promise<void> {
-    const size = s.length + (tail && tail.length <= CHUNK_BYTES ? tail.length : 0);
-    if (this.#wbuf.length < size) this.#wbuf = new Uint8Array(Math.max(size, 2 * this.#wbuf.length));
-    const buf = this.#wbuf;
-    // TextEncoder is native and fast; it writes one byte per char exactly when all are ASCII.
-    const r = ENCODER.encodeInto(s, buf);
-    if (r.read !== s.length || r.written !== s.length) {
-      for (let i = 0; i < s.length; i++) buf[i] = s.charCodeAt(i);
+  beginHead(): void {
+    this.#wlen = 0;
+  }
+
+  /** Append a string of byte-valued chars (`\u0000`-`\u00ff`, one byte each) to the head. */
+  putHead(s: string): void {
+    const at = this.#wlen;
+    const n = s.length;
+    if (this.#wbuf.length < at + n) {
+      const bigger = new Uint8Array(Math.max(at + n, 2 * this.#wbuf.length));
+      bigger.set(this.#wbuf.subarray(0, at));
+      this.#wbuf = bigger;
     }
+    const buf = this.#wbuf;
+    for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+    this.#wlen = at + n;
+  }
+
+  /**
+   * Write the head composed since {@linkcode beginHead}, followed by `tail` in the same write
+   * when it is small (one write instead of two saves a syscall).
+   */
+  async sendHead(tail?: Uint8Array): Promise<void> {
+    const len = this.#wlen;
     if (tail && tail.length > CHUNK_BYTES) {
       // A large body is written from where it is: copying it would cost more than a second write.
-      await this.writeAll(buf.subarray(0, s.length));
+      await this.writeAll(this.#wbuf.subarray(0, len));
       return await this.writeAll(tail);
     }
-    if (tail) buf.set(tail, s.length);
+    const size = len + (tail ? tail.length : 0);
+    if (tail) {
+      if (this.#wbuf.length < size) {
+        const bigger = new Uint8Array(Math.max(size, 2 * this.#wbuf.length));
+        bigger.set(this.#wbuf.subarray(0, len));
+        this.#wbuf = bigger;
+      }
+      this.#wbuf.set(tail, len);
+    }
+    const buf = this.#wbuf;
     // Written here rather than through writeAll: one async frame less per message.
     const n = await this.conn.write(buf.subarray(0, size));
     if (n < size) await this.writeAll(buf.subarray(n, size));
+  }
+
+  /** Write a string of byte-valued chars followed by `tail`: a whole head as one string. */
+  writeLatin1(s: string, tail?: Uint8Array): Promise<void> {
+    this.beginHead();
+    this.putHead(s);
+    return this.sendHead(tail);
   }
 
   /** Write every byte. */

@@ -93,6 +93,8 @@ const IGNORED = new Set([
   "proxy-connection",
   "content-length",
 ]);
+/** The lengths of the names in {@linkcode IGNORED} and of `date`. */
+const LOOKED_AT_LENGTHS = new Set([...IGNORED, "date"].map((n) => n.length));
 
 /**
  * Write `res` on `conn`; `tally.bytesOut`, when given, is set to the body bytes written.
@@ -110,16 +112,8 @@ export async function writeResponse(
   const noBody = head || status < 200 || status === 204 || status === 304;
   let body = res.body;
   if (typeof body === "string") body = ENCODER.encode(body);
-  let s = `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`;
-  let date = false;
-  const h = res.headers;
-  for (let i = 0; i < h.length; i += 2) {
-    const name = h[i].toLowerCase();
-    if (IGNORED.has(name)) continue;
-    if (name === "date") date = true;
-    s += `${h[i]}: ${h[i + 1]}\r\n`;
-  }
-  if (!date) s += `date: ${ctx.date}\r\n`;
+  // Before the head is composed: nothing may run between composing and sending it.
+  if (noBody && body instanceof ReadableStream) await body.cancel().catch(() => {});
   let keepAlive = ctx.keepAlive;
   let length: number | undefined;
   let chunked = false;
@@ -136,36 +130,65 @@ export async function writeResponse(
     if (ctx.version === "HTTP/1.1") chunked = true;
     else keepAlive = false;
   }
-  if (length !== undefined && Number.isSafeInteger(length)) s += `content-length: ${length}\r\n`;
-  if (chunked) s += "transfer-encoding: chunked\r\n";
+  conn.beginHead();
+  conn.putHead("HTTP/1.1 ");
+  conn.putHead(String(status));
+  conn.putHead(" ");
+  conn.putHead(STATUS_TEXT[status] ?? "Unknown");
+  conn.putHead("\r\n");
+  let date = false;
+  const h = res.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i];
+    // Only names as long as an ignored one or `date` need a lower-cased copy to compare.
+    if (LOOKED_AT_LENGTHS.has(name.length)) {
+      const lower = name.toLowerCase();
+      if (IGNORED.has(lower)) continue;
+      if (lower === "date") date = true;
+    }
+    conn.putHead(name);
+    conn.putHead(": ");
+    conn.putHead(h[i + 1]);
+    conn.putHead("\r\n");
+  }
+  if (!date) {
+    conn.putHead("date: ");
+    conn.putHead(ctx.date);
+    conn.putHead("\r\n");
+  }
+  if (length !== undefined && Number.isSafeInteger(length)) {
+    conn.putHead("content-length: ");
+    conn.putHead(String(length));
+    conn.putHead("\r\n");
+  }
+  if (chunked) conn.putHead("transfer-encoding: chunked\r\n");
   if (status === 101 && res.tunnel) {
     // The connection switches protocols: it carries the tunnel, never another request.
-    await conn.writeLatin1(`${s}connection: upgrade\r\n\r\n`);
+    conn.putHead("connection: upgrade\r\n\r\n");
+    await conn.sendHead();
     return "switched";
   }
-  if (!keepAlive) s += "connection: close\r\n";
-  else if (ctx.version === "HTTP/1.0") s += "connection: keep-alive\r\n";
-  s += "\r\n";
+  if (!keepAlive) conn.putHead("connection: close\r\n");
+  else if (ctx.version === "HTTP/1.0") conn.putHead("connection: keep-alive\r\n");
+  conn.putHead("\r\n");
 
   const planned = keepAlive ? "keep-alive" : "close";
   if (!(body instanceof ReadableStream)) {
     const tail = noBody || body === null || body.length === 0 ? undefined : body;
-    await conn.writeLatin1(s, tail);
+    await conn.sendHead(tail);
     if (tally && tail) tally.bytesOut = tail.length;
     return planned;
   }
   if (noBody) {
-    await body.cancel().catch(() => {});
-    await conn.writeLatin1(s);
+    await conn.sendHead();
     return planned;
   }
-  return await writeStream(conn, s, body, chunked, length, tally) ? planned : "failed";
+  return await writeStream(conn, body, chunked, length, tally) ? planned : "failed";
 }
 
-/** Stream the body after the head; false when it broke or did not match its declared length. */
+/** Stream the body after the composed head; false when it broke or did not match its declared length. */
 async function writeStream(
   conn: BufferedConn,
-  head: string,
   body: ReadableStream<Uint8Array>,
   chunked: boolean,
   length: number | undefined,
@@ -175,7 +198,7 @@ async function writeStream(
   let sent = 0;
   let complete = false;
   try {
-    await conn.writeLatin1(head);
+    await conn.sendHead();
     while (true) {
       const { done, value } = await reader.read();
       if (done) break;

@@ -11,6 +11,7 @@
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { VERSION } from "../base/mod.ts";
+import { BoundHistogram, RequestCounters } from "./bound.ts";
 import { removeSeries } from "./series.ts";
 import { registerStateGauges } from "./state_metrics.ts";
 
@@ -76,7 +77,7 @@ export class Metrics {
   readonly tunnels: Gauge<"service" | "backend">;
   readonly tlsHandshakeFailures: Counter<"reason">;
   #pools = new Map<string, PoolView>();
-  #unrouted = new Map<string, { inc(): void }>();
+  #unrouted: RequestCounters | undefined;
   #unroutedObservers: RequestObserver[] = [];
 
   /**
@@ -214,31 +215,25 @@ export class Metrics {
 
   /** Count a request no route matched (`service="none"`, `backend="none"`). */
   countUnrouted(method: string, code: number, protocol = "http/1.1"): void {
-    const m = methodLabel(method);
-    const key = `${m}\0${code}\0${protocol}`;
-    let child = this.#unrouted.get(key);
-    if (!child) {
-      child = this.requests.labels({
-        service: NONE,
-        backend: NONE,
-        strategy: NONE,
-        method: m,
-        code: String(code),
-        protocol,
-      });
-      this.#unrouted.set(key, child);
-    }
-    child.inc();
+    this.#unrouted ??= new RequestCounters(this.requests, { service: NONE, backend: NONE, strategy: NONE });
+    this.#unrouted.get(methodLabel(method), code, protocol).inc();
     for (const o of this.#unroutedObservers) o.countRequest(NONE, NONE, code);
   }
+}
+
+/** The series one backend's requests update, for one strategy. */
+interface BackendSeries {
+  readonly strategy: string;
+  readonly requests: RequestCounters;
+  readonly duration: BoundHistogram;
 }
 
 /** The metrics of one service: what its pool, balancer, health checks and requests record. */
 export class ServiceMetrics {
   readonly service: string;
   readonly #m: Metrics;
-  #requestChildren = new Map<string, { inc(): void }>();
-  #durationChildren = new Map<string, { observe(v: number): void }>();
+  /** Each backend's request-path series, bound once (rebuilt when its strategy changes). */
+  #series = new Map<string, BackendSeries>();
   #observers: RequestObserver[] = [];
   #strategy: string | undefined;
   /** Backends removed from the pool, whose series must not come back. */
@@ -275,9 +270,7 @@ export class ServiceMetrics {
   async removeBackend(backend: string): Promise<void> {
     this.#gone.add(backend);
     for (const o of this.#observers) o.forget?.(backend);
-    for (const cache of [this.#requestChildren, this.#durationChildren]) {
-      for (const key of cache.keys()) if (key.startsWith(`${backend}\0`)) cache.delete(key);
-    }
+    this.#series.delete(backend);
     const m = this.#m;
     for (const metric of [m.requests, m.duration, m.healthChecks, m.upstreamErrors, m.tunnels]) {
       await removeSeries(metric, { service: this.service, backend });
@@ -294,36 +287,33 @@ export class ServiceMetrics {
 
   /** Count one answered request (`backend` is "none" when no backend was eligible). */
   countRequest(backend: string, strategy: string, method: string, code: number, protocol = "http/1.1"): void {
-    const m = methodLabel(method);
-    const key = `${backend}\0${strategy}\0${m}\0${code}\0${protocol}`;
-    let child = this.#requestChildren.get(key);
-    if (!child) {
-      if (this.#gone.has(backend)) return;
-      child = this.#m.requests.labels({
-        service: this.service,
-        backend,
-        strategy,
-        method: m,
-        code: String(code),
-        protocol,
-      });
-      this.#requestChildren.set(key, child);
-    }
-    child.inc();
+    const series = this.#seriesOf(backend, strategy);
+    if (!series) return;
+    series.requests.get(methodLabel(method), code, protocol).inc();
     for (const o of this.#observers) o.countRequest(backend, strategy, code);
   }
 
   /** Observe an upstream request duration in seconds. */
   observeDuration(backend: string, strategy: string, seconds: number): void {
-    const key = `${backend}\0${strategy}`;
-    let child = this.#durationChildren.get(key);
-    if (!child) {
-      if (this.#gone.has(backend)) return;
-      child = this.#m.duration.labels({ service: this.service, backend, strategy });
-      this.#durationChildren.set(key, child);
-    }
-    child.observe(seconds);
+    const series = this.#seriesOf(backend, strategy);
+    if (!series) return;
+    series.duration.observe(seconds);
     for (const o of this.#observers) o.observeDuration(backend, strategy, seconds);
+  }
+
+  /** The bound series of `backend` under `strategy`; none for a backend that left the pool. */
+  #seriesOf(backend: string, strategy: string): BackendSeries | undefined {
+    const found = this.#series.get(backend);
+    if (found?.strategy === strategy) return found;
+    if (this.#gone.has(backend)) return undefined;
+    const base = { service: this.service, backend, strategy };
+    const series = {
+      strategy,
+      requests: new RequestCounters(this.#m.requests, base),
+      duration: new BoundHistogram(this.#m.duration, base),
+    };
+    this.#series.set(backend, series);
+    return series;
   }
 
   /** Count one upstream failure. */

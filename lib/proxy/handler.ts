@@ -152,7 +152,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         return key(req, clientIp);
       },
     };
-    const requestId = requestIdOf(req.headers);
+    const requestId = requestIdOf(req.headers, ids);
     const trace = traceHeaders(req.headers, config.traceContext, ids);
     if (facts) {
       facts.requestId = requestId;

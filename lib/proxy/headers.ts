@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { RandomIds } from "../base/mod.ts";
 import { connectionTokens } from "../http1/mod.ts";
 import type { HeaderReader } from "../net/mod.ts";
 import { LOAD_REPORT_BIN_HEADER, LOAD_REPORT_HEADER } from "../upstream/mod.ts";
@@ -41,8 +42,11 @@ function namedByConnection(raw: readonly string[]): Set<string> | undefined {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") {
+      const value = raw[i + 1];
+      // The common `Connection: keep-alive` names a field that is hop-by-hop anyway: no set.
+      if (value.length === 10 && value.toLowerCase() === "keep-alive") continue;
       named ??= new Set();
-      for (const t of connectionTokens(raw[i + 1])) named.add(t);
+      for (const t of connectionTokens(value)) named.add(t);
     }
   }
   return named;
@@ -135,10 +139,10 @@ export function upstreamHeaders(raw: readonly string[], info: ForwardInfo): stri
   return out;
 }
 
-/** The client's `X-Request-Id` when sane, else a fresh UUID. */
-export function requestIdOf(incoming: HeaderReader): string {
+/** The client's `X-Request-Id` when sane, else a fresh random UUID drawn from `ids`. */
+export function requestIdOf(incoming: HeaderReader, ids: RandomIds): string {
   const id = incoming.get("x-request-id");
-  return id !== null && SANE_REQUEST_ID.test(id) ? id : crypto.randomUUID();
+  return id !== null && SANE_REQUEST_ID.test(id) ? id : ids.uuid();
 }
 
 /**

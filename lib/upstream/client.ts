@@ -11,7 +11,7 @@
  */
 
 import { type BodyOutcome, bodyStream, type BufferedConn, encodeChunk, LAST_CHUNK } from "../http1/mod.ts";
-import { requestHead } from "./request_head.ts";
+import { putRequestHead } from "./request_head.ts";
 import { declaredLength, framingOf, type ResponseHead } from "./response_head.ts";
 import { ConnectionClosed, ProtocolError, UpstreamConn } from "./conn.ts";
 import { Deadlines } from "../base/mod.ts";
@@ -394,14 +394,14 @@ export class UpstreamClient {
     if (body instanceof Uint8Array) {
       // A buffered body is sent whole, with its own length (the client may have sent it chunked).
       const own = String(body.length);
-      const head = length === own
-        ? requestHead(r.method, r.target, headers)
-        : requestHead(r.method, r.target, withoutLength(headers), `content-length: ${own}\r\n`);
-      return await conn.writeLatin1(head, body);
+      if (length === own) putRequestHead(conn, r.method, r.target, headers);
+      else putRequestHead(conn, r.method, r.target, withoutLength(headers), `content-length: ${own}\r\n`);
+      return await conn.sendHead(body);
     }
     const hasLength = length !== undefined;
     const extra = body !== null && !hasLength ? "transfer-encoding: chunked\r\n" : "";
-    await conn.writeLatin1(requestHead(r.method, r.target, headers, extra));
+    putRequestHead(conn, r.method, r.target, headers, extra);
+    await conn.sendHead();
     if (body === null) return;
     const reader = body.getReader();
     try {

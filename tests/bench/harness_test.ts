@@ -43,13 +43,24 @@ gatedTest(
 
       const throughput = sections.get("Throughput")!;
       const names = throughput.map((r) => r[0]);
-      for (const name of ["direct", "lb round_robin", "nginx", "haproxy", "caddy", "node http-proxy"]) {
+      for (
+        const name of [
+          "direct",
+          "yardstick: byte forwarder",
+          "lb round_robin",
+          "nginx",
+          "haproxy",
+          "caddy",
+          "node http-proxy",
+        ]
+      ) {
         assert.ok(names.includes(name), `throughput row for ${name}`);
       }
-      for (const [name, rps, p50, p99, ratio, _rounds, errors] of throughput) {
+      for (const [name, rps, p50, p99, ratio, toFloor, _rounds, errors] of throughput) {
         assert.ok(num(rps) > 0, `${name} req/s`);
         assert.ok(num(p50) > 0 && num(p99) >= num(p50), `${name} latency`);
         assert.ok(num(ratio) > 0, `${name} ratio`);
+        assert.ok(num(toFloor) > 0, `${name} ratio to the forwarder`);
         assert.equal(num(errors), 0, `${name} errors`);
       }
       assert.equal(throughput.find((r) => r[0] === "lb round_robin")![4], "1.00", "reference ratio");
@@ -113,8 +124,8 @@ gatedTest(
       }
 
       const goals = sections.get("Goals")!;
-      assert.equal(goals.length, 11);
-      assert.deepEqual(goals.slice(6).map((g) => g[0]), [
+      assert.equal(goals.length, 12);
+      assert.deepEqual(goals.slice(7).map((g) => g[0]), [
         "HTTPS HTTP/1.1 throughput ÷ nginx",
         "HTTPS h2 throughput ÷ nginx",
         "WebSocket echo throughput ÷ nginx",

@@ -1,6 +1,7 @@
 /**
- * Proxy overhead benchmark: this proxy against direct access, NGINX, HAProxy, Caddy and node's
- * http-proxy, all in front of one NGINX backend on loopback, measured interleaved in rounds so
+ * Proxy overhead benchmark: this proxy against direct access, a bare byte forwarder (the runtime's
+ * floor, a yardstick), NGINX, HAProxy, Caddy and node's http-proxy, all in front of one NGINX
+ * backend on loopback, measured interleaved in rounds so
  * background load on the machine hits every target alike; then the edge protocols (tools/bench/
  * edge.ts): HTTPS over HTTP/1.1 and h2 against NGINX and Caddy, WebSocket echo throughput and idle
  * tunnels' memory against NGINX. Writes `reports/local/bench.md`, which git ignores;
@@ -32,6 +33,7 @@ import {
   ACCESS_LOG_TARGET,
   caddy,
   direct,
+  forwarder,
   haproxy,
   nginxProxy,
   nodeHttpProxy,
@@ -55,7 +57,7 @@ export interface BenchSettings {
   readonly memoryConnections: number;
   readonly streamBytes: number;
   readonly out: string;
-  /** Target names to measure (all when empty); `direct` and the reference always run. */
+  /** Target names to measure (all when empty); `direct`, the forwarder and the reference always run. */
   readonly only: readonly string[];
   /** Another checkout of this project, measured as `baseline round_robin` (before/after). */
   readonly baseline?: string;
@@ -127,7 +129,8 @@ function progress(message: string): void {
 async function startTargets(env: TargetEnv, s: BenchSettings, notes: string[]): Promise<Target[]> {
   const want = (name: string) => s.only.length === 0 || s.only.includes(name);
   const has = async (cmd: string) => await run("which", [cmd]).then(() => true, () => false);
-  const targets = [direct(env), await thisProxy(env, "round_robin")];
+  // The forwarder always runs: every throughput goal is a ratio to it, measured in the same rounds.
+  const targets = [direct(env), await forwarder(env), await thisProxy(env, "round_robin")];
   if (s.baseline) {
     const before = await thisProxy({ ...env, root: s.baseline }, "round_robin", "baseline");
     targets.push({ ...before, name: "baseline round_robin" });

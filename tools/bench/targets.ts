@@ -117,6 +117,27 @@ export function direct(env: TargetEnv): Target {
   return { name: "direct", url: `http://127.0.0.1:${env.backendPort}/` };
 }
 
+/** The name of the byte-forwarder yardstick in the report. */
+export const FORWARDER_TARGET = "yardstick: byte forwarder";
+
+/**
+ * The yardstick, not a competitor: tools/bench/forwarder.ts copies bytes between each client
+ * connection and one backend connection and does nothing else, so its rate is this runtime's
+ * floor for a proxy. The report gives this proxy's throughput as a ratio of it.
+ */
+export async function forwarder(env: TargetEnv): Promise<Target> {
+  const port = freePort();
+  const script = `${env.root}/tools/bench/forwarder.ts`;
+  const proc = await env.procs.start("forwarder", "deno", [
+    "run",
+    "--allow-net=127.0.0.1",
+    script,
+    String(port),
+    String(env.backendPort),
+  ], { port, cwd: env.root });
+  return { name: FORWARDER_TARGET, url: `http://127.0.0.1:${port}/`, proc };
+}
+
 /** This project's proxy, started exactly as `deno task start` does, with `strategy`. */
 export async function thisProxy(
   env: TargetEnv,
