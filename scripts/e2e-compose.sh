@@ -128,13 +128,13 @@ log "responses per backend: $(echo $seen)"
 [[ "$(awk '{print $2}' <<<"$seen" | sort | tr '\n' ' ')" == "$expected" ]] || fail "not every backend answered"
 
 # 3b. The access log: one JSON line per request on the proxy's stdout, with its backend and trace id.
-curl -fsS -o /dev/null -H 'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' "$HTTP/traced?x=1"
+curl -fsS -o /dev/null -H 'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' "$HTTP/echo?traced=1"
 access_line() {
-  docker logs "$(container lb)" 2>/dev/null | grep '"path":"/traced?x=1"' | tail -1 |
+  docker logs "$(container lb)" 2>/dev/null | grep '"path":"/echo?traced=1"' | tail -1 |
     jq -e '.trace_id == "0af7651916cd43dd8448eb211c80319c" and .status == 200 and .backend != "-"
       and .service == "default" and .attempts >= 1'
 }
-wait_until 10 access_line "access log line for /traced with the client's trace id"
+wait_until 10 access_line "access log line for /echo?traced=1 with the client's trace id"
 
 # 4. Prometheus scrapes the proxy and can query its request counter.
 lb_target_up() {
