@@ -160,6 +160,12 @@ export async function main(args: string[] = Deno.args): Promise<number> {
 
 /** Run with a progress bar on stderr, write the reports, print the tables or the JSON. */
 async function compareAndReport(options: CompareOptions, command: string): Promise<number> {
+  // Checked before the runs, so a bad --out costs a line, not minutes of measurements.
+  const unwritable = options.out === null ? undefined : await cannotWrite(options.out);
+  if (unwritable) {
+    console.error(`--out ${options.out}: ${unwritable}`);
+    return 2;
+  }
   const progress = progressWriter(Deno.stderr);
   const result = await runCompare(options, command, {
     onStep: (step, finished) => (finished ? progress.runDone(step) : progress.update(step)),
@@ -176,6 +182,20 @@ async function compareAndReport(options: CompareOptions, command: string): Promi
     if (written.length) console.log(`\n${where}`);
   }
   return 0;
+}
+
+/** Why `dir` cannot take the reports (created when missing), or undefined when it can. */
+async function cannotWrite(dir: string): Promise<string | undefined> {
+  if (Deno.permissions.querySync({ name: "write", path: dir }).state !== "granted") {
+    return "not writable by `deno task compare`, which may write under reports/ only " +
+      "(pick a directory there, or run demo/compare/compare.ts with --allow-write for it)";
+  }
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    return undefined;
+  } catch (error) {
+    return `cannot create it: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -181,6 +181,24 @@ Deno.test("deno task compare runs two-proxies through two proxies whose routed c
   }
 });
 
+Deno.test("deno task compare refuses an --out it may not write before running anything", async () => {
+  const out = await Deno.makeTempDir();
+  const elsewhere = await Deno.makeTempDir();
+  try {
+    const r = await compare(
+      ["--scenario", "uniform", "--strategies", "round_robin", "--out", elsewhere],
+      out,
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^--out ${elsewhere}: not writable by \`deno task compare\``));
+    assert.ok(!r.stderr.includes("uniform  round_robin"), "no run started");
+  } finally {
+    await Deno.remove(out, { recursive: true });
+    await Deno.remove(elsewhere, { recursive: true });
+  }
+});
+
 Deno.test("deno task compare rejects unknown names and dispatches --live to the strategy cycle", async () => {
   const out = await Deno.makeTempDir();
   try {
