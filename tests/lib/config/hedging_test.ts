@@ -1,19 +1,7 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../../../lib/config/config.ts";
+import { configOf, errorsOf } from "../../_util/config.ts";
 
 const BACKENDS = `backends: [{name: a, url: "http://127.0.0.1:9001"}]\n`;
-
-function configOf(text: string) {
-  const r = parseConfig(text);
-  if (!r.ok) throw new Error(r.errors.join("\n"));
-  return r.config;
-}
-
-function errorsOf(text: string): string[] {
-  const r = parseConfig(text);
-  assert.equal(r.ok, false, "expected errors");
-  return r.ok ? [] : r.errors;
-}
 
 Deno.test("parseConfig() leaves hedging off unless it is set", () => {
   assert.equal(configOf(BACKENDS).services[0].hedging, null);

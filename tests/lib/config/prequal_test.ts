@@ -1,18 +1,10 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../../../lib/config/config.ts";
 import { PREQUAL_DEFAULTS } from "../../../lib/config/prequal.ts";
+import { configOf as parsed, errorsOf as refused } from "../../_util/config.ts";
 
-function configOf(text: string) {
-  const r = parseConfig(text, { file: "config.yml" });
-  if (!r.ok) throw new Error(r.errors.join("\n"));
-  return r.config;
-}
-
-function errorsOf(text: string): string[] {
-  const r = parseConfig(text, { file: "config.yml" });
-  assert.equal(r.ok, false, "expected errors");
-  return r.ok ? [] : r.errors;
-}
+const OPTIONS = { file: "config.yml" };
+const configOf = (text: string) => parsed(text, OPTIONS);
+const errorsOf = (text: string) => refused(text, OPTIONS);
 
 const ONE = `backends: [{url: "http://127.0.0.1:9001"}]\n`;
 

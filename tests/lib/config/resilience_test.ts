@@ -1,20 +1,12 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../../../lib/config/config.ts";
 import { formatSize, parseSize } from "../../../lib/config/size.ts";
+import { configOf as parsed, errorsOf as refused } from "../../_util/config.ts";
+
+const OPTIONS = { env: () => undefined };
+const configOf = (text: string) => parsed(text, OPTIONS);
+const errorsOf = (text: string) => refused(text, OPTIONS);
 
 const B = "backends:\n  - url: http://127.0.0.1:9001\n";
-
-function configOf(text: string) {
-  const r = parseConfig(text, { env: () => undefined });
-  if (!r.ok) throw new Error(r.errors.join("\n"));
-  return r.config;
-}
-
-function errorsOf(text: string): string[] {
-  const r = parseConfig(text, { env: () => undefined });
-  assert.equal(r.ok, false, `expected errors for:\n${text}`);
-  return r.ok ? [] : r.errors;
-}
 
 Deno.test("parseSize() reads integers and binary units; formatSize() prints them back", () => {
   assert.equal(parseSize(65536), 65536);

@@ -1,17 +1,5 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../../../lib/config/config.ts";
-
-function configOf(text: string) {
-  const r = parseConfig(text);
-  if (!r.ok) throw new Error(r.errors.join("\n"));
-  return r.config;
-}
-
-function errorsOf(text: string): string[] {
-  const r = parseConfig(text);
-  assert.equal(r.ok, false, "expected errors");
-  return r.ok ? [] : r.errors;
-}
+import { configOf, errorsOf } from "../../_util/config.ts";
 
 const TWO = `services:
   web: {backends: [{name: w1, url: "http://127.0.0.1:9001"}]}
