@@ -49,9 +49,12 @@ interface Setup {
 async function setup(extra = ""): Promise<Setup> {
   const ca = await makeCa();
   const first = await ca.issue("localhost", "127.0.0.1");
-  const be = startBackend((req) =>
-    new Response(`proto=${req.headers.get("x-forwarded-proto")} path=${new URL(req.url).pathname}`)
-  );
+  // The backend reads the whole request body before it answers, so the body has passed through the
+  // proxy by the time the response ends (the access log's bytes_in is counted at that end).
+  const be = startBackend(async (req) => {
+    await req.arrayBuffer();
+    return new Response(`proto=${req.headers.get("x-forwarded-proto")} path=${new URL(req.url).pathname}`);
+  });
   const configPath = `${ca.dir}/lb.yml`;
   const tls = (cert: string, key: string, more = "") =>
     `tls: {listen: "127.0.0.1:0", cert: "${cert}", key: "${key}"${more}}\n${extra}`;
