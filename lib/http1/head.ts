@@ -35,11 +35,6 @@ export function latin1(buf: Uint8Array, start: number, end: number): string {
   return DECODER.decode(buf.subarray(start, end));
 }
 
-/** The lines of a head `buf[start:end]` (without its final empty line), split at CRLF. */
-export function headLines(buf: Uint8Array, start: number, end: number): string[] {
-  return latin1(buf, start, end).split("\r\n");
-}
-
 /** Trim optional whitespace (SP and HTAB only: `String.trim` would also eat a latin-1 NBSP). */
 export function trimOws(s: string): string {
   let a = 0;
@@ -62,14 +57,58 @@ export type FieldError =
   | "invalid header name"
   | "invalid character in header value";
 
-const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
 const DIGITS = /^\d{1,15}$/;
+
+/** Token characters (RFC 9110 section 5.6.2) by char code, for names checked without a regex or a slice. */
+const TOKEN_CHARS = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TOKEN_CHARS[c.charCodeAt(0)] = 1;
+}
+
+/** Whether `s[start:end]` is a non-empty token. */
+export function isToken(s: string, start: number, end: number): boolean {
+  if (start >= end) return false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHARS[c] === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Read the field line `s[start:end]` (`Name: value`) and push its name and value onto `out`, sliced
+ * from `s` once each: no line string, no field object, no regex (a head is parsed per request).
+ *
+ * @returns undefined, or why the line is malformed (then `out` is unchanged): a line starting with
+ *   whitespace is obs-fold (RFC 9112 section 5.2), whitespace before the colon makes an invalid name
+ *   (section 5.1), CR, LF or NUL in a value would split or truncate the message at the next hop
+ */
+export function pushField(s: string, start: number, end: number, out: string[]): FieldError | undefined {
+  let colon = s.indexOf(":", start);
+  if (colon >= end) colon = -1;
+  if (colon <= start) {
+    const first = s.charCodeAt(start);
+    return colon === -1 && (first === 32 || first === 9)
+      ? "obsolete line folding"
+      : "header line without a name";
+  }
+  if (!isToken(s, start, colon)) return "invalid header name";
+  let a = colon + 1;
+  let b = end;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  for (let i = a; i < b; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || c === 10 || c === 13) return "invalid character in header value";
+  }
+  out.push(s.slice(start, colon), s.slice(a, b));
+  return undefined;
+}
 
 /**
  * Read one field line (`Name: value`).
  *
- * @returns the field, or why it is malformed: a line starting with whitespace is obs-fold
- *   (RFC 9112 section 5.2), whitespace before the colon makes an invalid name (section 5.1)
+ * @returns the field, or why it is malformed (see {@linkcode pushField})
  * @example
  * ```ts
  * import { parseField } from "./head.ts";
@@ -78,16 +117,14 @@ const DIGITS = /^\d{1,15}$/;
  * ```
  */
 export function parseField(line: string): Field | FieldError {
-  const colon = line.indexOf(":");
-  if (colon <= 0) {
-    const first = line.charCodeAt(0);
-    return first === 32 || first === 9 ? "obsolete line folding" : "header line without a name";
-  }
-  const name = line.slice(0, colon);
-  if (!TOKEN.test(name)) return "invalid header name";
-  const value = trimOws(line.slice(colon + 1));
-  if (FORBIDDEN_IN_VALUE.test(value)) return "invalid character in header value";
-  return { name, value };
+  const out: string[] = [];
+  return pushField(line, 0, line.length, out) ?? { name: out[0], value: out[1] };
+}
+
+/** The index of the CRLF ending the line that starts at `from` in `s`, or `s.length` for the last line. */
+export function lineEnd(s: string, from: number): number {
+  const i = s.indexOf("\r\n", from);
+  return i === -1 ? s.length : i;
 }
 
 /**
@@ -107,6 +144,51 @@ export function parseContentLength(value: string, allowList: boolean): number | 
     length = Number(v);
   }
   return length ?? "invalid";
+}
+
+/** {@linkcode connectionFlags}: the value names `close`. */
+export const CONNECTION_CLOSE = 1;
+/** {@linkcode connectionFlags}: the value names `keep-alive`. */
+export const CONNECTION_KEEP_ALIVE = 2;
+/** {@linkcode connectionFlags}: the value names `upgrade`. */
+export const CONNECTION_UPGRADE = 4;
+
+/** Whether `s[start:end]` equals the lower-case `word` ignoring ASCII case. */
+function sameWord(s: string, start: number, end: number, word: string): boolean {
+  if (end - start !== word.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    const c = s.charCodeAt(start + i);
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * Which of `close`, `keep-alive` and `upgrade` a `Connection` value names, as bits, read in place
+ * (every response from a keep-alive backend carries the field, so this runs per request).
+ *
+ * @example
+ * ```ts
+ * import { CONNECTION_CLOSE, connectionFlags } from "./head.ts";
+ * (connectionFlags("Keep-Alive, CLOSE") & CONNECTION_CLOSE) !== 0; // true
+ * ```
+ */
+export function connectionFlags(value: string): number {
+  let flags = 0;
+  let i = 0;
+  while (i <= value.length) {
+    let comma = value.indexOf(",", i);
+    if (comma === -1) comma = value.length;
+    let a = i;
+    let b = comma;
+    while (a < b && (value.charCodeAt(a) === 32 || value.charCodeAt(a) === 9)) a++;
+    while (b > a && (value.charCodeAt(b - 1) === 32 || value.charCodeAt(b - 1) === 9)) b--;
+    if (sameWord(value, a, b, "close")) flags |= CONNECTION_CLOSE;
+    else if (sameWord(value, a, b, "keep-alive")) flags |= CONNECTION_KEEP_ALIVE;
+    else if (sameWord(value, a, b, "upgrade")) flags |= CONNECTION_UPGRADE;
+    i = comma + 1;
+  }
+  return flags;
 }
 
 /** The comma-separated tokens of a `Connection` value, lower case, without empty ones. */

@@ -13,11 +13,17 @@ export type { BodyFraming } from "./framing.ts";
 export { tunnel } from "./tunnel.ts";
 export type { TunnelOptions, TunnelResult } from "./tunnel.ts";
 export {
+  CONNECTION_CLOSE,
+  CONNECTION_KEEP_ALIVE,
+  CONNECTION_UPGRADE,
+  connectionFlags,
   connectionTokens,
-  headLines,
+  isToken,
   latin1,
+  lineEnd,
   parseContentLength,
   parseField,
+  pushField,
   TOKEN,
   trimOws,
 } from "./head.ts";

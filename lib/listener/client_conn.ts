@@ -76,10 +76,7 @@ export class ClientConn extends BufferedConn {
             return { status: 431, reason: `request head larger than ${limits.maxHeadBytes} bytes` };
           }
           if (found > 0) {
-            const head = parseRequestHead(
-              this.buf.subarray(this.start, this.start + found - 2),
-              limits.maxHeaders,
-            );
+            const head = parseRequestHead(this.buf, limits.maxHeaders, this.start, this.start + found - 2);
             this.start += found;
             return head;
           }

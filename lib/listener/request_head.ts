@@ -9,7 +9,16 @@
  * @module
  */
 
-import { connectionTokens, headLines, parseContentLength, parseField } from "../http1/mod.ts";
+import {
+  CONNECTION_CLOSE,
+  CONNECTION_KEEP_ALIVE,
+  connectionFlags,
+  isToken,
+  latin1,
+  lineEnd,
+  parseContentLength,
+  pushField,
+} from "../http1/mod.ts";
 
 /** Why a request was refused before it reached the handler. */
 export interface Rejection {
@@ -32,8 +41,6 @@ export interface RequestHead {
   /** `Expect: 100-continue`: the client waits for a 100 before sending the body. */
   readonly expectContinue: boolean;
 }
-
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^ \t]+) (HTTP\/\d\.\d)$/;
 
 /**
  * Header fields of a request, read like `Headers` (case-insensitive `get`, repeats joined with
@@ -108,22 +115,49 @@ export function scanHead(buf: Uint8Array, start: number, end: number, from: numb
 
 const bad = (reason: string): Rejection => ({ status: 400, reason });
 
+/** Whether `s[at:at+8]` is `HTTP/d.d`. */
+function isVersion(s: string, at: number, end: number): boolean {
+  const digit = (i: number) => s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57;
+  return end - at === 8 && s.startsWith("HTTP/", at) && digit(at + 5) && s.charCodeAt(at + 6) === 46 &&
+    digit(at + 7);
+}
+
 /**
- * Parse a head found by {@linkcode scanHead} (`head` excludes the final empty line's CRLF).
+ * Parse a head found by {@linkcode scanHead}: `buf[start:end]`, without the final empty line's
+ * CRLF. Method, target and fields are sliced from one decoded string: no array of lines, no regex
+ * match, no object per field.
  *
  * @returns the head, or the rejection to answer with
  */
-export function parseRequestHead(head: Uint8Array, maxHeaders: number): RequestHead | Rejection {
-  const lines = headLines(head, 0, head.length);
-  const m = REQUEST_LINE.exec(lines[0]);
-  if (!m) return bad("malformed request line");
-  const [, method, target, sent] = m;
-  // RFC 9110 section 2.5: a later 1.x minor version is answered as 1.1; another major is refused.
-  if (sent[5] !== "1") {
-    return sent[5] === "0" ? bad("HTTP/0.x") : { status: 505, reason: `${sent} is not supported` };
+export function parseRequestHead(
+  buf: Uint8Array,
+  maxHeaders: number,
+  start = 0,
+  end = buf.length,
+): RequestHead | Rejection {
+  const text = latin1(buf, start, end);
+  // request-line = method SP request-target SP HTTP-version (RFC 9112 section 3)
+  const eol = lineEnd(text, 0);
+  const sp1 = text.indexOf(" ");
+  const sp2 = sp1 === -1 ? -1 : text.indexOf(" ", sp1 + 1);
+  if (
+    sp2 === -1 || sp2 >= eol || sp1 === sp2 - 1 || !isToken(text, 0, sp1) || !isVersion(text, sp2 + 1, eol)
+  ) {
+    return bad("malformed request line");
   }
-  const version = sent === "HTTP/1.0" ? "HTTP/1.0" : "HTTP/1.1";
-  if (lines.length - 2 > maxHeaders) return { status: 431, reason: `more than ${maxHeaders} header fields` };
+  const tab = text.indexOf("\t");
+  if (tab !== -1 && tab < sp2) return bad("malformed request line");
+  // RFC 9110 section 2.5: a later 1.x minor version is answered as 1.1; another major is refused.
+  const major = text.charCodeAt(sp2 + 6);
+  if (major !== 49) {
+    return major === 48
+      ? bad("HTTP/0.x")
+      : { status: 505, reason: `${text.slice(sp2 + 1, eol)} is not supported` };
+  }
+  const version = text.charCodeAt(sp2 + 8) === 48 ? "HTTP/1.0" : "HTTP/1.1";
+  let fields = 0;
+  for (let at = eol + 2; at < text.length; at = lineEnd(text, at) + 2) fields++;
+  if (fields > maxHeaders) return { status: 431, reason: `more than ${maxHeaders} header fields` };
   const raw: string[] = [];
   const lower: string[] = [];
   let hosts = 0;
@@ -131,12 +165,12 @@ export function parseRequestHead(head: Uint8Array, maxHeaders: number): RequestH
   let transferEncoding: string | undefined;
   let close = version === "HTTP/1.0";
   let expectContinue = false;
-  for (let i = 1; i < lines.length - 1; i++) {
-    const field = parseField(lines[i]);
-    if (typeof field === "string") return bad(field);
-    const { name, value } = field;
-    const key = name.toLowerCase();
-    raw.push(name, value);
+  for (let at = eol + 2, next; at < text.length; at = next + 2) {
+    next = lineEnd(text, at);
+    const problem = pushField(text, at, next, raw);
+    if (problem) return bad(problem);
+    const value = raw[raw.length - 1];
+    const key = raw[raw.length - 2].toLowerCase();
     lower.push(key);
     switch (key) {
       case "host":
@@ -153,12 +187,12 @@ export function parseRequestHead(head: Uint8Array, maxHeaders: number): RequestH
       case "transfer-encoding":
         transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
         break;
-      case "connection":
-        for (const t of connectionTokens(value)) {
-          if (t === "close") close = true;
-          else if (t === "keep-alive" && version === "HTTP/1.0") close = false;
-        }
+      case "connection": {
+        const flags = connectionFlags(value);
+        if (flags & CONNECTION_CLOSE) close = true;
+        else if (flags & CONNECTION_KEEP_ALIVE && version === "HTTP/1.0") close = false;
         break;
+      }
       case "expect":
         expectContinue = value.toLowerCase() === "100-continue";
         break;
@@ -179,8 +213,8 @@ export function parseRequestHead(head: Uint8Array, maxHeaders: number): RequestH
     chunked = true;
   }
   return {
-    method,
-    target,
+    method: text.slice(0, sp1),
+    target: text.slice(sp1 + 1, sp2),
     version,
     headers: new RequestHeaders(raw, lower),
     contentLength: contentLength === 0 ? undefined : contentLength,

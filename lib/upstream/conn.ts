@@ -64,9 +64,9 @@ export class UpstreamConn extends BufferedConn {
     let scanned = 0;
     while (true) {
       const available = this.end - this.start;
-      const end = headEnd(this.buf.subarray(this.start), available, scanned);
+      const end = headEnd(this.buf, this.end, scanned, this.start);
       if (end !== -1) {
-        const head = parseResponseHead(this.buf.subarray(this.start), end);
+        const head = parseResponseHead(this.buf, end, this.start);
         if (typeof head === "string") throw new ProtocolError(head);
         this.start += end;
         return head;

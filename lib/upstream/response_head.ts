@@ -11,10 +11,14 @@
 
 import {
   type BodyFraming,
+  CONNECTION_CLOSE,
+  CONNECTION_KEEP_ALIVE,
+  connectionFlags,
   connectionTokens,
-  headLines,
+  latin1,
+  lineEnd,
   parseContentLength,
-  parseField,
+  pushField,
 } from "../http1/mod.ts";
 
 /** A parsed response head. */
@@ -40,39 +44,66 @@ export const MAX_HEAD_BYTES = 64 * 1024;
 const CR = 13;
 const LF = 10;
 
-/** Index just past the CRLFCRLF ending the head in `buf[0:len]`, or -1 when not complete yet. */
-export function headEnd(buf: Uint8Array, len: number, from = 0): number {
-  for (let i = Math.max(3, from); i < len; i++) {
-    if (buf[i] === LF && buf[i - 1] === CR && buf[i - 2] === LF && buf[i - 3] === CR) return i + 1;
+/**
+ * The length of the head that starts at `start` in `buf[0:end]`, up to and including its
+ * CRLFCRLF; -1 when it is not complete yet.
+ *
+ * @param from bytes after `start` already searched by an earlier call
+ */
+export function headEnd(buf: Uint8Array, end: number, from = 0, start = 0): number {
+  for (let i = start + Math.max(3, from); i < end; i++) {
+    if (buf[i] === LF && buf[i - 1] === CR && buf[i - 2] === LF && buf[i - 3] === CR) return i + 1 - start;
   }
   return -1;
 }
 
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
+/** `HTTP/1.x NNN` and then the end of the line or a space and a reason (RFC 9112 section 4). */
+function statusOf(line: string, end: number): { minor: number; status: number } | undefined {
+  if (end < 12 || !line.startsWith("HTTP/1.", 0) || line.charCodeAt(8) !== 32) return undefined;
+  const minor = line.charCodeAt(7) - 48;
+  if (minor !== 0 && minor !== 1) return undefined;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    status = status * 10 + d;
+  }
+  if (end > 12 && line.charCodeAt(12) !== 32) return undefined;
+  for (let i = 13; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 13 || c === 10) return undefined;
+  }
+  return { minor, status };
+}
 
 /**
- * Parse a response head ending at `end` (from {@linkcode headEnd}).
+ * Parse a response head of `size` bytes (from {@linkcode headEnd}) starting at `start` in `buf`.
+ * Names and values are sliced from one decoded string: no array of lines, no object per field.
  *
  * @returns the head, or an error message naming what was malformed.
  */
-export function parseResponseHead(buf: Uint8Array, end: number): ResponseHead | string {
-  const lines = headLines(buf, 0, end - 4);
-  const m = STATUS_LINE.exec(lines[0]);
-  if (!m) return `malformed status line ${JSON.stringify(lines[0].slice(0, 80))}`;
-  const minor = m[1];
-  const status = Number(m[2]);
+export function parseResponseHead(buf: Uint8Array, size: number, start = 0): ResponseHead | string {
+  const text = latin1(buf, start, start + size - 4);
+  let eol = lineEnd(text, 0);
+  const line = statusOf(text, eol);
+  if (!line) return `malformed status line ${JSON.stringify(text.slice(0, Math.min(eol, 80)))}`;
+  const { minor, status } = line;
   const headers: string[] = [];
-  let close = minor === "0";
+  let close = minor === 0;
   let contentLength: number | undefined;
   let chunked = false;
   let transferEncoding = false;
-  for (let i = 1; i < lines.length; i++) {
-    const field = parseField(lines[i]);
-    if (typeof field === "string") {
-      return `malformed header line ${JSON.stringify(lines[i].slice(0, 80))}: ${field}`;
+  for (let at = eol + 2; at < text.length; at = eol + 2) {
+    eol = lineEnd(text, at);
+    const problem = pushField(text, at, eol, headers);
+    if (problem) {
+      return `malformed header line ${JSON.stringify(text.slice(at, Math.min(eol, at + 80)))}: ${problem}`;
     }
-    const { name, value } = field;
-    headers.push(name, value);
+    const name = headers[headers.length - 2];
+    // Only three names matter here; lower-case only names of their lengths.
+    const n = name.length;
+    if (n !== 10 && n !== 14 && n !== 17) continue;
+    const value = headers[headers.length - 1];
     switch (name.toLowerCase()) {
       case "content-length": {
         // Repeated or comma-listed values must agree (RFC 9110 section 8.6); otherwise the length is ambiguous.
@@ -90,14 +121,14 @@ export function parseResponseHead(buf: Uint8Array, end: number): ResponseHead | 
         break;
       }
       case "connection": {
-        const tokens = connectionTokens(value);
-        if (tokens.includes("close")) close = true;
-        else if (minor === "0" && tokens.includes("keep-alive")) close = false;
+        const flags = connectionFlags(value);
+        if (flags & CONNECTION_CLOSE) close = true;
+        else if (minor === 0 && flags & CONNECTION_KEEP_ALIVE) close = false;
         break;
       }
     }
   }
-  return { status, headers, size: end, close, contentLength, chunked, transferEncoding };
+  return { status, headers, size, close, contentLength, chunked, transferEncoding };
 }
 
 /** Apply RFC 9112 section 6.3 to a request method and a response head. */

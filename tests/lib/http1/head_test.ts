@@ -1,5 +1,16 @@
 import assert from "node:assert/strict";
-import { connectionTokens, latin1, parseContentLength, parseField } from "../../../lib/http1/head.ts";
+import {
+  CONNECTION_CLOSE,
+  CONNECTION_KEEP_ALIVE,
+  CONNECTION_UPGRADE,
+  connectionFlags,
+  connectionTokens,
+  isToken,
+  latin1,
+  parseContentLength,
+  parseField,
+  pushField,
+} from "../../../lib/http1/head.ts";
 import { headEnd, parseResponseHead as parseHead } from "../../../lib/upstream/response_head.ts";
 import { parseRequestHead } from "../../../lib/listener/request_head.ts";
 
@@ -80,4 +91,83 @@ Deno.test("parseHead() and parseRequestHead() trim a value alike: SP and HTAB, n
   const parsed = parseRequestHead(req, 100);
   assert.ok("headers" in parsed, JSON.stringify(parsed));
   assert.equal(parsed.headers.get("x-v"), "v\u00a0");
+});
+
+Deno.test("connectionFlags() reads close, keep-alive and upgrade in any case, with OWS and empty entries", () => {
+  assert.equal(connectionFlags("close"), CONNECTION_CLOSE);
+  assert.equal(connectionFlags("Keep-Alive"), CONNECTION_KEEP_ALIVE);
+  assert.equal(connectionFlags(" UPGRADE ,\tkeep-alive,,"), CONNECTION_UPGRADE | CONNECTION_KEEP_ALIVE);
+  assert.equal(connectionFlags("x-close, closed, keep-alive2, upgrades"), 0, "whole tokens only");
+  assert.equal(connectionFlags(""), 0);
+  assert.equal(connectionFlags("c\u00ecose"), 0, "no case folding beyond ASCII");
+  assert.equal(connectionFlags("keep\u000dalive"), 0, "only letters fold: CR is not a hyphen");
+});
+
+Deno.test("isToken() and pushField() read a slice of a string without slicing out the line", () => {
+  assert.ok(isToken("xHost:", 1, 5));
+  assert.ok(!isToken("Ho st", 0, 5));
+  assert.ok(!isToken("H\u00e9", 0, 2));
+  assert.ok(!isToken("abc", 1, 1), "empty");
+  const out = ["kept"];
+  assert.equal(pushField("GET\r\nX-A:  a b \r\nY: z", 5, 15, out), undefined);
+  assert.deepEqual(out, ["kept", "X-A", "a b"]);
+  assert.equal(pushField("X: a\rb", 0, 6, out), "invalid character in header value");
+  assert.equal(pushField(" X: a", 0, 5, out), "invalid header name", "whitespace before a name with a colon");
+  assert.equal(pushField("x\r\n: a", 3, 7, out), "header line without a name");
+  assert.equal(
+    pushField("x\r\n a\r\nB: c", 3, 5, out),
+    "obsolete line folding",
+    "the colon of a later line does not count",
+  );
+  assert.deepEqual(out, ["kept", "X-A", "a b"], "nothing pushed for a malformed line");
+});
+
+Deno.test("parseHead() and parseRequestHead() read a head in the middle of a buffer", () => {
+  const res = bytes("junkHTTP/1.1 204 No Content\r\nConnection: Close\r\n\r\nnext");
+  const size = headEnd(res, res.length, 0, 4);
+  assert.equal(size, res.length - 8);
+  const head = parseHead(res, size, 4);
+  assert.ok(typeof head !== "string", String(head));
+  assert.deepEqual([head.status, head.headers, head.close, head.size], [
+    204,
+    ["Connection", "Close"],
+    true,
+    size,
+  ]);
+  const req = bytes("xxGET /a HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\nrest");
+  const parsed = parseRequestHead(req, 100, 2, req.length - 4);
+  assert.ok("headers" in parsed, JSON.stringify(parsed));
+  assert.deepEqual([parsed.method, parsed.target, parsed.version, parsed.close], [
+    "GET",
+    "/a",
+    "HTTP/1.0",
+    false,
+  ]);
+  assert.deepEqual(parsed.headers.raw, ["Host", "h", "Connection", "keep-alive"]);
+});
+
+Deno.test("parseRequestHead() refuses a request line that is not exactly method SP target SP version", () => {
+  const reject = (line: string) => {
+    const r = parseRequestHead(bytes(`${line}\r\nHost: a\r\n`), 100);
+    return "reason" in r ? `${r.status} ${r.reason}` : "ok";
+  };
+  assert.equal(reject("GET / HTTP/1.1"), "ok");
+  assert.equal(reject("GET / HTTP/1.2"), "ok", "a later minor version is read as 1.1");
+  for (
+    const line of [
+      "GET  / HTTP/1.1",
+      "GET / HTTP/1.1 ",
+      "GET /\ta HTTP/1.1",
+      "G@T / HTTP/1.1",
+      " / HTTP/1.1",
+      "GET /",
+      "GET / HTTP/1.11",
+      "GET / HTTP/1.x",
+      "GET / http/1.1",
+    ]
+  ) {
+    assert.equal(reject(line), "400 malformed request line", JSON.stringify(line));
+  }
+  assert.equal(reject("GET / HTTP/0.9"), "400 HTTP/0.x");
+  assert.equal(reject("GET / HTTP/2.0"), "505 HTTP/2.0 is not supported");
 });
