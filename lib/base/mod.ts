@@ -8,6 +8,7 @@
 export { backoffDelay, sleep } from "./backoff.ts";
 export type { BackoffOptions } from "./backoff.ts";
 export { Deadlines } from "./deadlines.ts";
+export type { Expiring } from "./deadlines.ts";
 export { RandomIds } from "./ids.ts";
 export { consoleLogger, memoryLogger } from "./log.ts";
 export type { Level, Logger } from "./log.ts";

@@ -16,7 +16,7 @@ export type {
   UpstreamResponse,
   UpstreamTimeouts,
   UpstreamTunnel,
-} from "./client.ts";
+} from "./types.ts";
 export { UpstreamConn } from "./conn.ts";
 export { framingOf, headEnd, MAX_HEAD_BYTES, parseResponseHead } from "./response_head.ts";
 export type { ResponseHead } from "./response_head.ts";

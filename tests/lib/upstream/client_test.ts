@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Backend } from "../../../lib/pool/backend.ts";
 import { parseChunkSize } from "../../../lib/http1/framing.ts";
 import { framingOf, headEnd, parseResponseHead as parseHead } from "../../../lib/upstream/response_head.ts";
-import { type BodyOutcome, UpstreamClient, type UpstreamResponse } from "../../../lib/upstream/client.ts";
+import { type BodyOutcome, UpstreamClient, type UpstreamResponse } from "../../../lib/upstream/mod.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const TIMEOUTS = { connectMs: 1000, requestMs: 2000 };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Backend } from "../../../lib/pool/backend.ts";
-import { UpstreamClient, type UpstreamFailure, type UpstreamResponse } from "../../../lib/upstream/client.ts";
+import { UpstreamClient, type UpstreamFailure, type UpstreamResponse } from "../../../lib/upstream/mod.ts";
 import { gatedTest, needs } from "../../_util/tools.ts";
 import { makeCa, startTlsBackend } from "../../_util/tls.ts";
 

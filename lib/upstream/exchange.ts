@@ -1,0 +1,188 @@
+/**
+ * One request on one backend connection, from its first write to the end of its response.
+ *
+ * The state of an exchange (why it was stopped, whether the client is watched, whether the
+ * request was written whole) and the callbacks that read it (the deadline's expiry, the client's
+ * abort listener, the end of the response body) live in one object: its methods are what were a
+ * closure each, so a proxied request allocates this object instead of seven closures, their
+ * context and a promise chain (docs/performance.md). The object is its own deadline entry and,
+ * through `handleEvent`, its own abort listener.
+ *
+ * @module
+ */
+
+import { type BodyOutcome, bodyStream } from "../http1/mod.ts";
+import type { Deadlines, Expiring } from "../base/mod.ts";
+import { declaredLength, framingOf, type ResponseHead } from "./response_head.ts";
+import { ConnectionClosed, ProtocolError, type UpstreamConn } from "./conn.ts";
+import type {
+  FailureKind,
+  Origin,
+  UpstreamFailure,
+  UpstreamRequest,
+  UpstreamResponse,
+  UpstreamTimeouts,
+  UpstreamTunnel,
+} from "./types.ts";
+import { writeRequest } from "./write.ts";
+import type { BodyFraming } from "../http1/mod.ts";
+
+/**
+ * How long a request waits for response headers before the client's signal is watched. A client
+ * that leaves earlier is noticed this much later; the backend request is still aborted.
+ */
+export const WATCH_CLIENT_AFTER_MS = 20;
+
+/** One request's exchange on a connection; {@linkcode ConnExchange.run} does it once. */
+export class ConnExchange implements Expiring, EventListenerObject {
+  /**
+   * One deadline serves both waits: first, when to start watching the client (reading its signal
+   * has a cost, and most responses arrive long before a client gives up), then, from the same
+   * entry, the response timeout.
+   */
+  deadline: number;
+  /** Whoever ends the exchange early records why, then closes the socket to wake pending I/O. */
+  #failure: UpstreamFailure | undefined;
+  #watching = false;
+  /** Reuse needs the request fully written on a connection still open. */
+  #writeDone = false;
+  #head: ResponseHead | undefined;
+  /** The connection, from {@linkcode run} on. */
+  conn!: UpstreamConn;
+  #framing: BodyFraming | undefined;
+
+  /**
+   * @param reuse takes the connection back into `origin`'s pool once the exchange left it reusable
+   * @param onEnd called once when the response body ends (never for a failure)
+   */
+  constructor(
+    readonly origin: Origin,
+    readonly request: UpstreamRequest,
+    readonly timeouts: UpstreamTimeouts,
+    readonly started: number,
+    readonly deadlines: Deadlines,
+    readonly reuse: (origin: Origin, conn: UpstreamConn) => void,
+    readonly onEnd: (outcome: BodyOutcome) => void,
+  ) {
+    this.deadline = started + Math.min(WATCH_CLIENT_AFTER_MS, timeouts.requestMs);
+  }
+
+  /**
+   * Write the request on `conn` and read the response head.
+   *
+   * @returns the response, a failure, or `"stale"` when a reused connection turned out to be
+   *   closed by the backend before it answered (the caller may replay a bodiless request)
+   */
+  async run(conn: UpstreamConn): Promise<UpstreamResponse | UpstreamFailure | "stale"> {
+    this.conn = conn;
+    const r = this.request;
+    this.deadlines.add(this);
+    const writing = this.#write();
+    let head: ResponseHead;
+    try {
+      do head = await conn.readHead(); while (head.status >= 100 && head.status < 200 && head.status !== 101);
+    } catch (e) {
+      this.#done();
+      conn.close();
+      await writing;
+      if (this.#failure) return this.#failure;
+      if (e instanceof ConnectionClosed && !e.reset && conn.reused) return "stale";
+      if (e instanceof ProtocolError) {
+        return { ok: false, kind: "reset", message: `bad response: ${e.message}` };
+      }
+      return { ok: false, kind: "reset", message: (e as Error).message };
+    }
+    this.#done();
+    if (head.status === 101) {
+      if (!r.upgrade) {
+        conn.close();
+        return { ok: false, kind: "reset", message: "unexpected 101 Switching Protocols" };
+      }
+      // The connection is the tunnel's now: never pooled again, ended when the tunnel ends.
+      await writing;
+      const onEnd = this.onEnd;
+      const upgraded: UpstreamTunnel = {
+        conn,
+        end: (outcome) => {
+          conn.close();
+          onEnd(outcome);
+        },
+      };
+      return { ok: true, status: 101, headers: head.headers, body: null, length: undefined, upgraded };
+    }
+    const framing = framingOf(r.method, head);
+    this.#head = head;
+    this.#framing = framing;
+    const length = declaredLength(framing, head);
+    if (framing.kind === "none" || (framing.kind === "length" && framing.length <= conn.buffered)) {
+      // Without a request body the write is over already; with one still streaming, the
+      // connection cannot be reused and finish() closes it.
+      if (!(r.body instanceof ReadableStream)) await writing;
+      const body = framing.kind === "none" ? null : conn.take(framing.length);
+      this.finish("complete");
+      return { ok: true, status: head.status, headers: head.headers, body, length };
+    }
+    const body = bodyStream(conn, framing, (outcome) => this.finish(outcome));
+    return { ok: true, status: head.status, headers: head.headers, body, length };
+  }
+
+  /** The response is over: pool the connection when it can serve another request, then tell `onEnd`. */
+  finish(outcome: BodyOutcome): void {
+    const conn = this.conn;
+    // Reuse only a connection whose request was fully written and whose response was fully read.
+    if (
+      outcome === "complete" && !this.#head!.close && this.#framing!.kind !== "close" && this.#writeDone &&
+      conn.buffered === 0
+    ) {
+      this.reuse(this.origin, conn);
+    } else {
+      conn.close();
+    }
+    this.onEnd(outcome);
+  }
+
+  /** The deadline passed: start watching the client, or give up on the response. */
+  expire(): void {
+    if (!this.#watching) {
+      this.#watching = true;
+      const signal = this.request.signal;
+      if (signal.aborted) return this.handleEvent();
+      signal.addEventListener("abort", this, { once: true });
+      const requestMs = this.timeouts.requestMs;
+      if (requestMs > WATCH_CLIENT_AFTER_MS) {
+        this.deadline = this.started + requestMs;
+        return this.deadlines.add(this);
+      }
+    }
+    this.#stop("timeout", `no response within ${this.timeouts.requestMs}ms`);
+  }
+
+  /** The client's signal aborted: the client went away. */
+  handleEvent(): void {
+    this.#stop("cancelled", "client went away");
+  }
+
+  #stop(kind: FailureKind, message: string): void {
+    this.#failure ??= { ok: false, kind, message };
+    this.conn.close();
+  }
+
+  /** Response headers are in (or the exchange failed): no deadline, no watching any more. */
+  #done(): void {
+    this.deadlines.delete(this);
+    if (this.#watching) this.request.signal.removeEventListener("abort", this);
+  }
+
+  /** Write the request; never rejects: a failed write closes the connection. */
+  async #write(): Promise<void> {
+    const { conn, request: r } = this;
+    try {
+      await writeRequest(conn, r);
+      this.#writeDone = !conn.closed;
+    } catch (e) {
+      if (r.signal.aborted || (e as Error).name === "ClientBodyError") {
+        this.#stop("cancelled", "client request body aborted");
+      } else conn.close();
+    }
+  }
+}
