@@ -22,9 +22,8 @@ import { conditionOf, matches } from "../resilience/mod.ts";
 import { downstreamHeaders, requestIdOf, upgradeOf, upstreamHeaders } from "./headers.ts";
 import { type Metrics, protocolLabel } from "../metrics/mod.ts";
 import { prepareBody, type PreparedBody } from "./replay.ts";
-import type { UpstreamClient, UpstreamTunnel } from "../upstream/mod.ts";
-import { ProtocolError } from "../http1/mod.ts";
-import { type ServerRequest, type ServerResponse, type ServerTunnel, textResponse } from "../listener/mod.ts";
+import type { UpstreamClient } from "../upstream/mod.ts";
+import type { ServerRequest, ServerResponse } from "../listener/mod.ts";
 import type { Router } from "../routing/mod.ts";
 import type { Service } from "../service/mod.ts";
 import { targetOf } from "./target.ts";
@@ -33,6 +32,7 @@ import { type AccessFacts, type AccessSink, logged } from "./access.ts";
 import { traceHeaders } from "./trace.ts";
 import { ForwarderFeatures } from "./features.ts";
 import { hedgedAttempt, type HedgeRecord } from "./hedge.ts";
+import { bodyFailed, errorResponse, GONE, notFound, setHeader, tunnelOf } from "./answers.ts";
 
 /** Everything the forwarder needs. */
 export interface ProxyDeps {
@@ -53,12 +53,6 @@ export interface ProxyDeps {
   /** Wall clock in ms since the Unix epoch, for sticky cookie expiries. @default Date.now */
   readonly wallClock?: () => number;
 }
-
-/** Status used in metrics when the client went away before the response (as NGINX logs it). */
-export const CLIENT_CLOSED = 499;
-
-/** The answer to a client that left: counted as 499, written to nobody. */
-const GONE: ServerResponse = Object.freeze({ status: CLIENT_CLOSED, headers: Object.freeze([]), body: null });
 
 /** Methods that may be sent twice without changing the outcome (RFC 9110 section 9.2.2). */
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
@@ -294,56 +288,4 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     }
     return finish(backend.name, { status: result.status, headers, body: result.body, length: result.length });
   }
-}
-
-/**
- * The client side of a backend's 101: the tunnel counts as the attempt's body (the backend stays
- * in flight, so `least_connections` sees it) and in `lb_open_tunnels` until it closes.
- */
-function tunnelOf(svc: Service, backend: Backend, upgraded: UpstreamTunnel): ServerTunnel {
-  svc.metrics.tunnel(backend.name, 1);
-  return {
-    conn: upgraded.conn,
-    closed: (result) => {
-      svc.metrics.tunnel(backend.name, -1);
-      upgraded.end(result.outcome === "reset" ? "reset" : "complete");
-    },
-  };
-}
-
-/** The 404 for a request no route matched, naming what was looked at (shortened, as text). */
-function notFound(req: ServerRequest, target: string): ServerResponse {
-  const q = target.indexOf("?");
-  const path = q === -1 ? target : target.slice(0, q);
-  const host = req.headers.get("host") ?? "(none)";
-  const short = (s: string) => s.length > 100 ? `${s.slice(0, 100)}...` : s;
-  return textResponse(404, `Not Found: no route for host ${short(host)} path ${short(path)}`);
-}
-
-/**
- * The answer to a request whose body failed: broken chunked framing is the client's error (400);
- * anything else means it went away.
- */
-function bodyFailed(e: unknown): ServerResponse {
-  return e instanceof ProtocolError ? textResponse(400, `Bad Request: ${(e as Error).message}`) : GONE;
-}
-
-/** Replace every `name` field (lower-case name) in flat pairs with one `name: value`. */
-function setHeader(headers: string[], name: string, value: string): void {
-  for (let i = headers.length - 2; i >= 0; i -= 2) {
-    if (headers[i].length === name.length && headers[i].toLowerCase() === name) headers.splice(i, 2);
-  }
-  headers.push(name, value);
-}
-
-function errorResponse(
-  code: number,
-  reason: string,
-  backend: Backend,
-  requestId: string,
-  expose: boolean,
-): ServerResponse {
-  const headers = ["x-request-id", requestId];
-  if (expose) headers.push("x-lb-backend", backend.name);
-  return textResponse(code, `${code === 504 ? "Gateway Timeout" : "Bad Gateway"}: ${reason}`, headers);
 }
