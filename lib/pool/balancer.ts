@@ -200,7 +200,14 @@ export class Balancer {
     const eligible = candidates === pool.eligible()
       ? (c: Candidate) => pool.isEligible(c as Backend)
       : (c: Candidate) => pool.isEligible(c as Backend) && !exclude.includes(c as Backend);
-    const b = this.#strategy.pick(pool.members(), { ...ctx, eligible }) as Backend | undefined;
+    // Not a spread: the context may keep hashKey as a getter on its prototype, which a spread skips.
+    const withEligible: PickContext = {
+      get hashKey() {
+        return ctx.hashKey;
+      },
+      eligible,
+    };
+    const b = this.#strategy.pick(pool.members(), withEligible) as Backend | undefined;
     return b && eligible(b) ? b : undefined;
   }
 

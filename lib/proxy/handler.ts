@@ -21,7 +21,7 @@ import type { Config } from "../config/mod.ts";
 import { conditionOf, matches } from "../resilience/mod.ts";
 import { downstreamHeaders, requestIdOf, upgradeOf, upstreamHeaders } from "./headers.ts";
 import { type Metrics, protocolLabel } from "../metrics/mod.ts";
-import { prepareBody, type PreparedBody } from "./replay.ts";
+import { prepareBody } from "./replay.ts";
 import type { UpstreamClient } from "../upstream/mod.ts";
 import type { ServerRequest, ServerResponse } from "../listener/mod.ts";
 import type { Router } from "../routing/mod.ts";
@@ -31,7 +31,8 @@ import { RandomIds } from "../base/mod.ts";
 import { type AccessFacts, type AccessSink, logged } from "./access.ts";
 import { traceHeaders } from "./trace.ts";
 import { ForwarderFeatures } from "./features.ts";
-import { hedgedAttempt, type HedgeRecord } from "./hedge.ts";
+import { hedgedAttempt } from "./hedge.ts";
+import { type Finished, ForwardedRequest, Forwarding } from "./forwarding.ts";
 import { bodyFailed, errorResponse, GONE, notFound, setHeader, tunnelOf } from "./answers.ts";
 
 /** Everything the forwarder needs. */
@@ -64,12 +65,6 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   "DELETE",
 ]);
 
-/**
- * A response whose request has been counted. Only `finish()` makes one (a type brand, free at run
- * time), and the handler must return one, so no path through it can answer without counting.
- */
-type Finished = ServerResponse & { readonly __counted: never };
-
 /** Build the public request handler. */
 export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Promise<ServerResponse> {
   const ids = new RandomIds();
@@ -96,7 +91,8 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
   const features = new ForwarderFeatures(deps.now, deps.wallClock ?? Date.now);
   const deadlines = new Deadlines(deps.now);
 
-  return async (req): Promise<ServerResponse> => {
+  // Not async: a routed request's promise is forward()'s own, without a frame around it.
+  return (req): Promise<ServerResponse> => {
     const config = deps.config();
     const facts: AccessFacts | undefined = access?.enabled ? { start: deps.now(), attempts: 0 } : undefined;
     const target = targetOf(req.target);
@@ -104,13 +100,13 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     if (!choice) {
       deps.metrics.countUnrouted(req.method, 404, protocolLabel(req.version));
       const res = notFound(req, target);
-      return facts ? logged(access!, deps.now, req, facts, undefined, res) : res;
+      return Promise.resolve(facts ? logged(access!, deps.now, req, facts, undefined, res) : res);
     }
     if (facts) {
       facts.service = choice.service.name;
       facts.route = choice.route;
     }
-    return await forward(choice.service, choice.target ?? target, req, config, facts);
+    return forward(choice.service, choice.target ?? target, req, config, facts);
   };
 
   async function forward(
@@ -126,26 +122,16 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const strategy = balancer.strategy;
     const hedging = features.hedging(svc);
     const sticky = features.sticky(svc);
-    let attempts = 0;
-    let hedge: HedgeRecord | undefined;
-    let stickyState: AccessFacts["sticky"];
-    /** The one place a request is counted: its backend (or "none") and the status it got. */
-    const protocol = protocolLabel(req.version);
-    const finish = (backend: string, res: ServerResponse): Finished => {
-      svc.metrics.countRequest(backend, strategy, req.method, res.status, protocol);
-      if (!facts) return res as Finished;
-      facts.attempts = attempts;
-      if (hedge) facts.hedge = { backend: hedge.backend.name, winner: hedge.winner };
-      if (stickyState) facts.sticky = stickyState;
-      return logged(access!, deps.now, req, facts, backend === "none" ? undefined : backend, res) as Finished;
-    };
-    const key = svc.hashKey;
-    // Lazy: only hashing strategies read the key, and computing it parses addresses and headers.
-    const ctx = {
-      get hashKey() {
-        return key(req, clientIp);
-      },
-    };
+    const f = new Forwarding(
+      svc,
+      req,
+      clientIp,
+      strategy,
+      protocolLabel(req.version),
+      facts,
+      access,
+      deps.now,
+    );
     const requestId = requestIdOf(req.headers, ids);
     const trace = traceHeaders(req.headers, config.traceContext, ids);
     if (facts) {
@@ -159,14 +145,15 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const mayHedge = hedging !== undefined && idempotent && upgrade === undefined;
     // Bodies are buffered for replay by the retry rules, for retries and hedges alike.
     const limit = mayRetry || mayHedge ? retries.maxBodyBytes : 0;
-    let body: PreparedBody;
-    try {
-      // Most bodies are none or arrived with the head: no await for those.
-      body = req.body instanceof ReadableStream
-        ? await prepareBody(req.body, limit)
-        : { replayable: req.body === null || req.body.length <= limit, body: req.body };
-    } catch (e) {
-      return finish("none", bodyFailed(e));
+    // Most bodies are none or arrived with the head: no await (and no object) for those.
+    let body = req.body;
+    let replayable = body === null || (body instanceof Uint8Array && body.length <= limit);
+    if (body instanceof ReadableStream) {
+      try {
+        ({ replayable, body } = await prepareBody(body, limit));
+      } catch (e) {
+        return f.finish("none", bodyFailed(e));
+      }
     }
 
     // A valid sticky cookie whose backend is healthy pins the request there when it has a free
@@ -175,40 +162,34 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     const pinned = stuck?.backend?.state === "healthy" ? stuck.backend : undefined;
     // The common case, nobody queued and a backend free, needs no await.
     const empty = svc.queue.length === 0;
-    const free = empty
-      ? (pinned && balancer.acquireThis(pinned) ? pinned : balancer.acquire(ctx))
-      : undefined;
-    const admitted = free
-      ? { backend: free }
-      : await admit({ ...svc, config: settings, now: deps.now }, ctx, req, empty);
-    if (!("backend" in admitted)) return finish("none", admitted);
+    let backend = empty ? (pinned && balancer.acquireThis(pinned) ? pinned : balancer.acquire(f)) : undefined;
+    if (!backend) {
+      const admitted = await admit({ ...svc, config: settings, now: deps.now }, f, req, empty);
+      if (!("backend" in admitted)) return f.finish("none", admitted);
+      backend = admitted.backend;
+    }
     budget.recordRequest();
     hedging?.recordRequest();
-    const upstream = {
-      method: req.method,
+    const upstream = new ForwardedRequest(
+      req.method,
       target,
-      headers: upstreamHeaders(req.headers.raw, {
+      upstreamHeaders(req.headers.raw, {
         clientIp,
         proto: req.secure ? "https" : "http",
         requestId,
         upgrade,
         trace: config.traceContext.enabled ? trace : undefined,
       }),
-      body: body.body,
-      upgrade: upgrade !== undefined,
-      // A getter: the signal is created on first read, which the client does only for responses
-      // that take a while.
-      get signal() {
-        return req.signal;
-      },
-    };
+      body,
+      upgrade !== undefined,
+      req,
+    );
     const attemptDeps = attemptDepsFor(svc, config, strategy);
-    const tried: Backend[] = [];
-    let backend = admitted.backend;
+    let tried: Backend[] | undefined;
     let result: AttemptResult;
     if (facts) facts.firstAttemptAt = deps.now();
     // A session pinned to its backend is not hedged: another backend may not know the session.
-    const hedged = hedging && mayHedge && body.replayable && !pinned;
+    const hedged = hedging && mayHedge && replayable && !pinned;
     for (let n = 0;; n++) {
       if (n === 0 && hedged) {
         const raced = await hedgedAttempt(
@@ -218,7 +199,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
             deadlines,
             balancer,
             resilience,
-            ctx,
+            ctx: f,
             conclusive: (r) => r.ok && !(r.outcome && matches(retries.on, r.outcome)),
             client: () => req.signal,
           },
@@ -226,17 +207,17 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
           upstream,
         );
         result = raced.result;
-        hedge = raced.hedge;
+        const hedge = f.hedge = raced.hedge;
         if (hedge) {
-          attempts++;
-          tried.push(result.backend === backend ? hedge.backend : backend);
+          f.attempts++;
+          (tried ??= []).push(result.backend === backend ? hedge.backend : backend);
         }
       } else result = await attempt(attemptDeps, backend, upstream);
-      attempts++;
+      f.attempts++;
       backend = result.backend;
       const outcome = result.outcome;
       if (
-        !mayRetry || n >= retries.attempts || !body.replayable || outcome === undefined ||
+        !mayRetry || n >= retries.attempts || !replayable || outcome === undefined ||
         !matches(retries.on, outcome) ||
         req.signal.aborted
       ) break;
@@ -244,8 +225,8 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         resilience.budgetExhausted();
         break;
       }
-      tried.push(backend);
-      const next = balancer.acquire(ctx, tried);
+      (tried ??= []).push(backend);
+      const next = balancer.acquire(f, tried);
       if (!next) break;
       resilience.retried(backend.name, conditionOf(outcome));
       await discard(result);
@@ -256,12 +237,12 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     if (!result.ok) {
       // The client left, or broke its streamed body's framing: not the backend's fault.
       if (result.kind === "cancelled") {
-        return finish(backend.name, req.bodyError ? bodyFailed(req.bodyError) : GONE);
+        return f.finish(backend.name, req.bodyError ? bodyFailed(req.bodyError) : GONE);
       }
       const code = result.kind === "timeout" ? 504 : 502;
       const reason = result.reason ??
         (result.kind === "timeout" ? "upstream timed out" : `upstream ${result.kind} failed`);
-      return finish(backend.name, errorResponse(code, reason, backend, requestId, expose));
+      return f.finish(backend.name, errorResponse(code, reason, backend, requestId, expose));
     }
     if (facts) facts.headersAt = deps.now();
     const upgraded = result.upgraded;
@@ -269,9 +250,9 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
     setHeader(headers, "x-request-id", requestId);
     if (expose) setHeader(headers, "x-lb-backend", backend.name);
     if (stuck) {
-      stickyState = stuck.issue || !pinned ? "set" : "kept";
+      f.sticky = stuck.issue || !pinned ? "set" : "kept";
       // A healthy pinned backend keeps its sessions even when another one answered this time.
-      if (stickyState === "set") {
+      if (f.sticky === "set") {
         headers.push(
           "set-cookie",
           sticky!.setCookie(pinned ?? backend, features.secure(req, config.trustedProxies)),
@@ -279,13 +260,18 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
       }
     }
     if (upgraded) {
-      return finish(backend.name, {
+      return f.finish(backend.name, {
         status: 101,
         headers,
         body: null,
         tunnel: tunnelOf(svc, backend, upgraded),
       });
     }
-    return finish(backend.name, { status: result.status, headers, body: result.body, length: result.length });
+    return f.finish(backend.name, {
+      status: result.status,
+      headers,
+      body: result.body,
+      length: result.length,
+    });
   }
 }
