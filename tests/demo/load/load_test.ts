@@ -32,7 +32,13 @@ Deno.test("runLoad() sends at the asked rate, evenly, measured at the server", a
     equal(summary.sent, target.arrivals.length);
     equal(summary.scheduled, 400);
     ok(Math.abs(summary.sendRate - 200) <= 10, `send rate ${summary.sendRate}`);
-    ok(Math.abs(summary.achievedRate - 200) <= 10, `achieved rate ${summary.achievedRate}`);
+    // Completed per second of the whole run, draining included: the requests in flight at the
+    // window's end finish up to the machine's lateness later, which stretches the run by that much.
+    const drainSlack = 200 * (maxMs + 50) / 2_000;
+    ok(
+      Math.abs(summary.achievedRate - 200) <= 10 + drainSlack,
+      `achieved rate ${summary.achievedRate} (elapsed ${summary.elapsedMs} ms, lag ${maxMs} ms)`,
+    );
     // Open loop means a steady stream: each 500 ms quarter of the window gets about 100.
     const quarters = [0, 0, 0, 0];
     for (const { at } of target.arrivals) quarters[Math.min(3, Math.floor((at - start) / 500))]++;

@@ -304,7 +304,9 @@ async function shares(strategy: string, n: number, workers = 2): Promise<{ fast:
   const delay = (ms: number) => () =>
     new Promise<Response>((r) => setTimeout(() => r(new Response("x")), ms));
   const fast = startBackend(delay(2));
-  const slow = startBackend(delay(25));
+  // Twenty-five times slower: a loaded machine adds its lateness to both, and the gap must
+  // survive that for the load-aware shares to mean anything.
+  const slow = startBackend(delay(50));
   const lb = await startLbFrom(`workers: ${workers}
 ${HEALTH}
 strategy: ${strategy}
@@ -331,7 +333,7 @@ Deno.test("workers: 2 keeps strategy shares within bounds though each worker bal
   // Load-aware strategies see only their worker's in-flight requests and latencies: half the
   // picture each. Measured against one isolate under the same load, the shares stay close (0.15:
   // about four standard errors of two 400-request shares, plus a loaded machine's swings), and
-  // clearly more than round robin's half goes to the backend ten times faster.
+  // clearly more than round robin's half goes to the backend twenty-five times faster.
   for (const strategy of ["least_connections", "peak_ewma"]) {
     const two = await shares(strategy, 400);
     const one = await shares(strategy, 400, 1);
