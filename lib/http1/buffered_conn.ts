@@ -100,8 +100,17 @@ export class BufferedConn {
   /** Read more bytes into the buffer; false at EOF, {@linkcode ConnectionClosed} on a reset. */
   protected async fill(): Promise<boolean> {
     if (await this.readAhead()) return true;
-    if (this.#error) throw new ConnectionClosed(this.#error.message, true);
+    this.throwIfReset();
     return false;
+  }
+
+  /**
+   * After {@linkcode readAhead} resolved false: throw {@linkcode ConnectionClosed} when the read
+   * failed (a reset), return when it was an orderly EOF. Head readers await `readAhead()` and call
+   * this rather than await `fill()`: one async frame less per read, twice per proxied request.
+   */
+  protected throwIfReset(): void {
+    if (this.#error) throw new ConnectionClosed(this.#error.message, true);
   }
 
   #makeRoom(): void {
@@ -194,12 +203,11 @@ export class BufferedConn {
    * Write the head composed since {@linkcode beginHead}, followed by `tail` in the same write
    * when it is small (one write instead of two saves a syscall).
    */
-  async sendHead(tail?: Uint8Array): Promise<void> {
+  sendHead(tail?: Uint8Array): Promise<void> {
     const len = this.#wlen;
     if (tail && tail.length > CHUNK_BYTES) {
       // A large body is written from where it is: copying it would cost more than a second write.
-      await this.writeAll(this.#wbuf.subarray(0, len));
-      return await this.writeAll(tail);
+      return this.writeAll(this.#wbuf.subarray(0, len)).then(() => this.writeAll(tail));
     }
     const size = len + (tail ? tail.length : 0);
     if (tail) {
@@ -210,11 +218,18 @@ export class BufferedConn {
       }
       this.#wbuf.set(tail, len);
     }
-    const buf = this.#wbuf;
-    // Written here rather than through writeAll: one async frame less per message.
-    const n = await this.conn.write(buf.subarray(0, size));
-    if (n < size) await this.writeAll(buf.subarray(n, size));
+    // Written here rather than through writeAll, and not as an async function: the write's own
+    // promise with one handler bound per connection, no frame per message.
+    this.#wsize = size;
+    return this.conn.write(this.#wbuf.subarray(0, size)).then(this.#afterHead);
   }
+
+  /** Bytes of the message being written by {@linkcode sendHead}. */
+  #wsize = 0;
+
+  // Bound once per connection, like the read handlers.
+  readonly #afterHead = (n: number): Promise<void> | undefined =>
+    n < this.#wsize ? this.writeAll(this.#wbuf.subarray(n, this.#wsize)) : undefined;
 
   /** Write a string of byte-valued chars followed by `tail`: a whole head as one string. */
   writeLatin1(s: string, tail?: Uint8Array): Promise<void> {

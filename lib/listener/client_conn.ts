@@ -85,7 +85,8 @@ export class ClientConn extends BufferedConn {
         }
         let more: boolean;
         try {
-          more = await this.fill();
+          more = await this.readAhead();
+          if (!more) this.throwIfReset();
         } catch {
           more = false;
         }

@@ -59,7 +59,7 @@ export class UpstreamConn extends BufferedConn {
 
   /** Read and parse the next response head. */
   async readHead(): Promise<ResponseHead> {
-    // Bytes after start already searched. Counted from start, not as an index, because fill()
+    // Bytes after start already searched. Counted from start, not as an index, because a read
     // may move the unconsumed bytes to the front of the buffer.
     let scanned = 0;
     while (true) {
@@ -73,7 +73,8 @@ export class UpstreamConn extends BufferedConn {
       }
       if (available > MAX_HEAD_BYTES) throw new ProtocolError("response head larger than 64 KiB");
       scanned = Math.max(0, available - 3);
-      if (!(await this.fill())) {
+      if (!(await this.readAhead())) {
+        this.throwIfReset();
         throw new ConnectionClosed(
           available === 0 ? "closed before responding" : "closed inside the response head",
           false,

@@ -17,25 +17,34 @@ import type { UpstreamRequest } from "./types.ts";
  *
  * @throws {Error} named `ClientBodyError` when the client's body stream fails, or the socket's error
  */
-export async function writeRequest(conn: UpstreamConn, r: UpstreamRequest): Promise<void> {
+export function writeRequest(conn: UpstreamConn, r: UpstreamRequest): Promise<void> {
   const headers = r.headers;
   let length: string | undefined;
   for (let i = 0; i < headers.length; i += 2) {
     if (headers[i].length === 14 && headers[i].toLowerCase() === "content-length") length = headers[i + 1];
   }
   const body = r.body;
+  // Not async: a request without a body or with bytes is one write, whose promise is returned as is.
   if (body instanceof Uint8Array) {
     // A buffered body is sent whole, with its own length (the client may have sent it chunked).
     const own = String(body.length);
     if (length === own) putRequestHead(conn, r.method, r.target, headers);
     else putRequestHead(conn, r.method, r.target, withoutLength(headers), `content-length: ${own}\r\n`);
-    return await conn.sendHead(body);
+    return conn.sendHead(body);
   }
   const hasLength = length !== undefined;
   const extra = body !== null && !hasLength ? "transfer-encoding: chunked\r\n" : "";
   putRequestHead(conn, r.method, r.target, headers, extra);
+  return body === null ? conn.sendHead() : sendStreamed(conn, body, hasLength);
+}
+
+/** The head composed in `conn`'s buffer, then `body` as it arrives, chunked unless `hasLength`. */
+async function sendStreamed(
+  conn: UpstreamConn,
+  body: ReadableStream<Uint8Array>,
+  hasLength: boolean,
+): Promise<void> {
   await conn.sendHead();
-  if (body === null) return;
   const reader = body.getReader();
   try {
     while (true) {
