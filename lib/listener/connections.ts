@@ -125,6 +125,7 @@ export function createConnections(options: ConnectionOptions, handler: Http1Hand
           written = await writeResponse(c, ctx, res, ex);
         } catch {
           written = "failed";
+          ex.bytesOut = 0; // the head or the bytes with it did not go out
         }
         // A tunnel whose 101 never reached the client: its backend side ends here.
         if (written !== "switched" && res.tunnel) {

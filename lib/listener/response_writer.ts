@@ -96,12 +96,20 @@ const IGNORED = new Set([
 /** The lengths of the names in {@linkcode IGNORED} and of `date`. */
 const LOOKED_AT_LENGTHS = new Set([...IGNORED, "date"].map((n) => n.length));
 
+// What a written head resolves to, without a closure per response.
+const KEPT = (): WriteOutcome => "keep-alive";
+const CLOSING = (): WriteOutcome => "close";
+const SWITCHED = (): WriteOutcome => "switched";
+
 /**
- * Write `res` on `conn`; `tally.bytesOut`, when given, is set to the body bytes written.
+ * Write `res` on `conn`; `tally.bytesOut`, when given, is set to the body bytes handed to the
+ * socket (a bytes body counts when its write starts: whoever sees the write throw resets it).
+ *
+ * Not async: most responses are one write, whose promise is returned with a constant handler.
  *
  * @returns whether the connection may carry another request; a write that throws is "failed"
  */
-export async function writeResponse(
+export function writeResponse(
   conn: BufferedConn,
   ctx: ResponseContext,
   res: ServerResponse,
@@ -112,8 +120,11 @@ export async function writeResponse(
   const noBody = head || status < 200 || status === 204 || status === 304;
   let body = res.body;
   if (typeof body === "string") body = ENCODER.encode(body);
-  // Before the head is composed: nothing may run between composing and sending it.
-  if (noBody && body instanceof ReadableStream) await body.cancel().catch(() => {});
+  // Before the head is composed: nothing may run between composing and sending it. Without its
+  // body the response frames the same (its declared length stays).
+  if (noBody && body instanceof ReadableStream) {
+    return body.cancel().catch(() => {}).then(() => writeResponse(conn, ctx, { ...res, body: null }, tally));
+  }
   let keepAlive = ctx.keepAlive;
   let length: number | undefined;
   let chunked = false;
@@ -165,25 +176,20 @@ export async function writeResponse(
   if (status === 101 && res.tunnel) {
     // The connection switches protocols: it carries the tunnel, never another request.
     conn.putHead("connection: upgrade\r\n\r\n");
-    await conn.sendHead();
-    return "switched";
+    return conn.sendHead().then(SWITCHED);
   }
   if (!keepAlive) conn.putHead("connection: close\r\n");
   else if (ctx.version === "HTTP/1.0") conn.putHead("connection: keep-alive\r\n");
   conn.putHead("\r\n");
 
-  const planned = keepAlive ? "keep-alive" : "close";
   if (!(body instanceof ReadableStream)) {
     const tail = noBody || body === null || body.length === 0 ? undefined : body;
-    await conn.sendHead(tail);
     if (tally && tail) tally.bytesOut = tail.length;
-    return planned;
+    return conn.sendHead(tail).then(keepAlive ? KEPT : CLOSING);
   }
-  if (noBody) {
-    await conn.sendHead();
-    return planned;
-  }
-  return await writeStream(conn, body, chunked, length, tally) ? planned : "failed";
+  return writeStream(conn, body, chunked, length, tally).then((ok) =>
+    ok ? keepAlive ? "keep-alive" : "close" : "failed"
+  );
 }
 
 /** Stream the body after the composed head; false when it broke or did not match its declared length. */
