@@ -20,7 +20,7 @@ import type {
   UpstreamTimeouts,
 } from "./types.ts";
 import { Deadlines } from "../base/mod.ts";
-import { ConnExchange } from "./exchange.ts";
+import { ConnExchange, type ExchangePool } from "./exchange.ts";
 
 /** Options for {@linkcode UpstreamClient}. */
 export interface UpstreamClientOptions {
@@ -42,8 +42,11 @@ export class UpstreamClient {
   readonly #deadlines: Deadlines;
   #closed = false;
   #sweeper: ReturnType<typeof setInterval> | undefined;
-  /** What each exchange hands a reusable connection back to (one function per client, not per request). */
-  readonly #reuse = (origin: Origin, conn: UpstreamConn): void => this.#put(origin, conn);
+  /** What each exchange hands a reusable connection back to, or asks for a replay (one per client). */
+  readonly #pool: ExchangePool = {
+    reuse: (origin, conn) => this.#put(origin, conn),
+    replay: (ex) => this.#exchange(ex.origin, ex.request, ex.timeouts, ex.started, ex.onEnd, false),
+  };
 
   constructor(options: UpstreamClientOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
@@ -136,42 +139,34 @@ export class UpstreamClient {
    * Send a request; resolves with the response headers or a failure, never rejects.
    *
    * For a response, `onEnd` is called exactly once when its body ends; for a failure it is not
-   * called (the failure itself is the end).
+   * called (the failure itself is the end). A request without a body (or with a buffered one) is
+   * replayed once, on another connection, when a reused connection turns out to have been closed
+   * by the backend before it answered (as Go's Transport does).
    */
-  async send(
+  send(
     backend: Origin,
     r: UpstreamRequest,
     timeouts: UpstreamTimeouts,
     onEnd: (outcome: BodyOutcome) => void,
   ): Promise<UpstreamResponse | UpstreamFailure> {
-    const started = this.#now();
-    // A request without a body (or with a buffered one) can be replayed safely when a reused
-    // connection turns out to have been closed by the backend before it answered (as Go's
-    // Transport does).
-    for (let attempt = 0;; attempt++) {
-      const result = await this.#attempt(backend, r, timeouts, started, onEnd);
-      if (result === "stale" && attempt === 0 && !(r.body instanceof ReadableStream)) continue;
-      if (result === "stale") {
-        return { ok: false, kind: "reset", message: "connection closed before responding" };
-      }
-      return result;
-    }
+    return this.#exchange(backend, r, timeouts, this.#now(), onEnd, !(r.body instanceof ReadableStream));
   }
 
   /** One try on a pooled connection, or on a new one; a pooled one needs no await of its own here. */
-  #attempt(
+  #exchange(
     backend: Origin,
     r: UpstreamRequest,
     timeouts: UpstreamTimeouts,
     started: number,
     onEnd: (outcome: BodyOutcome) => void,
-  ): Promise<UpstreamResponse | UpstreamFailure | "stale"> {
+    mayReplay: boolean,
+  ): Promise<UpstreamResponse | UpstreamFailure> {
     const c = this.#take(backend);
-    const ex = new ConnExchange(backend, r, timeouts, started, this.#deadlines, this.#reuse, onEnd);
+    const ex = new ConnExchange(backend, r, timeouts, started, this.#deadlines, this.#pool, onEnd, mayReplay);
     return c ? ex.run(c) : this.#dialFor(ex);
   }
 
-  async #dialFor(ex: ConnExchange): Promise<UpstreamResponse | UpstreamFailure | "stale"> {
+  async #dialFor(ex: ConnExchange): Promise<UpstreamResponse | UpstreamFailure> {
     const { origin, request: r, timeouts } = ex;
     if (r.signal.aborted) return { ok: false, kind: "cancelled", message: "client went away" };
     let c: UpstreamConn;

@@ -33,6 +33,14 @@ import type { BodyFraming } from "../http1/mod.ts";
  */
 export const WATCH_CLIENT_AFTER_MS = 20;
 
+/** What an exchange gives back to the client it belongs to. */
+export interface ExchangePool {
+  /** Take a connection the exchange left reusable back into `origin`'s idle pool. */
+  reuse(origin: Origin, conn: UpstreamConn): void;
+  /** Send the exchange's request again, on another connection, never replaying a second time. */
+  replay(ex: ConnExchange): Promise<UpstreamResponse | UpstreamFailure>;
+}
+
 /** One request's exchange on a connection; {@linkcode ConnExchange.run} does it once. */
 export class ConnExchange implements Expiring, EventListenerObject {
   /**
@@ -52,8 +60,9 @@ export class ConnExchange implements Expiring, EventListenerObject {
   #framing: BodyFraming | undefined;
 
   /**
-   * @param reuse takes the connection back into `origin`'s pool once the exchange left it reusable
+   * @param pool takes the connection back once the exchange left it reusable, and replays
    * @param onEnd called once when the response body ends (never for a failure)
+   * @param mayReplay the request may be sent again when a reused connection was stale
    */
   constructor(
     readonly origin: Origin,
@@ -61,8 +70,9 @@ export class ConnExchange implements Expiring, EventListenerObject {
     readonly timeouts: UpstreamTimeouts,
     readonly started: number,
     readonly deadlines: Deadlines,
-    readonly reuse: (origin: Origin, conn: UpstreamConn) => void,
+    readonly pool: ExchangePool,
     readonly onEnd: (outcome: BodyOutcome) => void,
+    readonly mayReplay: boolean,
   ) {
     this.deadline = started + Math.min(WATCH_CLIENT_AFTER_MS, timeouts.requestMs);
   }
@@ -70,10 +80,10 @@ export class ConnExchange implements Expiring, EventListenerObject {
   /**
    * Write the request on `conn` and read the response head.
    *
-   * @returns the response, a failure, or `"stale"` when a reused connection turned out to be
-   *   closed by the backend before it answered (the caller may replay a bodiless request)
+   * @returns the response or a failure; a reused connection that turns out to have been closed
+   *   by the backend before it answered is replayed once when `mayReplay`, else a reset
    */
-  async run(conn: UpstreamConn): Promise<UpstreamResponse | UpstreamFailure | "stale"> {
+  async run(conn: UpstreamConn): Promise<UpstreamResponse | UpstreamFailure> {
     this.conn = conn;
     const r = this.request;
     this.deadlines.add(this);
@@ -86,7 +96,10 @@ export class ConnExchange implements Expiring, EventListenerObject {
       conn.close();
       await writing;
       if (this.#failure) return this.#failure;
-      if (e instanceof ConnectionClosed && !e.reset && conn.reused) return "stale";
+      if (e instanceof ConnectionClosed && !e.reset && conn.reused) {
+        if (this.mayReplay) return await this.pool.replay(this);
+        return { ok: false, kind: "reset", message: "connection closed before responding" };
+      }
       if (e instanceof ProtocolError) {
         return { ok: false, kind: "reset", message: `bad response: ${e.message}` };
       }
@@ -134,7 +147,7 @@ export class ConnExchange implements Expiring, EventListenerObject {
       outcome === "complete" && !this.#head!.close && this.#framing!.kind !== "close" && this.#writeDone &&
       conn.buffered === 0
     ) {
-      this.reuse(this.origin, conn);
+      this.pool.reuse(this.origin, conn);
     } else {
       conn.close();
     }
