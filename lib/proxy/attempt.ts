@@ -62,68 +62,88 @@ const RESET: AttemptOutcome = Object.freeze({ kind: "reset" });
  * health all see the same verdict. A body that breaks after a good head is that attempt's
  * failure, counted once.
  */
-export async function attempt(
+export function attempt(
   deps: AttemptDeps,
   backend: Backend,
   request: UpstreamRequest,
 ): Promise<AttemptResult> {
-  const { balancer, metrics, outliers, now } = deps;
-  const started = now();
-  let headersMs = 0;
-  let status = 0;
-  let ended: BodyOutcome | undefined;
-  let settled = false;
-  const settle = (verdict: Settlement) => {
-    if (settled) return;
-    settled = true;
-    const ms = now() - started;
+  return new Attempt(deps, backend).run(request);
+}
+
+/**
+ * One attempt's state, its settle logic as methods: a closure each (and their shared context)
+ * per attempt cost more than this one object (docs/performance.md).
+ */
+class Attempt {
+  readonly #started: number;
+  #headersMs = 0;
+  #status = 0;
+  #ended: BodyOutcome | undefined;
+  #settled = false;
+  /** Told by the upstream client when the body ends. */
+  readonly #onEnd = (outcome: BodyOutcome): void => {
+    this.#ended = outcome;
+    // A body that ends inside send() (none, or all bytes read with the head) ends before the
+    // status is known here; it is settled in run(), once it is.
+    if (this.#status !== 0) this.#settleResponse();
+  };
+
+  constructor(readonly deps: AttemptDeps, readonly backend: Backend) {
+    this.#started = deps.now();
+  }
+
+  async run(request: UpstreamRequest): Promise<AttemptResult> {
+    const { deps, backend } = this;
+    const result = await deps.client.send(backend, request, deps.timeouts, this.#onEnd);
+    this.#headersMs = deps.now() - this.#started;
+    if (!result.ok) {
+      if (result.kind === "cancelled") {
+        this.#settle("cancelled");
+        return { ...result, backend, outcome: undefined };
+      }
+      const outcome: AttemptOutcome = { kind: result.kind };
+      this.#settle(outcome);
+      return { ...result, backend, outcome };
+    }
+    const report = loadReportHeader(result.headers);
+    if (report !== undefined) deps.loads.record(backend, report);
+    if ((result.status < 200 && !result.upgraded) || result.status > 599) {
+      // 1xx finals and out-of-range codes cannot be relayed faithfully: a broken upstream.
+      if (result.body instanceof ReadableStream) await result.body.cancel();
+      this.#settle(RESET);
+      const reason = `upstream sent status ${result.status}`;
+      return { ok: false, kind: "reset", message: reason, reason, backend, outcome: RESET };
+    }
+    const status = this.#status = result.status;
+    if (this.#ended !== undefined) this.#settleResponse();
+    const outcome: AttemptOutcome | undefined = status >= 500 ? { kind: "status", status } : undefined;
+    return { ...result, backend, outcome };
+  }
+
+  /** A response's verdict: its status, unless its body broke. */
+  #settleResponse(): void {
+    const status = this.#status;
+    this.#settle(this.#ended === "reset" ? RESET : status >= 500 ? { kind: "status", status } : "success");
+  }
+
+  #settle(verdict: Settlement): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    const { deps, backend } = this;
+    const { metrics } = deps;
+    const ms = deps.now() - this.#started;
     const failed = verdict !== "success" && verdict !== "cancelled";
     if (failed && verdict.kind !== "status") {
       metrics.upstreamError(backend.name, verdict.kind);
     }
     // Passive health first: an ejection is decided while this attempt still counts in flight.
-    if (verdict !== "cancelled") outliers.record(backend, failed ? verdict : undefined);
-    balancer.release(backend, { latencyMs: headersMs || ms, ok: !failed });
+    if (verdict !== "cancelled") deps.outliers.record(backend, failed ? verdict : undefined);
+    const headersMs = this.#headersMs;
+    deps.balancer.release(backend, { latencyMs: headersMs || ms, ok: !failed });
     // A tunnel's lifetime (minutes of WebSocket) is no request latency: its duration is the
     // handshake, up to the 101, or every open socket would burn the latency SLO's error budget.
-    metrics.observeDuration(backend.name, deps.strategy, (status === 101 ? headersMs : ms) / 1000);
-  };
-  // A response's verdict: its status, unless its body broke.
-  const settleResponse = () =>
-    settle(ended === "reset" ? RESET : status >= 500 ? { kind: "status", status } : "success");
-  const onEnd = (outcome: BodyOutcome) => {
-    ended = outcome;
-    // A body that ends inside send() (none, or all bytes read with the head) ends before the
-    // status is known here; it is settled below, once it is.
-    if (status !== 0) settleResponse();
-  };
-  const result = await deps.client.send(backend, request, deps.timeouts, onEnd);
-  headersMs = now() - started;
-  if (result.ok) {
-    const report = loadReportHeader(result.headers);
-    if (report !== undefined) deps.loads.record(backend, report);
+    metrics.observeDuration(backend.name, deps.strategy, (this.#status === 101 ? headersMs : ms) / 1000);
   }
-
-  if (!result.ok) {
-    if (result.kind === "cancelled") {
-      settle("cancelled");
-      return { ...result, backend, outcome: undefined };
-    }
-    const outcome: AttemptOutcome = { kind: result.kind };
-    settle(outcome);
-    return { ...result, backend, outcome };
-  }
-  if ((result.status < 200 && !result.upgraded) || result.status > 599) {
-    // 1xx finals and out-of-range codes cannot be relayed faithfully: a broken upstream.
-    if (result.body instanceof ReadableStream) await result.body.cancel();
-    settle(RESET);
-    const reason = `upstream sent status ${result.status}`;
-    return { ok: false, kind: "reset", message: reason, reason, backend, outcome: RESET };
-  }
-  status = result.status;
-  if (ended !== undefined) settleResponse();
-  const outcome: AttemptOutcome | undefined = status >= 500 ? { kind: "status", status } : undefined;
-  return { ...result, backend, outcome };
 }
 
 /** Throw away a response that will not be relayed (a retried 5xx): cancel its body, free its slot. */
