@@ -148,10 +148,10 @@ export async function runStrategy(
       { ...load, durationMs: settings.durationMs, seed: settings.seed },
       { onProgress, progressIntervalMs: 250 },
     );
-    const after = sleep(settings.durationMs).then(() =>
-      Promise.all([totalCounts(admins), totalHedgeCounts(admins)])
-    );
-    const [summary, , [end, hedgesAfter]] = await Promise.all([measured, warmup, after]);
+    // Counted once the measured load has drained, not at the window's end by the clock: a
+    // snapshot read while a busy machine is late would miss the requests still being routed.
+    const [summary] = await Promise.all([measured, warmup]);
+    const [end, hedgesAfter] = await Promise.all([totalCounts(admins), totalHedgeCounts(admins)]);
     const lags = [];
     while (running.length > 0) lags.push(await running.shift()!.stop());
     const proxyLag = { p99: Math.max(...lags.map((l) => l.p99)), max: Math.max(...lags.map((l) => l.max)) };

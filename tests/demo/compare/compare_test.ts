@@ -165,7 +165,8 @@ Deno.test("deno task compare runs two-proxies through two proxies whose routed c
     // Each proxy keeps its own round-robin turn; together they still split evenly.
     for (const b of ["x1", "x2", "x4"]) assert.ok(Math.abs(outcome.rows[0].shares[b] - 1 / 3) < 0.02, b);
     // The routed counts of both proxies together are what the load saw answered, give or take the
-    // requests in flight at the window's edges (two proxies' snapshots, read one after the other).
+    // warm-up's requests still in flight when the first snapshot is read (the last one is read once
+    // the measured load has drained).
     for (const [b, answered] of Object.entries(run.summary.backends)) {
       assert.ok(
         Math.abs((run.routed[b] ?? 0) - answered) <= Math.max(10, answered * 0.1),
