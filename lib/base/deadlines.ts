@@ -15,11 +15,18 @@
 export interface Expiring {
   readonly deadline: number;
   expire(): void;
+  /**
+   * Owned by {@linkcode Deadlines}: where the entry sits in its list while pending, absent or -1
+   * when not. Kept on the entry so that adding and removing one (twice per proxied request)
+   * touch no hash table: a `Set` grew and shrank its table under that churn.
+   */
+  slot?: number;
 }
 
 /** A set of pending deadlines served by a single timer. */
 export class Deadlines {
-  readonly #pending = new Set<Expiring>();
+  /** Pending entries, unordered; each one's `slot` is its index. */
+  readonly #pending: Expiring[] = [];
   readonly #now: () => number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #armedFor = Infinity;
@@ -31,25 +38,42 @@ export class Deadlines {
 
   /** Number of pending deadlines. */
   get size(): number {
-    return this.#pending.size;
+    return this.#pending.length;
   }
 
-  /** Start watching `e`. */
+  /** Start watching `e` (again, with its current deadline, when it is pending already). */
   add(e: Expiring): void {
-    this.#pending.add(e);
+    if (e.slot === undefined || e.slot < 0) {
+      e.slot = this.#pending.length;
+      this.#pending.push(e);
+    }
     if (e.deadline < this.#armedFor) this.#arm(e.deadline);
   }
 
   /** Stop watching `e` (it finished in time); a no-op when it already expired. */
   delete(e: Expiring): void {
-    this.#pending.delete(e);
-    if (this.#pending.size === 0) this.#disarm();
+    this.#remove(e);
+    if (this.#pending.length === 0) this.#disarm();
   }
 
   /** Forget everything and clear the timer. */
   clear(): void {
-    this.#pending.clear();
+    for (const e of this.#pending) e.slot = -1;
+    this.#pending.length = 0;
     this.#disarm();
+  }
+
+  /** Take `e` out of the list: the last entry moves into its slot. */
+  #remove(e: Expiring): void {
+    const i = e.slot;
+    const pending = this.#pending;
+    if (i === undefined || i < 0 || pending[i] !== e) return;
+    const last = pending.pop()!;
+    if (last !== e) {
+      pending[i] = last;
+      last.slot = i;
+    }
+    e.slot = -1;
   }
 
   #arm(at: number): void {
@@ -68,13 +92,19 @@ export class Deadlines {
     this.#timer = undefined;
     this.#armedFor = Infinity;
     const now = this.#now();
-    let next = Infinity;
-    for (const e of this.#pending) {
+    // Due entries are taken out first and expired after: an expiry may add or delete entries.
+    const due: Expiring[] = [];
+    const pending = this.#pending;
+    for (let i = 0; i < pending.length;) {
+      const e = pending[i];
       if (e.deadline <= now) {
-        this.#pending.delete(e);
-        e.expire();
-      } else if (e.deadline < next) next = e.deadline;
+        this.#remove(e); // the last entry moves into slot i: look at slot i again
+        due.push(e);
+      } else i++;
     }
+    for (const e of due) e.expire();
+    let next = Infinity;
+    for (const e of pending) if (e.deadline < next) next = e.deadline;
     if (next !== Infinity && next < this.#armedFor) this.#arm(next);
   }
 }
