@@ -12,9 +12,6 @@
  * @module
  */
 
-/** RFC 9110 section 5.6.2 token: what field names (and methods) are made of. */
-export const TOKEN: RegExp = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
 const DECODER = new TextDecoder();
 
 /**

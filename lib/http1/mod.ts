@@ -24,7 +24,6 @@ export {
   parseContentLength,
   parseField,
   pushField,
-  TOKEN,
   trimOws,
 } from "./head.ts";
 export type { Field, FieldError } from "./head.ts";
