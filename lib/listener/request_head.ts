@@ -49,18 +49,19 @@ export interface RequestHead {
 export class RequestHeaders implements Iterable<[string, string]> {
   /** Flat `[name, value, ...]` as sent: original case, values without surrounding whitespace. */
   readonly raw: readonly string[];
-  readonly #lower: readonly string[];
+  /** Each field's name in lower case, one per pair of `raw` (`lower[i]` names `raw[2 * i]`). */
+  readonly lower: readonly string[];
   #entries: [string, string][] | undefined;
 
   constructor(raw: readonly string[], lower: readonly string[]) {
     this.raw = raw;
-    this.#lower = lower;
+    this.lower = lower;
   }
 
   /** The field's value, repeats joined with ", "; null when absent. */
   get(name: string): string | null {
     const n = name.toLowerCase();
-    const lower = this.#lower;
+    const lower = this.lower;
     let out: string | null = null;
     for (let i = 0; i < lower.length; i++) {
       if (lower[i] === n) out = out === null ? this.raw[2 * i + 1] : `${out}, ${this.raw[2 * i + 1]}`;
@@ -70,13 +71,13 @@ export class RequestHeaders implements Iterable<[string, string]> {
 
   /** Whether the field is present. */
   has(name: string): boolean {
-    return this.#lower.includes(name.toLowerCase());
+    return this.lower.includes(name.toLowerCase());
   }
 
   /** `[lower-case name, value]` per field name, repeats joined, in order of first appearance. */
   [Symbol.iterator](): Iterator<[string, string]> {
     if (!this.#entries) {
-      const lower = this.#lower;
+      const lower = this.lower;
       const entries: [string, string][] = [];
       for (let i = 0; i < lower.length; i++) {
         const first = lower.indexOf(lower[i]);

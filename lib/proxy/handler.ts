@@ -179,7 +179,7 @@ export function createProxyHandler(deps: ProxyDeps): (req: ServerRequest) => Pro
         requestId,
         upgrade,
         trace: config.traceContext.enabled ? trace : undefined,
-      }),
+      }, req.headers.lower),
       body,
       upgrade !== undefined,
       req,
