@@ -48,61 +48,89 @@ export class ClientConn extends BufferedConn {
   }
 
   /**
-   * Read and parse the next request head.
+   * Read and parse the next request head. Not async: the reads go through a handler bound once
+   * per connection, where an async frame and its awaits cost an allocation each per request.
    *
    * @param fresh the connection has served no request yet (its first head is due within the
    *   header timeout, not the idle one)
    * @returns the head; a rejection to answer before closing; or null when the connection ended
    *   (closed by the client, or idle too long) and nobody is left to answer
    */
-  async readHead(limits: HeadLimits, fresh: boolean): Promise<RequestHead | Rejection | null> {
-    let idle = !fresh && this.buffered === 0;
+  readHead(limits: HeadLimits, fresh: boolean): Promise<RequestHead | Rejection | null> {
+    this.#limits = limits;
+    this.#idle = !fresh && this.buffered === 0;
+    this.#skippedEmptyLine = false;
+    this.#scanned = 0;
     const timer = this.#timer;
-    timer.deadline = limits.now() + (idle ? limits.idleTimeoutMs() : limits.headerTimeoutMs());
+    timer.deadline = limits.now() + (this.#idle ? limits.idleTimeoutMs() : limits.headerTimeoutMs());
     limits.deadlines.add(timer);
-    try {
-      let skippedEmptyLine = false;
-      let scanned = 0;
-      while (true) {
-        if (this.buffered > 0) {
-          // RFC 9112 section 2.2: ignore one empty line before a request line.
-          if (!skippedEmptyLine && scanned === 0 && this.buffered >= 2 && this.buf[this.start] === 13) {
-            skippedEmptyLine = true;
-            if (this.buf[this.start + 1] === 10) this.start += 2;
-          }
-          const found = scanHead(this.buf, this.start, this.end, scanned);
-          if (typeof found === "object") return found;
-          if (found > limits.maxHeadBytes || (found < 0 && this.buffered > limits.maxHeadBytes)) {
-            return { status: 431, reason: `request head larger than ${limits.maxHeadBytes} bytes` };
-          }
-          if (found > 0) {
-            const head = parseRequestHead(this.buf, limits.maxHeaders, this.start, this.start + found - 2);
-            this.start += found;
-            return head;
-          }
-          // Recheck the last byte: a CR there is judged by the byte after it.
-          scanned = this.buffered - 1;
-        }
-        let more: boolean;
-        try {
-          more = await this.readAhead();
-          if (!more) this.throwIfReset();
-        } catch {
-          more = false;
-        }
-        if (!more || this.timedOut) return null;
-        if (idle) {
-          // The next request has begun: from now on it has the header timeout.
-          idle = false;
-          limits.deadlines.delete(timer);
-          timer.deadline = limits.now() + limits.headerTimeoutMs();
-          limits.deadlines.add(timer);
-        }
-      }
-    } finally {
-      limits.deadlines.delete(timer);
-    }
+    const found = this.#scan();
+    if (found === undefined) return this.readAhead().then(this.#afterRead);
+    limits.deadlines.delete(timer);
+    return Promise.resolve(found);
   }
+
+  /** The limits of the head being read. */
+  #limits!: HeadLimits;
+  /** The head being read is a keep-alive connection's wait for its next request (idle timeout). */
+  #idle = false;
+  #skippedEmptyLine = false;
+  /** Bytes after `start` already checked for the end of the head being read. */
+  #scanned = 0;
+
+  /** The buffered head, a rejection, or undefined when more bytes are needed. */
+  #scan(): RequestHead | Rejection | undefined {
+    if (this.buffered === 0) return undefined;
+    const limits = this.#limits;
+    // RFC 9112 section 2.2: ignore one empty line before a request line.
+    if (!this.#skippedEmptyLine && this.#scanned === 0 && this.buffered >= 2 && this.buf[this.start] === 13) {
+      this.#skippedEmptyLine = true;
+      if (this.buf[this.start + 1] === 10) this.start += 2;
+    }
+    const found = scanHead(this.buf, this.start, this.end, this.#scanned);
+    if (typeof found === "object") return found;
+    if (found > limits.maxHeadBytes || (found < 0 && this.buffered > limits.maxHeadBytes)) {
+      return { status: 431, reason: `request head larger than ${limits.maxHeadBytes} bytes` };
+    }
+    if (found > 0) {
+      const head = parseRequestHead(this.buf, limits.maxHeaders, this.start, this.start + found - 2);
+      this.start += found;
+      return head;
+    }
+    // Recheck the last byte: a CR there is judged by the byte after it.
+    this.#scanned = this.buffered - 1;
+    return undefined;
+  }
+
+  // Bound once per connection, like the read handlers it follows.
+  readonly #afterRead = (
+    more: boolean,
+  ): RequestHead | Rejection | null | Promise<RequestHead | Rejection | null> => {
+    const limits = this.#limits;
+    const timer = this.#timer;
+    // EOF, a reset, or the deadline's close: nobody is left to answer.
+    if (!more || this.timedOut) {
+      limits.deadlines.delete(timer);
+      return null;
+    }
+    if (this.#idle) {
+      // The next request has begun: from now on it has the header timeout.
+      this.#idle = false;
+      limits.deadlines.delete(timer);
+      timer.deadline = limits.now() + limits.headerTimeoutMs();
+      limits.deadlines.add(timer);
+    }
+    let found: RequestHead | Rejection | undefined;
+    try {
+      found = this.#scan();
+    } catch (e) {
+      limits.deadlines.delete(timer);
+      throw e;
+    }
+    if (found === undefined) return this.readAhead().then(this.#afterRead);
+    limits.deadlines.delete(timer);
+    return found;
+  };
 }
 
 const TIMEOUT_BODY = "408 Request Timeout\n";

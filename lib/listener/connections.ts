@@ -147,7 +147,8 @@ export function createConnections(options: ConnectionOptions, handler: Http1Hand
         c.active = false;
         if (written === "failed") ex.abort();
         if (written !== "keep-alive" || c.closed) break;
-        if (!(await ex.finishBody())) break;
+        // A body read in full (the common case) needs no await: one promise and tick less per request.
+        if (ex.bodyOutcome !== "complete" && !(await ex.finishBody())) break;
       }
     } finally {
       c.close();
