@@ -92,9 +92,16 @@ class Attempt {
     this.#started = deps.now();
   }
 
-  async run(request: UpstreamRequest): Promise<AttemptResult> {
+  /** Send the request; not async: the send's promise with one handler bound per attempt. */
+  run(request: UpstreamRequest): Promise<AttemptResult> {
     const { deps, backend } = this;
-    const result = await deps.client.send(backend, request, deps.timeouts, this.#onEnd);
+    return deps.client.send(backend, request, deps.timeouts, this.#onEnd).then(this.#received);
+  }
+
+  readonly #received = (
+    result: UpstreamResponse | UpstreamFailure,
+  ): AttemptResult | Promise<AttemptResult> => {
+    const { deps, backend } = this;
     this.#headersMs = deps.now() - this.#started;
     if (!result.ok) {
       if (result.kind === "cancelled") {
@@ -109,16 +116,18 @@ class Attempt {
     if (report !== undefined) deps.loads.record(backend, report);
     if ((result.status < 200 && !result.upgraded) || result.status > 599) {
       // 1xx finals and out-of-range codes cannot be relayed faithfully: a broken upstream.
-      if (result.body instanceof ReadableStream) await result.body.cancel();
-      this.#settle(RESET);
       const reason = `upstream sent status ${result.status}`;
-      return { ok: false, kind: "reset", message: reason, reason, backend, outcome: RESET };
+      const broken = (): AttemptResult => {
+        this.#settle(RESET);
+        return { ok: false, kind: "reset", message: reason, reason, backend, outcome: RESET };
+      };
+      return result.body instanceof ReadableStream ? result.body.cancel().then(broken) : broken();
     }
     const status = this.#status = result.status;
     if (this.#ended !== undefined) this.#settleResponse();
     const outcome: AttemptOutcome | undefined = status >= 500 ? { kind: "status", status } : undefined;
     return { ...result, backend, outcome };
-  }
+  };
 
   /** A response's verdict: its status, unless its body broke. */
   #settleResponse(): void {

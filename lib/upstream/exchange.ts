@@ -78,41 +78,68 @@ export class ConnExchange implements Expiring, EventListenerObject {
   }
 
   /**
-   * Write the request on `conn` and read the response head.
+   * Write the request on `conn` and read the response head. Not async: the head read's promise
+   * with a handler, where an async frame and its awaits cost an allocation each per request.
    *
    * @returns the response or a failure; a reused connection that turns out to have been closed
    *   by the backend before it answered is replayed once when `mayReplay`, else a reset
    */
-  async run(conn: UpstreamConn): Promise<UpstreamResponse | UpstreamFailure> {
+  run(conn: UpstreamConn): Promise<UpstreamResponse | UpstreamFailure> {
     this.conn = conn;
-    const r = this.request;
     this.deadlines.add(this);
-    const writing = this.#write();
-    let head: ResponseHead;
-    try {
-      do head = await conn.readHead(); while (head.status >= 100 && head.status < 200 && head.status !== 101);
-    } catch (e) {
-      this.#done();
-      conn.close();
-      await writing;
-      if (this.#failure) return this.#failure;
-      if (e instanceof ConnectionClosed && !e.reset && conn.reused) {
-        if (this.mayReplay) return await this.pool.replay(this);
-        return { ok: false, kind: "reset", message: "connection closed before responding" };
-      }
-      if (e instanceof ProtocolError) {
-        return { ok: false, kind: "reset", message: `bad response: ${e.message}` };
-      }
-      return { ok: false, kind: "reset", message: (e as Error).message };
+    this.#writing = this.#write();
+    return conn.readHead().then(this.#onHead, this.#onHeadError);
+  }
+
+  /** The request's write; it never rejects. */
+  #writing: Promise<void> | undefined;
+  /** The write is over (done or failed): nothing to wait for. */
+  #writeSettled = false;
+
+  // Bound once per exchange: the head's handlers.
+  readonly #onHead = (
+    head: ResponseHead,
+  ): UpstreamResponse | UpstreamFailure | Promise<UpstreamResponse | UpstreamFailure> => {
+    // Interim responses (1xx but 101) are skipped: the final one follows on the same connection.
+    if (head.status >= 100 && head.status < 200 && head.status !== 101) {
+      return this.conn.readHead().then(this.#onHead, this.#onHeadError);
     }
     this.#done();
+    // A tunnel starts once its request is written.
+    if (head.status === 101 && this.request.upgrade && !this.#writeSettled) {
+      return this.#writing!.then(() => this.#response(head));
+    }
+    return this.#response(head);
+  };
+
+  readonly #onHeadError = (e: unknown): Promise<UpstreamResponse | UpstreamFailure> => {
+    this.#done();
+    this.conn.close();
+    return this.#writing!.then(() => this.#failed(e));
+  };
+
+  /** A failure reading the head, once the write is over. */
+  #failed(e: unknown): UpstreamFailure | Promise<UpstreamResponse | UpstreamFailure> {
+    if (this.#failure) return this.#failure;
+    if (e instanceof ConnectionClosed && !e.reset && this.conn.reused) {
+      if (this.mayReplay) return this.pool.replay(this);
+      return { ok: false, kind: "reset", message: "connection closed before responding" };
+    }
+    if (e instanceof ProtocolError) {
+      return { ok: false, kind: "reset", message: `bad response: ${e.message}` };
+    }
+    return { ok: false, kind: "reset", message: (e as Error).message };
+  }
+
+  /** The final response head is in (and the write over unless a body still streams). */
+  #response(head: ResponseHead): UpstreamResponse | UpstreamFailure | Promise<UpstreamResponse> {
+    const { conn, request: r } = this;
     if (head.status === 101) {
       if (!r.upgrade) {
         conn.close();
         return { ok: false, kind: "reset", message: "unexpected 101 Switching Protocols" };
       }
       // The connection is the tunnel's now: never pooled again, ended when the tunnel ends.
-      await writing;
       const onEnd = this.onEnd;
       const upgraded: UpstreamTunnel = {
         conn,
@@ -128,14 +155,25 @@ export class ConnExchange implements Expiring, EventListenerObject {
     this.#framing = framing;
     const length = declaredLength(framing, head);
     if (framing.kind === "none" || (framing.kind === "length" && framing.length <= conn.buffered)) {
-      // Without a request body the write is over already; with one still streaming, the
-      // connection cannot be reused and finish() closes it.
-      if (!(r.body instanceof ReadableStream)) await writing;
+      // The response is complete. Without a request body still streaming, it is over once the
+      // write is (nearly always already: no wait); with one, the connection cannot be reused and
+      // finish() closes it.
       const body = framing.kind === "none" ? null : conn.take(framing.length);
-      this.finish("complete");
-      return { ok: true, status: head.status, headers: head.headers, body, length };
+      if (!(r.body instanceof ReadableStream) && !this.#writeSettled) {
+        return this.#writing!.then(() => this.#complete(head, body, length));
+      }
+      return this.#complete(head, body, length);
     }
     const body = bodyStream(conn, framing, (outcome) => this.finish(outcome));
+    return { ok: true, status: head.status, headers: head.headers, body, length };
+  }
+
+  #complete(
+    head: ResponseHead,
+    body: Uint8Array<ArrayBuffer> | null,
+    length: number | undefined,
+  ): UpstreamResponse {
+    this.finish("complete");
     return { ok: true, status: head.status, headers: head.headers, body, length };
   }
 
@@ -199,11 +237,13 @@ export class ConnExchange implements Expiring, EventListenerObject {
       return Promise.resolve();
     }
     return writing.then(() => {
+      this.#writeSettled = true;
       this.#writeDone = !this.conn.closed;
     }, (e) => this.#writeFailed(e));
   }
 
   #writeFailed(e: unknown): void {
+    this.#writeSettled = true;
     if (this.request.signal.aborted || (e as Error).name === "ClientBodyError") {
       this.#stop("cancelled", "client request body aborted");
     } else this.conn.close();
