@@ -18,6 +18,10 @@
  */
 export const CHUNK_BYTES = 16 * 1024;
 
+/** Copies up to this long are cut from a per-connection slab of {@linkcode SLAB_BYTES}. */
+const SLAB_TAKE_BYTES = 1024;
+const SLAB_BYTES = 8 * 1024;
+
 /** Thrown when the peer closed (`reset` false) or reset (`reset` true) the connection. */
 export class ConnectionClosed extends Error {
   constructor(message: string, readonly reset: boolean) {
@@ -132,12 +136,33 @@ export class BufferedConn {
     return this.buf.subarray(this.start, this.start + n);
   }
 
-  /** A copy of the next `n` buffered bytes (`n` at most {@linkcode buffered}), consumed. */
+  /**
+   * A copy of the next `n` buffered bytes (`n` at most {@linkcode buffered}), consumed.
+   *
+   * A small copy is a view into a slab the connection fills front to back and never reuses: a
+   * fresh `ArrayBuffer` costs about 1.5 µs in V8 whatever its size (a view 0.1 µs), and nearly
+   * every response body that arrives with its head is small. A view keeps its slab (8 KiB)
+   * alive as long as it is referenced, as Node's pooled `Buffer`s do.
+   */
   take(n: number): Uint8Array<ArrayBuffer> {
-    const out = this.buf.slice(this.start, this.start + n);
+    const from = this.start;
     this.start += n;
-    return out;
+    if (n > SLAB_TAKE_BYTES) return this.buf.slice(from, from + n);
+    let slab = this.#slab;
+    let at = this.#slabUsed;
+    if (slab === undefined || at + n > slab.length) {
+      slab = this.#slab = new Uint8Array(SLAB_BYTES);
+      at = 0;
+    }
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) slab[at + i] = buf[from + i];
+    this.#slabUsed = at + n;
+    return new Uint8Array(slab.buffer, at, n);
   }
+
+  /** Where small copies are cut from ({@linkcode take}); allocated on the first one. */
+  #slab: Uint8Array<ArrayBuffer> | undefined;
+  #slabUsed = 0;
 
   /** Up to `max` body bytes as a fresh array (safe to hand to a stream); null at EOF. */
   async readSome(max: number): Promise<Uint8Array | null> {
