@@ -30,9 +30,14 @@ export class ClientConn extends BufferedConn {
   active = false;
   /** The head deadline passed. */
   timedOut = false;
-  /** The head deadline, one object per connection rather than per request. */
+  /**
+   * The head deadline, one entry per connection rather than per request. It stays in the
+   * deadline set from the first head to the connection's close, with an infinite deadline while
+   * no head is due: taking it out after each head emptied the set whenever every connection was
+   * busy, and re-arming the set's timer cost more than the request's head parsing.
+   */
   readonly #timer = {
-    deadline: 0,
+    deadline: Infinity,
     expire: () => {
       this.timedOut = true;
       // Nothing received is an idle connection: close without a word. A partial head gets a 408.
@@ -61,13 +66,17 @@ export class ClientConn extends BufferedConn {
     this.#idle = !fresh && this.buffered === 0;
     this.#skippedEmptyLine = false;
     this.#scanned = 0;
+    const found = this.#scan();
+    if (found !== undefined) return Promise.resolve(found);
     const timer = this.#timer;
     timer.deadline = limits.now() + (this.#idle ? limits.idleTimeoutMs() : limits.headerTimeoutMs());
     limits.deadlines.add(timer);
-    const found = this.#scan();
-    if (found === undefined) return this.readAhead().then(this.#afterRead);
-    limits.deadlines.delete(timer);
-    return Promise.resolve(found);
+    return this.readAhead().then(this.#afterRead);
+  }
+
+  override close(): void {
+    super.close();
+    this.#limits?.deadlines.delete(this.#timer);
   }
 
   /** The limits of the head being read. */
@@ -106,30 +115,31 @@ export class ClientConn extends BufferedConn {
   readonly #afterRead = (
     more: boolean,
   ): RequestHead | Rejection | null | Promise<RequestHead | Rejection | null> => {
-    const limits = this.#limits;
     const timer = this.#timer;
     // EOF, a reset, or the deadline's close: nobody is left to answer.
     if (!more || this.timedOut) {
-      limits.deadlines.delete(timer);
+      timer.deadline = Infinity;
       return null;
-    }
-    if (this.#idle) {
-      // The next request has begun: from now on it has the header timeout.
-      this.#idle = false;
-      limits.deadlines.delete(timer);
-      timer.deadline = limits.now() + limits.headerTimeoutMs();
-      limits.deadlines.add(timer);
     }
     let found: RequestHead | Rejection | undefined;
     try {
       found = this.#scan();
     } catch (e) {
-      limits.deadlines.delete(timer);
+      timer.deadline = Infinity;
       throw e;
     }
-    if (found === undefined) return this.readAhead().then(this.#afterRead);
-    limits.deadlines.delete(timer);
-    return found;
+    if (found !== undefined) {
+      timer.deadline = Infinity;
+      return found;
+    }
+    if (this.#idle) {
+      // The next request has begun and is not whole yet: from now on it has the header timeout.
+      this.#idle = false;
+      const limits = this.#limits;
+      timer.deadline = limits.now() + limits.headerTimeoutMs();
+      limits.deadlines.add(timer);
+    }
+    return this.readAhead().then(this.#afterRead);
   };
 }
 
