@@ -95,7 +95,7 @@ class Attempt {
   /** Send the request; not async: the send's promise with one handler bound per attempt. */
   run(request: UpstreamRequest): Promise<AttemptResult> {
     const { deps, backend } = this;
-    return deps.client.send(backend, request, deps.timeouts, this.#onEnd).then(this.#received);
+    return deps.client.send(backend, request, deps.timeouts, this.#onEnd, this.#started).then(this.#received);
   }
 
   readonly #received = (

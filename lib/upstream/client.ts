@@ -108,19 +108,26 @@ export class UpstreamClient {
     let idle = this.#idle.get(backend);
     if (!idle) this.#idle.set(backend, idle = []);
     if (this.#closed || idle.length >= MAX_IDLE_PER_BACKEND) return c.close();
-    c.idle(this.#now());
+    c.idle(this.#sweeps);
     idle.push(c);
     this.#sweeper ??= setInterval(() => this.#watchIdle(), PARK_AFTER_MS);
   }
 
+  /**
+   * Sweeps of the idle pool so far: a connection's idle time is counted in sweeps, one every
+   * {@linkcode PARK_AFTER_MS}, not read from the clock each time one returns to the pool (a clock
+   * reading per request). One put back after sweep k is idle for at least that long at sweep k+2.
+   */
+  #sweeps = 0;
+
   /** Watch connections idle for a while for a close by their backend (see lib/upstream/conn.ts). */
   #watchIdle(): void {
-    const since = this.#now() - PARK_AFTER_MS;
+    const sweep = ++this.#sweeps;
     let any = false;
     for (const idle of this.#idle.values()) {
       for (const c of idle) {
         any = true;
-        if (c.parked || c.idleSince > since) continue;
+        if (c.parked || c.idleSince > sweep - 2) continue;
         c.park(() => {
           const i = idle.indexOf(c);
           if (i !== -1) idle.splice(i, 1);
@@ -142,14 +149,18 @@ export class UpstreamClient {
    * called (the failure itself is the end). A request without a body (or with a buffered one) is
    * replayed once, on another connection, when a reused connection turns out to have been closed
    * by the backend before it answered (as Go's Transport does).
+   *
+   * @param started when the request started on the client's clock (the caller's own reading
+   *   saves one), from which the response timeout counts @default now
    */
   send(
     backend: Origin,
     r: UpstreamRequest,
     timeouts: UpstreamTimeouts,
     onEnd: (outcome: BodyOutcome) => void,
+    started: number = this.#now(),
   ): Promise<UpstreamResponse | UpstreamFailure> {
-    return this.#exchange(backend, r, timeouts, this.#now(), onEnd, !(r.body instanceof ReadableStream));
+    return this.#exchange(backend, r, timeouts, started, onEnd, !(r.body instanceof ReadableStream));
   }
 
   /** One try on a pooled connection, or on a new one; a pooled one needs no await of its own here. */

@@ -20,6 +20,7 @@ export { CHUNK_BYTES, ConnectionClosed, ProtocolError } from "../http1/mod.ts";
 export class UpstreamConn extends BufferedConn {
   /** Served at least one response before this one (a stale keep-alive candidate). */
   reused = false;
+  /** When it went back to the pool, in the pool's own unit (its sweeps, lib/upstream/client.ts). */
   idleSince = 0;
   #parked = false;
 
@@ -27,9 +28,9 @@ export class UpstreamConn extends BufferedConn {
     super(conn, MAX_HEAD_BYTES + 1024);
   }
 
-  /** Back in the pool: nothing buffered, idle from now. */
-  idle(now: number): void {
-    this.idleSince = now;
+  /** Back in the pool: nothing buffered, idle from `since`. */
+  idle(since: number): void {
+    this.idleSince = since;
     this.reset();
   }
 

@@ -260,3 +260,41 @@ Deno.test("UpstreamClient sends chunked request bodies when the length is unknow
     await server.shutdown();
   }
 });
+
+Deno.test("UpstreamClient drops an idle pooled connection its backend closed, before a request that cannot be replayed meets it", async () => {
+  // Keep-alive answers; each connection is closed by the server 200 ms after its first answer.
+  const server = rawServer(async (_head, conn) => {
+    await conn.write(enc("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    setTimeout(() => {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }, 200);
+  });
+  const client = new UpstreamClient();
+  try {
+    const first = await get(client, server.backend);
+    assert.equal(first.text, "ok");
+    // Idle for over two sweeps of the pool (one a second): the pending read sees the close.
+    await new Promise((r) => setTimeout(r, 3_000));
+    // A streamed body cannot be replayed: on the stale connection this would be a reset.
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(enc("hi"));
+        c.close();
+      },
+    });
+    const r = await client.send(
+      server.backend,
+      { method: "POST", target: "/x", headers: ["host", "h"], body, signal: new AbortController().signal },
+      TIMEOUTS,
+      () => {},
+    );
+    assert.ok(r.ok, JSON.stringify(r));
+    if (r.body instanceof ReadableStream) await r.body.cancel();
+    assert.equal(server.connections, 2, "the second request went out on a fresh connection");
+  } finally {
+    client.close();
+    server.close();
+  }
+});
