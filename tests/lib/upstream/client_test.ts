@@ -50,6 +50,18 @@ function rawServer(reply: (head: string, conn: Deno.Conn, index: number) => Prom
   };
 }
 
+/** A server that answers `ok` and closes each connection `afterMs` later, without saying so. */
+function closingServer(afterMs: number) {
+  return rawServer(async (_head, conn) => {
+    await conn.write(enc("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+    setTimeout(() => {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }, afterMs);
+  });
+}
+
 async function get(
   client: UpstreamClient,
   backend: Backend,
@@ -187,14 +199,7 @@ Deno.test("UpstreamClient returns bodiless HEAD, 204 and 304 and keeps the conne
 
 Deno.test("UpstreamClient replays a body-less request once when a reused connection was closed", async () => {
   // The server answers once per connection, then closes it without saying so in the response.
-  const server = rawServer(async (_head, conn) => {
-    await conn.write(enc("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    setTimeout(() => {
-      try {
-        conn.close();
-      } catch { /* closed */ }
-    }, 1);
-  });
+  const server = closingServer(1);
   const client = new UpstreamClient();
   try {
     for (let i = 0; i < 4; i++) {
@@ -263,14 +268,7 @@ Deno.test("UpstreamClient sends chunked request bodies when the length is unknow
 
 Deno.test("UpstreamClient drops an idle pooled connection its backend closed, before a request that cannot be replayed meets it", async () => {
   // Keep-alive answers; each connection is closed by the server 200 ms after its first answer.
-  const server = rawServer(async (_head, conn) => {
-    await conn.write(enc("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
-    setTimeout(() => {
-      try {
-        conn.close();
-      } catch { /* closed */ }
-    }, 200);
-  });
+  const server = closingServer(200);
   const client = new UpstreamClient();
   try {
     const first = await get(client, server.backend);
