@@ -12,6 +12,8 @@
  * @module
  */
 
+import { fieldName } from "./field_names.ts";
+
 const DECODER = new TextDecoder();
 
 /**
@@ -98,7 +100,7 @@ export function pushField(s: string, start: number, end: number, out: string[]):
     const c = s.charCodeAt(i);
     if (c === 0 || c === 10 || c === 13) return "invalid character in header value";
   }
-  out.push(s.slice(start, colon), s.slice(a, b));
+  out.push(fieldName(s, start, colon), s.slice(a, b));
   return undefined;
 }
 

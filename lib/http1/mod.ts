@@ -27,4 +27,5 @@ export {
   trimOws,
 } from "./head.ts";
 export type { Field, FieldError } from "./head.ts";
+export { fieldName, lowerName } from "./field_names.ts";
 export { STATUS_TEXT } from "./status_text.ts";

@@ -16,6 +16,7 @@ import {
   isToken,
   latin1,
   lineEnd,
+  lowerName,
   parseContentLength,
   pushField,
 } from "../http1/mod.ts";
@@ -171,7 +172,7 @@ export function parseRequestHead(
     const problem = pushField(text, at, next, raw);
     if (problem) return bad(problem);
     const value = raw[raw.length - 1];
-    const key = raw[raw.length - 2].toLowerCase();
+    const key = lowerName(raw[raw.length - 2]);
     lower.push(key);
     switch (key) {
       case "host":

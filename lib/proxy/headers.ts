@@ -11,7 +11,7 @@
  */
 
 import type { RandomIds } from "../base/mod.ts";
-import { connectionTokens } from "../http1/mod.ts";
+import { connectionTokens, lowerName } from "../http1/mod.ts";
 import type { HeaderReader } from "../net/mod.ts";
 import { LOAD_REPORT_BIN_HEADER, LOAD_REPORT_HEADER } from "../upstream/mod.ts";
 import type { TraceHeaders } from "./trace.ts";
@@ -47,7 +47,7 @@ const CHECKED_LENGTHS: ReadonlySet<number> = new Set([...HOP_BY_HOP, ...FOR_THE_
 function namedByConnection(raw: readonly string[], lower?: readonly string[]): Set<string> | undefined {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && (lower ? lower[i >> 1] : raw[i].toLowerCase()) === "connection") {
+    if (raw[i].length === 10 && (lower ? lower[i >> 1] : lowerName(raw[i])) === "connection") {
       const value = raw[i + 1];
       // The common `Connection: keep-alive` names a field that is hop-by-hop anyway: no set.
       if (value.length === 10 && value.toLowerCase() === "keep-alive") continue;
@@ -118,7 +118,7 @@ export function upstreamHeaders(
   let forwardedFor: string | undefined;
   let host: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = lower ? lower[i >> 1] : raw[i].toLowerCase();
+    const name = lower ? lower[i >> 1] : lowerName(raw[i]);
     if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
     const value = raw[i + 1];
     switch (name) {
@@ -174,7 +174,7 @@ export function downstreamHeaders(raw: readonly string[], switching = false): st
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     if (named || CHECKED_LENGTHS.has(name.length)) {
-      const lower = name.toLowerCase();
+      const lower = lowerName(name);
       // A 101 keeps `Upgrade`: it names the protocol the tunnel now speaks (RFC 9110 section 7.8).
       if (
         !(switching && lower === "upgrade") &&

@@ -17,6 +17,7 @@ import {
   connectionTokens,
   latin1,
   lineEnd,
+  lowerName,
   parseContentLength,
   pushField,
 } from "../http1/mod.ts";
@@ -104,7 +105,7 @@ export function parseResponseHead(buf: Uint8Array, size: number, start = 0): Res
     const n = name.length;
     if (n !== 10 && n !== 14 && n !== 17) continue;
     const value = headers[headers.length - 1];
-    switch (name.toLowerCase()) {
+    switch (lowerName(name)) {
       case "content-length": {
         // Repeated or comma-listed values must agree (RFC 9110 section 8.6); otherwise the length is ambiguous.
         const length = parseContentLength(value, true);
