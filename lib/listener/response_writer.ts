@@ -10,7 +10,14 @@
  * @module
  */
 
-import { type BufferedConn, encodeChunk, LAST_CHUNK, STATUS_TEXT, type TunnelResult } from "../http1/mod.ts";
+import {
+  type BufferedConn,
+  encodeChunk,
+  LAST_CHUNK,
+  lowerName,
+  STATUS_TEXT,
+  type TunnelResult,
+} from "../http1/mod.ts";
 
 /** What a handler answers. */
 export interface ServerResponse {
@@ -96,6 +103,11 @@ const IGNORED = new Set([
 /** The lengths of the names in {@linkcode IGNORED} and of `date`. */
 const LOOKED_AT_LENGTHS = new Set([...IGNORED, "date"].map((n) => n.length));
 
+/** The status line of each status with a reason phrase, composed once rather than per response. */
+const STATUS_LINES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(STATUS_TEXT).map(([code, text]) => [code, `HTTP/1.1 ${code} ${text}\r\n`]),
+);
+
 // What a written head resolves to, without a closure per response.
 const KEPT = (): WriteOutcome => "keep-alive";
 const CLOSING = (): WriteOutcome => "close";
@@ -142,18 +154,14 @@ export function writeResponse(
     else keepAlive = false;
   }
   conn.beginHead();
-  conn.putHead("HTTP/1.1 ");
-  conn.putHead(String(status));
-  conn.putHead(" ");
-  conn.putHead(STATUS_TEXT[status] ?? "Unknown");
-  conn.putHead("\r\n");
+  conn.putHead(STATUS_LINES[status] ?? `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Unknown"}\r\n`);
   let date = false;
   const h = res.headers;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i];
     // Only names as long as an ignored one or `date` need a lower-cased copy to compare.
     if (LOOKED_AT_LENGTHS.has(name.length)) {
-      const lower = name.toLowerCase();
+      const lower = lowerName(name);
       if (IGNORED.has(lower)) continue;
       if (lower === "date") date = true;
     }
