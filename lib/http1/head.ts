@@ -83,15 +83,14 @@ export function isToken(s: string, start: number, end: number): boolean {
  *   (section 5.1), CR, LF or NUL in a value would split or truncate the message at the next hop
  */
 export function pushField(s: string, start: number, end: number, out: string[]): FieldError | undefined {
-  let colon = s.indexOf(":", start);
-  if (colon >= end) colon = -1;
-  if (colon <= start) {
-    const first = s.charCodeAt(start);
-    return colon === -1 && (first === 32 || first === 9)
-      ? "obsolete line folding"
-      : "header line without a name";
+  // One pass over the name's token characters up to the colon; anything else is sorted out below.
+  let colon = start;
+  while (colon < end) {
+    const c = s.charCodeAt(colon);
+    if (c >= 128 || TOKEN_CHARS[c] === 0) break;
+    colon++;
   }
-  if (!isToken(s, start, colon)) return "invalid header name";
+  if (colon === start || colon === end || s.charCodeAt(colon) !== 58) return fieldProblem(s, start, end);
   let a = colon + 1;
   let b = end;
   while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
@@ -102,6 +101,19 @@ export function pushField(s: string, start: number, end: number, out: string[]):
   }
   out.push(fieldName(s, start, colon), s.slice(a, b));
   return undefined;
+}
+
+/** Why the field line `s[start:end]` has no valid name before a colon. */
+function fieldProblem(s: string, start: number, end: number): FieldError {
+  let colon = s.indexOf(":", start);
+  if (colon >= end) colon = -1;
+  if (colon <= start) {
+    const first = s.charCodeAt(start);
+    return colon === -1 && (first === 32 || first === 9)
+      ? "obsolete line folding"
+      : "header line without a name";
+  }
+  return "invalid header name";
 }
 
 /**

@@ -124,6 +124,22 @@ function isVersion(s: string, at: number, end: number): boolean {
     digit(at + 7);
 }
 
+/** The refusal of a head with more than `maxHeaders` fields. */
+function tooMany(maxHeaders: number): Rejection {
+  return { status: 431, reason: `more than ${maxHeaders} header fields` };
+}
+
+/**
+ * `r`, unless the head has too many fields: that is refused before anything else is judged, so a
+ * malformed field early in a head with too many gets the 431 too. `fields` counts the field lines
+ * up to and including the one starting at `at`.
+ */
+function refuse(r: Rejection, text: string, at: number, fields: number, maxHeaders: number): Rejection {
+  let lines = fields - 1;
+  for (let from = at; from < text.length; from = lineEnd(text, from) + 2) lines++;
+  return lines > maxHeaders ? tooMany(maxHeaders) : r;
+}
+
 /**
  * Parse a head found by {@linkcode scanHead}: `buf[start:end]`, without the final empty line's
  * CRLF. Method, target and fields are sliced from one decoded string: no array of lines, no regex
@@ -158,8 +174,6 @@ export function parseRequestHead(
   }
   const version = text.charCodeAt(sp2 + 8) === 48 ? "HTTP/1.0" : "HTTP/1.1";
   let fields = 0;
-  for (let at = eol + 2; at < text.length; at = lineEnd(text, at) + 2) fields++;
-  if (fields > maxHeaders) return { status: 431, reason: `more than ${maxHeaders} header fields` };
   const raw: string[] = [];
   const lower: string[] = [];
   let hosts = 0;
@@ -168,9 +182,10 @@ export function parseRequestHead(
   let close = version === "HTTP/1.0";
   let expectContinue = false;
   for (let at = eol + 2, next; at < text.length; at = next + 2) {
+    if (++fields > maxHeaders) return tooMany(maxHeaders);
     next = lineEnd(text, at);
     const problem = pushField(text, at, next, raw);
-    if (problem) return bad(problem);
+    if (problem) return refuse(bad(problem), text, at, fields, maxHeaders);
     const value = raw[raw.length - 1];
     const key = lowerName(raw[raw.length - 2]);
     lower.push(key);
@@ -179,10 +194,14 @@ export function parseRequestHead(
         hosts++;
         break;
       case "content-length": {
-        if (contentLength !== undefined) return bad("repeated Content-Length");
+        if (contentLength !== undefined) {
+          return refuse(bad("repeated Content-Length"), text, at, fields, maxHeaders);
+        }
         // One value only: a list, even an agreeing one, is refused on the public side.
         const length = parseContentLength(value, false);
-        if (typeof length !== "number") return bad("invalid Content-Length");
+        if (typeof length !== "number") {
+          return refuse(bad("invalid Content-Length"), text, at, fields, maxHeaders);
+        }
         contentLength = length;
         break;
       }
