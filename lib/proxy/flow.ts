@@ -6,7 +6,8 @@
  * it without an async frame: {@linkcode Flow.start} returns the first attempt's promise with one
  * handler. Each step that may wait (a streamed body, the queue, a hedge, a retry) is an async
  * method of its own, entered only when needed. An `async` forwarder awaiting all of them cost its
- * frame and a promise per await on every request (about 1.3 KB, docs/performance.md).
+ * frame and a promise per await on every request (about 1.3 KB, docs/performance.md). The
+ * response the client gets is made in lib/proxy/respond.ts.
  *
  * @module
  */
@@ -17,7 +18,7 @@ import type { Deadlines, RandomIds } from "../base/mod.ts";
 import type { Backend } from "../pool/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { conditionOf, matches } from "../resilience/mod.ts";
-import { downstreamHeaders, requestIdOf, upgradeOf, upstreamHeaders } from "./headers.ts";
+import { requestIdOf, upgradeOf, upstreamHeaders } from "./headers.ts";
 import { protocolLabel } from "../metrics/mod.ts";
 import { prepareBody } from "./replay.ts";
 import type { ServerRequest } from "../listener/mod.ts";
@@ -27,7 +28,8 @@ import { type TraceHeaders, traceHeaders } from "./trace.ts";
 import type { ForwarderFeatures } from "./features.ts";
 import { hedgedAttempt, type HedgePolicy } from "./hedge.ts";
 import { type Finished, ForwardedRequest, Forwarding } from "./forwarding.ts";
-import { bodyFailed, errorResponse, GONE, setHeader, tunnelOf } from "./answers.ts";
+import { bodyFailed } from "./answers.ts";
+import { respond, type Responding } from "./respond.ts";
 import type { StickyChoice, StickySessions } from "./sticky.ts";
 
 /** What every flow of one handler shares. */
@@ -53,7 +55,7 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
 ]);
 
 /** One request through one service; {@linkcode Flow.start} runs it once. */
-export class Flow {
+export class Flow implements Responding {
   readonly f: Forwarding;
   readonly requestId: string;
   readonly trace: TraceHeaders;
@@ -198,7 +200,7 @@ export class Flow {
   #afterAttempt(result: AttemptResult, n: number): Promise<Finished> | Finished {
     this.f.attempts++;
     const next = this.#retryOn(result, n);
-    return next ? this.#retry(result, next, n + 1) : this.#respond(result);
+    return next ? this.#retry(result, next, n + 1) : respond(this, result);
   }
 
   async #retry(previous: AttemptResult, backend: Backend, n: number): Promise<Finished> {
@@ -224,51 +226,5 @@ export class Flow {
     const next = svc.balancer.acquire(f, this.tried);
     if (next) svc.resilience.retried(backend.name, conditionOf(outcome));
     return next;
-  }
-
-  /** The client's response from the last attempt's result. */
-  #respond(result: AttemptResult): Finished {
-    const { f, req, config, svc } = this;
-    const backend = result.backend;
-    const expose = config.exposeBackendHeader;
-    if (!result.ok) {
-      // The client left, or broke its streamed body's framing: not the backend's fault.
-      if (result.kind === "cancelled") {
-        return f.finish(backend.name, req.bodyError ? bodyFailed(req.bodyError) : GONE);
-      }
-      const code = result.kind === "timeout" ? 504 : 502;
-      const reason = result.reason ??
-        (result.kind === "timeout" ? "upstream timed out" : `upstream ${result.kind} failed`);
-      return f.finish(backend.name, errorResponse(code, reason, backend, this.requestId, expose));
-    }
-    if (f.facts) f.facts.headersAt = this.ctx.now();
-    const upgraded = result.upgraded;
-    const headers = downstreamHeaders(result.headers, upgraded !== undefined);
-    setHeader(headers, "x-request-id", this.requestId);
-    if (expose) setHeader(headers, "x-lb-backend", backend.name);
-    const stuck = this.stuck;
-    if (stuck) {
-      const pinned = this.pinned;
-      f.sticky = stuck.issue || !pinned ? "set" : "kept";
-      // A healthy pinned backend keeps its sessions even when another one answered this time.
-      if (f.sticky === "set") {
-        const secure = this.ctx.features.secure(req, config.trustedProxies);
-        headers.push("set-cookie", this.sticky!.setCookie(pinned ?? backend, secure));
-      }
-    }
-    if (upgraded) {
-      return f.finish(backend.name, {
-        status: 101,
-        headers,
-        body: null,
-        tunnel: tunnelOf(svc, backend, upgraded),
-      });
-    }
-    return f.finish(backend.name, {
-      status: result.status,
-      headers,
-      body: result.body,
-      length: result.length,
-    });
   }
 }
