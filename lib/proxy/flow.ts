@@ -61,6 +61,8 @@ export class Flow implements Responding {
   readonly trace: TraceHeaders;
   readonly upgrade: string | undefined;
   readonly mayRetry: boolean;
+  /** Hedging is on and applies: an idempotent request that does not switch protocols. */
+  readonly mayHedge: boolean;
   readonly hedging: HedgePolicy | undefined;
   readonly sticky: StickySessions<Backend> | undefined;
   stuck: StickyChoice<Backend> | undefined;
@@ -91,14 +93,10 @@ export class Flow implements Responding {
       facts.requestId = this.requestId;
       facts.traceId = this.trace.traceId;
     }
-    this.mayRetry = svc.config.retries.attempts > 0 && IDEMPOTENT_METHODS.has(req.method);
+    const idempotent = IDEMPOTENT_METHODS.has(req.method);
+    this.mayRetry = svc.config.retries.attempts > 0 && idempotent;
     this.upgrade = upgradeOf(req.version, req.headers);
-  }
-
-  /** Hedging applies: an idempotent request that does not switch protocols. */
-  get mayHedge(): boolean {
-    return this.hedging !== undefined && IDEMPOTENT_METHODS.has(this.req.method) &&
-      this.upgrade === undefined;
+    this.mayHedge = this.hedging !== undefined && idempotent && this.upgrade === undefined;
   }
 
   /** Forward the request; resolves with the counted response. */
@@ -166,7 +164,7 @@ export class Flow implements Responding {
     this.deps = this.ctx.attemptDeps(svc, config, f.strategy);
     if (f.facts) f.facts.firstAttemptAt = this.ctx.now();
     // A session pinned to its backend is not hedged: another backend may not know the session.
-    if (this.hedging && this.mayHedge && this.replayable && !this.pinned) return this.#hedged(backend);
+    if (this.mayHedge && this.replayable && !this.pinned) return this.#hedged(backend);
     return attempt(this.deps, backend, this.upstream).then((result) => this.#afterAttempt(result, 0));
   }
 
