@@ -53,7 +53,17 @@ async function legend(ctx: Ctx) {
     assert.deepEqual(entries.map(([name]) => name), names);
     assert.equal(new Set(entries.map(([, c]) => c)).size, 2, `distinct colours in ${service}`);
     for (const chart of ["rate", "p99"] as const) {
-      const { lines } = await readChart(ctx.page, service, chart);
+      // A backend's line starts at its first complete second with an answer; the table's rate
+      // (what the first step waited for) can show traffic a moment before that.
+      let lines: Awaited<ReturnType<typeof readChart>>["lines"] = {};
+      await waitFor(
+        async () => {
+          lines = (await readChart(ctx.page, service, chart)).lines;
+          return names.every((n) => n in lines);
+        },
+        5_000,
+        `a ${chart} line for every backend of ${service}`,
+      );
       for (const [name, color] of entries) {
         assert.equal(lines[name]?.stroke, color, `${service} ${chart} ${name}`);
       }
