@@ -22,6 +22,8 @@ export const CHUNK_BYTES = 16 * 1024;
 const SLAB_TAKE_BYTES = 1024;
 const SLAB_BYTES = 8 * 1024;
 
+const EMPTY = new Uint8Array(0);
+
 /** Thrown when the peer closed (`reset` false) or reset (`reset` true) the connection. */
 export class ConnectionClosed extends Error {
   constructor(message: string, readonly reset: boolean) {
@@ -179,6 +181,21 @@ export class BufferedConn {
     }
     if (n === null) this.#eof = true;
     return n === null ? null : out.subarray(0, n);
+  }
+
+  /**
+   * Hand the connection over to a byte relay (a tunnel): wait for a read already pending, then
+   * return a copy of what is buffered (empty when nothing is; null at EOF) and drop the read
+   * buffer, the write buffer and the slab. From here on only {@linkcode conn} is read and written;
+   * an idle tunnel then holds no buffer of this connection's (16 KiB for a backend's).
+   */
+  async release(): Promise<Uint8Array | null> {
+    if (this.end === this.start && this.#pending && !(await this.fill())) return null;
+    const rest = this.end > this.start ? this.buf.slice(this.start, this.end) : EMPTY;
+    this.buf = this.#wbuf = EMPTY;
+    this.start = this.end = this.#wlen = 0;
+    this.#slab = undefined;
+    return rest.length === 0 && this.#eof ? null : rest;
   }
 
   /** One CRLF-terminated line (chunked framing), without the CRLF. */

@@ -2,8 +2,8 @@
  * A byte tunnel between two connections: what an `Upgrade` (a WebSocket, RFC 6455) becomes once
  * the backend answered 101 (RFC 9110 section 15.2.2), as Go's ReverseProxy and NGINX carry it.
  *
- * Each direction reads a chunk and writes it before reading the next, so at most one chunk per
- * direction is held: a reader that stops reading stalls the writer's socket, which stalls the
+ * Each direction reads into its own buffer and writes it out before reading again, so at most one
+ * buffer per direction is held: a reader that stops reading stalls the writer's socket, which stalls the
  * other side's reads through TCP flow control, and the proxy never buffers without bound. A
  * direction that ends (EOF) half-closes the other side's write end, so a protocol that shuts
  * down one way first still works; a reset on either side closes both at once. A tunnel with no
@@ -13,7 +13,19 @@
  */
 
 import type { Deadlines } from "../base/mod.ts";
-import { type BufferedConn, CHUNK_BYTES } from "./buffered_conn.ts";
+import type { BufferedConn } from "./buffered_conn.ts";
+
+/**
+ * A direction's buffer starts at MIN_BYTES, doubles after a read that filled it (up to
+ * MAX_BYTES, as much as a loopback read returns at once) and halves after one that used an
+ * eighth of it. NGINX holds its `proxy_buffer_size` (4 or 8 KiB) per direction for a tunnel.
+ */
+const MIN_BYTES = 1024;
+const MAX_BYTES = 64 * 1024;
+
+async function writeAll(conn: Deno.Conn, data: Uint8Array, from: number): Promise<void> {
+  for (let off = from; off < data.length;) off += await conn.write(off === 0 ? data : data.subarray(off));
+}
 
 /** How a tunnel ended, and what crossed it. */
 export interface TunnelResult {
@@ -63,12 +75,22 @@ export async function tunnel(
   const pump = async (from: BufferedConn, to: BufferedConn): Promise<number> => {
     let moved = 0;
     try {
-      while (true) {
-        const chunk = await from.readSome(CHUNK_BYTES);
-        if (chunk === null) break;
-        last = now();
-        await to.writeAll(chunk);
-        moved += chunk.length;
+      const rest = await from.release();
+      if (rest !== null) {
+        if (rest.length > 0) await writeAll(to.conn, rest, 0);
+        moved += rest.length;
+        // Each direction reads into one buffer of its own and writes it out before the next
+        // read: sized to the traffic, so an idle tunnel holds MIN_BYTES per direction.
+        let buf = new Uint8Array(MIN_BYTES);
+        while (true) {
+          const n = await from.conn.read(buf);
+          if (n === null) break;
+          last = now();
+          await writeAll(to.conn, buf.subarray(0, n), 0);
+          moved += n;
+          if (n === buf.length && n < MAX_BYTES) buf = new Uint8Array(n * 2);
+          else if (n <= buf.length / 8 && buf.length > MIN_BYTES) buf = new Uint8Array(buf.length / 2);
+        }
       }
       // EOF one way: pass the half-close on; the other way may still carry bytes.
       await to.conn.closeWrite().catch(() => stop("reset"));

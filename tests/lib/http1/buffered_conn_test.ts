@@ -59,3 +59,43 @@ Deno.test("take: hundreds of small copies across several slabs, and a large one,
     close();
   }
 });
+
+Deno.test("release: hands a tunnel the bytes buffered after the head, and drops its buffer", async () => {
+  const { far, near, close } = await pair();
+  try {
+    await far.write(bytes("GET / HTTP/1.1\r\n\r\nhello"));
+    await fill(near, 23);
+    near.take(18); // the head, consumed by the request's parser
+    deepStrictEqual(text((await near.release())!), "hello");
+    deepStrictEqual(near.buffered, 0);
+    // From here the connection is read directly.
+    await far.write(bytes("more"));
+    const buf = new Uint8Array(8);
+    const n = await near.conn.read(buf);
+    deepStrictEqual(text(buf.subarray(0, n!)), "more");
+  } finally {
+    close();
+  }
+});
+
+Deno.test("release: waits for a read already pending (the listener keeps one) and hands over its bytes", async () => {
+  const { far, near, close } = await pair();
+  try {
+    void near.readAhead();
+    await far.write(bytes("late"));
+    deepStrictEqual(text((await near.release())!), "late");
+  } finally {
+    close();
+  }
+});
+
+Deno.test("release: null when nothing is buffered and the peer has closed", async () => {
+  const { far, near } = await pair();
+  try {
+    void near.readAhead();
+    far.close();
+    deepStrictEqual(await near.release(), null);
+  } finally {
+    near.close();
+  }
+});
