@@ -16,7 +16,13 @@ import { Deadlines } from "../base/mod.ts";
 import { ClientConn, type HeadLimits } from "./client_conn.ts";
 import { Exchange, type ServerRequest } from "./exchange.ts";
 import type { Rejection } from "./request_head.ts";
-import { type ServerResponse, textResponse, type WriteOutcome, writeResponse } from "./response_writer.ts";
+import {
+  type ServerResponse,
+  type ServerTunnel,
+  textResponse,
+  type WriteOutcome,
+  writeResponse,
+} from "./response_writer.ts";
 import { ProtocolError, STATUS_TEXT, tunnel } from "../http1/mod.ts";
 
 /** Answers one request. */
@@ -93,7 +99,29 @@ export function createConnections(options: ConnectionOptions, handler: Http1Hand
   };
   const date = httpDate();
 
+  const relay = async (
+    c: ClientConn,
+    t: ServerTunnel,
+    ended: ServerResponse["ended"],
+    bytesIn: number,
+    bytesOut: number,
+  ) => {
+    try {
+      const result = await tunnel(c, t.conn, {
+        idleMs: limits.tunnelIdleMs(),
+        deadlines: limits.deadlines,
+        now,
+      });
+      t.closed(result);
+      ended?.({ bytesIn: bytesIn + result.bytesUp, bytesOut: bytesOut + result.bytesDown });
+    } finally {
+      c.close();
+      forget(c);
+    }
+  };
+
   const run = async (c: ClientConn, remoteAddr: Deno.NetAddr, secure: boolean) => {
+    let handedOff = false;
     try {
       for (let fresh = true; !c.closed && !state.stopping; fresh = false) {
         const head = await c.readHead(limits, fresh);
@@ -133,15 +161,12 @@ export function createConnections(options: ConnectionOptions, handler: Http1Hand
         }
         ex.done = true;
         if (written === "switched" && res.tunnel) {
-          // The connection is a tunnel now; it stays active (shutdown waits for it up to its timeout).
-          const result = await tunnel(c, res.tunnel.conn, {
-            idleMs: limits.tunnelIdleMs(),
-            deadlines: limits.deadlines,
-            now,
-          });
-          res.tunnel.closed(result);
-          res.ended?.({ bytesIn: ex.bytes + result.bytesUp, bytesOut: ex.bytesOut + result.bytesDown });
-          break;
+          // The connection is a tunnel now; it stays active (shutdown waits for it up to its
+          // timeout). The relay runs on its own, so this frame (the request's and response's
+          // objects) is not held for the tunnel's life: only what the relay's end needs.
+          handedOff = true;
+          void relay(c, res.tunnel, res.ended, ex.bytes, ex.bytesOut);
+          return;
         }
         res.ended?.({ bytesIn: ex.bytes, bytesOut: ex.bytesOut });
         c.active = false;
@@ -151,8 +176,10 @@ export function createConnections(options: ConnectionOptions, handler: Http1Hand
         if (ex.bodyOutcome !== "complete" && !(await ex.finishBody())) break;
       }
     } finally {
-      c.close();
-      forget(c);
+      if (!handedOff) {
+        c.close();
+        forget(c);
+      }
     }
   };
 

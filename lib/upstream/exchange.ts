@@ -139,15 +139,7 @@ export class ConnExchange implements Expiring, EventListenerObject {
         conn.close();
         return { ok: false, kind: "reset", message: "unexpected 101 Switching Protocols" };
       }
-      // The connection is the tunnel's now: never pooled again, ended when the tunnel ends.
-      const onEnd = this.onEnd;
-      const upgraded: UpstreamTunnel = {
-        conn,
-        end: (outcome) => {
-          conn.close();
-          onEnd(outcome);
-        },
-      };
+      const upgraded = upgradedOf(conn, this.onEnd);
       return { ok: true, status: 101, headers: head.headers, body: null, length: undefined, upgraded };
     }
     const framing = framingOf(r.method, head);
@@ -248,4 +240,18 @@ export class ConnExchange implements Expiring, EventListenerObject {
       this.#stop("cancelled", "client request body aborted");
     } else this.conn.close();
   }
+}
+
+/**
+ * The connection is the tunnel's now: never pooled again, ended when the tunnel ends. Built
+ * outside the exchange so its closure holds only these two, not the exchange and its request.
+ */
+function upgradedOf(conn: UpstreamConn, onEnd: (outcome: BodyOutcome) => void): UpstreamTunnel {
+  return {
+    conn,
+    end: (outcome) => {
+      conn.close();
+      onEnd(outcome);
+    },
+  };
 }
