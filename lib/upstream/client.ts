@@ -19,7 +19,7 @@ import type {
   UpstreamResponse,
   UpstreamTimeouts,
 } from "./types.ts";
-import { Deadlines } from "../base/mod.ts";
+import { Deadlines, type Expiring } from "../base/mod.ts";
 import { ConnExchange, type ExchangePool } from "./exchange.ts";
 
 /** Options for {@linkcode UpstreamClient}. */
@@ -61,7 +61,28 @@ export class UpstreamClient {
    * problem is then a connect failure that names itself, not a reset on the first read.
    */
   async #connect(backend: Origin, timeouts: UpstreamTimeouts, signal: AbortSignal): Promise<UpstreamConn> {
-    const limit = AbortSignal.any([signal, AbortSignal.timeout(timeouts.connectMs)]);
+    // The client's signal or the connect deadline, whichever comes first. The deadline joins the
+    // client's one timer and leaves it once connected: `AbortSignal.timeout` would arm a timer
+    // per dial that lives its whole period (and holds the signals it was combined with).
+    const dial = new AbortController();
+    const limit = dial.signal;
+    const onClient = () => dial.abort(signal.reason);
+    const deadline: Expiring = {
+      deadline: this.#now() + timeouts.connectMs,
+      expire: () => dial.abort(new DOMException("The connect deadline passed.", "TimeoutError")),
+    };
+    if (signal.aborted) onClient();
+    signal.addEventListener("abort", onClient, { once: true });
+    this.#deadlines.add(deadline);
+    try {
+      return await this.#dial(backend, limit);
+    } finally {
+      this.#deadlines.delete(deadline);
+      signal.removeEventListener("abort", onClient);
+    }
+  }
+
+  async #dial(backend: Origin, limit: AbortSignal): Promise<UpstreamConn> {
     const tcp = await Deno.connect({ hostname: backend.hostname, port: backend.port, signal: limit });
     tcp.setNoDelay(true);
     if (!backend.secure) return new UpstreamConn(tcp);
