@@ -215,14 +215,14 @@ start_load() { # $1 duration, $2 summary file
 # a command substitution, where `fail` would only leave the subshell: the caller fails on status.
 load_figures() { # $1 summary file
   local s
-  s=$(jq -c '{sent, completed, failed, non2xx: ([.statuses | to_entries[] | select(.key | test("^2") | not)
+  s=$(jq -c '{sent, completed, failed, unsent, cancelled, non2xx: ([.statuses | to_entries[] | select(.key | test("^2") | not)
     | .value] | add // 0), retried: .retries.total, recovered: .retries.recovered, reasons: .retries.reasons,
     errors, addresses: (.addresses | length), p99: .latencyMs.p99}' "$1") || {
     echo "no load summary: $(head -c 500 "$1")"
     return 1
   }
-  jq -r '"\(.sent) requests, \(.failed) failed, \(.non2xx) non-2xx; \(.retried) retried at the other replica (\(.reasons | to_entries | map("\(.key) \(.value)") | join(", ") | if . == "" then "none" else . end)), \(.recovered) recovered; p99 \(.p99 | floor) ms"' <<<"$s"
-  jq -e '.sent > 0 and .completed == .sent and .failed == 0 and .non2xx == 0' <<<"$s" >/dev/null || {
+  jq -r '"\(.sent) requests, \(.failed) failed, \(.non2xx) non-2xx, \(.unsent) unsent, \(.cancelled) cancelled; \(.retried) retried at the other replica (\(.reasons | to_entries | map("\(.key) \(.value)") | join(", ") | if . == "" then "none" else . end)), \(.recovered) recovered; p99 \(.p99 | floor) ms"' <<<"$s"
+  jq -e '.sent > 0 and .completed == .sent and .failed == 0 and .non2xx == 0 and .unsent == 0 and .cancelled == 0' <<<"$s" >/dev/null || {
     echo "client requests lost: $s"
     return 1
   }
