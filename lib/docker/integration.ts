@@ -130,6 +130,7 @@ export function createDockerIntegration(options: DockerIntegrationOptions): Dock
           rules: specRules(config),
           pollIntervalMs: config.pollIntervalMs,
           dnsFallback: config.dnsFallback,
+          now: options.now,
           onError,
           onSynced: (source) => {
             // Backends found by DNS do not mean the engine answered.

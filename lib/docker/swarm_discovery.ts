@@ -52,6 +52,8 @@ export interface SwarmDiscoveryOptions {
   readonly onSynced?: (source: SwarmSource) => void;
   /** Reconnect pacing of the event stream. */
   readonly backoff?: BackoffOptions;
+  /** Monotonic clock in ms, for when the next listing is due. @default performance.now */
+  readonly now?: () => number;
 }
 
 /** Container events that change what a task listing says. */
@@ -77,6 +79,7 @@ interface DockerEvent {
  */
 export function createSwarmDiscovery(options: SwarmDiscoveryOptions): DockerDiscovery {
   const { sink, docker, rules, log } = options;
+  const now = options.now ?? (() => performance.now());
   const fallback = options.dnsFallback ?? [];
   const resolver = options.resolver ?? systemResolver();
   const abort = new AbortController();
@@ -177,7 +180,7 @@ export function createSwarmDiscovery(options: SwarmDiscoveryOptions): DockerDisc
 
   /** Bring the next listing forward to `afterMs` from now, unless it is due sooner already. */
   const schedule = (afterMs: number) => {
-    const at = performance.now() + afterMs;
+    const at = now() + afterMs;
     if (at < due) {
       due = at;
       wake();
@@ -187,13 +190,13 @@ export function createSwarmDiscovery(options: SwarmDiscoveryOptions): DockerDisc
   const poll = async () => {
     while (!signal.aborted) {
       // Set before the round, so an event during it brings the next one forward.
-      due = performance.now() + (followUp ? FOLLOW_UP_MS : options.pollIntervalMs);
+      due = now() + (followUp ? FOLLOW_UP_MS : options.pollIntervalMs);
       followUp = false;
       await round();
-      while (!signal.aborted && performance.now() < due) {
+      while (!signal.aborted && now() < due) {
         const woken = new AbortController();
         wake = () => woken.abort();
-        await sleep(due - performance.now(), AbortSignal.any([signal, woken.signal]));
+        await sleep(due - now(), AbortSignal.any([signal, woken.signal]));
       }
     }
   };
