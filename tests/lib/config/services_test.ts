@@ -38,6 +38,63 @@ routes:
   assert.equal(c.defaults.strategy, "least_connections");
 });
 
+Deno.test("parseConfig() reads slow_start, queue, peak_ewma, least_resources and sticky per service, inheriting key by key", () => {
+  const c = configOf(`slow_start: 10s
+queue: {max: 50, timeout: 1s}
+peak_ewma: {decay: 5s}
+least_resources: {cpu_weight: 0.5, memory_weight: 0.5, max_age: 3s}
+sticky: {cookie: sid, secret: top, max_age: 2h}
+services:
+  web:
+    backends: [{name: w1, url: "http://127.0.0.1:9001"}]
+  api:
+    slow_start: 0
+    queue: {max: 5}
+    peak_ewma: {decay: 2s}
+    least_resources: {cpu_weight: 0.9}
+    sticky: {cookie: api_sid, max_age: 10m}
+    backends: [{name: a1, url: "http://127.0.0.1:9101"}]
+routes:
+  - match: {host: api.example.test}
+    service: api
+  - service: web
+`);
+  const [web, api] = c.services;
+  assert.deepEqual(c.services.map((s) => s.name), ["web", "api"]);
+  // The top level's own values, which web, setting none of these keys, inherits.
+  assert.equal(c.defaults.slowStartMs, 10_000);
+  assert.deepEqual(c.defaults.queue, { max: 50, timeoutMs: 1_000 });
+  assert.deepEqual(c.defaults.tuning, {
+    ewmaDecayMs: 5_000,
+    cpuWeight: 0.5,
+    memoryWeight: 0.5,
+    statsMaxAgeMs: 3_000,
+  });
+  assert.deepEqual(c.defaults.sticky, { cookie: "sid", secret: "top", maxAgeMs: 7_200_000 });
+
+  assert.equal(web.slowStartMs, 10_000);
+  assert.deepEqual(web.queue, { max: 50, timeoutMs: 1_000 });
+  assert.deepEqual(web.tuning, c.defaults.tuning);
+  assert.deepEqual(
+    web.sticky,
+    { cookie: "sid_web", secret: "top", maxAgeMs: 7_200_000 },
+    "the top level's sticky, under a cookie name of its own (several services)",
+  );
+
+  assert.equal(api.slowStartMs, 0, "slow_start: 0 turns it off in api, not back to the top level's");
+  assert.deepEqual(api.queue, { max: 5, timeoutMs: 1_000 }, "queue.timeout inherited");
+  assert.deepEqual(
+    api.tuning,
+    { ewmaDecayMs: 2_000, cpuWeight: 0.9, memoryWeight: 0.5, statsMaxAgeMs: 3_000 },
+    "least_resources.memory_weight and max_age inherited",
+  );
+  assert.deepEqual(
+    api.sticky,
+    { cookie: "api_sid", secret: "top", maxAgeMs: 600_000 },
+    "sticky.secret inherited; a cookie the service names is kept as given",
+  );
+});
+
 Deno.test("parseConfig() turns a top-level backends list into the one default service with a catch-all", () => {
   const c = configOf(`strategy: random\nbackends: [{url: "http://127.0.0.1:9001"}]\n`);
   assert.deepEqual(c.services.map((s) => [s.name, s.strategy, s.backends.length]), [[
@@ -155,6 +212,31 @@ const INVALID: [string, string, RegExp][] = [
     "a bad key inside a service",
     `services:\n  web:\n    backends: [{url: "http://127.0.0.1:1"}]\n    health_check: {intervall: 1s}\n`,
     /^config\.yml:4: services\.web\.health_check\.intervall: unknown key \(did you mean `interval`\?\)/,
+  ],
+  [
+    "a bad queue.max inside a service",
+    `${TWO}  shop:\n    queue: {max: -1}\n    backends: [{url: "http://127.0.0.1:1"}]\nroutes: [{service: web}]\n`,
+    /^config\.yml:5: services\.shop\.queue\.max: must be an integer \(0\.\.1000000\), got -1$/,
+  ],
+  [
+    "a bad slow_start inside a service",
+    `services:\n  web:\n    backends: [{url: "http://127.0.0.1:1"}]\n    slow_start: soon\n`,
+    /^config\.yml:4: services\.web\.slow_start: must be a duration like 250ms, 5s or 1m, got "soon"$/,
+  ],
+  [
+    "a too short peak_ewma.decay inside a service",
+    `services:\n  web:\n    peak_ewma: {decay: 10ms}\n    backends: [{url: "http://127.0.0.1:1"}]\n`,
+    /^config\.yml:3: services\.web\.peak_ewma\.decay: must be between 100ms and 24h, got "10ms"$/,
+  ],
+  [
+    "a bad least_resources.cpu_weight inside a service",
+    `services:\n  web:\n    backends: [{url: "http://127.0.0.1:1"}]\n    least_resources: {cpu_weight: 2}\n`,
+    /^config\.yml:4: services\.web\.least_resources\.cpu_weight: must be a number between 0 and 1, got 2$/,
+  ],
+  [
+    "a bad sticky cookie name inside a service",
+    `sticky: {secret: x}\nservices:\n  web:\n    sticky: {cookie: "a b"}\n    backends: [{url: "http://127.0.0.1:1"}]\n`,
+    /^config\.yml:4: services\.web\.sticky\.cookie: must be a cookie name \(.*\), got "a b"$/,
   ],
   [
     "a service without backends",

@@ -91,3 +91,38 @@ Deno.test("backendSpec() refuses containers without the label, stopped, or with 
     assert.match(reason(container({ labels })), /lb\.weight must be a positive number/);
   }
 });
+
+Deno.test("backendSpec() puts a container in the service its lb.service label names, default without one", () => {
+  const service = (labels: Record<string, string>) => {
+    const result = backendSpec(container({ labels: { "lb.enable": "true", ...labels } }), rules);
+    assert.ok(result.ok, result.ok ? "" : result.reason);
+    return result.spec;
+  };
+  assert.deepEqual(service({ "lb.service": "api" }), {
+    service: "api",
+    name: "web-1",
+    url: "http://172.17.0.5:80",
+    weight: 1,
+    container: "web-1",
+  });
+  assert.equal(service({}).service, "default");
+  assert.equal(service({ "lb.service": "shop_v2.eu-1" }).service, "shop_v2.eu-1");
+  // The label read is the configured one, not a fixed lb.service.
+  const custom = backendSpec(
+    container({ labels: { "lb.enable": "true", "web.svc": "api", "lb.service": "other" } }),
+    { ...rules, serviceLabel: "web.svc" },
+  );
+  assert.equal(custom.ok && custom.spec.service, "api");
+});
+
+Deno.test("backendSpec() refuses a container whose lb.service label is not a service name", () => {
+  for (const value of ["API", "", "my service", "a/b", "x".repeat(65)]) {
+    const result = backendSpec(container({ labels: { "lb.enable": "true", "lb.service": value } }), rules);
+    assert.ok(!result.ok, `lb.service=${JSON.stringify(value)} accepted`);
+    assert.equal(
+      result.reason,
+      `Cannot use container "web-1" as a backend: label lb.service must be a service name ` +
+        `([a-z0-9_.-]{1,64}), current value is "${value}"`,
+    );
+  }
+});

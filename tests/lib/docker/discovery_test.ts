@@ -108,6 +108,46 @@ dockerTest(
 );
 
 dockerTest(
+  "createDockerDiscovery() puts a container in the service its lb.service label names",
+  "discovery-service",
+  async (scope) => {
+    const enable = `lb-test.enable-${scope.id}`;
+    const { sink, backends, calls } = recordingSink();
+    const log = memoryLogger();
+    const lines = log.lines;
+    discover(scope, { sink, label: enable, log });
+    const api = await scope.run("api", ["--label", `${enable}=true`, "--label", "lb.service=api"], IDLE);
+    const plain = await scope.run("plain", ["--label", `${enable}=true`], IDLE);
+    const bad = await scope.run("bad", ["--label", `${enable}=true`, "--label", "lb.service=Billing"], IDLE);
+    await waitFor("both good containers", () => backends.has(api) && backends.has(plain) || undefined, 5_000);
+    assert.deepEqual(backends.get(api), {
+      service: "api",
+      name: api,
+      url: `http://${await containerIp(api)}:80`,
+      weight: 1,
+      container: api,
+    });
+    assert.equal(backends.get(plain)?.service, "default", "no label: the default service");
+    const line = await waitFor(
+      "the bad container's log line",
+      () => lines.find((l) => l.includes(bad)),
+      5_000,
+    );
+    assert.match(line, /^warn docker discovery: container skipped /);
+    const { reason } = JSON.parse(line.slice(line.indexOf("{")));
+    assert.equal(
+      reason,
+      `Cannot use container "${bad}" as a backend: label lb.service must be a service name ` +
+        `([a-z0-9_.-]{1,64}), current value is "Billing"`,
+    );
+    assert.ok(
+      !calls.some((c) => c.name === bad),
+      "a container with a bad service label never reaches the sink",
+    );
+  },
+);
+
+dockerTest(
   "createDockerDiscovery() survives losing Docker and re-lists on reconnect",
   "discovery-outage",
   async (scope) => {

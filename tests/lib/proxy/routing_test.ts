@@ -146,3 +146,68 @@ routes:
     await Promise.all([alive.close(), dead.close()]);
   }
 });
+
+Deno.test("proxy routes a Host with a trailing dot, any case and a port, to the host route's service", async () => {
+  const hosts: (string | null)[] = [];
+  const a1 = startBackend((req) => {
+    hosts.push(req.headers.get("host"));
+    return new Response(`a1 ${new URL(req.url).pathname}`);
+  });
+  const w1 = named("w1");
+  const lb = await startLbFrom(`${HEALTH}
+services:
+  api: {backends: [{name: a1, url: "${a1.url}"}]}
+  web: {backends: [{name: w1, url: "${w1.url}"}]}
+routes:
+  - match: {host: api.example.test}
+    service: api
+  - service: web
+`);
+  const get = async (host: string) => {
+    const r = await nodeRequest(`${lb.url}/p`, { headers: { host } });
+    return [r.status, new TextDecoder().decode(r.body)];
+  };
+  try {
+    assert.deepEqual(await get("api.example.test."), [200, "a1 /p"]);
+    assert.deepEqual(await get("API.example.test.:8080"), [200, "a1 /p"]);
+    assert.deepEqual(await get("api.example.test"), [200, "a1 /p"]);
+    // Other hosts, dotted or not, fall through to the catch-all: the route is not matching everything.
+    assert.deepEqual(await get("www.example.test."), [200, "w1 /p"]);
+    assert.deepEqual(await get("api.example.test.."), [200, "w1 /p"], "only one trailing dot is dropped");
+    assert.deepEqual(await get("api.example.testx"), [200, "w1 /p"]);
+    // The backend gets the Host the client sent.
+    assert.deepEqual(hosts, [
+      "api.example.test.",
+      "API.example.test.:8080",
+      "api.example.test",
+    ]);
+  } finally {
+    await lb.shutdown();
+    await Promise.all([a1, w1].map((b) => b.close()));
+  }
+});
+
+Deno.test("proxy interleaves a 3:1 split in smooth weighted round-robin order", async () => {
+  const [heavy, light] = ["heavy", "light"].map(named);
+  const lb = await startLbFrom(`${HEALTH}
+services:
+  heavy: {backends: [{url: "${heavy.url}"}]}
+  light: {backends: [{url: "${light.url}"}]}
+routes:
+  - split:
+      - {service: heavy, weight: 3}
+      - {service: light, weight: 1}
+`);
+  try {
+    const order: string[] = [];
+    for (let i = 0; i < 8; i++) order.push((await (await fetch(`${lb.url}/`)).text()).split(" ")[0]);
+    // Scores start at 0; each pick adds 3 and 1, takes the higher (the first on a tie) and subtracts
+    // 4: [3,1]->H, [2,2]->H, [1,3]->L, [4,0]->H, then again. Never L twice, never H four times.
+    const H = "heavy", L = "light";
+    assert.deepEqual(order, [H, H, L, H, H, H, L, H]);
+    assert.deepEqual([heavy.seen.length, light.seen.length], [6, 2]);
+  } finally {
+    await lb.shutdown();
+    await Promise.all([heavy.close(), light.close()]);
+  }
+});

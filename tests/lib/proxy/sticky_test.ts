@@ -217,3 +217,56 @@ Deno.test("proxy marks the cookie Secure only when a trusted proxy says the clie
     await Promise.all(backends.map((b) => b.close()));
   }
 });
+
+Deno.test("proxy gives two sticky services distinct cookies, so one client keeps a backend in each", async () => {
+  const web = ["w0", "w1", "w2"].map((name) => startBackend(() => new Response(name)));
+  const api = ["a0", "a1", "a2"].map((name) => startBackend(() => new Response(name)));
+  const list = (bs: TestBackend[], prefix: string) =>
+    `[${bs.map((b, i) => `{name: ${prefix}${i}, url: "${b.url}"}`).join(", ")}]`;
+  const lb = await startLbFrom(
+    `health_check: {interval: 100ms, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 1}
+sticky: {secret: "${SECRET}"}
+services:
+  web: {backends: ${list(web, "w")}}
+  api: {backends: ${list(api, "a")}}
+routes:
+  - {match: {path_prefix: /api}, service: api}
+  - service: web
+`,
+  );
+  // One browser's cookie jar: both services answer under one host, so share it.
+  const jar = new Map<string, string>();
+  const issued: string[] = [];
+  const visit = async (path: string) => {
+    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    const r = await nodeRequest(`${lb.url}${path}`, { headers: cookie ? { cookie } : {} });
+    const set = r.header("set-cookie");
+    if (set) {
+      const [name, value] = set.split(";")[0].split("=");
+      issued.push(name);
+      jar.set(name, value);
+    }
+    return new TextDecoder().decode(r.body);
+  };
+  try {
+    const seen = { web: new Set<string>(), api: new Set<string>() };
+    for (let i = 0; i < 20; i++) {
+      seen.api.add(await visit("/api/x"));
+      seen.web.add(await visit("/page"));
+    }
+    assert.deepEqual(issued, ["lb_sticky_api", "lb_sticky_web"], "one cookie per service, set once each");
+    assert.deepEqual([...jar.keys()].sort(), ["lb_sticky_api", "lb_sticky_web"]);
+    assert.equal(seen.api.size, 1, `api kept on one backend: ${[...seen.api]}`);
+    assert.equal(seen.web.size, 1, `web kept on one backend: ${[...seen.web]}`);
+    assert.match([...seen.api][0], /^a\d$/);
+    assert.match([...seen.web][0], /^w\d$/);
+    // A service does not take the other's cookie for its own, even under its name.
+    const swapped = await nodeRequest(`${lb.url}/api/x`, {
+      headers: { cookie: `lb_sticky_api=${jar.get("lb_sticky_web")}` },
+    });
+    assert.match(swapped.header("set-cookie") ?? "", /^lb_sticky_api=/, "web's cookie is refused by api");
+  } finally {
+    await lb.shutdown();
+    await Promise.all([...web, ...api].map((b) => b.close()));
+  }
+});

@@ -4,6 +4,7 @@ import {
   scrape,
   startBackend,
   startLb,
+  startLbFrom,
   type TestBackend,
   type TestLb,
   waitFor,
@@ -163,5 +164,70 @@ Deno.test("LoadBalancer.sink replaces a discovered backend whose address changed
     await lb.shutdown();
     await Promise.all([a.close(), d1.close(), d2.close()]);
     await cleanup();
+  }
+});
+
+Deno.test("LoadBalancer.sink puts a discovered backend into the service it names, and skips an unknown one once", async () => {
+  const w = startBackend(() => new Response("w"));
+  const a = startBackend(() => new Response("a"));
+  const d = startBackend(() => new Response("d"));
+  const stray = startBackend(() => new Response("stray"));
+  const lb = await startLbFrom(`${HEALTH}
+services:
+  web: {backends: [{name: w1, url: "${w.url}"}]}
+  api: {backends: [{name: a1, url: "${a.url}"}]}
+routes:
+  - {match: {path_prefix: /api}, service: api}
+  - service: web
+`);
+  /** Who answered `count` sequential requests to `path`. */
+  const at = async (path: string, count: number) => {
+    const seen = new Set<string>();
+    for (let i = 0; i < count; i++) seen.add(await (await fetch(`${lb.url}${path}`)).text());
+    return [...seen].sort();
+  };
+  try {
+    lb.sink.upsert({ ...spec("api-2", d), service: "api" });
+    const added = lb.service("api").pool.get("api-2");
+    assert.ok(added, "in api's pool");
+    assert.equal(added.source, "discovery");
+    assert.equal(lb.service("web").pool.get("api-2"), undefined, "not in web's pool");
+    await waitFor(() => added.state === "healthy", 2000, "api-2 healthy");
+    assert.deepEqual(await at("/api/x", 6), ["a", "d"], "api's requests reach the discovered backend");
+    assert.deepEqual(await at("/page", 6), ["w"], "web's do not");
+    assert.equal((await scrape(lb)).get('lb_backend_up{service="api",backend="api-2"}'), 1);
+    assert.ok(
+      lb.logLines.some((l) => l.startsWith("info backend discovered") && l.includes('"service":"api"')),
+    );
+
+    // A service the config lacks, and no label at all (default, which a config of services lacks too).
+    for (let i = 0; i < 2; i++) {
+      lb.sink.upsert({ ...spec("billing-1", stray), service: "billing" });
+      lb.sink.upsert(spec("plain-1", stray));
+    }
+    for (const s of lb.services.all()) {
+      assert.deepEqual(
+        s.pool.all().map((b) => b.name).sort(),
+        s.name === "api" ? ["a1", "api-2"] : ["w1"],
+        `${s.name}: nothing joined`,
+      );
+    }
+    const skipped = lb.logLines.filter((l) =>
+      l.startsWith("warn docker discovery: container skipped, no such service")
+    );
+    assert.deepEqual(
+      skipped.map((l) => JSON.parse(l.slice(l.indexOf("{")))),
+      [{ backend: "billing-1", service: "billing" }, { backend: "plain-1", service: "default" }],
+      "said once per unknown service name",
+    );
+    lb.sink.remove({ ...spec("billing-1", stray), service: "billing" }); // no service: nothing to do
+    assert.deepEqual(await at("/page", 4), ["w"]);
+
+    lb.sink.remove({ ...spec("api-2", d), service: "api" });
+    assert.equal(lb.service("api").pool.get("api-2"), undefined);
+    assert.deepEqual(await at("/api/x", 4), ["a"]);
+  } finally {
+    await lb.shutdown();
+    await Promise.all([w.close(), a.close(), d.close(), stray.close()]);
   }
 });
