@@ -10,7 +10,7 @@
 import { Counter, type Registry } from "prom-client";
 import type { Logger } from "../base/mod.ts";
 import type { AccessLogConfig } from "../config/mod.ts";
-import { type AccessRecord, formatCommon, formatJson } from "./record.ts";
+import { type AccessRecord, formatCommon, formatJson, LineTimes } from "./record.ts";
 import { LineWriter, type LineWriterOptions, type Sink } from "./writer.ts";
 
 /** Where lines go and how they are batched; replaceable in tests. */
@@ -92,6 +92,7 @@ export class AccessLog {
   readonly #open: (path: string) => Promise<Sink>;
   readonly #options: AccessLogOptions;
   readonly #dropped: Counter<"reason">;
+  readonly #times = new LineTimes();
 
   private constructor(config: AccessLogConfig, options: AccessLogOptions) {
     this.#config = config;
@@ -126,7 +127,8 @@ export class AccessLog {
   write(record: AccessRecord): void {
     const w = this.#writer;
     if (!w) return;
-    w.push(this.#config.format === "json" ? formatJson(record) : formatCommon(record));
+    const times = this.#times;
+    w.push(this.#config.format === "json" ? formatJson(record, times) : formatCommon(record, times));
   }
 
   /**

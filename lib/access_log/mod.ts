@@ -7,7 +7,7 @@
 
 export { AccessLog, linePieces, openSink } from "./access_log.ts";
 export type { AccessLogOptions } from "./access_log.ts";
-export { clfString, formatCommon, formatJson, jsonString } from "./record.ts";
+export { clfString, formatCommon, formatJson, jsonString, LineTimes } from "./record.ts";
 export type { AccessRecord } from "./record.ts";
 export { LineWriter } from "./writer.ts";
 export type { LineWriterOptions, Sink } from "./writer.ts";

@@ -94,9 +94,11 @@ const ms = (n: number) => Math.round(n * 1000) / 1000;
  *   userAgent: "curl", referer: null });
  * // {"time":"1970-01-01T00:00:00.000Z","request_id":"r1","trace_id":"-",...}
  * ```
+ *
+ * @param times the log's timestamp cache (a fresh one formats as well, only slower)
  */
-export function formatJson(r: AccessRecord): string {
-  return `{"time":"${new Date(r.time).toISOString()}","request_id":${jsonString(dash(r.requestId))},` +
+export function formatJson(r: AccessRecord, times: LineTimes = new LineTimes()): string {
+  return `{"time":"${times.iso(r.time)}","request_id":${jsonString(dash(r.requestId))},` +
     `"trace_id":${jsonString(dash(r.traceId))},"client_ip":${jsonString(r.clientIp)},` +
     `"method":${jsonString(r.method)},"host":${jsonString(dash(r.host))},"path":${jsonString(r.path)},` +
     `"protocol":"${r.protocol}","status":${r.status},"bytes_in":${r.bytesIn},"bytes_out":${r.bytesOut},` +
@@ -113,21 +115,53 @@ export function formatJson(r: AccessRecord): string {
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const two = (n: number) => n < 10 ? `0${n}` : `${n}`;
 
-/** `10/Oct/2000:13:55:36 +0000`, in UTC. */
-function clfTime(t: number): string {
-  const d = new Date(t);
-  return `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
-    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+/**
+ * A line's timestamp, in either format, from epoch ms. Formatting a `Date` costs about 0.5 µs,
+ * a tenth of what logging adds to a proxied request, while the text before the milliseconds
+ * changes once a second: that part is kept per second. One per log, so nothing is shared.
+ */
+export class LineTimes {
+  #second = NaN;
+  /** `2026-12-01T10:00:00.` of `#second`. */
+  #isoPrefix = "";
+  /** `01/Dec/2026:10:00:00 +0000` of `#second`. */
+  #clf = "";
+
+  /** RFC 3339 in UTC with milliseconds: `2026-12-01T10:00:00.123Z`. */
+  iso(t: number): string {
+    const ms = Math.floor(t);
+    const second = Math.floor(ms / 1000);
+    if (second !== this.#second) this.#at(second);
+    const frac = ms - second * 1000;
+    return `${this.#isoPrefix}${frac < 10 ? "00" : frac < 100 ? "0" : ""}${frac}Z`;
+  }
+
+  /** The combined format's `10/Oct/2000:13:55:36 +0000`, in UTC. */
+  clf(t: number): string {
+    const second = Math.floor(Math.floor(t) / 1000);
+    if (second !== this.#second) this.#at(second);
+    return this.#clf;
+  }
+
+  #at(second: number): void {
+    const d = new Date(second * 1000);
+    this.#second = second;
+    this.#isoPrefix = d.toISOString().slice(0, 20);
+    this.#clf = `${two(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+      `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+  }
 }
 
 /**
  * The record in the NCSA combined format, then request id, trace id, service, route, backend,
  * attempts, upstream and total milliseconds:
  * `127.0.0.1 - - [01/Dec/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 6 "-" "curl/8" r1 - "default" "routes[0]" "b0" 1 0.8 1.2ms`
+ *
+ * @param times the log's timestamp cache (a fresh one formats as well, only slower)
  */
-export function formatCommon(r: AccessRecord): string {
+export function formatCommon(r: AccessRecord, times: LineTimes = new LineTimes()): string {
   const up = r.upstreamMs === undefined ? "-" : String(ms(r.upstreamMs));
-  return `${clfString(r.clientIp)} - - [${clfTime(r.time)}] "${clfString(r.method)} ${clfString(r.path)} ` +
+  return `${clfString(r.clientIp)} - - [${times.clf(r.time)}] "${clfString(r.method)} ${clfString(r.path)} ` +
     `${r.protocol}" ${r.status} ${r.bytesOut === 0 ? "-" : r.bytesOut} "${clfString(dash(r.referer))}" ` +
     `"${clfString(dash(r.userAgent))}" ${clfString(dash(r.requestId))} ${clfString(dash(r.traceId))} ` +
     `"${clfString(dash(r.service))}" "${clfString(dash(r.route))}" "${clfString(dash(r.backend))}" ` +

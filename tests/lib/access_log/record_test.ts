@@ -5,6 +5,7 @@ import {
   formatCommon,
   formatJson,
   jsonString,
+  LineTimes,
 } from "../../../lib/access_log/mod.ts";
 
 const BASE: AccessRecord = {
@@ -108,4 +109,31 @@ Deno.test("jsonString escapes exactly what JSON needs plus non-ASCII", () => {
   assert.equal(jsonString('q"b\\'), '"q\\"b\\\\"');
   assert.equal(jsonString("é\u2028"), '"\\u00e9\\u2028"');
   for (const s of ["", "x", HOSTILE, "\u{1f600}"]) assert.equal(JSON.parse(jsonString(s)), s);
+});
+
+Deno.test("LineTimes formats every millisecond as Date does, across seconds, days and years, in any order", () => {
+  const times = new LineTimes();
+  const clf = (t: number) => {
+    const d = new Date(t);
+    const two = (n: number) => String(n).padStart(2, "0");
+    const month = d.toUTCString().split(" ")[2];
+    return `${two(d.getUTCDate())}/${month}/${d.getUTCFullYear()}:${two(d.getUTCHours())}:` +
+      `${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+  };
+  const instants: number[] = [];
+  // Each side of a second, a day and a year, with sub-millisecond parts; then back in time.
+  for (const edge of [Date.UTC(2026, 11, 1, 10, 0, 1), Date.UTC(2026, 11, 2), Date.UTC(2027, 0, 1)]) {
+    for (let d = -3; d <= 3; d++) instants.push(edge + d, edge + d + 0.75);
+  }
+  instants.push(Date.UTC(2026, 11, 1, 10, 0, 0, 5), Date.UTC(2026, 11, 1, 10, 0, 0, 50), 0);
+  for (const t of instants) {
+    assert.equal(times.iso(t), new Date(t).toISOString(), `iso ${t}`);
+    assert.equal(times.clf(t), clf(t), `clf ${t}`);
+  }
+  // One cache shared by both formats gives the lines a fresh one would.
+  for (const t of instants) {
+    const r = { ...BASE, time: t };
+    assert.equal(formatJson(r, times), formatJson(r));
+    assert.equal(formatCommon(r, times), formatCommon(r));
+  }
 });
