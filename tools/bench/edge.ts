@@ -17,6 +17,7 @@ import {
   nginxHttps,
   nginxWs,
   startWsBackend,
+  tlsForwarder,
   type WsTarget,
 } from "./edge_targets.ts";
 import { h2load } from "./h2load.ts";
@@ -121,6 +122,9 @@ async function httpsSection(
   const want = (name: string) => s.only.length === 0 || s.only.includes(name);
   const cert = await throwawayCert(env.dir);
   const targets: HttpsTarget[] = [await lbHttps(env, cert)];
+  if (want("forwarder")) {
+    targets.push(await tlsForwarder(env, cert, false), await tlsForwarder(env, cert, true));
+  }
   if (want("nginx")) targets.push(await nginxHttps(env, cert));
   if (want("caddy")) {
     if (await has("caddy")) targets.push(await caddyHttps(env, cert));
@@ -135,19 +139,29 @@ async function httpsSection(
   }));
   const h2Options = (seconds: number) => ({ clients: s.h2Clients, streams: s.h2Streams, seconds });
   if (!s.quick) {
-    for (const t of targets) await wrk(t.url, s.h1Connections, 2), await h2load(t.url, h2Options(2));
+    for (const t of targets) {
+      await wrk(t.url, s.h1Connections, 2);
+      if (!t.h1Only) await h2load(t.url, h2Options(2));
+    }
   }
   try {
     for (let round = 0; round < s.rounds; round++) {
       for (const [i, t] of targets.entries()) {
         const pid = t.proc?.pid;
         const h1 = await withCpu(pid, () => wrk(t.url, s.h1Connections, s.seconds), (r) => r.rps * s.seconds);
-        const h2 = await withCpu(pid, () => h2load(t.url, h2Options(s.seconds)), (r) => r.rps * s.seconds);
         const row = rows[i];
         row.h1.rounds.push(h1.result.rps),
           row.h1.latencyMs.push(h1.result.p99Ms),
           row.h1.cpuUs.push(h1.cpuUs);
         row.h1.errors += h1.result.errors;
+        if (t.h1Only) {
+          progress(
+            `https round ${round + 1} ${t.name}: h1 ${h1.result.rps.toFixed(0)} req/s ` +
+              `(${h1.cpuUs.toFixed(0)} µs CPU), ${h1.result.errors} errors`,
+          );
+          continue;
+        }
+        const h2 = await withCpu(pid, () => h2load(t.url, h2Options(s.seconds)), (r) => r.rps * s.seconds);
         row.h2.rounds.push(h2.result.rps),
           row.h2.latencyMs.push(h2.result.meanMs),
           row.h2.cpuUs.push(h2.cpuUs);

@@ -20,6 +20,36 @@ import {
 /** A target's TLS port, where both `wrk` (HTTP/1.1) and `h2load` (h2) connect. */
 export interface HttpsTarget extends Target {
   readonly port: number;
+  /** Measured with HTTP/1.1 only (a byte forwarder cannot carry h2 to an HTTP/1.1 backend). */
+  readonly h1Only?: boolean;
+}
+
+/** The HTTPS yardsticks' names in the report. */
+export const TLS_FORWARDER_TARGET = "yardstick: TLS byte forwarder";
+export const TLS_RELAY_TARGET = "yardstick: TLS byte forwarder behind a relay";
+
+/**
+ * The HTTPS yardsticks, not competitors: tools/bench/forwarder.ts terminating TLS and copying
+ * bytes to the backend, with the public port its TLS listener (`relay` false, the runtime's
+ * floor) or a plain TCP relay in front of it on loopback (`relay` true, the shape this proxy's
+ * TLS listener must have). HTTP/1.1 only.
+ */
+export async function tlsForwarder(env: TargetEnv, cert: CertFiles, relay: boolean): Promise<HttpsTarget> {
+  const port = freePort();
+  const args = [
+    "run",
+    "--allow-net=127.0.0.1",
+    `--allow-read=${env.dir}`,
+    `${env.root}/tools/bench/forwarder.ts`,
+  ];
+  args.push(String(port), String(env.backendPort), "--tls", cert.certFile, cert.keyFile);
+  if (relay) args.push("--relay");
+  const proc = await env.procs.start(relay ? "tls_relay_forwarder" : "tls_forwarder", "deno", args, {
+    port,
+    cwd: env.root,
+  });
+  const name = relay ? TLS_RELAY_TARGET : TLS_FORWARDER_TARGET;
+  return { name, url: `https://127.0.0.1:${port}/`, port, proc, h1Only: true };
 }
 
 /** This proxy with `tls: {cert, key, http2: true}`; its plain listener stays unused. */

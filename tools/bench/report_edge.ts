@@ -95,7 +95,7 @@ export function renderEdge(e: EdgeResults): string[] {
     return [
       row(["target", "req/s", latency, "÷ nginx", "CPU µs/req", "req/s per round", "errors"]),
       row(["---", "---:", "---:", "---:", "---:", "---", "---:"]),
-      ...e.https.map((r) => {
+      ...e.https.filter((r) => r[protocol].rounds.length > 0).map((r) => {
         const m = httpsMedians(r[protocol]);
         return row([
           r.target,
@@ -117,6 +117,16 @@ export function renderEdge(e: EdgeResults): string[] {
     `ECDSA P-256 certificate for all), ${s.rounds} rounds interleaved with the h2 runs, median per target; ` +
     `same NGINX backend and tiny response as above. NGINX: 1 worker, upstream keep-alive; Caddy: every ` +
     `core. ÷ nginx: target ÷ NGINX. ${cpuNote}`,
+    ...(e.https.some((r) => r.target.startsWith("yardstick"))
+      ? [
+        "",
+        "The yardsticks are tools/bench/forwarder.ts with `--tls`: `Deno.listenTls` terminating TLS and " +
+        "copying bytes to the backend (this runtime's HTTPS floor), and the same behind a plain TCP relay on " +
+        "loopback (`--relay`), the shape this proxy's TLS listener has: a `Deno.listenTls` connection closed " +
+        "before its handshake finished keeps its socket open (lib/listener/tls.ts), so a silent client could " +
+        "not be cut off at `timeouts.tls_handshake` without a public socket of the proxy's own.",
+      ]
+      : []),
     "",
     ...(e.https.length ? httpsTable("h1", "p99 ms") : ["Not measured (see Notes)."]),
     "",
@@ -125,7 +135,10 @@ export function renderEdge(e: EdgeResults): string[] {
     `\`h2load -t1 -c${s.h2Clients} -m${s.h2Streams} -D${s.seconds}\` (${s.h2Clients * s.h2Streams} streams ` +
     `in flight), same targets and rounds; h2load reports no percentiles, so the latency column is its mean ` +
     `time per request. Application protocol negotiated: ` +
-    `${[...new Set(e.https.map((r) => `${r.target} ${r.protocol}`))].join(", ")}.`,
+    `${
+      [...new Set(e.https.filter((r) => r.h2.rounds.length > 0).map((r) => `${r.target} ${r.protocol}`))]
+        .join(", ")
+    }.`,
     "",
     ...(e.https.length ? httpsTable("h2", "mean ms") : ["Not measured (see Notes)."]),
     "",
