@@ -1,6 +1,8 @@
 /**
  * One access-log line per finished exchange, as JSON or in the NCSA combined format with the
- * proxy's own fields appended (as Traefik's "common" format does).
+ * proxy's own fields appended (as Traefik's "common" format does). Both carry the same facts: the
+ * hedge and sticky fields, when they apply, are optional keys in JSON and trailing tokens in
+ * `common`.
  *
  * Every client-controlled string (method aside, which the listener validated as a token) may hold
  * any byte: the listener keeps header bytes as Latin-1 characters, so invalid UTF-8, CR, LF and
@@ -157,6 +159,14 @@ export class LineTimes {
  * attempts, upstream and total milliseconds:
  * `127.0.0.1 - - [01/Dec/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 6 "-" "curl/8" r1 - "default" "routes[0]" "b0" 1 0.8 1.2ms`
  *
+ * Only when they apply, `key=value` tokens follow the milliseconds, as the JSON format's optional
+ * keys do: `hedge=<hedge's backend>:<winner>` for a hedged request (winner `first`, `hedge` or
+ * `neither`), then `sticky=kept` or `sticky=set`. Every field before them keeps its position, so a
+ * parser reading fields from the start reads these lines too. The backend is `\x`-escaped as every
+ * string is; backend names hold no space or `:` (`[a-z0-9_.-]`, or a Docker container's name) and
+ * the winner is one of three words, so a token splits at its first `=` and last `:`:
+ * `... "b0" 2 0.8 1.2ms hedge=b1:hedge sticky=set`
+ *
  * @param times the log's timestamp cache (a fresh one formats as well, only slower)
  */
 export function formatCommon(r: AccessRecord, times: LineTimes = new LineTimes()): string {
@@ -165,5 +175,7 @@ export function formatCommon(r: AccessRecord, times: LineTimes = new LineTimes()
     `${r.protocol}" ${r.status} ${r.bytesOut === 0 ? "-" : r.bytesOut} "${clfString(dash(r.referer))}" ` +
     `"${clfString(dash(r.userAgent))}" ${clfString(dash(r.requestId))} ${clfString(dash(r.traceId))} ` +
     `"${clfString(dash(r.service))}" "${clfString(dash(r.route))}" "${clfString(dash(r.backend))}" ` +
-    `${r.attempts} ${up} ${ms(r.durationMs)}ms`;
+    `${r.attempts} ${up} ${ms(r.durationMs)}ms` +
+    (r.hedge ? ` hedge=${clfString(r.hedge.backend)}:${r.hedge.winner}` : "") +
+    (r.sticky ? ` sticky=${r.sticky}` : "");
 }

@@ -93,6 +93,35 @@ Deno.test("formatCommon is NCSA combined plus the proxy's fields", () => {
   );
 });
 
+Deno.test("formatCommon appends the hedge and sticky tokens only when they apply, every field kept in place", () => {
+  const plain = '127.0.0.1 - - [01/Dec/2026:10:00:00 +0000] "GET /x?y=1 HTTP/1.1" 200 6 "-" "curl/8" r1 ' +
+    '4bf92f3577b34da6a3ce929d0e0e4736 "default" "routes[0]" "b0" 1 0.5 1.235ms';
+  assert.equal(formatCommon(BASE), plain);
+  const two = plain.replace('"b0" 1 ', '"b0" 2 ');
+  assert.equal(
+    formatCommon({ ...BASE, attempts: 2, hedge: { backend: "b1", winner: "hedge" }, sticky: "set" }),
+    `${two} hedge=b1:hedge sticky=set`,
+  );
+  assert.equal(
+    formatCommon({ ...BASE, attempts: 2, hedge: { backend: "b1", winner: "first" } }),
+    `${two} hedge=b1:first`,
+  );
+  assert.equal(
+    formatCommon({ ...BASE, attempts: 2, hedge: { backend: "b.1-x_2", winner: "neither" } }),
+    `${two} hedge=b.1-x_2:neither`,
+  );
+  assert.equal(formatCommon({ ...BASE, sticky: "kept" }), `${plain} sticky=kept`);
+  // A backend name is never hostile, but it is escaped as every string is: still one token, one line.
+  const odd = formatCommon({ ...BASE, attempts: 2, hedge: { backend: 'b"\n\xff', winner: "hedge" } });
+  assert.equal(odd, `${two} hedge=b\\x22\\x0a\\xff:hedge`);
+  assert.match(odd, /^[\x20-\x7e]+$/);
+  // Read as documented: the plain line's fields unchanged, then `key=value` tokens.
+  const line = formatCommon({ ...BASE, hedge: { backend: "b1", winner: "neither" }, sticky: "kept" });
+  assert.ok(line.startsWith(`${plain} `), line);
+  const extra = line.slice(plain.length + 1).split(" ").map((t) => t.split("="));
+  assert.deepEqual(extra, [["hedge", "b1:neither"], ["sticky", "kept"]]);
+});
+
 Deno.test("formatCommon: hostile client strings are \\x-escaped and cannot close a quoted field", () => {
   const line = formatCommon(clientFields(HOSTILE));
   assert.match(line, /^[\x20-\x7e]+$/);

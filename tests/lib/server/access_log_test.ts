@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { exchange, octets } from "../../_util/raw_http.ts";
 import { startRawBackend } from "../../_util/raw_backend.ts";
-import { rawRequest, scrape, startBackend, startLb, startLbFrom, waitFor } from "../../_util/harness.ts";
+import { scrape, startBackend, startLb, startLbFrom, waitFor } from "../../_util/harness.ts";
 import { closed, nextMessage, openClient, startWsBackend } from "../../_util/ws.ts";
 import { parseConfig } from "../../../lib/config/config.ts";
 import { startLoadBalancer } from "../../../lib/server/start.ts";
@@ -93,35 +93,102 @@ Deno.test("access log: one JSON line per request with every documented field", a
   }
 });
 
-Deno.test("access log: hostile bytes in every client-controlled field cannot split or forge a line", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/access.log`;
-  // A raw backend: a server library would refuse these heads before the proxy's log is tested.
-  const be = startRawBackend(async (_head, conn) => {
-    await conn.write(octets("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
-  });
-  const lb = await startLb([be.url], `access_log: {enabled: true, path: "${path}"}`);
-  try {
-    // Quotes, backslashes, a forged JSON tail and bytes that are not UTF-8 (0xc3 0x28, 0xff) in
-    // the target, Host, User-Agent and X-Request-Id; CR and LF cannot cross the listener at all.
-    const evil = '"\\"},{"status":999\xc3\x28\xff';
-    const req = `GET /a%22?q="},{"x":1}&\xff HTTP/1.1\r\nHost: h${evil}\r\nUser-Agent: ua${evil}\r\n` +
-      `X-Request-Id: id"\\x\r\nReferer: r${evil}\r\nConnection: close\r\n\r\n`;
-    const res = await rawRequest(lb.proxyAddr.port, octets(req));
-    assert.match(res, /^HTTP\/1\.1 200 /);
-    await lb.shutdown();
-    const [line, ...more] = await lines(path);
-    assert.equal(more.length, 0, "one request, one line");
-    assert.equal(line.status, 200);
-    assert.equal(line.path, '/a%22?q="},{"x":1}&\xff');
-    assert.equal(line.host, `h${evil}`);
-    assert.equal(line.user_agent, `ua${evil}`);
-    assert.equal(line.request_id, 'id"\\x');
-    assert.equal(Object.keys(line).length, 18);
-  } finally {
-    await lb.shutdown();
-    await be.close();
-    await Deno.remove(dir, { recursive: true });
+/** Quotes, backslashes, a forged JSON tail and bytes that are not UTF-8 (0xc3 0x28, 0xff). */
+const EVIL = '"\\"},{"status":999\xc3\x28\xff';
+/** {@link EVIL} as JSON writes it: `"` and `\` escaped, bytes past `~` as `\u00XX`. */
+const EVIL_JSON = String.raw`\"\\\"},{\"status\":999\u00c3(\u00ff`;
+/** {@link EVIL} as the common format writes it: `"`, `\` and bytes past `~` as `\xHH`. */
+const EVIL_CLF = String.raw`\x22\x5c\x22},{\x22status\x22:999\xc3(\xff`;
+
+/** A JSON line with its time, trace id and timings as `T`, `TID`, `D` and `U` (`null` kept). */
+const normalizeJson = (l: string) =>
+  l.replace(/^\{"time":"[^"]+"/, '{"time":"T"')
+    .replace(/"trace_id":"[0-9a-f]{32}"/, '"trace_id":"TID"')
+    .replace(/"duration_ms":[\d.]+,"upstream_ms":([\d.]+|null)/, (_m, up) =>
+      `"duration_ms":D,"upstream_ms":${up === "null" ? "null" : "U"}`);
+
+/** A common line with its time, trace id and timings as `T`, `TID`, `U` and `D` (`-` kept). */
+const normalizeCommon = (l: string) =>
+  l.replace(/ \[[^\]]+\] /, " [T] ")
+    .replace(/ [0-9a-f]{32} "/, ' TID "')
+    .replace(/ ([\d.]+|-) [\d.]+ms$/, (_m, up) => ` ${up === "-" ? "-" : "U"} Dms`);
+
+Deno.test("access log: hostile bytes in every client-controlled field cannot split or forge a line", async (t) => {
+  // Quotes, backslashes, a forged JSON tail and bytes that are not UTF-8 (0xc3 0x28, 0xff) in
+  // the target, Host, User-Agent, Referer and X-Request-Id; CR and LF cannot cross the listener at all.
+  // The heads go over a real socket as raw octets (`exchange` writes one byte per char: "\xff" is
+  // the byte 0xff), to a raw backend: a server library would refuse them before the log is tested.
+  const hostile = (requestId: string) =>
+    `GET /a%22?q="},{"x":1}&\xff HTTP/1.1\r\nHost: h${EVIL}\r\nUser-Agent: ua${EVIL}\r\n` +
+    `X-Request-Id: ${requestId}\r\nReferer: r${EVIL}\r\nConnection: close\r\n\r\n`;
+  // A bare CR, a bare LF or a CRLF inside a value breaks the field line: the head is refused (400),
+  // and its line (method and path `-`) holds none of the injected text.
+  const splitting = [
+    `GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: ua\r{"status":999,"path":"/forged-cr"}\r\nConnection: close\r\n\r\n`,
+    `GET / HTTP/1.1\r\nHost: a\r\nReferer: r\n{"status":999,"path":"/forged-lf"}\r\nConnection: close\r\n\r\n`,
+    `GET / HTTP/1.1\r\nHost: a\r\nX-Request-Id: id\r\n{"status":999,"path":"/forged-crlf"}\r\nConnection: close\r\n\r\n`,
+  ];
+  for (const format of ["json", "common"] as const) {
+    await t.step(format, async () => {
+      const dir = await Deno.makeTempDir();
+      const path = `${dir}/access.log`;
+      const be = startRawBackend(async (_head, conn) => {
+        await conn.write(octets("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"));
+      });
+      const lb = await startLb([be.url], `access_log: {enabled: true, path: "${path}", format: ${format}}`);
+      try {
+        // Printable but quoted and backslashed: the proxy keeps this request id as sent.
+        const kept = await exchange(lb.proxyAddr.port, hostile('id"\\x'));
+        assert.equal(kept.status, 200);
+        assert.equal(kept.header("x-request-id"), 'id"\\x');
+        // Not printable ASCII (0xc3 0x28 0xff, and the rest of EVIL): not a sane request id, so the
+        // proxy draws its own, which the line carries; the client's bytes reach no line.
+        const replaced = await exchange(lb.proxyAddr.port, hostile(`id${EVIL}`));
+        assert.equal(replaced.status, 200);
+        const uuid = replaced.header("x-request-id")!;
+        assert.match(uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        for (const req of splitting) assert.equal((await exchange(lb.proxyAddr.port, req)).status, 400, req);
+        await lb.shutdown();
+        const text = await Deno.readTextFile(path);
+        assert.ok(text.endsWith("\n"), "whole lines only");
+        const got = text.slice(0, -1).split("\n");
+        for (const l of got) assert.match(l, /^[\x20-\x7e]+$/, `one printable ASCII line: ${l}`);
+        assert.equal(got.length, 2 + splitting.length, "one line per request, no more");
+        assert.ok(!text.includes("forged") && !text.includes("999,"), "no injected text reached the log");
+        // Each line exactly, with only the time, trace id and timings (which vary) normalized.
+        const norm = got.map((l) => format === "json" ? normalizeJson(l) : normalizeCommon(l)).sort();
+        const ok = (id: string) =>
+          format === "json"
+            ? `{"time":"T","request_id":"${id}","trace_id":"TID","client_ip":"127.0.0.1","method":"GET",` +
+              `"host":"h${EVIL_JSON}","path":"/a%22?q=\\"},{\\"x\\":1}&\\u00ff","protocol":"HTTP/1.1",` +
+              `"status":200,"bytes_in":0,"bytes_out":2,"duration_ms":D,"upstream_ms":U,"service":"default",` +
+              `"route":"routes[0]","backend":"b0","attempts":1,"user_agent":"ua${EVIL_JSON}"}`
+            : `127.0.0.1 - - [T] "GET /a%22?q=\\x22},{\\x22x\\x22:1}&\\xff HTTP/1.1" 200 2 "r${EVIL_CLF}" ` +
+              `"ua${EVIL_CLF}" ${id} TID "default" "routes[0]" "b0" 1 U Dms`;
+        const refused = format === "json"
+          ? '{"time":"T","request_id":"-","trace_id":"-","client_ip":"127.0.0.1","method":"-","host":"-",' +
+            '"path":"-","protocol":"HTTP/1.1","status":400,"bytes_in":0,"bytes_out":0,"duration_ms":D,' +
+            '"upstream_ms":null,"service":"-","route":"-","backend":"-","attempts":0,"user_agent":"-"}'
+          : '127.0.0.1 - - [T] "- - HTTP/1.1" 400 - "-" "-" - - "-" "-" "-" 0 - Dms';
+        const keptId = format === "json" ? String.raw`id\"\\x` : String.raw`id\x22\x5cx`;
+        assert.deepEqual(norm, [ok(keptId), ok(uuid), refused, refused, refused].sort());
+        if (format === "json") {
+          // And parsed back, each field is exactly the bytes the client sent, one char per byte.
+          const parsed = got.map((l) => JSON.parse(l)).filter((l) => l.status === 200);
+          for (const line of parsed) {
+            assert.equal(line.path, '/a%22?q="},{"x":1}&\xff');
+            assert.equal(line.host, `h${EVIL}`);
+            assert.equal(line.user_agent, `ua${EVIL}`);
+            assert.equal(Object.keys(line).length, 18, "no field was forged");
+          }
+          assert.deepEqual(parsed.map((l) => l.request_id).sort(), ['id"\\x', uuid].sort());
+        }
+      } finally {
+        await lb.shutdown();
+        await be.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
   }
 });
 
