@@ -1,6 +1,6 @@
 /**
- * The "Load balancer" dashboard: traffic, latency, errors, health, edge protocols, alerts and
- * configuration of one proxy, per service and backend.
+ * The "Load balancer" dashboard: traffic, latency, errors, the wait queue, health, reported load,
+ * edge protocols, alerts, configuration and operability of one proxy, per service and backend.
  *
  * @module
  */

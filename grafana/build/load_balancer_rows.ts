@@ -1,6 +1,6 @@
 /**
  * The rows of the "Load balancer" dashboard below its overview: traffic, edge protocols, latency,
- * errors, health, alerts and configuration.
+ * errors and the wait queue, health, reported load and probes, alerts, configuration and operability.
  *
  * @module
  */
@@ -98,11 +98,11 @@ export function trafficRows(): RowSpec[] {
   }];
 }
 
-/** Errors, health, alerts and configuration. */
+/** Errors and the wait queue, health, reported load and probes, alerts, configuration and operability. */
 export function healthRows(): RowSpec[] {
   const by = "service, backend";
   return [{
-    title: "Errors and retries",
+    title: "Errors, retries and queueing",
     panels: [
       timeseries(
         "Responses by code class",
@@ -152,6 +152,21 @@ export function healthRows(): RowSpec[] {
         ],
         { unit: "reqps" },
       ),
+      timeseries(
+        "Queued requests",
+        "Requests waiting per service because every healthy backend is at max_connections; 0 while none is (or no backend has max_connections).",
+        [{ expr: `sum by (service) (lb_queued_requests{${SERVICE}})`, legend: "{{service}}" }],
+        { unit: "short", min: 0, w: 6 },
+      ),
+      timeseries(
+        "Queue rejections",
+        "Queued requests answered 503 per second: full (queue.max waiting already) or timeout (waited queue.timeout).",
+        [{
+          expr: `sum by (service, reason) (${rate("lb_queue_rejected_total", SERVICE)})`,
+          legend: "{{service}} {{reason}}",
+        }],
+        { unit: "reqps", min: 0, w: 6 },
+      ),
     ],
   }, {
     title: "Health",
@@ -159,6 +174,12 @@ export function healthRows(): RowSpec[] {
       stateTimeline("Backend health", "Up when healthy and eligible for traffic.", [
         { expr: `max by (${by}) (lb_backend_up{${BACKEND}})`, legend: legendOf(by) },
       ]),
+      timeseries(
+        "Backends by state",
+        "Why backends are down: each service's backends per state, unknown (not probed yet), healthy, unhealthy (active health checks fail), draining (admin API or a reload), ejected (passive health).",
+        [{ expr: `sum by (service, state) (lb_backend_state{${BACKEND}})`, legend: "{{service}} {{state}}" }],
+        { unit: "short", min: 0, stack: "normal" },
+      ),
       timeseries("Health check failures", "Failed active health checks per second.", [{
         expr: `sum by (${by}) (${rate("lb_health_checks_total", `result="failure",${BACKEND}`)})`,
         legend: legendOf(by),
@@ -176,6 +197,62 @@ export function healthRows(): RowSpec[] {
         ],
         { unit: "percentunit", min: 0, noValue: "none: no container stats" },
       ),
+      stateTimeline(
+        "Docker Engine",
+        "Whether each proxy's Docker Engine answered its latest stats or discovery request; none when the proxy does not use Docker.",
+        [{ expr: "min by (instance) (lb_docker_up)", legend: "{{instance}}" }],
+        ["unreachable", "up"],
+        { w: 6, noValue: "none: no Docker" },
+      ),
+      timeseries(
+        "Docker Engine errors",
+        "Failed Docker Engine requests per second by component (stats, discovery); each retry counts. None without Docker.",
+        [{
+          expr: "sum by (component) (rate(lb_docker_errors_total[$__rate_interval]))",
+          legend: "{{component}}",
+        }],
+        { unit: "short", min: 0, w: 6, noValue: "none: no Docker" },
+      ),
+    ],
+  }, {
+    title: "Reported load and probes",
+    panels: [
+      timeseries(
+        "Reported utilization",
+        "Each backend's latest Endpoint-Load-Metrics (ORCA) report: application_utilization when positive, else cpu_utilization. None for backends that send no report.",
+        [{ expr: `max by (${by}) (lb_backend_reported_utilization{${BACKEND}})`, legend: legendOf(by) }],
+        { unit: "percentunit", min: 0, noValue: "none: no load reports" },
+      ),
+      timeseries(
+        "Report age",
+        "Seconds since each backend's latest valid load report: a backend that stops answering keeps its last report, growing old.",
+        [{ expr: `max by (${by}) (lb_backend_report_age_seconds{${BACKEND}})`, legend: legendOf(by) }],
+        { unit: "s", min: 0, noValue: "none: no load reports" },
+      ),
+      timeseries(
+        "Load reports",
+        "Endpoint-Load-Metrics headers received per second by backend and result: valid, or invalid (ignored, the previous report stays). 0 for backends that send none.",
+        [{
+          expr: `sum by (${by}, result) (${rate("lb_load_reports_total", BACKEND)})`,
+          legend: `${legendOf(by)} {{result}}`,
+        }],
+        { unit: "short", min: 0 },
+      ),
+      timeseries(
+        "Prequal probes",
+        "Load probes per second while prequal is a service's strategy, by backend and result (success, failure), and probes due but not sent: budget (prequal.max_probe_share reached) or busy (every eligible backend had one in flight). 0 under other strategies.",
+        [
+          {
+            expr: `sum by (${by}, result) (${rate("lb_probes_total", BACKEND)})`,
+            legend: `${legendOf(by)} {{result}}`,
+          },
+          {
+            expr: `sum by (service, reason) (${rate("lb_probes_skipped_total", SERVICE)})`,
+            legend: "{{service}} skipped: {{reason}}",
+          },
+        ],
+        { unit: "short", min: 0 },
+      ),
     ],
   }, {
     title: "Alerts",
@@ -192,7 +269,7 @@ export function healthRows(): RowSpec[] {
       ),
     ],
   }, {
-    title: "Configuration",
+    title: "Configuration and operability",
     panels: [
       stateTimeline("Strategy over time", "Which strategy each service used when.", [
         { expr: `lb_strategy_info{${SERVICE}}`, legend: "{{service}}: {{strategy}}" },
@@ -201,6 +278,21 @@ export function healthRows(): RowSpec[] {
         expr: "sum by (result) (increase(lb_config_reloads_total[$__rate_interval]))",
         legend: "{{result}}",
       }], { unit: "short", noValue: "none" }),
+      stateTimeline(
+        "Last config reload",
+        "Whether each proxy's last config reload succeeded (also up when none was tried yet); a failure stays until a reload succeeds, and the proxy keeps running the previous config.",
+        [{ expr: "min by (instance) (lb_config_last_reload_successful)", legend: "{{instance}}" }],
+        ["failed", "succeeded"],
+      ),
+      timeseries(
+        "Access log lines dropped",
+        "Access-log lines lost per second: buffer_full (the disk or pipe is slower than the requests) or write_error. Requests never wait for the log.",
+        [{
+          expr: "sum by (reason) (rate(lb_access_log_dropped_total[$__rate_interval]))",
+          legend: "{{reason}}",
+        }],
+        { unit: "short", min: 0 },
+      ),
     ],
   }];
 }

@@ -2,7 +2,8 @@
  * Every dashboard query (panel targets, annotations, variables) evaluated on a real Prometheus
  * scraping a real proxy with two services under load: HTTP/1.1 and h2 (curl) over the TLS
  * listener, a WebSocket tunnel open, plaintext sent to the TLS port, retried 503s, hedged
- * requests, a failed reload and the alert rules loaded. Each query must return finite series; an
+ * requests, load reports (ORCA) from one service's backends, a failed reload and the alert rules
+ * loaded. Each query must return finite series; an
  * empty one is accepted only when its panel says what it shows instead ("none") and a metric it
  * reads has no sample.
  */
@@ -66,7 +67,8 @@ gatedTest(
     const ca = await makeCa();
     const cert = await ca.issue("localhost", "127.0.0.1");
     // web: latency and status codes that differ by backend, so every code class and quantile
-    // moves, and 503s that get retried. api: WebSocket echo besides plain requests.
+    // moves, and 503s that get retried. api: WebSocket echo besides plain requests, and a load
+    // report (Endpoint-Load-Metrics) on every answer, so the reported-load panels have series.
     const web = [
       startBackend(async (req) => {
         await sleep(1);
@@ -78,14 +80,16 @@ gatedTest(
         return new Response("flaky", { status: Math.random() < 0.15 ? 503 : 200 });
       }),
     ];
-    const api = [0, 1].map(() =>
+    const utilization = [0.2, 0.3];
+    const api = utilization.map((u) =>
       startBackend(async (req) => {
         if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
           const { socket, response } = Deno.upgradeWebSocket(req);
           socket.onmessage = (e) => socket.send(e.data);
           return response;
         }
-        return (await sleep(2 + Math.random() * 3), new Response("api"));
+        await sleep(2 + Math.random() * 3);
+        return new Response("api", { headers: { "endpoint-load-metrics": `TEXT cpu_utilization=${u}` } });
       })
     );
     const list = (prefix: string, bs: { url: string }[]) =>
@@ -190,6 +194,29 @@ routes:
 
       const hedges = await at("sum by (service) (lb_hedges_total)");
       assert.ok(hedges.some((s) => s.metric.service === "web" && Number(s.values[0][1]) > 0), "web hedges");
+
+      // Reported load: api's backends report theirs, web's none (their counters stay at 0).
+      const reported = await at("lb_backend_reported_utilization");
+      assert.deepEqual(
+        reported.map((s) => `${s.metric.service}/${s.metric.backend}=${s.values[0][1]}`).sort(),
+        utilization.map((u, i) => `api/a${i}=${u}`),
+      );
+      const reports = await at('sum by (service) (lb_load_reports_total{result="valid"})');
+      assert.deepEqual(
+        reports.map((s) => [s.metric.service, Number(s.values[0][1]) > 0]).sort(),
+        [["api", true], ["web", false]],
+        JSON.stringify(reports),
+      );
+      // The failed reload is the last one; every backend healthy; nothing queued (no max_connections).
+      const lastReload = await at("lb_config_last_reload_successful");
+      assert.deepEqual(lastReload.map((s) => s.values[0][1]), ["0"], "the last reload failed");
+      const states = await at('sum by (service) (lb_backend_state{state="healthy"})');
+      assert.deepEqual(
+        states.map((s) => `${s.metric.service}=${s.values[0][1]}`).sort(),
+        ["api=2", "web=3"],
+      );
+      const queued = await at("sum by (service) (lb_queued_requests)");
+      assert.deepEqual(queued.map((s) => `${s.metric.service}=${s.values[0][1]}`).sort(), ["api=0", "web=0"]);
 
       // The strategy annotation marks the switch (and the start), in both services.
       const marks = await prometheus.queryRange(STRATEGY_SWITCHES, loadStart - 10, loadEnd, 1);

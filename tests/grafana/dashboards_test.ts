@@ -28,11 +28,17 @@ import { gatedTest, needs } from "../_util/tools.ts";
  */
 
 /**
- * Metrics only a proxy with container backends exports. The panel that reads them ("Backend CPU
- * and memory") says "none: no container stats" here, and is evaluated against the Docker-backed
- * proxy of the compose stack in scripts/e2e-compose.sh (the Docker job).
+ * Metrics only a proxy that uses Docker exports: the container stats of its container backends,
+ * and its Docker Engine link's. The panels that read them say "none: no container stats" and
+ * "none: no Docker" here; "Backend CPU and memory" is evaluated against the Docker-backed proxy of
+ * the compose stack in scripts/e2e-compose.sh (the Docker job).
  */
-const DOCKER_ONLY = new Set(["lb_backend_cpu_ratio", "lb_backend_memory_ratio"]);
+const DOCKER_ONLY = new Set([
+  "lb_backend_cpu_ratio",
+  "lb_backend_memory_ratio",
+  "lb_docker_up",
+  "lb_docker_errors_total",
+]);
 
 /** Metric family and sample names the proxy registers (HELP/TYPE lines, samples or not). */
 function registeredNames(text: string): Set<string> {
@@ -354,6 +360,7 @@ gatedTest(
       backends[1].healthy = false;
       await waitFor(() => lb.pool.get("b1")!.state === "unhealthy", 10_000, "b1 unhealthy");
       await untilPanel("Backends up", 0, (s) => value(s) === 2, "two backends up");
+      await untilPanel("Backends by state", 0, (s) => value(s, ["state", "unhealthy"]) === 1, "b1 unhealthy");
       await untilPanel("Health check failures", 0, (s) => value(s, ["backend", "b1"]) > 0, "b1's failures");
       backends[1].healthy = true;
       await waitFor(() => lb.pool.get("b1")!.state === "healthy", 10_000, "b1 healthy again");
@@ -364,6 +371,7 @@ gatedTest(
       failing[2] = false;
       await untilPanel("Ejections", 0, (s) => value(s, ["backend", "b2"]) > 0, "b2's ejection");
       await untilPanel("Backend health", 0, (s) => value(s, ["backend", "b2"]) === 0, "b2 down");
+      await untilPanel("Backends by state", 0, (s) => value(s, ["state", "ejected"]) === 1, "b2 ejected");
       const enabled = await fetch(`${lb.adminUrl}/api/backends/b2/enable`, { method: "POST" });
       assert.equal(enabled.status, 200);
       await enabled.body?.cancel();
@@ -377,6 +385,7 @@ gatedTest(
       assert.equal(await reload(), 200);
       await Deno.writeTextFile(configPath, "backends: []\n");
       assert.equal(await reload(), 422);
+      await untilPanel("Last config reload", 0, (s) => value(s) === 0, "the failed reload");
       await Deno.writeTextFile(configPath, validFile);
       await untilPanel(
         "Config reloads",
@@ -590,6 +599,13 @@ gatedTest(
       const final = async (title: string) => await prometheus.query(panel(title), queryEnd);
       expect(value(await final("Backends up")) === 3, "Backends up at the end");
       expect(value(await final("In flight per backend")) === 0, "nothing in flight at the end");
+      const states = await final("Backends by state");
+      expect(
+        value(states, ["state", "healthy"]) === 3 && value(states) === 3,
+        `Backends by state at the end: ${JSON.stringify(states)}`,
+      );
+      expect(value(await final("Last config reload")) === 0, "the last reload (the bad file) failed");
+      expect(value(await final("Queued requests")) === 0, "nothing queued (no max_connections)");
       const strategy = await final("Strategy");
       expect(
         strategy.length === 1 && strategy[0].metric.strategy === SECOND,
