@@ -10,7 +10,7 @@
 import { Counter, type Registry } from "prom-client";
 import type { Logger } from "../base/mod.ts";
 import type { AccessLogConfig } from "../config/mod.ts";
-import { type AccessRecord, formatCommon, formatJson, LineTimes } from "./record.ts";
+import { type AccessRecord, LineTimes, writeCommon, writeJson } from "./record.ts";
 import { LineWriter, type LineWriterOptions, type Sink } from "./writer.ts";
 
 /** Where lines go and how they are batched; replaceable in tests. */
@@ -127,8 +127,10 @@ export class AccessLog {
   write(record: AccessRecord): void {
     const w = this.#writer;
     if (!w) return;
-    const times = this.#times;
-    w.push(this.#config.format === "json" ? formatJson(record, times) : formatCommon(record, times));
+    const out = w.beginLine();
+    if (this.#config.format === "json") writeJson(record, out, this.#times);
+    else writeCommon(record, out, this.#times);
+    w.endLine();
   }
 
   /**

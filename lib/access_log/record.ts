@@ -13,6 +13,8 @@
  * @module
  */
 
+import { LineBytes } from "./line_bytes.ts";
+
 /** The facts of one exchange. Strings absent are logged as `-`. */
 export interface AccessRecord {
   /** When the request arrived, epoch ms. */
@@ -51,34 +53,18 @@ export interface AccessRecord {
   readonly referer: string | null;
 }
 
-/** Printable ASCII but `"` and `\`: what needs no escape in either format. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
 /** `s` as a JSON string literal in ASCII only: non-ASCII and controls as `\u00XX`. */
 export function jsonString(s: string): string {
-  if (PLAIN.test(s)) return `"${s}"`;
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += "\\\\";
-    else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, "0")}`;
-    else out += s[i];
-  }
-  return `${out}"`;
+  const out = new LineBytes(s.length + 2);
+  out.json(s);
+  return out.toString();
 }
 
 /** `s` for a quoted field of the combined format: `"`, `\`, controls and non-ASCII as `\xHH`, as NGINX does. */
 export function clfString(s: string): string {
-  if (PLAIN.test(s)) return s;
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22 || c === 0x5c || c < 0x20 || c > 0x7e) {
-      out += c > 0xff ? `\\u${c.toString(16).padStart(4, "0")}` : `\\x${c.toString(16).padStart(2, "0")}`;
-    } else out += s[i];
-  }
-  return out;
+  const out = new LineBytes(s.length);
+  out.clf(s);
+  return out.toString();
 }
 
 const dash = (s: string | null | undefined) => s === null || s === undefined || s === "" ? "-" : s;
@@ -100,18 +86,62 @@ const ms = (n: number) => Math.round(n * 1000) / 1000;
  * @param times the log's timestamp cache (a fresh one formats as well, only slower)
  */
 export function formatJson(r: AccessRecord, times: LineTimes = new LineTimes()): string {
-  return `{"time":"${times.iso(r.time)}","request_id":${jsonString(dash(r.requestId))},` +
-    `"trace_id":${jsonString(dash(r.traceId))},"client_ip":${jsonString(r.clientIp)},` +
-    `"method":${jsonString(r.method)},"host":${jsonString(dash(r.host))},"path":${jsonString(r.path)},` +
-    `"protocol":"${r.protocol}","status":${r.status},"bytes_in":${r.bytesIn},"bytes_out":${r.bytesOut},` +
-    `"duration_ms":${ms(r.durationMs)},"upstream_ms":${
-      r.upstreamMs === undefined ? null : ms(r.upstreamMs)
-    },` +
-    `"service":${jsonString(dash(r.service))},"route":${jsonString(dash(r.route))},` +
-    `"backend":${jsonString(dash(r.backend))},"attempts":${r.attempts},` +
-    (r.hedge ? `"hedge_backend":${jsonString(r.hedge.backend)},"hedge_winner":"${r.hedge.winner}",` : "") +
-    (r.sticky ? `"sticky":"${r.sticky}",` : "") +
-    `"user_agent":${jsonString(dash(r.userAgent))}}`;
+  const out = new LineBytes();
+  writeJson(r, out, times);
+  return out.toString();
+}
+
+/** {@linkcode formatJson} appended to `out` as bytes: how the access log writes a line. */
+export function writeJson(r: AccessRecord, out: LineBytes, times: LineTimes): void {
+  out.ascii('{"time":"');
+  out.ascii(times.iso(r.time));
+  out.ascii('","request_id":');
+  out.json(dash(r.requestId));
+  out.ascii(',"trace_id":');
+  out.json(dash(r.traceId));
+  out.ascii(',"client_ip":');
+  out.json(r.clientIp);
+  out.ascii(',"method":');
+  out.json(r.method);
+  out.ascii(',"host":');
+  out.json(dash(r.host));
+  out.ascii(',"path":');
+  out.json(r.path);
+  out.ascii(',"protocol":"');
+  out.ascii(r.protocol);
+  out.ascii('","status":');
+  out.ascii(String(r.status));
+  out.ascii(',"bytes_in":');
+  out.ascii(String(r.bytesIn));
+  out.ascii(',"bytes_out":');
+  out.ascii(String(r.bytesOut));
+  out.ascii(',"duration_ms":');
+  out.ascii(String(ms(r.durationMs)));
+  out.ascii(',"upstream_ms":');
+  out.ascii(r.upstreamMs === undefined ? "null" : String(ms(r.upstreamMs)));
+  out.ascii(',"service":');
+  out.json(dash(r.service));
+  out.ascii(',"route":');
+  out.json(dash(r.route));
+  out.ascii(',"backend":');
+  out.json(dash(r.backend));
+  out.ascii(',"attempts":');
+  out.ascii(String(r.attempts));
+  if (r.hedge) {
+    out.ascii(',"hedge_backend":');
+    out.json(r.hedge.backend);
+    out.ascii(',"hedge_winner":"');
+    out.ascii(r.hedge.winner);
+    out.byte(0x22);
+  }
+  if (r.sticky) {
+    out.ascii(',"sticky":"');
+    out.ascii(r.sticky);
+    out.byte(0x22);
+  }
+  out.ascii(',"user_agent":');
+  out.json(dash(r.userAgent));
+  out.byte(0x7d);
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -170,12 +200,57 @@ export class LineTimes {
  * @param times the log's timestamp cache (a fresh one formats as well, only slower)
  */
 export function formatCommon(r: AccessRecord, times: LineTimes = new LineTimes()): string {
-  const up = r.upstreamMs === undefined ? "-" : String(ms(r.upstreamMs));
-  return `${clfString(r.clientIp)} - - [${times.clf(r.time)}] "${clfString(r.method)} ${clfString(r.path)} ` +
-    `${r.protocol}" ${r.status} ${r.bytesOut === 0 ? "-" : r.bytesOut} "${clfString(dash(r.referer))}" ` +
-    `"${clfString(dash(r.userAgent))}" ${clfString(dash(r.requestId))} ${clfString(dash(r.traceId))} ` +
-    `"${clfString(dash(r.service))}" "${clfString(dash(r.route))}" "${clfString(dash(r.backend))}" ` +
-    `${r.attempts} ${up} ${ms(r.durationMs)}ms` +
-    (r.hedge ? ` hedge=${clfString(r.hedge.backend)}:${r.hedge.winner}` : "") +
-    (r.sticky ? ` sticky=${r.sticky}` : "");
+  const out = new LineBytes();
+  writeCommon(r, out, times);
+  return out.toString();
+}
+
+/** {@linkcode formatCommon} appended to `out` as bytes: how the access log writes a line. */
+export function writeCommon(r: AccessRecord, out: LineBytes, times: LineTimes): void {
+  out.clf(r.clientIp);
+  out.ascii(" - - [");
+  out.ascii(times.clf(r.time));
+  out.ascii('] "');
+  out.clf(r.method);
+  out.byte(0x20);
+  out.clf(r.path);
+  out.byte(0x20);
+  out.ascii(r.protocol);
+  out.ascii('" ');
+  out.ascii(String(r.status));
+  out.byte(0x20);
+  out.ascii(r.bytesOut === 0 ? "-" : String(r.bytesOut));
+  quoted(out, r.referer);
+  quoted(out, r.userAgent);
+  out.byte(0x20);
+  out.clf(dash(r.requestId));
+  out.byte(0x20);
+  out.clf(dash(r.traceId));
+  quoted(out, r.service);
+  quoted(out, r.route);
+  quoted(out, r.backend);
+  out.byte(0x20);
+  out.ascii(String(r.attempts));
+  out.byte(0x20);
+  out.ascii(r.upstreamMs === undefined ? "-" : String(ms(r.upstreamMs)));
+  out.byte(0x20);
+  out.ascii(String(ms(r.durationMs)));
+  out.ascii("ms");
+  if (r.hedge) {
+    out.ascii(" hedge=");
+    out.clf(r.hedge.backend);
+    out.byte(0x3a);
+    out.ascii(r.hedge.winner);
+  }
+  if (r.sticky) {
+    out.ascii(" sticky=");
+    out.ascii(r.sticky);
+  }
+}
+
+/** ` "s"` for the combined format, `-` for a string the proxy does not have. */
+function quoted(out: LineBytes, s: string | null | undefined): void {
+  out.ascii(' "');
+  out.clf(dash(s));
+  out.byte(0x22);
 }

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { LineBytes } from "./line_bytes.ts";
+
 /** Where lines go: an open file, or standard output. */
 export interface Sink {
   write(p: Uint8Array): Promise<number>;
@@ -30,13 +32,15 @@ export interface LineWriterOptions {
   readonly onError: (error: Error) => void;
 }
 
-const ENCODER = new TextEncoder();
-
 /** A batched, bounded writer of lines to a {@linkcode Sink}. */
 export class LineWriter {
   #sink: Sink;
-  #lines: string[] = [];
-  #bytes = 0;
+  /** Lines waiting, as bytes; the batch being written is another one. */
+  #batch: LineBytes;
+  /** A written batch kept for reuse, so batches cost no allocation. */
+  #spare: LineBytes | undefined;
+  #lines = 0;
+  #lineStart = 0;
   #writing: Promise<void> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #failing = false;
@@ -51,15 +55,34 @@ export class LineWriter {
     this.#max = options.maxBufferBytes ?? 1024 * 1024;
     this.#flushBytes = options.flushBytes ?? 64 * 1024;
     this.#flushMs = options.flushMs ?? 200;
+    this.#batch = new LineBytes(Math.min(this.#max, this.#flushBytes + 4096));
   }
 
   /** Queue `line` (without its newline; ASCII, so one byte per character). */
   push(line: string): void {
-    const size = line.length + 1;
-    if (this.#bytes + size > this.#max) return this.#options.onDrop(1, "buffer_full");
-    this.#lines.push(line);
-    this.#bytes += size;
-    if (this.#bytes >= this.#flushBytes) {
+    this.beginLine().ascii(line);
+    this.endLine();
+  }
+
+  /**
+   * Where the next line goes: write it (without its newline) into the returned bytes, then call
+   * {@linkcode endLine}. Nothing else may be queued in between.
+   */
+  beginLine(): LineBytes {
+    this.#lineStart = this.#batch.length;
+    return this.#batch;
+  }
+
+  /** End the line begun by {@linkcode beginLine}: it is queued, or dropped when the buffer is full. */
+  endLine(): void {
+    const batch = this.#batch;
+    batch.byte(10);
+    if (batch.length > this.#max) {
+      batch.truncate(this.#lineStart);
+      return this.#options.onDrop(1, "buffer_full");
+    }
+    this.#lines++;
+    if (batch.length >= this.#flushBytes) {
       if (!this.#writing) this.#writing = this.#drain();
     } else if (this.#timer === undefined && !this.#writing) {
       this.#timer = setTimeout(() => {
@@ -71,7 +94,7 @@ export class LineWriter {
 
   /** Write everything queued so far; resolves when it is written (or dropped on error). */
   async flush(): Promise<void> {
-    while (this.#writing || this.#lines.length > 0) {
+    while (this.#writing || this.#lines > 0) {
       this.#writing ??= this.#drain();
       await this.#writing;
     }
@@ -97,19 +120,23 @@ export class LineWriter {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     try {
-      while (this.#lines.length > 0) {
+      while (this.#lines > 0) {
+        const batch = this.#batch;
         const lines = this.#lines;
-        this.#lines = [];
-        this.#bytes = 0;
-        const data = ENCODER.encode(`${lines.join("\n")}\n`);
+        this.#batch = this.#spare ?? new LineBytes(batch.bytes().length);
+        this.#spare = undefined;
+        this.#lines = 0;
+        const data = batch.bytes();
         try {
           for (let off = 0; off < data.length;) off += await this.#sink.write(data.subarray(off));
           this.#failing = false;
         } catch (e) {
-          this.#options.onDrop(lines.length, "write_error");
+          this.#options.onDrop(lines, "write_error");
           if (!this.#failing) this.#options.onError(e as Error);
           this.#failing = true;
         }
+        batch.truncate(0);
+        this.#spare = batch;
       }
     } finally {
       this.#writing = undefined;

@@ -166,3 +166,17 @@ Deno.test("LineTimes formats every millisecond as Date does, across seconds, day
     assert.equal(formatCommon(r, times), formatCommon(r));
   }
 });
+
+Deno.test("formatJson and formatCommon keep a line longer than any buffer whole, escapes included", () => {
+  // 10,000 characters, every 7th one needing an escape: the byte buffer grows several times over,
+  // and its text is read back in more than one piece.
+  let path = "/";
+  for (let i = 0; path.length < 10_000; i++) {
+    path += i % 7 === 0 ? "\xff" : String.fromCharCode(0x61 + (i % 26));
+  }
+  const json = JSON.parse(formatJson({ ...BASE, path }));
+  assert.equal(json.path, path);
+  const common = formatCommon({ ...BASE, path });
+  assert.ok(common.includes(` ${path.replaceAll("\xff", "\\xff")} HTTP/1.1"`), "the path, escaped, in place");
+  assert.match(common, /^[\x20-\x7e]+$/, "one line of printable ASCII");
+});
