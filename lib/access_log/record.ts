@@ -95,53 +95,46 @@ export function formatJson(r: AccessRecord, times: LineTimes = new LineTimes()):
 export function writeJson(r: AccessRecord, out: LineBytes, times: LineTimes): void {
   out.ascii('{"time":"');
   out.ascii(times.iso(r.time));
-  out.ascii('","request_id":');
-  out.json(dash(r.requestId));
-  out.ascii(',"trace_id":');
-  out.json(dash(r.traceId));
-  out.ascii(',"client_ip":');
-  out.json(r.clientIp);
-  out.ascii(',"method":');
-  out.json(r.method);
-  out.ascii(',"host":');
-  out.json(dash(r.host));
-  out.ascii(',"path":');
-  out.json(r.path);
-  out.ascii(',"protocol":"');
-  out.ascii(r.protocol);
-  out.ascii('","status":');
-  out.ascii(String(r.status));
-  out.ascii(',"bytes_in":');
-  out.ascii(String(r.bytesIn));
-  out.ascii(',"bytes_out":');
-  out.ascii(String(r.bytesOut));
-  out.ascii(',"duration_ms":');
-  out.ascii(String(ms(r.durationMs)));
-  out.ascii(',"upstream_ms":');
-  out.ascii(r.upstreamMs === undefined ? "null" : String(ms(r.upstreamMs)));
-  out.ascii(',"service":');
-  out.json(dash(r.service));
-  out.ascii(',"route":');
-  out.json(dash(r.route));
-  out.ascii(',"backend":');
-  out.json(dash(r.backend));
-  out.ascii(',"attempts":');
-  out.ascii(String(r.attempts));
+  out.byte(0x22);
+  text(out, "request_id", dash(r.requestId));
+  text(out, "trace_id", dash(r.traceId));
+  text(out, "client_ip", r.clientIp);
+  text(out, "method", r.method);
+  text(out, "host", dash(r.host));
+  text(out, "path", r.path);
+  text(out, "protocol", r.protocol);
+  value(out, "status", String(r.status));
+  value(out, "bytes_in", String(r.bytesIn));
+  value(out, "bytes_out", String(r.bytesOut));
+  value(out, "duration_ms", String(ms(r.durationMs)));
+  value(out, "upstream_ms", r.upstreamMs === undefined ? "null" : String(ms(r.upstreamMs)));
+  text(out, "service", dash(r.service));
+  text(out, "route", dash(r.route));
+  text(out, "backend", dash(r.backend));
+  value(out, "attempts", String(r.attempts));
   if (r.hedge) {
-    out.ascii(',"hedge_backend":');
-    out.json(r.hedge.backend);
-    out.ascii(',"hedge_winner":"');
-    out.ascii(r.hedge.winner);
-    out.byte(0x22);
+    text(out, "hedge_backend", r.hedge.backend);
+    text(out, "hedge_winner", r.hedge.winner);
   }
-  if (r.sticky) {
-    out.ascii(',"sticky":"');
-    out.ascii(r.sticky);
-    out.byte(0x22);
-  }
-  out.ascii(',"user_agent":');
-  out.json(dash(r.userAgent));
+  if (r.sticky) text(out, "sticky", r.sticky);
+  text(out, "user_agent", dash(r.userAgent));
   out.byte(0x7d);
+}
+
+/** `,"key":` then `v`, a JSON number or `null` as text. */
+function value(out: LineBytes, key: string, v: string): void {
+  out.ascii(',"');
+  out.ascii(key);
+  out.ascii('":');
+  out.ascii(v);
+}
+
+/** `,"key":` then `s` as a JSON string. */
+function text(out: LineBytes, key: string, s: string): void {
+  out.ascii(',"');
+  out.ascii(key);
+  out.ascii('":');
+  out.json(s);
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
