@@ -10,8 +10,6 @@
  * @module
  */
 
-/** Printable ASCII but `"` and `\`: what needs no escape in either format. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const HEX = "0123456789abcdef";
 
 /** A growable buffer of ASCII bytes; see the module documentation. */
@@ -53,6 +51,17 @@ export class LineBytes {
     this.length = at + n;
   }
 
+  /** Append a non-negative integer's decimal digits (any other number as `String` writes it). */
+  uint(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 0) return this.ascii(String(n));
+    let digits = 1;
+    for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+    const at = this.#room(digits);
+    const buf = this.#buf;
+    for (let i = at + digits - 1, v = n; i >= at; i--, v = Math.floor(v / 10)) buf[i] = 0x30 + (v % 10);
+    this.length = at + digits;
+  }
+
   /** Append one byte. */
   byte(b: number): void {
     const at = this.#room(1);
@@ -62,23 +71,52 @@ export class LineBytes {
 
   /** Append `s` as a JSON string literal: `"` and `\` escaped, controls and non-ASCII as `\u00XX`. */
   json(s: string): void {
-    this.byte(0x22);
-    if (PLAIN.test(s)) this.ascii(s);
-    else {
-      for (let i = 0; i < s.length; i++) {
-        const c = s.charCodeAt(i);
-        if (c === 0x22 || c === 0x5c) this.byte(0x5c), this.byte(c);
-        else if (c < 0x20 || c > 0x7e) this.#hex(0x75, c, 4);
-        else this.byte(c);
+    const n = s.length;
+    let at = this.#room(n + 2);
+    const buf = this.#buf;
+    buf[at++] = 0x22;
+    // One pass that copies while the characters need no escape (nearly always to the end).
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        this.length = at;
+        return this.#jsonFrom(s, i);
       }
+      buf[at++] = c;
+    }
+    buf[at++] = 0x22;
+    this.length = at;
+  }
+
+  /** The rest of a JSON string from `from`, where the first character needing an escape is. */
+  #jsonFrom(s: string, from: number): void {
+    for (let i = from; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0x22 || c === 0x5c) this.byte(0x5c), this.byte(c);
+      else if (c < 0x20 || c > 0x7e) this.#hex(0x75, c, 4);
+      else this.byte(c);
     }
     this.byte(0x22);
   }
 
   /** Append `s` for the combined format: `"`, `\`, controls and non-ASCII as `\xHH` (`\uHHHH` above 0xff), as NGINX does. */
   clf(s: string): void {
-    if (PLAIN.test(s)) return this.ascii(s);
-    for (let i = 0; i < s.length; i++) {
+    const n = s.length;
+    let at = this.#room(n);
+    const buf = this.#buf;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        this.length = at;
+        return this.#clfFrom(s, i);
+      }
+      buf[at++] = c;
+    }
+    this.length = at;
+  }
+
+  #clfFrom(s: string, from: number): void {
+    for (let i = from; i < s.length; i++) {
       const c = s.charCodeAt(i);
       if (c === 0x22 || c === 0x5c || c < 0x20 || c > 0x7e) {
         this.#hex(c > 0xff ? 0x75 : 0x78, c, c > 0xff ? 4 : 2);

@@ -96,44 +96,46 @@ export function writeJson(r: AccessRecord, out: LineBytes, times: LineTimes): vo
   out.ascii('{"time":"');
   out.ascii(times.iso(r.time));
   out.byte(0x22);
-  text(out, "request_id", dash(r.requestId));
-  text(out, "trace_id", dash(r.traceId));
-  text(out, "client_ip", r.clientIp);
-  text(out, "method", r.method);
-  text(out, "host", dash(r.host));
-  text(out, "path", r.path);
-  text(out, "protocol", r.protocol);
-  value(out, "status", String(r.status));
-  value(out, "bytes_in", String(r.bytesIn));
-  value(out, "bytes_out", String(r.bytesOut));
-  value(out, "duration_ms", String(ms(r.durationMs)));
-  value(out, "upstream_ms", r.upstreamMs === undefined ? "null" : String(ms(r.upstreamMs)));
-  text(out, "service", dash(r.service));
-  text(out, "route", dash(r.route));
-  text(out, "backend", dash(r.backend));
-  value(out, "attempts", String(r.attempts));
+  text(out, ',"request_id":', dash(r.requestId));
+  text(out, ',"trace_id":', dash(r.traceId));
+  text(out, ',"client_ip":', r.clientIp);
+  text(out, ',"method":', r.method);
+  text(out, ',"host":', dash(r.host));
+  text(out, ',"path":', r.path);
+  text(out, ',"protocol":', r.protocol);
+  count(out, ',"status":', r.status);
+  count(out, ',"bytes_in":', r.bytesIn);
+  count(out, ',"bytes_out":', r.bytesOut);
+  value(out, ',"duration_ms":', String(ms(r.durationMs)));
+  value(out, ',"upstream_ms":', r.upstreamMs === undefined ? "null" : String(ms(r.upstreamMs)));
+  text(out, ',"service":', dash(r.service));
+  text(out, ',"route":', dash(r.route));
+  text(out, ',"backend":', dash(r.backend));
+  count(out, ',"attempts":', r.attempts);
   if (r.hedge) {
-    text(out, "hedge_backend", r.hedge.backend);
-    text(out, "hedge_winner", r.hedge.winner);
+    text(out, ',"hedge_backend":', r.hedge.backend);
+    text(out, ',"hedge_winner":', r.hedge.winner);
   }
-  if (r.sticky) text(out, "sticky", r.sticky);
-  text(out, "user_agent", dash(r.userAgent));
+  if (r.sticky) text(out, ',"sticky":', r.sticky);
+  text(out, ',"user_agent":', dash(r.userAgent));
   out.byte(0x7d);
 }
 
-/** `,"key":` then `v`, a JSON number or `null` as text. */
-function value(out: LineBytes, key: string, v: string): void {
-  out.ascii(',"');
-  out.ascii(key);
-  out.ascii('":');
+/** `prefix` (`,"key":`) then `v`, a JSON number or `null` as text. */
+function value(out: LineBytes, prefix: string, v: string): void {
+  out.ascii(prefix);
   out.ascii(v);
 }
 
-/** `,"key":` then `s` as a JSON string. */
-function text(out: LineBytes, key: string, s: string): void {
-  out.ascii(',"');
-  out.ascii(key);
-  out.ascii('":');
+/** `prefix` (`,"key":`) then the count `n`. */
+function count(out: LineBytes, prefix: string, n: number): void {
+  out.ascii(prefix);
+  out.uint(n);
+}
+
+/** `prefix` (`,"key":`) then `s` as a JSON string. */
+function text(out: LineBytes, prefix: string, s: string): void {
+  out.ascii(prefix);
   out.json(s);
 }
 
