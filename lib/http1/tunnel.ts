@@ -44,6 +44,12 @@ export interface TunnelOptions {
   /** The timer set the idle deadline joins, and its clock. */
   readonly deadlines: Deadlines;
   readonly now: () => number;
+  /**
+   * The second connection ending closes both, instead of half-closing the first: for a relay to
+   * a terminator on loopback, whose close ends the session it carried (a TLS connection cannot be
+   * half open), so nothing waits for an idle client to close its side. @default false
+   */
+  readonly endWithSecond?: boolean;
 }
 
 /**
@@ -93,7 +99,8 @@ export async function tunnel(
         }
       }
       // EOF one way: pass the half-close on; the other way may still carry bytes.
-      await to.conn.closeWrite().catch(() => stop("reset"));
+      if (from === b && options.endWithSecond) stop("closed");
+      else await to.conn.closeWrite().catch(() => stop("reset"));
     } catch {
       if (!from.closed || !to.closed) stop("reset");
     }

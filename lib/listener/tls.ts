@@ -181,10 +181,16 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
     relays.set(port, { client: public_.remoteAddr as Deno.NetAddr, close });
     const done = conns.adopt({ active: true, close });
     try {
+      // The terminators keep their own time: the HTTP/1.1 loop closes a keep-alive connection
+      // idle for `client_idle` and a WebSocket tunnel idle for `tunnel_idle`, and the relay ends
+      // when they close. Its own idle limit is a backstop that must not cut a `wss://` tunnel
+      // sooner; h2 has no tunnels, and `Deno.serve` no idle limit of its own.
+      const idleMs = h2 ? limits.idleTimeoutMs() : Math.max(limits.idleTimeoutMs(), limits.tunnelIdleMs());
       await tunnel(client, back, {
-        idleMs: limits.idleTimeoutMs(),
+        idleMs,
         deadlines: limits.deadlines,
         now: limits.now,
+        endWithSecond: true,
       });
     } finally {
       relays.delete(port);

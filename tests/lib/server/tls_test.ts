@@ -183,6 +183,56 @@ gatedTest("wss:// carries a WebSocket through the TLS listener", needs("openssl"
 });
 
 gatedTest(
+  "a wss:// tunnel lives by tunnel_idle, not client_idle; an idle keep-alive TLS connection by client_idle",
+  needs("openssl"),
+  async () => {
+    const ca = await makeCa();
+    const pair = await ca.issue("localhost");
+    const be = await startWsBackend();
+    const lb = await startLb(
+      [be.url],
+      `tls: {listen: "127.0.0.1:0", cert: "${pair.certFile}", key: "${pair.keyFile}"}
+timeouts: {client_idle: 300ms, tunnel_idle: 1h}`,
+    );
+    try {
+      const ws = await openClient(`wss://localhost:${lb.tlsAddr!.port}/chat`, { ca: ca.caPem });
+      // Three client_idle periods with no byte either way: the relay in front of the TLS terminator
+      // used to close the connection after one.
+      await new Promise((r) => setTimeout(r, 1000));
+      ws.send("still there");
+      assert.equal(String((await nextMessage(ws))[0]), "still there");
+      ws.close(1000, "bye");
+      assert.deepEqual(await closed(ws), [1000, "bye"]);
+      // A keep-alive HTTPS connection with nothing to do is closed at client_idle, relay included:
+      // the client sees the close (EOF), well before the 1 h backstop.
+      const conn = await Deno.connectTls({
+        hostname: "localhost",
+        port: lb.tlsAddr!.port,
+        caCerts: [ca.caPem],
+      });
+      await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+      const t0 = performance.now();
+      const buf = new Uint8Array(4096);
+      let eof = false;
+      while (performance.now() - t0 < 3000) {
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) {
+          eof = true;
+          break;
+        }
+      }
+      const waited = performance.now() - t0;
+      conn.close();
+      assert.ok(eof && waited < 2000, `the idle HTTPS connection closed after ${waited.toFixed(0)} ms`);
+    } finally {
+      await lb.shutdown();
+      await be.close();
+      await ca.cleanup();
+    }
+  },
+);
+
+gatedTest(
   "plaintext and silent clients on the TLS port are closed and counted; others are unaffected",
   needs("openssl", "curl"),
   async () => {
