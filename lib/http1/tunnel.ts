@@ -50,6 +50,8 @@ export interface TunnelOptions {
    * half open), so nothing waits for an idle client to close its side. @default false
    */
   readonly endWithSecond?: boolean;
+  /** Shown each chunk the first connection sends until it returns true (a TLS relay watching the handshake). */
+  readonly watchFirst?: (chunk: Uint8Array) => boolean;
 }
 
 /**
@@ -81,8 +83,10 @@ export async function tunnel(
   const pump = async (from: BufferedConn, to: BufferedConn): Promise<number> => {
     let moved = 0;
     try {
+      let watch = from === a ? options.watchFirst : undefined;
       const rest = await from.release();
       if (rest !== null) {
+        if (watch?.(rest)) watch = undefined;
         if (rest.length > 0) await writeAll(to.conn, rest, 0);
         moved += rest.length;
         // Each direction reads into one buffer of its own and writes it out before the next
@@ -92,6 +96,7 @@ export async function tunnel(
           const n = await from.conn.read(buf);
           if (n === null) break;
           last = now();
+          if (watch?.(buf.subarray(0, n))) watch = undefined;
           await writeAll(to.conn, buf.subarray(0, n), 0);
           moved += n;
           if (n === buf.length && n < MAX_BYTES) buf = new Uint8Array(n * 2);

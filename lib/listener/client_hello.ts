@@ -72,3 +72,36 @@ export function parseClientHello(record: Uint8Array): ClientHello | undefined {
   }
   return { serverName, alpn };
 }
+
+/**
+ * Follow the TLS records a client sends, from its first byte, and tell when its handshake is over
+ * on its side: its first application-data record (content type 23, RFC 8446 section 5.1; RFC
+ * 5246 section 6.2.1). A TLS 1.3 client's Finished is one, and so is an HTTP/2 client's preface
+ * right after a TLS 1.2 handshake; a client still sending handshake records, or none, is not done.
+ *
+ * @returns a function to show each chunk in order; true once such a record's header has passed
+ */
+export function clientHandshakeWatch(): (chunk: Uint8Array) => boolean {
+  let header = 0; // header bytes of the current record seen so far (a header is 5 bytes)
+  let type = 0;
+  let length = 0;
+  let skip = 0; // body bytes of the current record still to pass
+  return (chunk) => {
+    for (let i = 0; i < chunk.length;) {
+      if (skip > 0) {
+        const n = Math.min(skip, chunk.length - i);
+        skip -= n, i += n;
+        continue;
+      }
+      const byte = chunk[i++];
+      if (header === 0) type = byte;
+      else if (header === 3) length = byte << 8;
+      else if (header === 4) length |= byte;
+      if (++header === 5) {
+        if (type === 23) return true;
+        header = 0, skip = length;
+      }
+    }
+    return false;
+  };
+}

@@ -19,7 +19,7 @@
  */
 
 import { BufferedConn, tunnel } from "../http1/mod.ts";
-import { helloRecordLength, parseClientHello } from "./client_hello.ts";
+import { clientHandshakeWatch, helloRecordLength, parseClientHello } from "./client_hello.ts";
 import type { Connections, Http1Handler } from "./connections.ts";
 import { serveH2 } from "./h2.ts";
 import type { Http1Server } from "./server.ts";
@@ -136,7 +136,8 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
     public_.setNoDelay(true);
     const client = new BufferedConn(public_, 20 * 1024, 2 * 1024);
     const deadline = limits.now() + options.handshakeTimeoutMs();
-    const timer = setTimeout(() => client.close(), options.handshakeTimeoutMs());
+    const expired = { at: -1 };
+    const timer = setTimeout(() => (expired.at = limits.now(), client.close()), options.handshakeTimeoutMs());
     let alpn: readonly string[];
     try {
       alpn = await readHello(client);
@@ -148,7 +149,7 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
     const to = current;
     to.relays++;
     try {
-      await pass(client, to, alpn.includes("h2"), timer);
+      await pass(client, to, alpn.includes("h2"), timer, expired);
     } finally {
       if (--to.relays === 0 && to.retired) shut(to);
     }
@@ -160,6 +161,7 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
     to: Terminators,
     h2: boolean,
     timer: ReturnType<typeof setTimeout>,
+    expired: { at: number },
   ) => {
     const public_ = client.conn;
     let inner: Deno.TcpConn;
@@ -173,7 +175,21 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
       client.close();
       return fail("other", (e as Error).message);
     }
-    clearTimeout(timer);
+    // The HTTP/1.1 terminator times its own handshake (serveH1). `Deno.serve` times none, so for
+    // h2 the ClientHello's deadline runs on until the client's first application-data record: a
+    // client that sends its ClientHello and stalls is cut off at `tls_handshake` all the same.
+    const toH2 = h2 && to.h2 !== undefined;
+    let shaken = !toH2;
+    if (shaken) clearTimeout(timer);
+    const watch = clientHandshakeWatch();
+    const watchFirst = toH2
+      ? (chunk: Uint8Array) => {
+        if (!watch(chunk)) return false;
+        shaken = true;
+        clearTimeout(timer);
+        return true;
+      }
+      : undefined;
     inner.setNoDelay(true);
     const port = inner.localAddr.port;
     const back = new BufferedConn(inner, 16 * 1024, 2 * 1024);
@@ -191,7 +207,12 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
         deadlines: limits.deadlines,
         now: limits.now,
         endWithSecond: true,
+        watchFirst,
       });
+      if (!shaken) {
+        clearTimeout(timer);
+        if (expired.at >= 0) fail("timeout", `no TLS handshake within ${options.handshakeTimeoutMs()}ms`);
+      }
     } finally {
       relays.delete(port);
       done();

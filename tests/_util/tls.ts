@@ -1,3 +1,4 @@
+import { helloRecordLength } from "../../lib/listener/client_hello.ts";
 /**
  * Throwaway certificate authorities made with `openssl` in a temp dir, and HTTPS backends on
  * loopback that serve certificates they issue. Tests using them are gated on `openssl`
@@ -193,4 +194,24 @@ export function startTlsBackend(
     close: () => server.shutdown(),
   };
   return backend;
+}
+
+/** The first record a real TLS client (Deno's rustls) sends, captured on a plain socket. */
+export async function captureClientHello(
+  options: { hostname: string; alpnProtocols?: string[] },
+): Promise<Uint8Array> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = Deno.connectTls({ ...options, port: listener.addr.port }).catch(() => undefined);
+  const conn = await listener.accept();
+  let bytes = new Uint8Array(0);
+  while (bytes.length < 5 || bytes.length < (helloRecordLength(bytes) as number)) {
+    const buf = new Uint8Array(4096);
+    const n = await conn.read(buf);
+    if (n === null) break;
+    bytes = new Uint8Array([...bytes, ...buf.subarray(0, n)]);
+  }
+  conn.close();
+  listener.close();
+  (await client)?.close();
+  return bytes;
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../../../lib/config/config.ts";
-import { type IssuedCert, makeCa, type TestCa } from "../../_util/tls.ts";
+import { captureClientHello, type IssuedCert, makeCa, type TestCa } from "../../_util/tls.ts";
 import {
   scrape,
   startBackend,
@@ -257,6 +257,35 @@ gatedTest(
       );
       const ok = await curl(["--cacert", s.ca.caFile, `${s.https}/still`]);
       assert.equal(ok.stdout, "proto=https path=/still");
+    } finally {
+      await s.close();
+    }
+  },
+);
+
+gatedTest(
+  "a client that sends its ClientHello and stalls is cut off at tls_handshake, offering h2 or not, and counted",
+  needs("openssl", "curl"),
+  async () => {
+    const s = await setup("timeouts: {tls_handshake: 300ms}");
+    try {
+      for (const [i, alpn] of [["h2", "http/1.1"], ["http/1.1"]].entries()) {
+        const hello = await captureClientHello({ hostname: "localhost", alpnProtocols: alpn });
+        const stalled = await RawConn.open(s.lb.tlsAddr!.port);
+        const t0 = performance.now();
+        await stalled.write(hello); // then nothing: the server's flight is never answered
+        await stalled.readToEnd(3000);
+        const waited = performance.now() - t0;
+        // h2 went through Deno.serve, which bounds no handshake: the relay's deadline did it.
+        assert.ok(waited >= 250 && waited < 1500, `${alpn}: cut off after ${waited.toFixed(0)} ms`);
+        await waitFor(
+          async () => (await scrape(s.lb)).get('lb_tls_handshake_failures_total{reason="timeout"}') === i + 1,
+          2000,
+          `${alpn}: counted once as a timeout`,
+        );
+      }
+      const ok = await curl(["--http2", "--cacert", s.ca.caFile, `${s.https}/after`]);
+      assert.equal(ok.stdout, "proto=https path=/after");
     } finally {
       await s.close();
     }
