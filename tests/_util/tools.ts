@@ -65,3 +65,16 @@ export function needs(...commands: string[]): () => string | undefined {
     return absent.length ? `${absent.join(", ")} not found on PATH` : undefined;
   };
 }
+
+/** `promise`, or a rejection naming `what` after `ms` (so a broken server fails a test instead of hanging it). */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

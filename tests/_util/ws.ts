@@ -21,6 +21,8 @@ export interface WsBackend {
   readonly sockets: WebSocket[];
   /** The request headers of each upgrade the backend accepted. */
   readonly upgrades: Record<string, string | string[] | undefined>[];
+  /** The target of each plain (not upgrade) request it answered with its 404, `/health` excluded. */
+  readonly requests: string[];
   close(): Promise<void>;
 }
 
@@ -32,7 +34,9 @@ export async function startWsBackend(
   onConnection?: (socket: WebSocket) => void,
   port = 0,
 ): Promise<WsBackend> {
+  const requests: string[] = [];
   const server: Server = createServer((req, res) => {
+    if (req.url !== "/health") requests.push(req.url ?? "");
     res.writeHead(req.url === "/health" ? 200 : 404, { "content-type": "text/plain" });
     res.end(req.url === "/health" ? "ok" : "not a websocket request");
   });
@@ -53,6 +57,7 @@ export async function startWsBackend(
     wss,
     sockets,
     upgrades,
+    requests,
     close: async () => {
       for (const s of wss.clients) s.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { serveHttp1, type ServerRequest, type ServerResponse } from "../../../lib/listener/server.ts";
 import { sleep } from "../../_util/load.ts";
 import { exchange, type ParsedResponse, RawConn } from "../../_util/raw_http.ts";
+import { within } from "../../_util/tools.ts";
 
 type Options = Parameters<typeof serveHttp1>[0];
 type Handler = Parameters<typeof serveHttp1>[1];
@@ -87,19 +88,6 @@ function abortedWithin(signal: AbortSignal, ms: number): Promise<boolean> {
       resolve(true);
     }, { once: true });
   });
-}
-
-/** `promise`, or a rejection after `ms` (so a broken server fails a test instead of hanging it). */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const get = (target: string, extra = "") => `GET ${target} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;

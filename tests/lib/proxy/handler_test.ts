@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { targetOf } from "../../../lib/proxy/target.ts";
 import { nodeRequest, rawRequest, startBackend, startLb } from "../../_util/harness.ts";
 import { startRawBackend } from "../../_util/raw_backend.ts";
-import { octets, RawConn } from "../../_util/raw_http.ts";
+import { HOP_BY_HOP, octets, RawConn } from "../../_util/raw_http.ts";
 
 const echo = async (req: Request) =>
   Response.json({
@@ -140,17 +140,6 @@ const fieldsOf = (head: string) =>
     const colon = l.indexOf(":");
     return [l.slice(0, colon).toLowerCase(), l.slice(colon + 1).trim()] as const;
   });
-
-/** The hop-by-hop fields of RFC 9110 section 7.6.1, as lib/proxy/headers.ts lists them. */
-const HOP_BY_HOP = [
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-];
 
 Deno.test("proxy drops every hop-by-hop field, and every field Connection names, in both directions", async () => {
   // The backend sends every hop-by-hop field and one Connection names, on a chunked body.

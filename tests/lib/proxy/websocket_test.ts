@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { scrape, startLb, type TestLb, waitFor } from "../../_util/harness.ts";
+import { HOP_BY_HOP, RawConn } from "../../_util/raw_http.ts";
+import { within } from "../../_util/tools.ts";
 import { closed, nextMessage, openClient, startWsBackend, type WsBackend } from "../../_util/ws.ts";
 
 async function setup(extra = ""): Promise<{ lb: TestLb; be: WsBackend; ws: string; close(): Promise<void> }> {
@@ -272,5 +274,133 @@ Deno.test("graceful shutdown keeps tunnels working until shutdown_timeout, then 
     assert.ok(after >= 550, `tunnel closed after ${after.toFixed(0)} ms: at shutdown_timeout, not before`);
   } finally {
     await close();
+  }
+});
+
+/** A WebSocket handshake's request head, with `fields` (CRLF-ended lines) before the blank line. */
+const upgradeHead = (path: string, fields = "Connection: Upgrade\r\n") =>
+  `GET ${path} HTTP/1.1\r\nHost: t\r\n${fields}Upgrade: websocket\r\n` +
+  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+
+Deno.test("an upgrade forwards Upgrade and Connection: upgrade only, never the other hop-by-hop fields", async () => {
+  // Fails if the proxy forwards any of Keep-Alive, Proxy-Connection, TE or the X-Secret field the
+  // client's Connection names, or passes the client's own Connection value (`upgrade, x-secret`)
+  // on instead of its own `upgrade`: the backend would see them in its upgrade request.
+  const { be, lb, close } = await setup();
+  const conn = await RawConn.open(lb.proxyAddr.port);
+  try {
+    await conn.write(upgradeHead(
+      "/hop",
+      "Connection: upgrade, x-secret\r\nX-Secret: 1\r\nKeep-Alive: timeout=5\r\n" +
+        "Proxy-Connection: keep-alive\r\nTE: trailers\r\nX-Custom: kept\r\n",
+    ));
+    assert.match(await conn.readUntil("\r\n\r\n"), /^HTTP\/1\.1 101 /);
+    assert.equal(be.upgrades.length, 1);
+    const got = be.upgrades[0];
+    const hop = Object.fromEntries(
+      Object.entries(got).filter(([name]) => HOP_BY_HOP.includes(name) || name === "x-secret"),
+    );
+    assert.deepEqual(hop, { connection: "upgrade", upgrade: "websocket" }, JSON.stringify(got));
+    assert.equal(got["x-custom"], "kept", "an end-to-end field passes");
+    assert.equal(got["sec-websocket-key"], "dGhlIHNhbXBsZSBub25jZQ==");
+  } finally {
+    await conn.close();
+    await close();
+  }
+});
+
+Deno.test("a client's TCP reset mid-tunnel closes the backend's socket at once and the tunnel gauge", async () => {
+  // Fails if the proxy's client-to-backend pump does not end the tunnel on ECONNRESET (only on an
+  // orderly EOF): the backend's socket would stay open past 1 s and lb_open_tunnels would stay 1.
+  const { be, lb, close } = await setup();
+  const net = await import("node:net");
+  // node:net, for `resetAndDestroy()`: SO_LINGER 0, so the close is an RST and no FIN comes first
+  // (Deno.Conn.close() shuts the write side down first, which the proxy would see as a plain EOF).
+  const socket = net.connect(lb.proxyAddr.port, "127.0.0.1");
+  try {
+    await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    let head = "";
+    const switched = new Promise<string>((resolve) =>
+      socket.on("data", (chunk: Uint8Array) => {
+        head += new TextDecoder().decode(chunk);
+        if (head.includes("\r\n\r\n")) resolve(head);
+      })
+    );
+    socket.write(upgradeHead("/reset"));
+    assert.match(await within(switched, 2000, "the 101"), /^HTTP\/1\.1 101 /);
+    const tunnels = async () => (await scrape(lb)).get('lb_open_tunnels{service="default",backend="b0"}');
+    assert.equal(await tunnels(), 1);
+    await waitFor(() => be.sockets.length === 1, 2000, "the backend's socket");
+    const backendClosed = new Promise<number>((r) => be.sockets[0].once("close", (code: number) => r(code)));
+    const t0 = performance.now();
+    socket.resetAndDestroy();
+    const code = await within(backendClosed, 1000, "the backend's socket closing after the client's reset");
+    const after = performance.now() - t0;
+    assert.equal(code, 1006, "no close frame: the connection itself went away");
+    assert.ok(after < 1000, `backend socket closed ${after.toFixed(0)} ms after the reset`);
+    await waitFor(async () => (await tunnels()) === 0, 2000, "lb_open_tunnels back to 0");
+  } finally {
+    socket.destroy();
+    await close();
+  }
+});
+
+Deno.test("a client that drops its socket without a close frame (ws.terminate) ends the backend's side", async () => {
+  // Fails if the proxy does not pass the client's end of the connection on to the backend: the
+  // backend's socket would stay open past 1 s and lb_open_tunnels would stay at 1.
+  const { be, lb, ws: url, close } = await setup();
+  try {
+    const ws = await openClient(`${url}/terminate`);
+    ws.send("x");
+    await nextMessage(ws);
+    const backendClosed = new Promise<number>((r) => be.sockets[0].once("close", (code: number) => r(code)));
+    const t0 = performance.now();
+    ws.terminate(); // destroys the socket: no close frame
+    const code = await within(backendClosed, 1000, "the backend's socket closing after terminate()");
+    assert.equal(code, 1006);
+    assert.ok(performance.now() - t0 < 1000);
+    await waitFor(
+      async () => (await scrape(lb)).get('lb_open_tunnels{service="default",backend="b0"}') === 0,
+      2000,
+      "lb_open_tunnels back to 0",
+    );
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("least_connections counts an open tunnel: plain requests go to the other backend until it closes", async () => {
+  // Fails if a tunnel does not keep its backend in flight once the 101 is answered: the two
+  // backends would tie at 0 and each request would go either way at random (all 10 to the idle
+  // one by chance: 1 in 1024). And if closing the tunnel did not release it, the 30 requests after
+  // it would all go to the idle backend again.
+  const bes = [await startWsBackend(), await startWsBackend()];
+  const lb = await startLb(bes.map((b) => b.url), "strategy: least_connections");
+  try {
+    const ws = await openClient(`ws://127.0.0.1:${lb.proxyAddr.port}/held`);
+    const holder = bes.findIndex((b) => b.upgrades.length === 1);
+    assert.notEqual(holder, -1, "one backend took the upgrade");
+    const other = bes[1 - holder];
+    for (let i = 0; i < 10; i++) {
+      const r = await fetch(`${lb.url}/plain/${i}`);
+      assert.equal(r.status, 404, "the ws backend's answer to a plain request");
+      await r.body?.cancel();
+    }
+    assert.deepEqual(bes[holder].requests, [], "no plain request reached the backend holding the tunnel");
+    assert.equal(other.requests.length, 10);
+    const m = await scrape(lb);
+    assert.equal(m.get(`lb_active_connections{service="default",backend="b${holder}"}`), 1);
+    ws.close(1000);
+    await closed(ws);
+    await waitFor(
+      async () => (await scrape(lb)).get(`lb_open_tunnels{service="default",backend="b${holder}"}`) === 0,
+      2000,
+      "the tunnel to close",
+    );
+    for (let i = 0; i < 30; i++) await (await fetch(`${lb.url}/after/${i}`)).body?.cancel();
+    assert.ok(bes[holder].requests.length > 0, "once closed, the backend is picked again");
+  } finally {
+    await lb.shutdown();
+    await Promise.all(bes.map((b) => b.close()));
   }
 });

@@ -46,7 +46,11 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function setup(extra = ""): Promise<Setup> {
+/**
+ * A proxy with a TLS listener (a pair from a new CA) in front of one backend. `extra` is YAML after
+ * the `tls` map; `tlsFields` goes inside it (", http2: false"), on reloads too.
+ */
+async function setup(extra = "", tlsFields = ""): Promise<Setup> {
   const ca = await makeCa();
   const first = await ca.issue("localhost", "127.0.0.1");
   // The backend reads the whole request body before it answers, so the body has passed through the
@@ -58,12 +62,12 @@ async function setup(extra = ""): Promise<Setup> {
   const configPath = `${ca.dir}/lb.yml`;
   const tls = (cert: string, key: string, more = "") =>
     `tls: {listen: "127.0.0.1:0", cert: "${cert}", key: "${key}"${more}}\n${extra}`;
-  const lb = await startLb([be.url], tls(first.certFile, first.keyFile), {
+  const lb = await startLb([be.url], tls(first.certFile, first.keyFile, tlsFields), {
     configSource: () => loadConfig(configPath, () => undefined),
   });
   const health =
     "health_check: {interval: 100ms, timeout: 500ms, healthy_threshold: 1, unhealthy_threshold: 1}";
-  const writeConfig = (cert: string, key: string, more = "") =>
+  const writeConfig = (cert: string, key: string, more = tlsFields) =>
     Deno.writeTextFile(
       configPath,
       `listen: "127.0.0.1:${lb.proxyAddr.port}"\nadmin: {listen: "127.0.0.1:${lb.adminAddr.port}"}\n${health}\n` +
@@ -140,6 +144,62 @@ gatedTest(
     } finally {
       await s.close();
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+/** `openssl s_client` offering `alpn`: its whole output, with the handshake's summary. */
+async function sClient(port: number, alpn: string): Promise<string> {
+  const out = await new Deno.Command("openssl", {
+    args: ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", "localhost", "-alpn", alpn],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return dec.decode(out.stdout) + dec.decode(out.stderr);
+}
+
+gatedTest(
+  "tls.http2: false offers only http/1.1 by ALPN: curl --http2 and h2load fall back, h2 alone gets nothing",
+  needs("openssl", "curl", "h2load"),
+  async () => {
+    // Fails if http2: false still reaches the h2 terminator or still offers h2 by ALPN: curl would
+    // report 2, s_client would print "ALPN protocol: h2", h2load would run over h2 and the
+    // requests would be counted with protocol="h2".
+    const s = await setup("", ", http2: false");
+    try {
+      const port = s.lb.tlsAddr!.port;
+      const r = await curl(["--http2", "--cacert", s.ca.caFile, "-w", "%{http_version}", `${s.https}/a`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "proto=https path=/a1.1", "curl asked for h2 and got HTTP/1.1");
+      const both = await sClient(port, "h2,http/1.1");
+      assert.match(both, /^ALPN protocol: http\/1\.1$/m, both);
+      // Offered h2 alone, the server has nothing to agree on (with Deno 2.9.6 the handshake ends
+      // without a certificate): no ALPN protocol, and never h2.
+      const h2only = await sClient(port, "h2");
+      assert.doesNotMatch(h2only, /ALPN protocol: h2/, h2only);
+      assert.match(h2only, /^No ALPN negotiated$/m, h2only);
+      const out = await new Deno.Command("h2load", {
+        args: ["-n", "20", "-c", "1", "-t", "1", `https://127.0.0.1:${port}/`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      // h2load offers h2 and http/1.1, and speaks the one it gets.
+      assert.match(text, /^Application protocol: http\/1\.1$/m, text);
+      assert.match(text, /20 succeeded, 0 failed, 0 errored/, text);
+      const key = (p: string) =>
+        `lb_requests_total{service="default",backend="b0",strategy="round_robin",method="GET",code="200",protocol="${p}"}`;
+      // curl's request and h2load's 20, all over HTTP/1.1 (each counted as its response ends).
+      await waitFor(
+        async () => (await scrape(s.lb)).get(key("http/1.1")) === 21,
+        2000,
+        "21 HTTP/1.1 requests",
+      );
+      assert.equal((await scrape(s.lb)).get(key("h2")) ?? 0, 0, "no request arrived over h2");
+    } finally {
+      await s.close();
     }
   },
 );
