@@ -83,19 +83,22 @@ export class LineWriter {
     }
     this.#lines++;
     if (batch.length >= this.#flushBytes) {
-      if (!this.#writing) this.#writing = this.#drain();
-    } else if (this.#timer === undefined && !this.#writing) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        if (!this.#writing) this.#writing = this.#drain();
-      }, this.#flushMs);
-    }
+      if (!this.#writing) this.#writing = this.#drain(false);
+    } else if (this.#timer === undefined && !this.#writing) this.#later();
+  }
+
+  /** Write what is queued `flushMs` from now, full batch or not. */
+  #later(): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#writing) this.#writing = this.#drain(true);
+    }, this.#flushMs);
   }
 
   /** Write everything queued so far; resolves when it is written (or dropped on error). */
   async flush(): Promise<void> {
     while (this.#writing || this.#lines > 0) {
-      this.#writing ??= this.#drain();
+      this.#writing ??= this.#drain(true);
       await this.#writing;
     }
   }
@@ -116,11 +119,17 @@ export class LineWriter {
     this.#sink.close();
   }
 
-  async #drain(): Promise<void> {
+  /**
+   * Write batches, one write at a time: every line queued when `all`, else only while a full batch
+   * (`flushBytes`) is waiting. Lines that come in while a write is in flight are not written the
+   * moment it ends: under load that made a write of one or two lines per request (measured: 6 µs
+   * of system calls per request); they wait for a full batch or `flushMs`, as a first line does.
+   */
+  async #drain(all: boolean): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     try {
-      while (this.#lines > 0) {
+      while (this.#lines > 0 && (all || this.#batch.length >= this.#flushBytes)) {
         const batch = this.#batch;
         const lines = this.#lines;
         this.#batch = this.#spare ?? new LineBytes(batch.bytes().length);
@@ -140,6 +149,7 @@ export class LineWriter {
       }
     } finally {
       this.#writing = undefined;
+      if (this.#lines > 0 && this.#timer === undefined) this.#later();
     }
   }
 }

@@ -119,3 +119,27 @@ Deno.test("LineWriter.replace flushes to the old sink, closes it, then writes to
   assert.ok(a.sink.closed);
   assert.equal(b.text(), "new\n");
 });
+
+Deno.test("LineWriter: lines queued during a write wait for a full batch or flushMs, not for that write's end", async () => {
+  // Under load a write is nearly always in flight; writing what came in during it as soon as it
+  // ended made one write of a line or two per request. Fails if the second write starts with only
+  // the two short lines queued.
+  const s = recordingSink();
+  const c = counters();
+  const w = new LineWriter(s.sink, { ...c, flushBytes: 50, flushMs: 10_000 });
+  s.stall();
+  w.push("x".repeat(60)); // a full batch: its write starts and stalls
+  await new Promise((r) => setTimeout(r, 0));
+  w.push("a");
+  w.push("b");
+  s.release();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(s.text(), `${"x".repeat(60)}\n`, "the two short lines wait");
+  w.push("y".repeat(50)); // now a full batch again
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(s.text(), `${"x".repeat(60)}\na\nb\n${"y".repeat(50)}\n`);
+  w.push("z");
+  await w.flush(); // flush writes a partial batch
+  assert.ok(s.text().endsWith("z\n"));
+  await w.close();
+});
