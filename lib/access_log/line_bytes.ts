@@ -71,56 +71,37 @@ export class LineBytes {
 
   /** Append `s` as a JSON string literal: `"` and `\` escaped, controls and non-ASCII as `\u00XX`. */
   json(s: string): void {
-    const n = s.length;
-    let at = this.#room(n + 2);
-    const buf = this.#buf;
-    buf[at++] = 0x22;
-    // One pass that copies while the characters need no escape (nearly always to the end).
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
-        this.length = at;
-        return this.#jsonFrom(s, i);
-      }
-      buf[at++] = c;
-    }
-    buf[at++] = 0x22;
-    this.length = at;
-  }
-
-  /** The rest of a JSON string from `from`, where the first character needing an escape is. */
-  #jsonFrom(s: string, from: number): void {
-    for (let i = from; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c === 0x22 || c === 0x5c) this.byte(0x5c), this.byte(c);
-      else if (c < 0x20 || c > 0x7e) this.#hex(0x75, c, 4);
-      else this.byte(c);
-    }
+    this.byte(0x22);
+    this.#escaped(s, true);
     this.byte(0x22);
   }
 
   /** Append `s` for the combined format: `"`, `\`, controls and non-ASCII as `\xHH` (`\uHHHH` above 0xff), as NGINX does. */
   clf(s: string): void {
+    this.#escaped(s, false);
+  }
+
+  /**
+   * Append `s`, copied in one pass while its characters need no escape (nearly always to its
+   * end), the rest escaped for JSON (`json`) or the combined format.
+   */
+  #escaped(s: string, json: boolean): void {
     const n = s.length;
     let at = this.#room(n);
     const buf = this.#buf;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    for (; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
-        this.length = at;
-        return this.#clfFrom(s, i);
-      }
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) break;
       buf[at++] = c;
     }
     this.length = at;
-  }
-
-  #clfFrom(s: string, from: number): void {
-    for (let i = from; i < s.length; i++) {
+    for (; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c === 0x22 || c === 0x5c || c < 0x20 || c > 0x7e) {
-        this.#hex(c > 0xff ? 0x75 : 0x78, c, c > 0xff ? 4 : 2);
-      } else this.byte(c);
+      if (c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c) this.byte(c);
+      else if (json && (c === 0x22 || c === 0x5c)) this.byte(0x5c), this.byte(c);
+      else if (json || c > 0xff) this.#hex(0x75, c, 4);
+      else this.#hex(0x78, c, 2);
     }
   }
 
