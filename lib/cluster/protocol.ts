@@ -41,10 +41,11 @@ export interface Snapshot {
   readonly services: readonly ServiceMirror[];
 }
 
-/** A certificate chain and key, as PEM text. */
+/** A certificate chain and key, as PEM text, and the certificates chosen by SNI. */
 export interface PemPair {
   readonly cert: string;
   readonly key: string;
+  readonly sni: readonly { readonly cert: string; readonly key: string; readonly names: readonly string[] }[];
 }
 
 /** The first message to a worker: what to run and where to listen. */

@@ -27,6 +27,7 @@ export type {
   SplitTarget,
   StickyConfig,
   SwarmDnsTarget,
+  TlsCertFiles,
   TlsConfig,
   TraceContextConfig,
 } from "./types.ts";

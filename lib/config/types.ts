@@ -162,6 +162,12 @@ export interface RouteConfig {
   readonly stripPrefix: boolean;
 }
 
+/** One `tls.certificates[]` entry: a certificate chain file and its key file. */
+export interface TlsCertFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
 /** `tls`: a TLS listener of its own, HTTP/1.1 and (by ALPN) HTTP/2. */
 export interface TlsConfig {
   readonly listen: ListenAddress;
@@ -169,6 +175,11 @@ export interface TlsConfig {
   readonly certFile: string;
   /** PEM private key file, read with the certificate. */
   readonly keyFile: string;
+  /**
+   * `tls.certificates`: further pairs, chosen by the server name a client sends (SNI) among the
+   * names each certificate is issued for; `cert`/`key` above is the default.
+   */
+  readonly certificates: readonly TlsCertFiles[];
   /** Offer h2 by ALPN. */
   readonly http2: boolean;
   /** The plain listener answers every request with a 308 to the https URL. */

@@ -14,3 +14,5 @@ export { listenOn, serveHttp1 } from "./server.ts";
 export type { Http1Handler, Http1Server, ServerRequest } from "./server.ts";
 export { serveTls } from "./tls.ts";
 export type { HandshakeFailure, TlsServer } from "./tls.ts";
+export { certificateNames } from "./sni.ts";
+export type { PemCert, SniCert } from "./tls_terminators.ts";

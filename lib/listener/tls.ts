@@ -12,17 +12,29 @@
  * also makes rotation gapless: a new certificate gets new loopback terminators and new
  * connections go to them, while the public port never closes and open connections keep theirs.
  *
- * One certificate: Deno's terminators take a single certificate and key, so several names go into
- * one certificate's subjectAltName.
+ * Several certificates: Deno's terminators take one certificate each and have no SNI callback, so
+ * each certificate gets terminators of its own and the relay picks them by the ClientHello's server
+ * name (lib/listener/sni.ts, lib/listener/tls_terminators.ts).
  *
  * @module
  */
 
 import { BufferedConn, tunnel } from "../http1/mod.ts";
-import { clientHandshakeWatch, helloRecordLength, parseClientHello } from "./client_hello.ts";
+import {
+  clientHandshakeWatch,
+  type ClientHello,
+  helloRecordLength,
+  parseClientHello,
+} from "./client_hello.ts";
 import type { Connections, Http1Handler } from "./connections.ts";
-import { serveH2 } from "./h2.ts";
 import type { Http1Server } from "./server.ts";
+import {
+  type CertSet,
+  openCertSet,
+  shutTerminators,
+  type SniCert,
+  type Terminators,
+} from "./tls_terminators.ts";
 
 /** Why a handshake failed, as `lb_tls_handshake_failures_total{reason}` counts it. */
 export type HandshakeFailure = "timeout" | "protocol" | "certificate" | "other";
@@ -36,6 +48,8 @@ export interface TlsListenerOptions {
   /** PEM certificate chain and private key. */
   readonly cert: string;
   readonly key: string;
+  /** Further certificates, chosen by the server name a client sends (SNI). @default [] */
+  readonly sni?: readonly SniCert[];
   /** Offer `h2`. */
   readonly http2: boolean;
   /** A client that has not finished its handshake by then is cut off. */
@@ -49,11 +63,12 @@ export interface TlsListenerOptions {
 /** A running TLS listener. */
 export interface TlsServer extends Http1Server {
   /**
-   * Serve new connections with another certificate and key; open connections keep theirs.
+   * Serve new connections with another default certificate and SNI certificates; open connections
+   * keep theirs.
    *
-   * @throws {Error} when the pair does not load; the running certificate stays
+   * @throws {Error} when a pair does not load; the running certificates stay
    */
-  rotate(cert: string, key: string): Promise<void>;
+  rotate(cert: string, key: string, sni?: readonly SniCert[]): Promise<void>;
 }
 
 /** Classify a handshake error for the failure metric. */
@@ -66,15 +81,6 @@ export function handshakeFailure(e: Error): HandshakeFailure {
     return "certificate";
   }
   return "other";
-}
-
-/** The loopback terminators for one certificate, and the relays using them. */
-interface Terminators {
-  readonly h1: Deno.TlsListener;
-  readonly h2: Deno.HttpServer<Deno.NetAddr> | undefined;
-  /** Relays routed here and not ended; retired terminators close when the last one ends. */
-  relays: number;
-  retired: boolean;
 }
 
 /** A relayed connection, by the port its loopback side comes from. */
@@ -112,25 +118,15 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
     if (!relay) return conn.close(); // not a relay of this listener
     conns.serve(conn, relay.client, true);
   };
-  const open = (cert: string, key: string): Terminators => {
-    const h1 = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key, alpnProtocols: ["http/1.1"] });
-    let h2: Deno.HttpServer<Deno.NetAddr> | undefined;
-    try {
-      h2 = options.http2
-        ? serveH2({ cert, key }, handler, (p) => relays.get(p)?.client, options.onError)
-        : undefined;
-    } catch (e) {
-      h1.close();
-      throw e;
-    }
-    void (async () => {
-      try {
-        for await (const conn of h1) void serveH1(conn);
-      } catch { /* closed by a rotation or shutdown */ }
-    })();
-    return { h1, h2, relays: 0, retired: false };
-  };
-  let current = open(options.cert, options.key);
+  const open = (cert: string, key: string, sni: readonly SniCert[]): CertSet =>
+    openCertSet({ cert, key }, sni, {
+      http2: options.http2,
+      handler,
+      serveH1: (conn) => void serveH1(conn),
+      clientOf: (p) => relays.get(p)?.client,
+      onError: options.onError,
+    });
+  let current = open(options.cert, options.key, options.sni ?? []);
 
   const relay = async (public_: Deno.TcpConn) => {
     public_.setNoDelay(true);
@@ -138,18 +134,18 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
     const deadline = limits.now() + options.handshakeTimeoutMs();
     const expired = { at: -1 };
     const timer = setTimeout(() => (expired.at = limits.now(), client.close()), options.handshakeTimeoutMs());
-    let alpn: readonly string[];
+    let hello: ClientHello;
     try {
-      alpn = await readHello(client);
+      hello = await readHello(client);
     } catch (e) {
       clearTimeout(timer);
       client.close();
       return fail(limits.now() >= deadline ? "timeout" : "protocol", (e as Error).message);
     }
-    const to = current;
+    const to = current.pick(hello.serverName);
     to.relays++;
     try {
-      await pass(client, to, alpn.includes("h2"), timer, expired);
+      await pass(client, to, hello.alpn.includes("h2"), timer, expired);
     } finally {
       if (--to.relays === 0 && to.retired) shut(to);
     }
@@ -236,22 +232,22 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
   const retiring = new Set<Promise<void>>();
   /** Close a terminator nobody is routed to any more. */
   const shut = (t: Terminators) => {
-    try {
-      t.h1.close();
-    } catch { /* closed already */ }
-    if (!t.h2) return;
-    const done: Promise<void> = t.h2.shutdown().catch(() => {}).finally(() => retiring.delete(done));
+    const closing = shutTerminators(t);
+    if (!closing) return;
+    const done: Promise<void> = closing.finally(() => retiring.delete(done));
     retiring.add(done);
   };
-  /** No new connection goes to `t`; it closes once the connections relayed to it have ended. */
-  const retire = (t: Terminators) => {
-    t.retired = true;
-    if (t.relays === 0) shut(t);
+  /** No new connection goes to `set`; each terminator closes once its relays have ended. */
+  const retire = (set: CertSet) => {
+    for (const t of set.all) {
+      t.retired = true;
+      if (t.relays === 0) shut(t);
+    }
   };
   return {
     addr: listener.addr,
-    rotate(cert, key) {
-      const next = open(cert, key);
+    rotate(cert, key, sni = []) {
+      const next = open(cert, key, sni);
       const old = current;
       current = next;
       retire(old);
@@ -261,15 +257,15 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
       try {
         listener.close();
       } catch { /* closed already */ }
-      // Shutting down: the h2 terminator stops now (gracefully), not after its relays.
-      shut(current);
+      // Shutting down: the h2 terminators stop now (gracefully), not after their relays.
+      current.all.forEach(shut);
       await Promise.all([...retiring, conns.shutdown()]);
     },
     close() {
       try {
         listener.close();
       } catch { /* closed already */ }
-      shut(current);
+      current.all.forEach(shut);
       conns.close();
     },
   };
@@ -277,16 +273,16 @@ export function serveTls(options: TlsListenerOptions, conns: Connections, handle
 
 /**
  * Read the first TLS record into `c`'s buffer (left there for the relay to pass on) and return
- * the ALPN protocols its ClientHello offers.
+ * what its ClientHello asks for: the server name and the ALPN protocols.
  *
  * @throws {Error} when the bytes are not a TLS ClientHello, or the connection ends first
  */
-async function readHello(c: BufferedConn): Promise<readonly string[]> {
+async function readHello(c: BufferedConn): Promise<ClientHello> {
   while (c.buffered < 5) if (!(await c.readAhead())) throw new Error("closed before a ClientHello");
   const length = helloRecordLength(c.peek(5));
   if (length === "not tls") throw new Error("not a TLS ClientHello");
   while (c.buffered < length) if (!(await c.readAhead())) throw new Error("closed inside the ClientHello");
   const hello = parseClientHello(c.peek(length));
   if (!hello) throw new Error("malformed ClientHello");
-  return hello.alpn;
+  return hello;
 }

@@ -9,10 +9,12 @@
 import type { Logger } from "../base/mod.ts";
 import type { Config, TlsConfig } from "../config/mod.ts";
 import {
+  certificateNames,
   type ConnectionOptions,
   createConnections,
   type Http1Handler,
   serveTls,
+  type SniCert,
   textResponse,
   type TlsServer,
 } from "../listener/mod.ts";
@@ -20,16 +22,18 @@ import { type Metrics, protocolLabel } from "../metrics/mod.ts";
 import { type AccessSink, logged } from "../proxy/mod.ts";
 import { explainListen, freePort, isBindError, ListenError, type Share, unexpected } from "./listen.ts";
 
-/** A certificate chain and key as read from their files. */
+/** The certificates as read from their files: the default pair, and those chosen by SNI. */
 export interface TlsPair {
   readonly cert: string;
   readonly key: string;
+  /** `tls.certificates`, each with the DNS names its certificate is issued for. */
+  readonly sni: readonly SniCert[];
 }
 
 /**
- * Read the files `tls.cert` and `tls.key` name.
+ * Read the files `tls.cert`, `tls.key` and `tls.certificates` name.
  *
- * @returns the pair, or one error line naming the key and the file
+ * @returns the pairs, or one error line naming the key and the file
  */
 export async function readTlsPair(tls: TlsConfig): Promise<TlsPair | string> {
   const read = async (key: string, path: string) => {
@@ -46,7 +50,31 @@ export async function readTlsPair(tls: TlsConfig): Promise<TlsPair | string> {
   const key = await read("key", tls.keyFile);
   if (typeof cert === "string") return cert;
   if (typeof key === "string") return key;
-  return { cert: cert.text, key: key.text };
+  const sni: SniCert[] = [];
+  for (const [i, files] of tls.certificates.entries()) {
+    const at = `certificates[${i}]`;
+    const c = await read(`${at}.cert`, files.certFile);
+    const k = await read(`${at}.key`, files.keyFile);
+    if (typeof c === "string") return c;
+    if (typeof k === "string") return k;
+    let names: string[];
+    try {
+      names = certificateNames(c.text);
+    } catch (e) {
+      return `tls.${at}.cert: ${files.certFile} holds no certificate that parses: ${(e as Error).message}`;
+    }
+    if (!names.length) {
+      return `tls.${at}.cert: ${files.certFile} names no DNS name (subjectAltName or CN) to choose it by`;
+    }
+    sni.push({ cert: c.text, key: k.text, names });
+  }
+  return { cert: cert.text, key: key.text, sni };
+}
+
+/** Whether two reads of the files found the same certificates. */
+function samePairs(a: TlsPair, b: TlsPair): boolean {
+  return a.cert === b.cert && a.key === b.key && a.sni.length === b.sni.length &&
+    a.sni.every((c, i) => c.cert === b.sni[i].cert && c.key === b.sni[i].key);
 }
 
 /** What the TLS listener needs from the running proxy. */
@@ -119,16 +147,14 @@ export async function listenTls(
     server = serveTls({ ...options, ...pair }, conns, deps.handler);
   } catch (e) {
     if (isBindError(e)) throw explainListen("tls.listen", tls.listen, e as Error);
-    throw new ListenError(
-      `tls: ${tls.certFile} and ${tls.keyFile} do not load as a pair: ${(e as Error).message}`,
-    );
+    throw new ListenError(loadError(tls, e as Error));
   }
   const use = async (fresh: TlsPair, next: TlsConfig) => {
-    if (fresh.cert === served.cert && fresh.key === served.key) return undefined;
+    if (samePairs(fresh, served)) return undefined;
     try {
-      await server.rotate(fresh.cert, fresh.key);
+      await server.rotate(fresh.cert, fresh.key, fresh.sni);
     } catch (e) {
-      return `tls: ${next.certFile} and ${next.keyFile} do not load as a pair: ${(e as Error).message}`;
+      return loadError(next, e as Error);
     }
     served = fresh;
     log("info", "tls certificate rotated", { cert: next.certFile });
@@ -145,6 +171,18 @@ export async function listenTls(
     },
     use,
   };
+}
+
+/**
+ * The one-line error for pairs that do not load: the listener's message ends with
+ * ` (sni certificate N)` when the Nth pair (1-based) of `tls.certificates` failed.
+ */
+function loadError(tls: TlsConfig, e: Error): string {
+  const sni = / \(sni certificate (\d+)\)$/.exec(e.message);
+  const files = sni ? tls.certificates[Number(sni[1]) - 1] : tls;
+  const at = sni ? `tls.certificates[${Number(sni[1]) - 1}]` : "tls";
+  const why = sni ? e.message.slice(0, sni.index) : e.message;
+  return `${at}: ${files.certFile} and ${files.keyFile} do not load as a pair: ${why}`;
 }
 
 /**

@@ -259,6 +259,44 @@ Deno.test("loadConfig() turns a missing file into an error value", async () => {
   assert.match(r.ok ? "" : r.errors[0], /^\/nonexistent\/lb\.yml: cannot read config: file not found$/);
 });
 
+Deno.test("parseConfig() reads tls.certificates and names the line and entry of a bad one", () => {
+  const c = configOf(
+    `tls:
+  cert: /etc/lb/c.pem
+  key: /etc/lb/k.pem
+  certificates:
+    - {cert: /etc/lb/a.pem, key: /etc/lb/a.key}
+    - cert: /etc/lb/b.pem
+      key: /etc/lb/b.key
+backends: [{url: "http://127.0.0.1:9001"}]
+`,
+  );
+  assert.deepEqual(c.tls?.certificates, [
+    { certFile: "/etc/lb/a.pem", keyFile: "/etc/lb/a.key" },
+    { certFile: "/etc/lb/b.pem", keyFile: "/etc/lb/b.key" },
+  ]);
+  const bad = parseConfig(
+    `tls:
+  cert: /c.pem
+  key: /k.pem
+  certificates:
+    - {cert: /a.pem, key: /a.key}
+    - {cert: /b.pem}
+    - {cert: "", key: /c.key, names: [x]}
+backends: [{url: "http://127.0.0.1:9001"}]
+`,
+  );
+  assert.deepEqual(bad.ok ? [] : bad.errors, [
+    "config.yml:6: tls.certificates[1].key: is required: the path of the PEM private key",
+    "config.yml:7: tls.certificates[2].names: unknown key; expected one of cert, key",
+    "config.yml:7: tls.certificates[2].cert: must be a file path, got an empty string",
+  ]);
+  const notList = parseConfig(`tls: {cert: /c.pem, key: /k.pem, certificates: /a.pem}
+backends: [{url: "http://127.0.0.1:9001"}]
+`);
+  assert.match(notList.ok ? "" : notList.errors[0], /^config\.yml:1: tls\.certificates: must be a list/);
+});
+
 Deno.test("parseConfig() reads tls and refuses it without a certificate or on a taken address", () => {
   const c = configOf(
     `tls: {listen: "127.0.0.1:8443", cert: /etc/lb/c.pem, key: /etc/lb/k.pem, redirect_http: true}
@@ -270,6 +308,7 @@ backends: [{url: "http://127.0.0.1:9001"}]
     listen: { hostname: "127.0.0.1", port: 8443 },
     certFile: "/etc/lb/c.pem",
     keyFile: "/etc/lb/k.pem",
+    certificates: [],
     http2: true,
     redirectHttp: true,
   });
