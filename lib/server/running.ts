@@ -87,6 +87,8 @@ export function logListening({ parts, admin, listeners, isolates, log }: Running
         parts.config().tls?.http2 ? " (h2, http/1.1)" : ""
       }`
       : undefined,
+    // The names each `tls.certificates` pair is chosen by, pairs separated by ";".
+    sni: tls?.served.sni.length ? tls.served.sni.map((c) => c.names.join(",")).join(";") : undefined,
     services: parts.services.all().map((s) => `${s.name}:${s.balancer.strategy}`).join(","),
     workers: isolates > 1 ? isolates : undefined,
   });

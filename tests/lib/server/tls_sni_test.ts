@@ -53,6 +53,8 @@ gatedTest(
     const lb = await startLb([be.url], tls([a, w]));
     try {
       const port = lb.tlsAddr!.port;
+      const listening = lb.logLines.find((l) => l.startsWith("info listening "));
+      assert.match(listening ?? "", /"sni":"a\.test;wild\.w\.test,\*\.w\.test"/);
       for (const http2 of [false, true]) {
         const v = http2 ? "2" : "1.1";
         const got = await served(port, ca.caFile, "a.test", http2);
