@@ -82,7 +82,10 @@ export class BufferedConn {
     if (this.#eof) return Promise.resolve(false);
     this.#makeRoom();
     if (this.end === this.buf.length) return Promise.resolve(true); // full: the caller consumes first
-    return this.#pending = this.conn.read(this.buf.subarray(this.end)).then(this.#onRead, this.#onReadError);
+    // An empty buffer (after every whole message, so nearly always) is read into as it is: a view
+    // of it per read would be garbage of its own, two per proxied request.
+    const into = this.end === 0 ? this.buf : this.buf.subarray(this.end);
+    return this.#pending = this.conn.read(into).then(this.#onRead, this.#onReadError);
   }
 
   // Bound once per connection: a read is the hottest path, and fresh closures per read are garbage.
