@@ -104,7 +104,7 @@ export interface StrategyTuning {
   readonly memoryWeight?: number;
   /** least_resources: samples older than this many milliseconds are stale (default 10 000). */
   readonly statsMaxAgeMs?: number;
-  /** prequal: the quantile of the probed RIFs above which a backend is hot (default 0.84). */
+  /** prequal: the quantile of the probed RIFs above which a backend is hot (default 1: none is; the paper's 0.84). */
   readonly qRif?: number;
 }
 

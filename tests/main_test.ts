@@ -96,7 +96,7 @@ Deno.test("main --check shows how a prequal service probes", async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
-    /probes +GET \/health, 0\.5 per request, at most 50% of backend traffic, pool 16, q_rif 0\.84, max age 500ms/,
+    /probes +GET \/health, 0\.5 per request, at most 50% of backend traffic, pool 16, q_rif 1, max age 500ms/,
   );
 });
 

@@ -181,7 +181,7 @@ export function scenarioReport(result: CompareResult, outcome: ScenarioOutcome):
       : []),
     ...(rows.some((r) => r.strategy === "prequal")
       ? [
-        "- `prequal` probes the backends' `/health` with its defaults (one probe per request, never more than " +
+        "- `prequal` probes the backends' `/health` with its defaults (one probe every other request, never more than " +
         "half of what backends receive); the demo backends report their requests in flight and latency " +
         "estimate in `Endpoint-Load-Metrics` on every answer. Probes cost the backends' thread, which the " +
         "load generator shares, as much as small requests do, and that cost is in `prequal`'s figures.",

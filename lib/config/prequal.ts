@@ -6,10 +6,10 @@
  * ```yaml
  * prequal:
  *   probe_path: /health   # default: health_check.path
- *   probe_rate: 1         # probes per request (fractions spread evenly: 0.5 is one every other request)
+ *   probe_rate: 0.5       # probes per request (fractions spread evenly: 0.5 is one every other request)
  *   max_probe_share: 0.5  # probes never exceed this share of what backends receive (probes + requests)
  *   pool_size: 16         # answers kept
- *   q_rif: 0.84           # above this quantile of the pool's requests in flight, a backend is hot
+ *   q_rif: 1              # above this quantile of recent answers' requests in flight, a backend is hot
  *   max_age: 1s           # answers older than this are dropped
  * ```
  *
@@ -24,15 +24,19 @@ import type { PrequalConfig } from "./types.ts";
 const KEYS = ["probe_path", "probe_rate", "max_probe_share", "pool_size", "q_rif", "max_age"] as const;
 
 /**
- * Defaults. `pool_size` 16 and `q_rif` 0.84 are the paper's; its probe rate (3 per query) assumes
- * queries that cost far more than a probe, while here a probe costs a backend about what a small
- * request does, so the default is one probe per request, and at most half of what backends see.
+ * Defaults. `pool_size` 16 is the paper's; its probe rate (3 per query) assumes queries that cost
+ * far more than a probe, while here a probe costs a backend about what a small request does, so
+ * the default is one probe every other request (backends receive 1.5 times the requests), and
+ * never more than half of what backends see. `q_rif` is 1 (no backend is ever hot), not the
+ * paper's 0.84: the strategy reads each backend's latency at the requests in flight it has now,
+ * which already carries its queue, and 0.84 sent the slow backend of the `one-slow` comparison
+ * the requests its busy fast ones were hot for (docs/strategies.md has the measurements).
  */
 export const PREQUAL_DEFAULTS: PrequalConfig = Object.freeze({
-  probeRate: 1,
+  probeRate: 0.5,
   maxProbeShare: 0.5,
   poolSize: 16,
-  qRif: 0.84,
+  qRif: 1,
   maxAgeMs: 1_000,
 });
 

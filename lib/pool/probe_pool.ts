@@ -8,7 +8,9 @@
  * - **Reuse limit**: each answer routes at most `reuse` requests, then leaves: between probes the
  *   pool must not send everything to the backend that looked best once.
  * - **In-flight compensation**: each request routed on an answer adds one to its RIF, as the paper
- *   does, so consecutive picks see the load they themselves add.
+ *   does, so consecutive picks see the load they themselves add. (`prequal` itself goes further:
+ *   it takes the other clients' share from the answer and adds this proxy's own requests in flight
+ *   now, which also drops the ones that finished; algorithms/prequal.ts.)
  *
  * The paper also removes the worst answer at a fixed rate per request; with one answer per backend
  * and the oldest leaving first, a bad answer here is replaced by the backend's next probe or ages

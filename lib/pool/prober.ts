@@ -69,13 +69,24 @@ export function probesPerRequest(maxProbeShare: number): number {
 }
 
 /**
- * Requests one probe answer may route: about twice the uses requests consume, so the pool does not
- * run dry between answers, while no answer is used more than that. Each request uses one answer
- * and brings `r` new ones (`r`: the probe rate, capped by the share), so `⌈2 / r⌉`.
+ * Answers per request the pool should hold in reserve: each answer may route this many times the
+ * uses requests consume. Eight rather than two (as before), because `prequal` follows its own
+ * requests to a backend live (RIF from the answer's other clients plus this proxy's in flight now,
+ * latency read at that RIF), so an answer does not grow stale with each use, and a pool that runs
+ * dry of the fast backends' answers sends requests to whatever is left in it, typically the slow
+ * backend nobody picked (measured: `one-slow` p99 132-140 ms with two uses per answer, 54-83 with
+ * eight; docs/strategies.md).
+ */
+export const ANSWER_RESERVE = 8;
+
+/**
+ * Requests one probe answer may route: {@linkcode ANSWER_RESERVE} times the uses requests
+ * consume. Each request uses one answer and brings `r` new ones (`r`: the probe rate, capped by
+ * the share), so `⌈8 / r⌉`; max_age still bounds how long an answer is trusted.
  */
 export function reuseLimit(config: PrequalConfig): number {
   const r = Math.min(config.probeRate, probesPerRequest(config.maxProbeShare));
-  return Math.max(1, Math.ceil(2 / r));
+  return Math.max(1, Math.ceil(ANSWER_RESERVE / r));
 }
 
 /** Draws before falling back to a scan when looking for a backend without a probe in flight. */

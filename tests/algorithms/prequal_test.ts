@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { createPrequal, createRifHistory, DEFAULT_Q_RIF, RIF_HISTORY } from "../../algorithms/prequal.ts";
+import {
+  createLatencyByRif,
+  createPrequal,
+  createRifHistory,
+  DEFAULT_Q_RIF,
+  LATENCY_MEMORY_MS,
+  RIF_HISTORY,
+} from "../../algorithms/prequal.ts";
 import type { ProbeSample, StrategyOptions } from "../../algorithms/types.ts";
 import { countPicks, makeBackends, pickOne, type TestBackend } from "../_util/backends.ts";
 import { mulberry32 } from "../_util/prng.ts";
@@ -44,13 +51,13 @@ Deno.test("createRifHistory() keeps the last values sorted and interpolates its 
 Deno.test("prequal: among cold answers the lowest latency wins; a hot one is passed over however fast", () => {
   // RIFs 2, 3, 3, 9: the 0.84 quantile is 3 + 0.52 × 6 = 6.1, so only a (9) is hot.
   const list = probed([[9, 1], [3, 30], [3, 20], [2, 40]]);
-  const s = prequal();
-  assert.equal(DEFAULT_Q_RIF, 0.84);
+  const s = prequal(1, 0.84); // the paper's q_rif
+  assert.equal(DEFAULT_Q_RIF, 1);
   for (let i = 0; i < 50; i++) assert.equal(pickOne(s, list).name, "c");
 });
 
 Deno.test("prequal: when every answer is hot against the history, the lowest RIF wins", () => {
-  const s = prequal();
+  const s = prequal(1, 0.84);
   // History: many answers at RIF 1 (a calm pool).
   const calm = probed([[1, 10], [1, 10], [1, 10]]);
   for (let i = 0; i < RIF_HISTORY; i++) {
@@ -67,7 +74,7 @@ Deno.test("prequal: when every answer is hot against the history, the lowest RIF
 
 Deno.test("prequal: ties are broken at random, evenly, by latency first and RIF second", () => {
   const same = probed([[2, 10], [2, 10], [2, 10], [5, 10]]);
-  const counts = countPicks(prequal(3), same, 9_000);
+  const counts = countPicks(prequal(3, 0.84), same, 9_000);
   // d is hot (RIFs 2, 2, 2, 5: the 0.84 quantile is 2 + 0.52 × 3 = 3.56 < 5) and never chosen.
   assert.equal(counts.get("d"), 0);
   for (const name of ["a", "b", "c"]) {
@@ -76,6 +83,12 @@ Deno.test("prequal: ties are broken at random, evenly, by latency first and RIF 
   }
   // Equal latency: the lower RIF wins.
   assert.equal(pickOne(prequal(), probed([[3, 10], [1, 10], [2, 10]])).name, "b");
+});
+
+Deno.test("prequal: by default (q_rif 1) nothing is hot: the fastest wins however many it has in flight", () => {
+  assert.equal(pickOne(prequal(), probed([[50, 10], [0, 30]])).name, "a");
+  // Equal latencies: the fewer in flight.
+  assert.equal(pickOne(prequal(), probed([[4, 10], [1, 10]])).name, "b");
 });
 
 Deno.test("prequal: unprobed candidates are passed over while some are probed", () => {
@@ -101,13 +114,78 @@ Deno.test("prequal: q_rif 1 never calls anything hot (pure latency); q_rif 0 lea
 Deno.test("prequal: an answer is recorded in the history once, not at every pick that sees it", () => {
   const s = prequal(1, 0.5);
   const list = probed([[1, 10], [9, 5]]);
-  // First pick: history {1, 9}, median 5: b (9) is hot, a wins.
+  // History {1, 9}, median 5: b (9) is hot, a wins.
   assert.equal(pickOne(s, list).name, "a");
-  // b's RIF drops in place (the shell bumps or keeps the same object): no new value is recorded,
-  // so the history stays {1, 9} and b, now 4 <= 5, is cold and faster.
-  (list[1].probe as { rif: number }).rif = 4;
-  assert.equal(pickOne(s, list).name, "b");
+  // The same answers again: were b's recorded twice ({1, 9, 9}, median 9), b would be cold and win.
+  assert.equal(pickOne(s, list).name, "a");
   // A new answer object is a new value: {1, 9, 9} has median 9, b (9) is cold again at 5 ms.
   list[1].probe = { rif: 9, latencyMs: 5 };
   assert.equal(pickOne(s, list).name, "b");
+});
+
+Deno.test("prequal: a backend's RIF is its answer's other clients plus this proxy's own in flight now", () => {
+  const s = prequal(1, 1); // q 1: nothing is hot, so equal latencies leave the choice to the RIF
+  const list = probed([[2, 10], [1, 10]]);
+  assert.equal(pickOne(s, list).name, "b"); // 2 against 1
+  // This proxy sent b three requests since its answer: 1 + 3 = 4 in flight, against a's 2.
+  list[1].inFlight = 3;
+  assert.equal(pickOne(s, list).name, "a");
+  // a answers 5 while this proxy has all 5 of them in flight: no other client. When they finish,
+  // a has none in flight, though its answer (the same object) still says 5.
+  list[0].probe = { rif: 5, latencyMs: 10 };
+  list[0].inFlight = 5;
+  assert.equal(pickOne(s, list).name, "b"); // 5 against 4
+  list[0].inFlight = 0;
+  assert.equal(pickOne(s, list).name, "a"); // 0 against 4
+  // b answers 6 with 3 of this proxy's in flight: 3 are another client's, they stay counted.
+  list[1].probe = { rif: 6, latencyMs: 10 };
+  list[1].inFlight = 3;
+  assert.equal(pickOne(s, list).name, "a");
+  list[1].inFlight = 0;
+  list[0].inFlight = 4;
+  assert.equal(pickOne(s, list).name, "b"); // 3 others + 0 against 0 + 4
+});
+
+Deno.test("prequal: the latency is read at the RIF the backend has now, from its answers of the last second", () => {
+  let t = 0;
+  const s = createPrequal({ random: mulberry32(1), now: () => t, tuning: { qRif: 1 } });
+  const list = probed([[4, 60], [0, 30]]);
+  list[0].inFlight = 4; // a answered 60 ms at 4 in flight (this proxy's four)
+  assert.equal(pickOne(s, list).name, "b");
+  list[0].probe = { rif: 0, latencyMs: 20 }; // then 20 ms at none
+  list[0].inFlight = 0;
+  assert.equal(pickOne(s, list).name, "a"); // 20 ms at 0 against 30
+  list[0].inFlight = 4;
+  assert.equal(pickOne(s, list).name, "b"); // at 4 in flight a reported 60 ms
+  list[0].inFlight = 3;
+  assert.equal(pickOne(s, list).name, "b"); // 3: as near 4 as 2 is, and nothing at 2; the higher counts
+  // A second on, without new answers, what a reported at 4 is too old to read: its current answer
+  // (20 ms) is all that describes it.
+  t = LATENCY_MEMORY_MS + 1;
+  assert.equal(pickOne(s, list).name, "a");
+});
+
+Deno.test("prequal: RIFs are per unit of weight, for the hot threshold and the all-hot order", () => {
+  const list = probed([[8, 50], [3, 10]]);
+  list[0].weight = 4; // 2 per unit of weight, against b's 3
+  // q 0: only the lowest RIF per weight seen (2) is cold: a, though slower.
+  assert.equal(pickOne(prequal(1, 0), list).name, "a");
+  // Equal latencies: the lower RIF per weight wins.
+  list[0].probe = { rif: 8, latencyMs: 10 };
+  assert.equal(pickOne(prequal(1, 1), list).name, "a");
+});
+
+Deno.test("createLatencyByRif() answers from the nearest recent RIF, the higher one on a tie", () => {
+  const t = createLatencyByRif();
+  assert.equal(t.at(0, 0), undefined);
+  t.add(2, 20, 10);
+  t.add(6, 60, 20);
+  assert.equal(t.at(2, 0), 20);
+  assert.equal(t.at(3, 0), 20);
+  assert.equal(t.at(4, 0), 60); // as near 2 as 6: the higher
+  assert.equal(t.at(100, 0), 60); // above the last bucket
+  assert.equal(t.at(2, 15), 60); // the answer at 2 is older than 15
+  assert.equal(t.at(2, 21), undefined);
+  t.add(2.4, 25, 30); // rounded to 2
+  assert.equal(t.at(1, 0), 25);
 });

@@ -11,10 +11,10 @@ const ONE = `backends: [{url: "http://127.0.0.1:9001"}]\n`;
 Deno.test("parseConfig() gives prequal its defaults and leaves the strategy tuning empty", () => {
   const [s] = configOf(ONE).services;
   assert.deepEqual(s.prequal, {
-    probeRate: 1,
+    probeRate: 0.5,
     maxProbeShare: 0.5,
     poolSize: 16,
-    qRif: 0.84,
+    qRif: 1,
     maxAgeMs: 1_000,
   });
   assert.equal(s.prequal, PREQUAL_DEFAULTS);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Backend } from "../../../lib/pool/backend.ts";
 import { ProbePool } from "../../../lib/pool/probe_pool.ts";
-import { reuseLimit } from "../../../lib/pool/prober.ts";
+import { ANSWER_RESERVE, reuseLimit } from "../../../lib/pool/prober.ts";
 import { PREQUAL_DEFAULTS } from "../../../lib/config/prequal.ts";
 
 function setup(limits = { size: 3, maxAgeMs: 1_000, reuse: 2 }) {
@@ -81,12 +81,15 @@ Deno.test("ProbePool.drop() and clear() forget answers and clear the backends' p
   assert.equal(pool.size, 0);
 });
 
-Deno.test("reuseLimit() gives about twice the uses requests consume", () => {
-  assert.equal(reuseLimit(PREQUAL_DEFAULTS), 2); // one probe per request
-  assert.equal(reuseLimit({ ...PREQUAL_DEFAULTS, probeRate: 0.25 }), 8);
-  assert.equal(reuseLimit({ ...PREQUAL_DEFAULTS, probeRate: 3, maxProbeShare: 0.8 }), 1);
+Deno.test("reuseLimit() gives about eight times the uses requests consume", () => {
+  assert.equal(ANSWER_RESERVE, 8);
+  assert.equal(reuseLimit(PREQUAL_DEFAULTS), 16); // one probe every other request
+  assert.equal(reuseLimit({ ...PREQUAL_DEFAULTS, probeRate: 1 }), 8);
+  assert.equal(reuseLimit({ ...PREQUAL_DEFAULTS, probeRate: 0.25 }), 32);
+  assert.equal(reuseLimit({ ...PREQUAL_DEFAULTS, probeRate: 3, maxProbeShare: 0.8 }), 3);
   // The default share (half the traffic) allows one probe per request, whatever the rate asks.
-  assert.equal(reuseLimit({ ...PREQUAL_DEFAULTS, probeRate: 3 }), 2);
+  assert.equal(reuseLimit({ ...PREQUAL_DEFAULTS, probeRate: 3 }), 8);
   // The share caps the rate: 0.2 of the traffic is 0.25 probes per request.
-  assert.equal(reuseLimit({ ...PREQUAL_DEFAULTS, probeRate: 3, maxProbeShare: 0.2 }), 8);
+  assert.equal(reuseLimit({ ...PREQUAL_DEFAULTS, probeRate: 3, maxProbeShare: 0.2 }), 32);
+  assert.equal(reuseLimit({ ...PREQUAL_DEFAULTS, probeRate: 16, maxProbeShare: 0.95 }), 1);
 });
