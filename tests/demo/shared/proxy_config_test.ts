@@ -86,6 +86,7 @@ Deno.test("buildProxyConfig() with tls gives a TLS listener on its address, the 
     listen: { hostname: "127.0.0.1", port: 8443 },
     certFile,
     keyFile: "/tmp/key.pem",
+    certificates: [],
     http2: true,
     redirectHttp: false,
   });
