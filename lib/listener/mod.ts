@@ -15,4 +15,5 @@ export type { Http1Handler, Http1Server, ServerRequest } from "./server.ts";
 export { serveTls } from "./tls.ts";
 export type { HandshakeFailure, TlsServer } from "./tls.ts";
 export { certificateNames } from "./sni.ts";
+export { PairLoadError } from "./tls_terminators.ts";
 export type { PemCert, SniCert } from "./tls_terminators.ts";

@@ -22,6 +22,17 @@ export interface SniCert extends PemCert {
   readonly names: readonly string[];
 }
 
+/** A certificate and key that do not load as a pair, and which pair of a set it was. */
+export class PairLoadError extends Error {
+  override name = "PairLoadError";
+  /**
+   * @param sniIndex the failed pair's index in the SNI list; undefined for the default pair
+   */
+  constructor(message: string, readonly sniIndex: number | undefined) {
+    super(message);
+  }
+}
+
 /** The loopback terminators for one certificate, and the relays using them. */
 export interface Terminators {
   readonly h1: Deno.TlsListener;
@@ -53,7 +64,7 @@ export interface TerminatorHooks {
 /**
  * Open terminators for the default pair and each SNI certificate.
  *
- * @throws {Error} when a pair does not load (none of the set stays open), naming which one
+ * @throws {PairLoadError} when a pair does not load (none of the set stays open)
  */
 export function openCertSet(first: PemCert, sni: readonly SniCert[], hooks: TerminatorHooks): CertSet {
   const all: Terminators[] = [];
@@ -63,8 +74,7 @@ export function openCertSet(first: PemCert, sni: readonly SniCert[], hooks: Term
       all.push(openTerminators(pair, hooks));
     } catch (e) {
       all.forEach(shutTerminators);
-      const which = i === 0 ? "" : ` (sni certificate ${i})`;
-      throw new Error(`${(e as Error).message}${which}`);
+      throw new PairLoadError((e as Error).message, i === 0 ? undefined : i - 1);
     }
   });
   let defaultNames: string[] = [];

@@ -13,6 +13,7 @@ import {
   type ConnectionOptions,
   createConnections,
   type Http1Handler,
+  PairLoadError,
   serveTls,
   type SniCert,
   textResponse,
@@ -173,16 +174,12 @@ export async function listenTls(
   };
 }
 
-/**
- * The one-line error for pairs that do not load: the listener's message ends with
- * ` (sni certificate N)` when the Nth pair (1-based) of `tls.certificates` failed.
- */
+/** The one-line error for pairs that do not load, naming the `tls.certificates` entry that failed. */
 function loadError(tls: TlsConfig, e: Error): string {
-  const sni = / \(sni certificate (\d+)\)$/.exec(e.message);
-  const files = sni ? tls.certificates[Number(sni[1]) - 1] : tls;
-  const at = sni ? `tls.certificates[${Number(sni[1]) - 1}]` : "tls";
-  const why = sni ? e.message.slice(0, sni.index) : e.message;
-  return `${at}: ${files.certFile} and ${files.keyFile} do not load as a pair: ${why}`;
+  const i = e instanceof PairLoadError ? e.sniIndex : undefined;
+  const files = i === undefined ? tls : tls.certificates[i];
+  const at = i === undefined ? "tls" : `tls.certificates[${i}]`;
+  return `${at}: ${files.certFile} and ${files.keyFile} do not load as a pair: ${e.message}`;
 }
 
 /**

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { loadConfig } from "../../../lib/config/config.ts";
 import { startBackend, startLb, startLbFrom, waitFor } from "../../_util/harness.ts";
-import { type IssuedCert, makeCa } from "../../_util/tls.ts";
+import { makeCa } from "../../_util/tls.ts";
 import { gatedTest, which } from "../../_util/tools.ts";
 
 const needs = () => ["openssl", "curl"].find((t) => !which(t)) ? "openssl or curl not installed" : undefined;
@@ -37,6 +37,15 @@ async function served(port: number, caFile: string, name: string, http2 = false)
   return { code: out.code, cn, body: new TextDecoder().decode(out.stdout), stderr };
 }
 
+/** Files of a certificate and its key. */
+type Pair = { readonly certFile: string; readonly keyFile: string };
+
+/** The `tls` line: `first` as the default pair, `extra` as `tls.certificates`. */
+const tlsYaml = (listen: string, first: Pair, extra: readonly Pair[]) =>
+  `tls: {listen: "${listen}", cert: "${first.certFile}", key: "${first.keyFile}", certificates: [${
+    extra.map((c) => `{cert: "${c.certFile}", key: "${c.keyFile}"}`).join(", ")
+  }]}\n`;
+
 gatedTest(
   "tls.certificates: each name gets its own certificate over HTTP/1.1 and HTTP/2, others the default",
   needs,
@@ -46,11 +55,7 @@ gatedTest(
     const first = await ca.issue("localhost", "127.0.0.1");
     const a = await ca.issue("a.test");
     const w = await ca.issue("wild.w.test", "*.w.test");
-    const tls = (extra: IssuedCert[]) =>
-      `tls: {listen: "127.0.0.1:0", cert: "${first.certFile}", key: "${first.keyFile}", certificates: [${
-        extra.map((c) => `{cert: "${c.certFile}", key: "${c.keyFile}"}`).join(", ")
-      }]}\n`;
-    const lb = await startLb([be.url], tls([a, w]));
+    const lb = await startLb([be.url], tlsYaml("127.0.0.1:0", first, [a, w]));
     try {
       const port = lb.tlsAddr!.port;
       const listening = lb.logLines.find((l) => l.startsWith("info listening "));
@@ -89,18 +94,15 @@ gatedTest(
     const a = await ca.issue("a.test");
     const c = await ca.issue("c.test");
     const configPath = `${ca.dir}/lb.yml`;
-    const tls = (listen: string, extra: { certFile: string; keyFile: string }[]) =>
-      `tls: {listen: "${listen}", cert: "${first.certFile}", key: "${first.keyFile}", certificates: [${
-        extra.map((x) => `{cert: "${x.certFile}", key: "${x.keyFile}"}`).join(", ")
-      }]}\n`;
-    const lb = await startLb([be.url], tls("127.0.0.1:0", [a]), {
+    const lb = await startLb([be.url], tlsYaml("127.0.0.1:0", first, [a]), {
       configSource: () => loadConfig(configPath, () => undefined),
     });
-    const write = (extra: { certFile: string; keyFile: string }[]) =>
+    const write = (extra: Pair[]) =>
       Deno.writeTextFile(
         configPath,
         `listen: "127.0.0.1:${lb.proxyAddr.port}"\nadmin: {listen: "127.0.0.1:${lb.adminAddr.port}"}\n` +
-          tls(`127.0.0.1:${lb.tlsAddr!.port}`, extra) + `backends:\n  - {name: b0, url: "${be.url}"}\n`,
+          tlsYaml(`127.0.0.1:${lb.tlsAddr!.port}`, first, extra) +
+          `backends:\n  - {name: b0, url: "${be.url}"}\n`,
       );
     const reload = async () => await (await fetch(`${lb.adminUrl}/api/reload`, { method: "POST" })).json();
     try {
@@ -152,8 +154,7 @@ gatedTest("workers: 2 choose certificates by SNI on both workers", needs, async 
   const a = await ca.issue("a.test");
   const lb = await startLbFrom(
     `workers: 2\nhealth_check: {interval: 100ms, timeout: 5s, healthy_threshold: 1, unhealthy_threshold: 1}\n` +
-      `tls: {listen: "127.0.0.1:0", cert: "${first.certFile}", key: "${first.keyFile}", ` +
-      `certificates: [{cert: "${a.certFile}", key: "${a.keyFile}"}]}\n` +
+      tlsYaml("127.0.0.1:0", first, [a]) +
       `backends:\n  - {name: b0, url: "${be.url}"}\n`,
   );
   const perWorker = async () =>
