@@ -71,28 +71,42 @@ export class UpstreamConn extends BufferedConn {
   }
 
   #nextHead(): Promise<ResponseHead> {
+    let head: ResponseHead | undefined;
+    try {
+      head = this.#parsed();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return head === undefined ? this.readAhead().then(this.#afterHeadRead) : Promise.resolve(head);
+  }
+
+  /**
+   * The buffered head, parsed and consumed; undefined when it is not whole yet (a read is due).
+   * Throws {@linkcode ProtocolError} for a malformed or oversized head.
+   */
+  #parsed(): ResponseHead | undefined {
     const available = this.end - this.start;
     const end = headEnd(this.buf, this.end, this.#scanned, this.start);
     if (end !== -1) {
       const head = parseResponseHead(this.buf, end, this.start);
-      if (typeof head === "string") return Promise.reject(new ProtocolError(head));
+      if (typeof head === "string") throw new ProtocolError(head);
       this.start += end;
-      return Promise.resolve(head);
+      return head;
     }
-    if (available > MAX_HEAD_BYTES) {
-      return Promise.reject(new ProtocolError("response head larger than 64 KiB"));
-    }
+    if (available > MAX_HEAD_BYTES) throw new ProtocolError("response head larger than 64 KiB");
     // Counted from start, not as an index: a read may move the unconsumed bytes to the front.
     this.#scanned = Math.max(0, available - 3);
     this.#headStarted = available > 0;
-    return this.readAhead().then(this.#afterHeadRead);
+    return undefined;
   }
 
   /** Whether bytes of the head being read had arrived before the last read. */
   #headStarted = false;
 
-  readonly #afterHeadRead = (more: boolean): Promise<ResponseHead> => {
-    if (more) return this.#nextHead();
+  // Returns the head itself when the read completed it (nearly always): a promise returned from a
+  // handler is resolved through a thenable job, two more microtasks and a promise per response.
+  readonly #afterHeadRead = (more: boolean): ResponseHead | Promise<ResponseHead> => {
+    if (more) return this.#parsed() ?? this.readAhead().then(this.#afterHeadRead);
     this.throwIfReset();
     throw new ConnectionClosed(
       this.#headStarted ? "closed inside the response head" : "closed before responding",
