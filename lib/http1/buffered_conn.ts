@@ -247,12 +247,18 @@ export class BufferedConn {
   /**
    * Write the head composed since {@linkcode beginHead}, followed by `tail` in the same write
    * when it is small (one write instead of two saves a syscall).
+   *
+   * @param outcome what the returned promise resolves to once every byte is written: a caller
+   *   that answers with a value (the listener's keep-alive verdict) gets it from this promise,
+   *   not from one more `then` and its promise per message
    */
-  sendHead(tail?: Uint8Array): Promise<void> {
+  sendHead<T = void>(tail?: Uint8Array, outcome?: T): Promise<T> {
     const len = this.#wlen;
     if (tail && tail.length > CHUNK_BYTES) {
       // A large body is written from where it is: copying it would cost more than a second write.
-      return this.writeAll(this.#wbuf.subarray(0, len)).then(() => this.writeAll(tail));
+      return this.writeAll(this.#wbuf.subarray(0, len)).then(() => this.writeAll(tail)).then(() =>
+        outcome as T
+      );
     }
     const size = len + (tail ? tail.length : 0);
     if (tail) {
@@ -266,15 +272,19 @@ export class BufferedConn {
     // Written here rather than through writeAll, and not as an async function: the write's own
     // promise with one handler bound per connection, no frame per message.
     this.#wsize = size;
-    return this.conn.write(this.#wbuf.subarray(0, size)).then(this.#afterHead);
+    this.#woutcome = outcome;
+    return this.conn.write(this.#wbuf.subarray(0, size)).then(this.#afterHead) as Promise<T>;
   }
 
   /** Bytes of the message being written by {@linkcode sendHead}. */
   #wsize = 0;
+  /** What the message's write resolves to (a connection writes one message at a time). */
+  #woutcome: unknown;
 
   // Bound once per connection, like the read handlers.
-  readonly #afterHead = (n: number): Promise<void> | undefined =>
-    n < this.#wsize ? this.writeAll(this.#wbuf.subarray(n, this.#wsize)) : undefined;
+  readonly #afterHead = (n: number): unknown =>
+    n < this.#wsize ? this.writeAll(this.#wbuf.subarray(n, this.#wsize)).then(this.#written) : this.#woutcome;
+  readonly #written = (): unknown => this.#woutcome;
 
   /** Write a string of byte-valued chars followed by `tail`: a whole head as one string. */
   writeLatin1(s: string, tail?: Uint8Array): Promise<void> {

@@ -108,16 +108,11 @@ const STATUS_LINES: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(STATUS_TEXT).map(([code, text]) => [code, `HTTP/1.1 ${code} ${text}\r\n`]),
 );
 
-// What a written head resolves to, without a closure per response.
-const KEPT = (): WriteOutcome => "keep-alive";
-const CLOSING = (): WriteOutcome => "close";
-const SWITCHED = (): WriteOutcome => "switched";
-
 /**
  * Write `res` on `conn`; `tally.bytesOut`, when given, is set to the body bytes handed to the
  * socket (a bytes body counts when its write starts: whoever sees the write throw resets it).
  *
- * Not async: most responses are one write, whose promise is returned with a constant handler.
+ * Not async: most responses are one write, whose promise resolves to the verdict itself.
  *
  * @returns whether the connection may carry another request; a write that throws is "failed"
  */
@@ -184,7 +179,7 @@ export function writeResponse(
   if (status === 101 && res.tunnel) {
     // The connection switches protocols: it carries the tunnel, never another request.
     conn.putHead("connection: upgrade\r\n\r\n");
-    return conn.sendHead().then(SWITCHED);
+    return conn.sendHead<WriteOutcome>(undefined, "switched");
   }
   if (!keepAlive) conn.putHead("connection: close\r\n");
   else if (ctx.version === "HTTP/1.0") conn.putHead("connection: keep-alive\r\n");
@@ -193,7 +188,7 @@ export function writeResponse(
   if (!(body instanceof ReadableStream)) {
     const tail = noBody || body === null || body.length === 0 ? undefined : body;
     if (tally && tail) tally.bytesOut = tail.length;
-    return conn.sendHead(tail).then(keepAlive ? KEPT : CLOSING);
+    return conn.sendHead<WriteOutcome>(tail, keepAlive ? "keep-alive" : "close");
   }
   return writeStream(conn, body, chunked, length, tally).then((ok) =>
     ok ? keepAlive ? "keep-alive" : "close" : "failed"
