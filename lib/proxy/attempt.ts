@@ -124,23 +124,38 @@ class Attempt {
       return result.body instanceof ReadableStream ? result.body.cancel().then(broken) : broken();
     }
     const status = this.#status = result.status;
-    if (this.#ended !== undefined) this.#settleResponse();
+    // A body that ended with its head (a small response) is settled now, at the time just read.
+    if (this.#ended !== undefined) this.#settleResponse(this.#started + this.#headersMs);
     const outcome: AttemptOutcome | undefined = status >= 500 ? { kind: "status", status } : undefined;
-    return { ...result, backend, outcome };
+    // Spelled out, not spread: a literal of one shape is built in place, a spread copies by lookup.
+    return {
+      ok: true,
+      status,
+      headers: result.headers,
+      body: result.body,
+      length: result.length,
+      upgraded: result.upgraded,
+      backend,
+      outcome,
+    };
   };
 
   /** A response's verdict: its status, unless its body broke. */
-  #settleResponse(): void {
+  #settleResponse(at?: number): void {
     const status = this.#status;
-    this.#settle(this.#ended === "reset" ? RESET : status >= 500 ? { kind: "status", status } : "success");
+    this.#settle(
+      this.#ended === "reset" ? RESET : status >= 500 ? { kind: "status", status } : "success",
+      at,
+    );
   }
 
-  #settle(verdict: Settlement): void {
+  /** @param at when the attempt ended, when the caller has just read the clock @default now */
+  #settle(verdict: Settlement, at?: number): void {
     if (this.#settled) return;
     this.#settled = true;
     const { deps, backend } = this;
     const { metrics } = deps;
-    const ms = deps.now() - this.#started;
+    const ms = (at ?? deps.now()) - this.#started;
     const failed = verdict !== "success" && verdict !== "cancelled";
     if (failed && verdict.kind !== "status") {
       metrics.upstreamError(backend.name, verdict.kind);
