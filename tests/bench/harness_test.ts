@@ -49,6 +49,7 @@ gatedTest(
         const name of [
           "direct",
           "yardstick: byte forwarder",
+          "yardstick: HTTP floor",
           "lb round_robin",
           "nginx",
           "haproxy",

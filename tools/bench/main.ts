@@ -1,9 +1,9 @@
 /**
- * Proxy overhead benchmark: this proxy against direct access, a bare byte forwarder (the runtime's
- * floor, a yardstick), NGINX, HAProxy, Caddy and node's http-proxy, all in front of one NGINX
- * backend on loopback, measured interleaved in rounds so
- * background load on the machine hits every target alike; then the edge protocols (tools/bench/
- * edge.ts): HTTPS over HTTP/1.1 and h2 against NGINX and Caddy, WebSocket echo throughput and idle
+ * Proxy overhead benchmark: this proxy against direct access, two yardsticks (a bare byte forwarder,
+ * the runtime's floor, and the HTTP floor, the least an HTTP/1.1 proxy does on it), NGINX, HAProxy,
+ * Caddy and node's http-proxy, all in front of one NGINX backend on loopback, measured interleaved
+ * in rounds so background load on the machine hits every target alike; then the edge protocols
+ * (tools/bench/edge.ts): HTTPS over HTTP/1.1 and h2 against NGINX and Caddy, WebSocket echo throughput and idle
  * tunnels' memory against NGINX. Writes `reports/local/bench.md`, which git ignores;
  * `--out reports/bench.md` regenerates the committed report.
  *
@@ -35,6 +35,7 @@ import {
   direct,
   forwarder,
   haproxy,
+  httpFloor,
   nginxProxy,
   nodeHttpProxy,
   startBackend,
@@ -57,7 +58,10 @@ export interface BenchSettings {
   readonly memoryConnections: number;
   readonly streamBytes: number;
   readonly out: string;
-  /** Target names to measure (all when empty); `direct`, the forwarder and the reference always run. */
+  /**
+   * Target names to measure (all when empty); `direct`, the two yardsticks and the reference always
+   * run.
+   */
   readonly only: readonly string[];
   /** Another checkout of this project, measured as `baseline round_robin` (before/after). */
   readonly baseline?: string;
@@ -130,7 +134,13 @@ async function startTargets(env: TargetEnv, s: BenchSettings, notes: string[]): 
   const want = (name: string) => s.only.length === 0 || s.only.includes(name);
   const has = async (cmd: string) => await run("which", [cmd]).then(() => true, () => false);
   // The forwarder always runs: every throughput goal is a ratio to it, measured in the same rounds.
-  const targets = [direct(env), await forwarder(env), await thisProxy(env, "round_robin")];
+  // The HTTP floor right after it, so the two yardsticks' gap is measured in the same rounds too.
+  const targets = [
+    direct(env),
+    await forwarder(env),
+    await httpFloor(env),
+    await thisProxy(env, "round_robin"),
+  ];
   if (s.baseline) {
     const before = await thisProxy({ ...env, root: s.baseline }, "round_robin", "baseline");
     targets.push({ ...before, name: "baseline round_robin" });
@@ -317,8 +327,8 @@ export const USAGE = `Usage: deno task bench:proxy [options]
   --quick         every section in well under a minute (checks the harness; not measurements)
   --rounds N      interleaved rounds per section (default 3; --quick 1)
   --seconds N     seconds per throughput run (default 10; --quick 1)
-  --only a,b      targets to run besides direct and lb round_robin (nginx, haproxy, caddy,
-                  "node http-proxy", "lb peak_ewma", "lb round_robin + access log"),
+  --only a,b      targets to run besides direct, the two yardsticks and lb round_robin (nginx,
+                  haproxy, caddy, "node http-proxy", "lb peak_ewma", "lb round_robin + access log"),
                   and "workers" for the workers section (this proxy and NGINX, 1 and 2 workers)
   --baseline DIR  also measure the proxy of another checkout (before/after in one run)
   --out PATH      where the report goes (default reports/local/bench.md; reports/bench.md

@@ -11,7 +11,7 @@ import { median } from "./median.ts";
 import type { PickCost } from "./pick_cost.ts";
 import { edgeGoals, renderEdge } from "./report_edge.ts";
 import { renderScaling, scalingGoal, type ScalingResults } from "./scaling.ts";
-import { FORWARDER_TARGET } from "./targets.ts";
+import { FORWARDER_TARGET, HTTP_FLOOR_TARGET } from "./targets.ts";
 
 /** Throughput of one target over every round. */
 export interface ThroughputRow {
@@ -173,7 +173,13 @@ export function renderReport(r: BenchResults): string {
     `NGINX backend. The ratio column is ${r.reference} ÷ target: above 1, this proxy is faster. ` +
     `\`${FORWARDER_TARGET}\` is a yardstick, not a product: tools/bench/forwarder.ts copies bytes between ` +
     `each client connection and one backend connection on the same runtime (no HTTP parsing, no balancing, ` +
-    `no metrics), so target ÷ forwarder is how near a target comes to this runtime's floor.`,
+    `no metrics), so target ÷ forwarder is how near a target comes to this runtime's floor. ` +
+    `\`${HTTP_FLOOR_TARGET}\` is the second yardstick: tools/bench/http_floor.ts does the least an HTTP/1.1 ` +
+    `proxy does on the same runtime (each request and response head read into a string, its fields split ` +
+    `and rewritten, the body framed by content-length; one backend connection per client connection, no ` +
+    `balancing, no timeouts, no metrics), so the gap between the two yardsticks is what minimal HTTP work ` +
+    `costs on this runtime, and the gap between the HTTP floor and ${r.reference} is what this proxy's own ` +
+    `features cost.`,
     "",
     row([
       "target",

@@ -138,6 +138,29 @@ export async function forwarder(env: TargetEnv): Promise<Target> {
   return { name: FORWARDER_TARGET, url: `http://127.0.0.1:${port}/`, proc };
 }
 
+/** The name of the HTTP-floor yardstick in the report. */
+export const HTTP_FLOOR_TARGET = "yardstick: HTTP floor";
+
+/**
+ * The second yardstick, not a competitor: tools/bench/http_floor.ts does the least an HTTP/1.1
+ * proxy does (reads each request and response head into a string, rewrites its fields, frames the
+ * body by `content-length`) over one backend connection per client connection, so its rate is this
+ * runtime's floor for a proxy that parses HTTP. Between the forwarder and it is what that minimum
+ * HTTP work costs here; between it and this proxy, what this proxy's own features cost.
+ */
+export async function httpFloor(env: TargetEnv): Promise<Target> {
+  const port = freePort();
+  const script = `${env.root}/tools/bench/http_floor.ts`;
+  const proc = await env.procs.start("http_floor", "deno", [
+    "run",
+    "--allow-net=127.0.0.1",
+    script,
+    String(port),
+    String(env.backendPort),
+  ], { port, cwd: env.root });
+  return { name: HTTP_FLOOR_TARGET, url: `http://127.0.0.1:${port}/`, proc };
+}
+
 /** This project's proxy, started exactly as `deno task start` does, with `strategy`. */
 export async function thisProxy(
   env: TargetEnv,
