@@ -125,17 +125,17 @@ export const FORWARDER_TARGET = "yardstick: byte forwarder";
  * connection and one backend connection and does nothing else, so its rate is this runtime's
  * floor for a proxy. The report gives this proxy's throughput as a ratio of it.
  */
-export async function forwarder(env: TargetEnv): Promise<Target> {
+export function forwarder(env: TargetEnv): Promise<Target> {
+  return yardstick(env, "forwarder", FORWARDER_TARGET);
+}
+
+/** Start the yardstick `tools/bench/NAME.ts LISTEN_PORT BACKEND_PORT` in front of the backend. */
+async function yardstick(env: TargetEnv, name: string, label: string): Promise<Target> {
   const port = freePort();
-  const script = `${env.root}/tools/bench/forwarder.ts`;
-  const proc = await env.procs.start("forwarder", "deno", [
-    "run",
-    "--allow-net=127.0.0.1",
-    script,
-    String(port),
-    String(env.backendPort),
-  ], { port, cwd: env.root });
-  return { name: FORWARDER_TARGET, url: `http://127.0.0.1:${port}/`, proc };
+  const script = `${env.root}/tools/bench/${name}.ts`;
+  const args = ["run", "--allow-net=127.0.0.1", script, String(port), String(env.backendPort)];
+  const proc = await env.procs.start(name, "deno", args, { port, cwd: env.root });
+  return { name: label, url: `http://127.0.0.1:${port}/`, proc };
 }
 
 /** The name of the HTTP-floor yardstick in the report. */
@@ -148,17 +148,8 @@ export const HTTP_FLOOR_TARGET = "yardstick: HTTP floor";
  * runtime's floor for a proxy that parses HTTP. Between the forwarder and it is what that minimum
  * HTTP work costs here; between it and this proxy, what this proxy's own features cost.
  */
-export async function httpFloor(env: TargetEnv): Promise<Target> {
-  const port = freePort();
-  const script = `${env.root}/tools/bench/http_floor.ts`;
-  const proc = await env.procs.start("http_floor", "deno", [
-    "run",
-    "--allow-net=127.0.0.1",
-    script,
-    String(port),
-    String(env.backendPort),
-  ], { port, cwd: env.root });
-  return { name: HTTP_FLOOR_TARGET, url: `http://127.0.0.1:${port}/`, proc };
+export function httpFloor(env: TargetEnv): Promise<Target> {
+  return yardstick(env, "http_floor", HTTP_FLOOR_TARGET);
 }
 
 /** This project's proxy, started exactly as `deno task start` does, with `strategy`. */
