@@ -23,6 +23,14 @@ const SLAB_TAKE_BYTES = 1024;
 const SLAB_BYTES = 8 * 1024;
 
 const EMPTY = new Uint8Array(0);
+/**
+ * `String.prototype.charCodeAt`, called as a known function. A head's parts are strings of five
+ * representations (literals, sequential copies, sliced and cons strings, and thin strings left
+ * where a string was internalized as a property key), so a `s.charCodeAt(i)` site sees more maps
+ * than V8 keeps polymorphic and looks the method up megamorphically for every byte
+ * (docs/performance.md, sixth round).
+ */
+const charCodeAt = String.prototype.charCodeAt;
 
 /** Thrown when the peer closed (`reset` false) or reset (`reset` true) the connection. */
 export class ConnectionClosed extends Error {
@@ -231,7 +239,9 @@ export class BufferedConn {
   }
 
   /** Append a string of byte-valued chars (`\u0000`-`\u00ff`, one byte each) to the head. */
-  putHead(s: string): void {
+  putHead(part: string): void {
+    // `"" + part` is `part` itself, but typed as a string, so its length is read without a lookup.
+    const s = "" + part;
     const at = this.#wlen;
     const n = s.length;
     if (this.#wbuf.length < at + n) {
@@ -240,7 +250,7 @@ export class BufferedConn {
       this.#wbuf = bigger;
     }
     const buf = this.#wbuf;
-    for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+    for (let i = 0; i < n; i++) buf[at + i] = charCodeAt.call(s, i);
     this.#wlen = at + n;
   }
 
