@@ -10,6 +10,8 @@
  * @module
  */
 
+import { charCodeAt } from "../base/mod.ts";
+
 const HEX = "0123456789abcdef";
 
 /** A growable buffer of ASCII bytes; see the module documentation. */
@@ -43,11 +45,13 @@ export class LineBytes {
   }
 
   /** Append `s`, whose characters the caller knows to be ASCII needing no escape. */
-  ascii(s: string): void {
+  ascii(part: string): void {
+    // `"" + part` is `part`, typed as a string; the chars are read without a lookup (lib/base/chars.ts).
+    const s = "" + part;
     const n = s.length;
     const at = this.#room(n);
     const buf = this.#buf;
-    for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+    for (let i = 0; i < n; i++) buf[at + i] = charCodeAt.call(s, i);
     this.length = at + n;
   }
 
@@ -85,19 +89,20 @@ export class LineBytes {
    * Append `s`, copied in one pass while its characters need no escape (nearly always to its
    * end), the rest escaped for JSON (`json`) or the combined format.
    */
-  #escaped(s: string, json: boolean): void {
+  #escaped(part: string, json: boolean): void {
+    const s = "" + part;
     const n = s.length;
     let at = this.#room(n);
     const buf = this.#buf;
     let i = 0;
     for (; i < n; i++) {
-      const c = s.charCodeAt(i);
+      const c = charCodeAt.call(s, i);
       if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) break;
       buf[at++] = c;
     }
     this.length = at;
     for (; i < n; i++) {
-      const c = s.charCodeAt(i);
+      const c = charCodeAt.call(s, i);
       if (c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c) this.byte(c);
       else if (json && (c === 0x22 || c === 0x5c)) this.byte(0x5c), this.byte(c);
       else if (json || c > 0xff) this.#hex(0x75, c, 4);

@@ -11,6 +11,8 @@
  * @module
  */
 
+import { charCodeAt } from "../base/mod.ts";
+
 /**
  * Largest body chunk read at once. Each chunk is a fresh array handed to a stream, and V8 frees
  * such arrays only at its next GC: with 64 KiB chunks, streaming 1 GiB grew RSS by ~80 MiB of
@@ -23,14 +25,6 @@ const SLAB_TAKE_BYTES = 1024;
 const SLAB_BYTES = 8 * 1024;
 
 const EMPTY = new Uint8Array(0);
-/**
- * `String.prototype.charCodeAt`, called as a known function. A head's parts are strings of five
- * representations (literals, sequential copies, sliced and cons strings, and thin strings left
- * where a string was internalized as a property key), so a `s.charCodeAt(i)` site sees more maps
- * than V8 keeps polymorphic and looks the method up megamorphically for every byte
- * (docs/performance.md, sixth round).
- */
-const charCodeAt = String.prototype.charCodeAt;
 
 /** Thrown when the peer closed (`reset` false) or reset (`reset` true) the connection. */
 export class ConnectionClosed extends Error {
@@ -240,7 +234,7 @@ export class BufferedConn {
 
   /** Append a string of byte-valued chars (`\u0000`-`\u00ff`, one byte each) to the head. */
   putHead(part: string): void {
-    // `"" + part` is `part` itself, but typed as a string, so its length is read without a lookup.
+    // `"" + part` is `part`, typed as a string; the chars are read without a lookup (lib/base/chars.ts).
     const s = "" + part;
     const at = this.#wlen;
     const n = s.length;
