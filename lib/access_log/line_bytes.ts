@@ -10,9 +10,9 @@
  * @module
  */
 
-import { charCodeAt } from "../base/mod.ts";
-
 const HEX = "0123456789abcdef";
+/** A module constant called as a known function: the fields are strings of many representations (see lib/http1/buffered_conn.ts). */
+const charCodeAt = String.prototype.charCodeAt;
 
 /** A growable buffer of ASCII bytes; see the module documentation. */
 export class LineBytes {
@@ -46,7 +46,7 @@ export class LineBytes {
 
   /** Append `s`, whose characters the caller knows to be ASCII needing no escape. */
   ascii(part: string): void {
-    // `"" + part` is `part`, typed as a string; the chars are read without a lookup (lib/base/chars.ts).
+    // `"" + part` is `part` itself, typed as a string, so its length is read without a lookup.
     const s = "" + part;
     const n = s.length;
     const at = this.#room(n);

@@ -1,5 +1,5 @@
 /**
- * The base layer: the logger, string chars read without a lookup, one-timer deadlines, reconnect backoff, random ids and the version.
+ * The base layer: the logger, one-timer deadlines, reconnect backoff, random ids and the version.
  * Imports nothing from lib/; every other layer may use it.
  *
  * @module
@@ -7,7 +7,6 @@
 
 export { backoffDelay, sleep } from "./backoff.ts";
 export type { BackoffOptions } from "./backoff.ts";
-export { charCodeAt } from "./chars.ts";
 export { Deadlines } from "./deadlines.ts";
 export type { Expiring } from "./deadlines.ts";
 export { RandomIds } from "./ids.ts";

@@ -11,8 +11,6 @@
  * @module
  */
 
-import { charCodeAt } from "../base/mod.ts";
-
 /**
  * Largest body chunk read at once. Each chunk is a fresh array handed to a stream, and V8 frees
  * such arrays only at its next GC: with 64 KiB chunks, streaming 1 GiB grew RSS by ~80 MiB of
@@ -25,6 +23,18 @@ const SLAB_TAKE_BYTES = 1024;
 const SLAB_BYTES = 8 * 1024;
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * `String.prototype.charCodeAt`, called as a known function (`charCodeAt.call(s, i)`). A head is
+ * written from literals, short copies cut from a parsed head, sliced and cons strings, and thin
+ * strings (what V8 leaves where a string was internalized as a property key): more maps than V8
+ * keeps a lookup polymorphic for, so `s.charCodeAt(i)` looked the method up megamorphically for
+ * every byte, 7% of the proxy's CPU samples (docs/performance.md, sixth round). It is a constant
+ * of this module because the optimizing compiler folds a module's own constant into the call and
+ * inlines it, and does not fold an imported binding (the call then went through the generic
+ * call builtins per byte).
+ */
+const charCodeAt = String.prototype.charCodeAt;
 
 /** Thrown when the peer closed (`reset` false) or reset (`reset` true) the connection. */
 export class ConnectionClosed extends Error {
@@ -234,7 +244,7 @@ export class BufferedConn {
 
   /** Append a string of byte-valued chars (`\u0000`-`\u00ff`, one byte each) to the head. */
   putHead(part: string): void {
-    // `"" + part` is `part`, typed as a string; the chars are read without a lookup (lib/base/chars.ts).
+    // `"" + part` is `part` itself, typed as a string, so its length is read without a lookup.
     const s = "" + part;
     const at = this.#wlen;
     const n = s.length;

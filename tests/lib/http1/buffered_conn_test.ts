@@ -1,5 +1,6 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { BufferedConn } from "../../../lib/http1/mod.ts";
+import { representations } from "../../_util/strings.ts";
 
 /** A loopback pair: the far end to write with, and our end wrapped in a BufferedConn. */
 async function pair(): Promise<{ far: Deno.Conn; near: BufferedConn; close: () => void }> {
@@ -97,5 +98,31 @@ Deno.test("release: null when nothing is buffered and the peer has closed", asyn
     deepStrictEqual(await near.release(), null);
   } finally {
     near.close();
+  }
+});
+
+Deno.test("putHead: a head from strings of every representation arrives byte for byte, grown past its first buffer", async () => {
+  const { far, near, close } = await pair();
+  try {
+    const parts = Object.values(representations());
+    let want = "";
+    near.beginHead();
+    for (let round = 0; round < 20; round++) {
+      for (const s of parts) near.putHead(s), want += s;
+    }
+    near.putHead("\r\n\r\n");
+    want += "\r\n\r\n";
+    await near.sendHead();
+    const got: number[] = [];
+    const buf = new Uint8Array(4096);
+    while (got.length < want.length) {
+      const n = await far.read(buf);
+      ok(n !== null, "closed early");
+      got.push(...buf.subarray(0, n));
+    }
+    // One byte per char: the latin-1 char arrives as its own byte, not as UTF-8.
+    deepStrictEqual(got, [...want].map((c) => c.charCodeAt(0)));
+  } finally {
+    close();
   }
 });
