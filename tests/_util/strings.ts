@@ -1,6 +1,6 @@
 /**
  * Strings in each representation V8 gives the parts of a message head, for tests of code that
- * reads their chars (lib/base/chars.ts).
+ * reads their chars (`putHead` in lib/http1/buffered_conn.ts, the access log's LineBytes).
  *
  * @module
  */
